@@ -1,1 +1,4 @@
-export const hello = (): string => "hi";
+export * from "./types.ts";
+export * from "./tags.ts";
+export * from "./fingerprint.ts";
+export * from "./api-contract.ts";

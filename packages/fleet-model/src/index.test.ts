@@ -1,3 +1,0 @@
-import { expect, test } from "vitest";
-import { hello } from "@openclawps/fleet-model";
-test("hello", () => expect(hello()).toBe("hi"));

@@ -1,0 +1,27 @@
+// Tag names the controller reads and writes. One prefix so operators can filter them
+// (Azure tag names may not contain < > % & \ ? / — dots are allowed).
+// https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations
+export const TAG_PREFIX = "openclawps.";
+
+export const TAGS = {
+  /** Claw name, on every per-claw resource. */
+  claw: `${TAG_PREFIX}claw`,
+  /** Gallery image version the VM was created from. */
+  imageVersion: `${TAG_PREFIX}image-version`,
+  /** Config hash of the VM's rendered cloud-init (see @openclawps/cloud-init). */
+  configHash: `${TAG_PREFIX}config-hash`,
+  /** SHA256 fingerprint of the VM's SSH host key, OpenSSH format ("SHA256:..."). */
+  hostKey: `${TAG_PREFIX}host-key-sha256`,
+  /** Id of the last rollout that touched the resource. */
+  rolloutId: `${TAG_PREFIX}rollout-id`,
+  /** On the data disk: image version of the VM it was last attached to, written before that VM is deleted. */
+  lastImage: `${TAG_PREFIX}last-image-version`,
+  /** On the data disk: image version that last passed verification on it (rollback target). */
+  lastHealthyImage: `${TAG_PREFIX}last-healthy-image-version`,
+  /** On the resource group: the rollout lease, "runId;expiresAtIso". */
+  lease: `${TAG_PREFIX}lease`,
+  /** On a gallery image version: content hash of the baseline inputs it was baked from. */
+  contentHash: `${TAG_PREFIX}content-hash`,
+  /** On a gallery image version: commit it was baked from. */
+  commit: `${TAG_PREFIX}commit`,
+} as const;

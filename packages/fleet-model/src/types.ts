@@ -1,0 +1,264 @@
+// The shared vocabulary of the project. Every other package speaks in these types:
+// the Azure adapter fills ObservedFleet, the plan turns (desired, observed) into a Plan,
+// deploy-fleet executes it. Keep this file free of logic.
+
+/** One thing wrong with an input file, pointing at the exact place. */
+export interface Problem {
+  /** Path of the file as the user named it (relative to the repository root when possible). */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  /** Dotted path into the document, e.g. `claws.alice.vm_size`; "" for the whole file. */
+  path: string;
+  message: string;
+  /** What to change to make the problem go away. */
+  fix?: string;
+  severity: "error" | "warning";
+}
+
+/** The `azure:` block, as written (seed key names). */
+export interface AzureBlock {
+  location: string;
+  resource_group_name: string;
+  virtual_network_name: string;
+  subnet_name: string;
+  network_security_group_name: string;
+  address_space: string[];
+  subnet_prefixes: string[];
+  gallery_name: string;
+  fleet_image_definition_name: string;
+  fleet_image_version?: string;
+  image_definitions: Record<string, ImageDefinition>;
+  hyper_v_generation: "V1" | "V2";
+  trusted_launch_enabled: boolean;
+  tags: Record<string, string>;
+  /** Gallery replication regions for bake; defaults to [location]. */
+  replication_regions?: string[];
+}
+
+export interface ImageDefinition {
+  publisher: string;
+  offer: string;
+  sku: string;
+  purchase_plan?: { name: string; publisher: string; product: string };
+}
+
+/** Fields a claw may override; `defaults:` holds the same fields. */
+export interface ClawSettings {
+  admin_username: string;
+  vm_size: string;
+  data_disk_size_gb: number;
+  data_disk_sku: string;
+  /** `Major.Minor.Patch` or `latest`. */
+  image_version: string;
+  model: string;
+  telegram_user_id: string;
+  enable_trusted_launch: boolean;
+}
+
+export interface RolloutPolicy {
+  /** Canary claws: a count (the first N claws to replace, in manifest order) or explicit names. */
+  canary: number | string[];
+  /** Wave size after the canary: a count, or a percent string like "25%". */
+  wave_size: number | string;
+  /** Failures tolerated before the rollout halts: a count or a percent string. */
+  max_unhealthy: number | string;
+  /** Seconds to wait between waves. */
+  pause_seconds: number;
+  /** Roll a claw that fails verification back to its previous image on the same disk. */
+  rollback: boolean;
+  /** Take an incremental snapshot of the data disk before replacing its VM. */
+  snapshot_before_replace: boolean;
+  /** Verify each wave over SSH. Off only when runners cannot reach the VMs: claws are then reported unverified. */
+  verify: boolean;
+  /** Max parallel claw operations (creates/recovers and within a wave). */
+  parallelism: number;
+}
+
+export interface SshSettings {
+  /** OpenSSH public key line for the admin user. */
+  admin_public_key?: string;
+  /** Source CIDRs allowed to reach port 22. Empty: no inbound SSH rule. */
+  allowed_cidrs: string[];
+}
+
+/** claws.yaml after schema validation, with omitted optional blocks defaulted. */
+export interface Manifest {
+  azure: AzureBlock;
+  defaults: ClawSettings;
+  rollout: RolloutPolicy;
+  ssh: SshSettings;
+  claws: Record<string, Partial<ClawSettings> & { retired?: boolean }>;
+}
+
+export interface ParseResult {
+  /** Present when the document was structurally valid enough to use (no error problems). */
+  manifest?: Manifest;
+  problems: Problem[];
+  /** Locates a dotted path in the source, for problems found later (e.g. against Azure). */
+  locate(path: string): Pick<Problem, "line" | "column" | "endLine" | "endColumn">;
+}
+
+/** Names of every Azure resource that belongs to one claw (seed naming, so seed fleets are adopted). */
+export interface ClawResourceNames {
+  vm: string;
+  nic: string;
+  publicIp: string;
+  dataDisk: string;
+  /** Linux host name: at most 64 chars, no dots/underscores. */
+  computerName: string;
+}
+
+/** One claw with defaults merged and names derived. */
+export interface ResolvedClaw {
+  name: string;
+  settings: ClawSettings;
+  retired: boolean;
+  names: ClawResourceNames;
+  /** Tags every resource of this claw carries (besides azure.tags). */
+  tags: Record<string, string>;
+}
+
+export interface ResolvedFleet {
+  manifestFile: string;
+  azure: AzureBlock;
+  rollout: RolloutPolicy;
+  ssh: SshSettings;
+  /** In manifest order. */
+  claws: ResolvedClaw[];
+}
+
+/** What the controller needs from a claw beyond the manifest: computed by deploy-fleet. */
+export interface DesiredClaw extends ResolvedClaw {
+  /** Hash of the rendered cloud-init without per-VM random material (see cloud-init package). */
+  configHash: string;
+}
+
+export interface DesiredFleet extends Omit<ResolvedFleet, "claws"> {
+  claws: DesiredClaw[];
+}
+
+/** Per-claw secrets, keyed as in the seed. Values are secret: never log, never embed in errors. */
+export interface ClawSecrets {
+  telegram_bot_token: string;
+  xai_api_key?: string;
+  openai_api_key?: string;
+  anthropic_api_key?: string;
+  moonshot_api_key?: string;
+  deepseek_api_key?: string;
+  brightdata_api_token?: string;
+  tailscale_authkey?: string;
+  /** Gateway auth token; generated per claw when absent. */
+  gateway_token?: string;
+}
+
+// ---------------------------------------------------------------- observed (filled by the Azure adapter)
+
+export type PowerState = "running" | "starting" | "stopping" | "stopped" | "deallocating" | "deallocated" | "unknown";
+
+export interface ObservedVm {
+  id: string;
+  name: string;
+  vmSize: string;
+  provisioningState: string;
+  powerState: PowerState;
+  /** Gallery image version the VM was created from (from imageReference id), if any. */
+  imageVersion?: string;
+  /** Managed disk ids attached as data disks, by LUN. */
+  dataDisks: { lun: number; diskId: string; name: string }[];
+  nicIds: string[];
+  tags: Record<string, string>;
+}
+
+export interface ObservedDisk {
+  id: string;
+  name: string;
+  sizeGb: number;
+  sku: string;
+  /** Id of the VM the disk is attached to, if any. */
+  managedBy?: string;
+  /** ISO timestamp. */
+  timeCreated?: string;
+  tags: Record<string, string>;
+}
+
+export interface ObservedNic {
+  id: string;
+  name: string;
+  /** VM the NIC is attached to, if any. */
+  vmId?: string;
+  publicIpId?: string;
+  subnetId?: string;
+  tags: Record<string, string>;
+}
+
+export interface ObservedPublicIp {
+  id: string;
+  name: string;
+  ipAddress?: string;
+  /** NIC ip configuration that holds it, if any. */
+  attachedTo?: string;
+  tags: Record<string, string>;
+}
+
+export interface ObservedFleet {
+  /** Everything in the fleet's resource group (not only tagged resources: seed fleets are untagged). */
+  vms: ObservedVm[];
+  disks: ObservedDisk[];
+  nics: ObservedNic[];
+  publicIps: ObservedPublicIp[];
+  /** Versions of the fleet's gallery image definition, `Major.Minor.Patch`. */
+  imageVersions: string[];
+}
+
+// ---------------------------------------------------------------- plan
+
+export type ActionKind =
+  | "create"
+  | "recover"
+  | "replace"
+  | "resize"
+  | "grow-disk"
+  | "noop"
+  | "orphan"
+  | "retire"
+  | "blocked";
+
+export interface FieldChange {
+  field: "imageVersion" | "configHash" | "vmSize" | "dataDiskSizeGb" | "exists";
+  from: string | number | null;
+  to: string | number | null;
+}
+
+export interface ClawPlan {
+  claw: string;
+  action: ActionKind;
+  /** One human sentence: why this action. */
+  reason: string;
+  /** Every difference found (a replace may also grow the disk). */
+  changes: FieldChange[];
+  /** The claw as desired (absent for orphans). */
+  desired?: DesiredClaw;
+  /** Concrete image version to run after apply (latest resolved); absent for orphan/retire/blocked. */
+  targetImageVersion?: string;
+  /** Image version the claw runs now (VM tag/imageReference, or the disk's last-image tag). */
+  currentImageVersion?: string;
+  /** Replacements (and resizes) are health-gated in waves; creates/recovers are not. */
+  gated: boolean;
+}
+
+export interface Plan {
+  /** Stable hash over the claw plans (sha256 hex). */
+  hash: string;
+  claws: ClawPlan[];
+}
+
+export interface Wave {
+  index: number;
+  kind: "ungated" | "canary" | "wave";
+  claws: string[];
+}
