@@ -1,0 +1,89 @@
+import * as core from "@actions/core";
+import { UserError } from "./user-error.ts";
+
+// Typed readers for action inputs. Each throws a UserError naming the input, what it got
+// and what it expects, so a typo in a workflow file is a one-line fix.
+
+export function getString(name: string, fallback = ""): string {
+  return core.getInput(name) || fallback;
+}
+
+export function getRequired(name: string, hint?: string): string {
+  const value = core.getInput(name);
+  if (!value) {
+    throw new UserError(`Input '${name}' is required.`, hint ?? `Set \`with: ${name}: ...\` on the step.`);
+  }
+  return value;
+}
+
+/** Reads a secret input and masks it (and each of its lines) before anything else can print it. */
+export function getSecret(name: string): string {
+  const value = core.getInput(name, { trimWhitespace: false });
+  maskSecret(value);
+  return value.trim();
+}
+
+/** Masks a secret value; multi-line values are masked line by line as the runner matches per line. */
+export function maskSecret(value: string): void {
+  if (!value) return;
+  core.setSecret(value);
+  for (const line of value.split(/\r?\n/)) {
+    if (line.trim().length >= 4) core.setSecret(line.trim());
+  }
+}
+
+export function getBoolean(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name).trim().toLowerCase();
+  if (raw === "") return fallback;
+  if (["true", "yes", "on", "1"].includes(raw)) return true;
+  if (["false", "no", "off", "0"].includes(raw)) return false;
+  throw new UserError(`Input '${name}' must be true or false (got '${raw}').`);
+}
+
+export function getChoice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+  const raw = core.getInput(name).trim();
+  if (raw === "") return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new UserError(`Input '${name}' must be one of ${choices.join(", ")} (got '${raw}').`);
+}
+
+export function getInteger(name: string, opts: { fallback: number; min?: number; max?: number }): number {
+  const raw = core.getInput(name).trim();
+  if (raw === "") return opts.fallback;
+  const value = Number(raw);
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UserError(`Input '${name}' must be an integer between ${min} and ${max} (got '${raw}').`);
+  }
+  return value;
+}
+
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Parses "90", "90s", "15m", "1h", "1h30m" into seconds. */
+export function parseDuration(raw: string): number | undefined {
+  const text = raw.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SECONDS[p[2] as string] ?? 0), 0);
+}
+
+export function getDuration(name: string, fallbackSeconds: number): number {
+  const raw = core.getInput(name);
+  if (raw.trim() === "") return fallbackSeconds;
+  const seconds = parseDuration(raw);
+  if (seconds === undefined) {
+    throw new UserError(`Input '${name}' must be a duration like 90s, 15m or 1h (got '${raw.trim()}').`);
+  }
+  return seconds;
+}
+
+/** Comma- or newline-separated list, blanks dropped. */
+export function getList(name: string): string[] {
+  return core
+    .getInput(name)
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

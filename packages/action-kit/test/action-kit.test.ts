@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  annotate,
+  type Finding,
+  findingsMarkdown,
+  getBoolean,
+  getChoice,
+  getDuration,
+  getInteger,
+  getSecret,
+  mdTable,
+  parseDuration,
+  UserError,
+} from "../src/index.ts";
+
+function captureStdout(fn: () => void): string {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  try {
+    fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return chunks.join("");
+}
+
+afterEach(() => {
+  for (const k of Object.keys(process.env)) if (k.startsWith("INPUT_")) delete process.env[k];
+});
+
+describe("annotate", () => {
+  const finding = (i: number, severity: Finding["severity"]): Finding => ({
+    file: "claws.yaml",
+    line: i + 1,
+    column: 3,
+    endColumn: 9,
+    message: `problem ${i}`,
+    severity,
+  });
+
+  it("emits at most ten annotations of each severity and counts the rest as omitted", () => {
+    const findings = [
+      ...Array.from({ length: 14 }, (_, i) => finding(i, "error")),
+      ...Array.from({ length: 3 }, (_, i) => finding(i, "warning")),
+    ];
+    let result = { shown: 0, omitted: 0 };
+    const out = captureStdout(() => {
+      result = annotate(findings);
+    });
+    expect(out.match(/^::error /gm)).toHaveLength(10);
+    expect(out.match(/^::warning /gm)).toHaveLength(3);
+    expect(result).toEqual({ shown: 13, omitted: 4 });
+  });
+
+  it("writes file, line and column properties GitHub understands", () => {
+    const out = captureStdout(() =>
+      annotate([{ ...finding(4, "error"), title: "claws.yaml", fix: "use 1.2.3" }]),
+    );
+    expect(out).toBe(
+      "::error title=claws.yaml,file=claws.yaml,line=5,endLine=5,col=3,endColumn=9::problem 4%0AFix: use 1.2.3\n",
+    );
+  });
+
+  it("drops columns from a multi-line range", () => {
+    const out = captureStdout(() => annotate([{ ...finding(0, "warning"), endLine: 4 }]));
+    expect(out).toBe("::warning file=claws.yaml,line=1,endLine=4::problem 0\n");
+  });
+});
+
+describe("findingsMarkdown", () => {
+  it("groups findings by file and escapes table cells", () => {
+    const md = findingsMarkdown([
+      { file: "b.sh", line: 2, message: "a | b", severity: "warning" },
+      { file: "a.yaml", line: 1, column: 1, message: "bad", fix: "good", severity: "error" },
+    ]);
+    expect(md.indexOf("`a.yaml`")).toBeLessThan(md.indexOf("`b.sh`"));
+    expect(md).toContain("| ❌ | 1:1 | bad | good |");
+    expect(md).toContain("a \\| b");
+  });
+
+  it("says so when there is nothing to report", () => {
+    expect(findingsMarkdown([])).toBe("No problems found.\n");
+  });
+});
+
+describe("inputs", () => {
+  it("parses durations in seconds, minutes and hours", () => {
+    expect(parseDuration("90")).toBe(90);
+    expect(parseDuration("90s")).toBe(90);
+    expect(parseDuration("15m")).toBe(900);
+    expect(parseDuration("1h30m")).toBe(5400);
+    expect(parseDuration("ten minutes")).toBeUndefined();
+    expect(parseDuration("5m junk")).toBeUndefined();
+  });
+
+  it("names the input and the accepted values when a value is wrong", () => {
+    process.env.INPUT_MODE = "aply";
+    expect(() => getChoice("mode", ["plan", "apply"] as const, "plan")).toThrow(
+      new UserError("Input 'mode' must be one of plan, apply (got 'aply')."),
+    );
+    process.env.INPUT_TIMEOUT = "soon";
+    expect(() => getDuration("timeout", 60)).toThrow(/Input 'timeout' must be a duration/);
+    process.env.INPUT_PARALLELISM = "0";
+    expect(() => getInteger("parallelism", { fallback: 4, min: 1, max: 64 })).toThrow(
+      "Input 'parallelism' must be an integer between 1 and 64 (got '0').",
+    );
+    process.env["INPUT_DRY-RUN"] = "maybe";
+    expect(() => getBoolean("dry-run", false)).toThrow("Input 'dry-run' must be true or false (got 'maybe').");
+  });
+
+  it("falls back to defaults for empty inputs", () => {
+    expect(getBoolean("dry-run", true)).toBe(true);
+    expect(getInteger("parallelism", { fallback: 4 })).toBe(4);
+  });
+
+  it("masks a secret input before returning it", () => {
+    process.env["INPUT_SSH-PRIVATE-KEY"] = "-----BEGIN KEY-----\nsecretline123\n-----END KEY-----\n";
+    const out = captureStdout(() => {
+      expect(getSecret("ssh-private-key")).toContain("secretline123");
+    });
+    expect(out).toContain("::add-mask::secretline123");
+  });
+});
+
+describe("mdTable", () => {
+  it("renders a header, a separator and escaped rows", () => {
+    expect(mdTable(["a", "b"], [["1", "x|y"]])).toBe("| a | b |\n|---|---|\n| 1 | x\\|y |\n");
+  });
+});
