@@ -1,1 +1,3 @@
-export {};
+export * from "./azure-error.ts";
+export * from "./connect.ts";
+export * from "./rate-limit.ts";

@@ -1,0 +1,187 @@
+// Turning what Azure (ARM, Entra ID) and the GitHub OIDC endpoint answer into messages that
+// say what to fix. Nothing here swallows an error: callers rethrow with the description.
+
+/** Name of the custom role infra/azure defines with exactly the actions this package calls (see README). */
+export const FLEET_ROLE_NAME = "openclawps fleet deployer";
+export const FLEET_ROLE_FILE = "infra/azure/role-definition.json";
+
+/** The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`. */
+export class IdTokenUnavailableError extends Error {
+  constructor() {
+    super(
+      "GitHub did not provide an OIDC token to this job (ACTIONS_ID_TOKEN_REQUEST_URL is not set). " +
+        "Add `permissions: { id-token: write, contents: read }` to the job (or the workflow) that runs this action; " +
+        "a reusable workflow needs it on the calling job.",
+    );
+    this.name = "IdTokenUnavailableError";
+  }
+}
+
+export interface ErrorHints {
+  /** App registration (client) id, to name it in fixes. */
+  clientId?: string;
+}
+
+interface ErrorFacts {
+  code?: string;
+  statusCode?: number;
+  message: string;
+}
+
+/** The ARM / Entra error code of an error, when it has one. */
+export function azureErrorCode(err: unknown): string | undefined {
+  return facts(err).code;
+}
+
+/** True for ARM's "it does not exist" answers (404 with ResourceNotFound, NotFound, ...). */
+export function isNotFound(err: unknown): boolean {
+  const f = facts(err);
+  return f.statusCode === 404 || /NotFound$/.test(f.code ?? "");
+}
+
+function facts(err: unknown): ErrorFacts {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const e = err as Error & {
+    code?: unknown;
+    statusCode?: unknown;
+    errorResponse?: { error?: string; errorDescription?: string };
+  };
+  const statusCode = typeof e.statusCode === "number" ? e.statusCode : undefined;
+  // Entra errors: AuthenticationError carries the AADSTS text in errorResponse.errorDescription.
+  const text = `${e.message} ${e.errorResponse?.errorDescription ?? ""}`;
+  const aadsts = /\b(AADSTS\d+)\b/.exec(text)?.[1];
+  if (aadsts) return { code: aadsts, statusCode, message: text.trim() };
+  // A failed long-running operation is a plain Error: "The long-running operation has failed. {code}. {message}"
+  // (@azure/core-lro poller/operation.js).
+  const lro = /^The long-running operation has failed\. ([^.\s]+)\. ([\s\S]*)$/.exec(e.message);
+  if (lro) return { code: lro[1], statusCode, message: lro[2] ?? e.message };
+  const code = typeof e.code === "string" ? e.code : undefined;
+  return { code, statusCode, message: e.message };
+}
+
+/**
+ * One user-facing paragraph for an error from any ARM or token call: what went wrong and what to
+ * change. Unknown errors keep their code and message (never dropped).
+ */
+export function describeAzureError(err: unknown, hints: ErrorHints = {}): string {
+  if (err instanceof IdTokenUnavailableError) return err.message;
+  const f = facts(err);
+  const app = hints.clientId
+    ? `app registration ${hints.clientId}`
+    : "the app registration (AZURE_CLIENT_ID)";
+  const appId = hints.clientId ?? "<AZURE_CLIENT_ID>";
+
+  if (/ACTIONS_ID_TOKEN_REQUEST_URL|ACTIONS_ID_TOKEN_REQUEST_TOKEN/.test(f.message)) {
+    return new IdTokenUnavailableError().message;
+  }
+
+  switch (f.code) {
+    case "AADSTS70021": {
+      // "No matching federated identity record found for presented assertion. Assertion Issuer: '...'.
+      // Assertion Subject: '...'. Assertion Audience: '...'."
+      // https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust#github-actions
+      const subject = /Assertion Subject: '([^']*)'/.exec(f.message)?.[1];
+      const issuer =
+        /Assertion Issuer: '([^']*)'/.exec(f.message)?.[1] ?? "https://token.actions.githubusercontent.com";
+      const audience = /Assertion Audience: '([^']*)'/.exec(f.message)?.[1];
+      const presented = subject
+        ? `subject '${subject}' (issuer '${issuer}'${audience ? `, audience '${audience}'` : ""})`
+        : "this job's token";
+      return (
+        `Microsoft Entra ID found no federated credential on ${app} that matches ${presented} (AADSTS70021). ` +
+        "The subject depends on how the job runs: `repo:OWNER/REPO:environment:NAME` when the job has an environment, " +
+        "`repo:OWNER/REPO:ref:refs/heads/BRANCH` for a branch, `repo:OWNER/REPO:pull_request` for pull requests. " +
+        (subject
+          ? `Add a federated credential with exactly that subject: az ad app federated-credential create --id ${appId} --parameters ` +
+            `'{"name":"github-${subject.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 80)}","issuer":"${issuer}","subject":"${subject}","audiences":["api://AzureADTokenExchange"]}' ` +
+            "— or run the job where an existing credential's subject applies (e.g. in the environment it names)."
+          : "Add a federated credential for the subject this job presents (az ad app federated-credential create).")
+      );
+    }
+    case "AADSTS700016":
+      return `Microsoft Entra ID has no application ${appId} in this tenant (AADSTS700016). Check the azure-client-id and azure-tenant-id inputs (AZURE_CLIENT_ID / AZURE_TENANT_ID secrets).`;
+    case "AADSTS90002":
+    case "AADSTS900023":
+      return `Microsoft Entra ID does not know the tenant (${f.code}). Check the azure-tenant-id input (AZURE_TENANT_ID secret).`;
+    case "AADSTS700024":
+      return "Microsoft Entra ID refused the GitHub token as expired or not yet valid (AADSTS700024). Check the runner's clock; the token is requested fresh for every Azure token.";
+    case "AADSTS700213":
+    case "AADSTS700211":
+      return `Microsoft Entra ID found no federated credential on ${app} for this token's issuer or audience (${f.code}): the issuer must be https://token.actions.githubusercontent.com and the audience api://AzureADTokenExchange. ${firstLine(f.message)}`;
+    case "AuthorizationFailed":
+    case "LinkedAuthorizationFailed": {
+      // "The client '...' with object id '...' does not have authorization to perform action
+      // 'Microsoft.Compute/virtualMachines/write' over scope '/subscriptions/.../...' or the scope is invalid."
+      // https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---authorization-failed
+      const action = /perform action '([^']+)'/.exec(f.message)?.[1];
+      const scope = /over scope '([^']+)'/.exec(f.message)?.[1];
+      const rgScope = scope
+        ? (/^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)/i.exec(scope)?.[1] ?? scope)
+        : undefined;
+      return (
+        `Azure denied ${action ? `'${action}'` : "an operation"}${scope ? ` on '${scope}'` : ""} to ${app} (403 ${f.code}). ` +
+        `Assign it the '${FLEET_ROLE_NAME}' role (${FLEET_ROLE_FILE}, which lists every action deploy-fleet calls) ` +
+        `on ${rgScope ? `'${rgScope}'` : "the fleet's resource group"}: ` +
+        `az role assignment create --assignee ${appId} --role '${FLEET_ROLE_NAME}' --scope ${rgScope ?? "/subscriptions/SUB/resourceGroups/RG"}. ` +
+        "Role assignments can take a few minutes to apply."
+      );
+    }
+    case "InvalidAuthenticationToken":
+    case "InvalidAuthenticationTokenAudience":
+    case "ExpiredAuthenticationToken":
+      return `Azure Resource Manager refused the access token (${f.code}): ${firstLine(f.message)} Check azure-arm-endpoint and azure-tenant-id belong to the same cloud.`;
+    case "SubscriptionNotFound":
+    case "InvalidSubscriptionId":
+      return `Azure has no subscription by that id, or ${app} cannot see it (${f.code}). Check the azure-subscription-id input (AZURE_SUBSCRIPTION_ID secret).`;
+    case "ResourceGroupNotFound":
+      return `The resource group does not exist (ResourceGroupNotFound): ${firstLine(f.message)} deploy-fleet creates it in apply mode; other actions need a deployed fleet.`;
+    case "ResourceNotFound":
+    case "NotFound":
+      return `Azure has no such resource (${f.code}): ${firstLine(f.message)}`;
+    case "GalleryImageNotFound":
+    case "ImageVersionNotFound":
+    case "GalleryImageVersionNotFound":
+      return `The gallery image or version does not exist (${f.code}): ${firstLine(f.message)} Bake the image first (bake action) or pin a version the gallery has.`;
+    case "QuotaExceeded":
+    case "OperationNotAllowed":
+      if (/quota/i.test(f.message)) {
+        return `Azure quota exceeded (${f.code}): ${firstLine(f.message)} Request a quota increase for the VM family in this region, or choose another vm_size.`;
+      }
+      break;
+    case "SkuNotAvailable":
+    case "ZonalAllocationFailed":
+    case "AllocationFailed":
+      return `Azure cannot place this VM size here right now (${f.code}): ${firstLine(f.message)} Try another vm_size or location, or retry later.`;
+    case "ResourcePurchaseValidationFailed":
+    case "MarketplacePurchaseEligibilityFailed":
+      return `The image's marketplace plan is not accepted for this subscription (${f.code}): ${firstLine(f.message)} Accept its terms once: az vm image terms accept --publisher P --offer O --plan PLAN.`;
+  }
+  if (f.code?.startsWith("AADSTS")) {
+    return `Microsoft Entra ID refused the token request (${f.code}): ${firstLine(f.message)}`;
+  }
+  const status = f.statusCode ? `${f.statusCode} ` : "";
+  return f.code ? `Azure answered ${status}${f.code}: ${f.message}` : f.message;
+}
+
+function firstLine(message: string): string {
+  const line = message.split(/\r?\n/)[0]?.trim() ?? "";
+  return /[.!?]$/.test(line) ? line : `${line}.`;
+}
+
+/** A failed claw step: names the claw, the step and the ARM error code; `cause` keeps the original. */
+export class ClawStepError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly claw: string,
+    readonly step: string,
+    cause: unknown,
+    hints: ErrorHints = {},
+  ) {
+    const code = azureErrorCode(cause);
+    super(`${claw}: ${step} failed${code ? ` (${code})` : ""}: ${describeAzureError(cause, hints)}`, {
+      cause,
+    });
+    this.name = "ClawStepError";
+    this.code = code;
+  }
+}

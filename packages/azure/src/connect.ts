@@ -1,0 +1,181 @@
+// One authenticated connection to Azure Resource Manager: the OIDC credential, the three ARM
+// clients, and the request limiter they share. Everything else in this package takes an
+// AzureContext.
+import { request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
+import * as core from "@actions/core";
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { NetworkManagementClient } from "@azure/arm-network";
+import { ResourceManagementClient } from "@azure/arm-resources";
+import type { TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy, TlsSettings } from "@azure/core-rest-pipeline";
+import { ClientAssertionCredential } from "@azure/identity";
+import { IdTokenUnavailableError } from "./azure-error.ts";
+import { ArmRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.ts";
+
+export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
+export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
+/** Audience GitHub's OIDC token must carry for Entra workload identity federation. */
+export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+
+export interface AzureConnectionOptions {
+  subscriptionId: string;
+  tenantId: string;
+  clientId: string;
+  resourceGroup: string;
+  /** Default https://management.azure.com. */
+  armEndpoint?: string;
+  /**
+   * Token audience for ARM; default `${armEndpoint}/.default`. Sovereign clouds whose ARM
+   * audience differs from the endpoint host set it (e.g. https://management.core.usgovcloudapi.net/.default).
+   */
+  armScope?: string;
+  /** Default https://login.microsoftonline.com. */
+  authorityHost?: string;
+  /** Extra CA (PEM) to trust besides the public roots: the local Azure's. */
+  caCertPem?: string;
+  /** Default: GitHub's OIDC token via `core.getIDToken` (fresh on every token request). */
+  getIdToken?: (audience: string) => Promise<string>;
+  /** Max ARM requests in flight (default 16). */
+  maxParallel?: number;
+  /** Client-side token buckets (default: 80% of ARM's subscription limits). */
+  rateLimits?: RateLimits;
+  /** Fallback delay between polls of a long-running operation when ARM sends no Retry-After (default 10 s). */
+  pollIntervalMs?: number;
+  /** Retries per request for throttling (429/503 with Retry-After) and transient errors (default 10). */
+  maxRetries?: number;
+  /** Extra pipeline policies (per retry), e.g. request logging in tests. */
+  additionalPolicies?: PipelinePolicy[];
+}
+
+export interface AzureContext {
+  options: AzureConnectionOptions;
+  credential: TokenCredential;
+  compute: ComputeManagementClient;
+  network: NetworkManagementClient;
+  resources: ResourceManagementClient;
+  subscriptionId: string;
+  resourceGroup: string;
+  armEndpoint: string;
+  /** Shared by the three clients: rate limiting and bounded parallelism for every request. */
+  limiter: ArmRequestLimiter;
+  /** Pass to every long-running operation. */
+  poll: { updateIntervalInMs: number };
+}
+
+/**
+ * Builds the credential and ARM clients. Makes no request: the first ARM call fetches the
+ * first token, so auth errors surface there (run them through describeAzureError).
+ */
+export function connectAzure(opts: AzureConnectionOptions): AzureContext {
+  for (const key of ["subscriptionId", "tenantId", "clientId", "resourceGroup"] as const) {
+    if (!opts[key]) throw new Error(`connectAzure: ${key} is required`);
+  }
+  const armEndpoint = (opts.armEndpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
+  const authorityHost = (opts.authorityHost ?? PUBLIC_AUTHORITY_HOST).replace(/\/+$/, "");
+  // `ca` replaces Node's bundled roots (core-rest-pipeline TlsSettings docs), so keep them and
+  // add the extra CA; no NODE_EXTRA_CA_CERTS needed and public endpoints keep working.
+  const tlsOptions: TlsSettings | undefined = opts.caCertPem
+    ? { ca: [...rootCertificates, opts.caCertPem] }
+    : undefined;
+  const maxRetries = opts.maxRetries ?? 10;
+
+  const getIdToken = opts.getIdToken ?? defaultGetIdToken(opts.caCertPem);
+  const credential = new ClientAssertionCredential(
+    opts.tenantId,
+    opts.clientId,
+    // Called for every token request, so a long rollout never presents an expired GitHub token.
+    () => getIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE),
+    {
+      authorityHost,
+      // Instance discovery asks login.microsoftonline.com about the authority; a sovereign or
+      // local authority is not in its list (@azure/identity AuthorityValidationOptions).
+      disableInstanceDiscovery: authorityHost !== PUBLIC_AUTHORITY_HOST,
+      ...(tlsOptions ? { tlsOptions } : {}),
+      retryOptions: { maxRetries: 3 },
+    },
+  );
+
+  const limiter = new ArmRequestLimiter(opts.rateLimits ?? DEFAULT_RATE_LIMITS, opts.maxParallel ?? 16);
+  const clientOptions = {
+    endpoint: armEndpoint,
+    credentials: { scopes: [opts.armScope ?? `${armEndpoint}/.default`] },
+    ...(tlsOptions ? { tlsOptions } : {}),
+    // The default retry policy retries 429/503 after the server's Retry-After
+    // (throttlingRetryStrategy in @typespec/ts-http-runtime, used by core-rest-pipeline's
+    // defaultRetryPolicy) and other transient failures with exponential back-off; every retry
+    // counts, so allow enough of them to ride out a throttled minute.
+    retryOptions: { maxRetries, maxRetryDelayInMs: 60_000 },
+    additionalPolicies: [
+      // perRetry: the limiter sees each attempt, retries included.
+      { policy: limiter.policy(), position: "perRetry" as const },
+      ...(opts.additionalPolicies ?? []).map((policy) => ({ policy, position: "perRetry" as const })),
+    ],
+  };
+  return {
+    options: opts,
+    credential,
+    compute: new ComputeManagementClient(credential, opts.subscriptionId, clientOptions),
+    network: new NetworkManagementClient(credential, opts.subscriptionId, clientOptions),
+    resources: new ResourceManagementClient(credential, opts.subscriptionId, clientOptions),
+    subscriptionId: opts.subscriptionId,
+    resourceGroup: opts.resourceGroup,
+    armEndpoint,
+    limiter,
+    poll: { updateIntervalInMs: opts.pollIntervalMs ?? 10_000 },
+  };
+}
+
+/**
+ * GitHub's OIDC token. Without `permissions: id-token: write` the runner does not set
+ * ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN; say so instead of letting core's generic message through.
+ * https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#adding-permissions-settings
+ */
+function defaultGetIdToken(caCertPem: string | undefined): (audience: string) => Promise<string> {
+  return async (audience) => {
+    const url = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    const token = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+    if (!url || !token) throw new IdTokenUnavailableError();
+    // core.getIDToken goes through @actions/http-client, which only trusts Node's CA store; with
+    // an extra CA (the local Azure's token issuer) make the same request with that CA trusted.
+    if (caCertPem && url.startsWith("https:")) return requestIdToken(url, token, audience, caCertPem);
+    return core.getIDToken(audience);
+  };
+}
+
+/** The request core.getIDToken makes: GET `${url}&audience=...` with the runtime bearer token, `{value}` back. */
+function requestIdToken(url: string, bearer: string, audience: string, caCertPem: string): Promise<string> {
+  const target = `${url}&audience=${encodeURIComponent(audience)}`;
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      target,
+      {
+        headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
+        ca: [...rootCertificates, caCertPem],
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          body += chunk;
+        });
+        res.on("end", () => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`Failed to get an ID token from GitHub: HTTP ${res.statusCode}`));
+            return;
+          }
+          try {
+            const value = (JSON.parse(body) as { value?: unknown }).value;
+            if (typeof value !== "string" || !value) throw new Error("no value");
+            core.setSecret(value);
+            resolve(value);
+          } catch {
+            reject(new Error("Failed to get an ID token from GitHub: the response has no token"));
+          }
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
