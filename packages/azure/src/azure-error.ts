@@ -33,10 +33,14 @@ export function azureErrorCode(err: unknown): string | undefined {
   return facts(err).code;
 }
 
-/** True for ARM's "it does not exist" answers (404 with ResourceNotFound, NotFound, ...). */
+/**
+ * True for ARM's "it does not exist" answers (ResourceNotFound, ResourceGroupNotFound,
+ * ParentResourceNotFound, ...). A 404 with another code (InvalidResourceType: a route ARM does
+ * not know) is not "missing": it must surface.
+ */
 export function isNotFound(err: unknown): boolean {
   const f = facts(err);
-  return f.statusCode === 404 || /NotFound$/.test(f.code ?? "");
+  return f.code ? /NotFound$/.test(f.code) : f.statusCode === 404;
 }
 
 function facts(err: unknown): ErrorFacts {

@@ -1,0 +1,620 @@
+// Single-claw apply steps against Azure, upholding the design's apply invariants:
+//   1. no code path deletes a data disk (this package never calls disks.delete);
+//   2. a VM is deleted with its data disks detached (deleteOption Detach, enforced before the
+//      delete), and the disk is tagged with the VM's image version before that;
+//   3. before a replace the VM is deallocated (graceful shutdown) and, when enabled, an
+//      incremental snapshot of the disk is taken;
+//   4. a new VM attaches the existing disk at LUN 0 in its create request;
+//   5. every step reads the current state first, so a re-run after a crash at any point
+//      converges, and a converged claw costs no writes.
+import type { Disk, VirtualMachine } from "@azure/arm-compute";
+import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-model";
+import { TAGS } from "@openclawps/fleet-model";
+import type { ClawOperations, OperationResult, StepReporter } from "@openclawps/rollout";
+import { getIfExists } from "./arm-read.ts";
+import { ClawStepError } from "./azure-error.ts";
+import {
+  DATA_DISK_LUN,
+  dataDiskBody,
+  nicBody,
+  publicIpBody,
+  snapshotBody,
+  snapshotName,
+  vmBody,
+} from "./claw-resources.ts";
+import type { AzureContext } from "./connect.ts";
+import { powerStateOf } from "./observe.ts";
+import { ids, imageVersionOf, sameId } from "./resource-ids.ts";
+import { mergeTags } from "./resource-tags.ts";
+
+/** What a new VM needs from the cloud-init renderer; a fresh host key per call. */
+export interface ClawBootstrap {
+  /** base64(gzip(cloud-config)) for osProfile.customData. */
+  customData: string;
+  /** Must equal the claw's desired configHash (the plan was computed from it). */
+  configHash: string;
+  /** Fingerprint ("SHA256:...") of the host key baked into customData; recorded in a VM tag. */
+  hostKeyFingerprint: string;
+}
+
+export type RenderClaw = (claw: DesiredClaw) => ClawBootstrap | Promise<ClawBootstrap>;
+
+export interface AzureClawOperationsOptions {
+  /** Produces customData + host key for a claw's new VM (deploy-fleet wires @openclawps/cloud-init). */
+  render: RenderClaw;
+  /** Recorded on every VM created and on snapshots (TAGS.rolloutId). */
+  rolloutId: string;
+  /** Incremental snapshot of the data disk before a replace (rollout.snapshot_before_replace). */
+  snapshotBeforeReplace: boolean;
+}
+
+type Vm = VirtualMachine & { name: string };
+
+const SETTLE_TIMEOUT_MS = 30 * 60_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class AzureClawOperations implements ClawOperations {
+  private readonly rg: string;
+
+  constructor(
+    private readonly ctx: AzureContext,
+    private readonly fleet: DesiredFleet,
+    private readonly opts: AzureClawOperationsOptions,
+  ) {
+    this.rg = ctx.resourceGroup;
+  }
+
+  create(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
+    return this.converge(plan, this.target(plan), report, { createDisk: true, snapshot: false });
+  }
+
+  recover(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
+    return this.converge(plan, this.target(plan), report, { createDisk: false, snapshot: false });
+  }
+
+  replace(plan: ClawPlan, imageVersion: string, report: StepReporter): Promise<OperationResult> {
+    return this.converge(plan, imageVersion, report, {
+      createDisk: false,
+      snapshot: this.opts.snapshotBeforeReplace,
+    });
+  }
+
+  async resize(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
+    const claw = this.desired(plan);
+    const name = claw.names.vm;
+    const vm = await this.step(claw.name, "read", () => this.getVm(name));
+    if (!vm) throw new ClawStepError(claw.name, "resize", new Error(`VM ${name} does not exist`));
+    const size = claw.settings.vm_size;
+    if (vm.hardwareProfile?.vmSize !== size) {
+      // A size the current host cluster may not offer needs the VM deallocated first
+      // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
+      await this.deallocate(claw.name, vm, report);
+      await this.step(
+        claw.name,
+        "resize",
+        () =>
+          this.ctx.compute.virtualMachines.update(
+            this.rg,
+            name,
+            {
+              hardwareProfile: { vmSize: size },
+              tags: mergeTags(vm.tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
+            },
+            this.ctx.poll,
+          ),
+        report,
+        `${vm.hardwareProfile?.vmSize} → ${size}`,
+      );
+    }
+    await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, name), report);
+    return { claw: claw.name, vmId: vm.id, imageVersion: versionOfVm(vm) };
+  }
+
+  async growDisk(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
+    const claw = this.desired(plan);
+    const disk = await this.step(claw.name, "read", () =>
+      getIfExists(this.ctx.compute.disks.get(this.rg, claw.names.dataDisk)),
+    );
+    if (!disk)
+      throw new ClawStepError(
+        claw.name,
+        "grow-disk",
+        new Error(`data disk ${claw.names.dataDisk} does not exist`),
+      );
+    const vm = await this.step(claw.name, "read", () => this.getVm(claw.names.vm));
+    if ((disk.diskSizeGB ?? 0) < claw.settings.data_disk_size_gb) {
+      // Growing a disk attached to a running VM is only supported for some disk types and
+      // sizes (https://learn.microsoft.com/azure/virtual-machines/linux/expand-disks#expand-without-downtime);
+      // deallocating first works for all of them.
+      if (vm && disk.managedBy && sameId(disk.managedBy, vm.id)) await this.deallocate(claw.name, vm, report);
+      await this.grow(claw, disk, report);
+    }
+    if (vm) await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, vm.name), report);
+    return {
+      claw: claw.name,
+      dataDiskId: disk.id,
+      vmId: vm?.id,
+      imageVersion: vm ? versionOfVm(vm) : undefined,
+    };
+  }
+
+  async retire(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
+    const claw = plan.claw;
+    const names = plan.desired?.names ?? seedNames(claw);
+    const vm = await this.settle(claw, await this.step(claw, "read", () => this.getVm(names.vm)), report);
+    const disk = await this.step(claw, "read", () =>
+      getIfExists(this.ctx.compute.disks.get(this.rg, names.dataDisk)),
+    );
+    if (vm) await this.removeVm(claw, vm, disk, report, { snapshot: undefined });
+    const nic = await this.step(claw, "read", () =>
+      getIfExists(this.ctx.network.networkInterfaces.get(this.rg, names.nic)),
+    );
+    if (nic) {
+      await this.step(
+        claw,
+        "delete-nic",
+        () => this.ctx.network.networkInterfaces.delete(this.rg, names.nic, this.ctx.poll),
+        report,
+      );
+    }
+    const pip = await this.step(claw, "read", () =>
+      getIfExists(this.ctx.network.publicIPAddresses.get(this.rg, names.publicIp)),
+    );
+    if (pip) {
+      await this.step(
+        claw,
+        "delete-public-ip",
+        () => this.ctx.network.publicIPAddresses.delete(this.rg, names.publicIp, this.ctx.poll),
+        report,
+      );
+    }
+    if (disk) report(claw, "keep-disk", `${names.dataDisk} kept`);
+    return { claw, dataDiskId: disk?.id };
+  }
+
+  async markHealthy(claw: string, imageVersion: string): Promise<void> {
+    const c = this.fleet.claws.find((x) => x.name === claw);
+    const diskName = c?.names.dataDisk ?? seedNames(claw).dataDisk;
+    const disk = await this.step(claw, "read", () => this.ctx.compute.disks.get(this.rg, diskName));
+    if (disk.tags?.[TAGS.lastHealthyImage] === imageVersion) return;
+    await this.step(claw, "mark-healthy", () =>
+      this.ctx.compute.disks.update(
+        this.rg,
+        diskName,
+        { tags: mergeTags(disk.tags, { [TAGS.lastHealthyImage]: imageVersion }) },
+        this.ctx.poll,
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- the create / recover / replace path
+
+  private async converge(
+    plan: ClawPlan,
+    imageVersion: string,
+    report: StepReporter,
+    opts: { createDisk: boolean; snapshot: boolean },
+  ): Promise<OperationResult> {
+    const claw = this.desired(plan);
+    const c = claw.name;
+    const n = claw.names;
+    const a = this.fleet.azure;
+
+    // The image first: failing here leaves the claw untouched.
+    const imageVersionId = ids.imageVersion(
+      this.ctx,
+      a.gallery_name,
+      a.fleet_image_definition_name,
+      imageVersion,
+    );
+    const image = await this.step(c, "read", () =>
+      getIfExists(
+        this.ctx.compute.galleryImageVersions.get(
+          this.rg,
+          a.gallery_name,
+          a.fleet_image_definition_name,
+          imageVersion,
+        ),
+      ),
+    );
+    if (!image) {
+      throw new ClawStepError(
+        c,
+        "read",
+        new Error(
+          `image version ${imageVersion} does not exist in ${a.gallery_name}/${a.fleet_image_definition_name}`,
+        ),
+      );
+    }
+
+    const pipId = await this.ensurePublicIp(claw, report);
+    const nicId = await this.ensureNic(claw, pipId, report);
+    let disk = await this.step(c, "read", () => getIfExists(this.ctx.compute.disks.get(this.rg, n.dataDisk)));
+    if (!disk) {
+      if (!opts.createDisk) {
+        throw new ClawStepError(
+          c,
+          "read",
+          new Error(`data disk ${n.dataDisk} does not exist; the plan expected it`),
+        );
+      }
+      disk = await this.step(
+        c,
+        "create-disk",
+        () =>
+          this.ctx.compute.disks.createOrUpdate(
+            this.rg,
+            n.dataDisk,
+            dataDiskBody(this.fleet, claw),
+            this.ctx.poll,
+          ),
+        report,
+        `${claw.settings.data_disk_size_gb} GB ${claw.settings.data_disk_sku}`,
+      );
+    }
+
+    let vm = await this.settle(c, await this.step(c, "read", () => this.getVm(n.vm)), report);
+    if (disk.managedBy && !(vm && sameId(disk.managedBy, vm.id))) {
+      throw new ClawStepError(
+        c,
+        "read",
+        new Error(
+          `data disk ${n.dataDisk} is attached to ${disk.managedBy}, not to this claw's VM; detach it first`,
+        ),
+      );
+    }
+    if (vm && this.isConverged(vm, claw, imageVersion, disk)) {
+      await this.ensureRunning(c, vm, report);
+      return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
+    }
+
+    let snapshotId: string | undefined;
+    if (vm) {
+      const removed = await this.removeVm(c, vm, disk, report, {
+        snapshot: opts.snapshot ? { claw, disk } : undefined,
+      });
+      snapshotId = removed.snapshotId;
+      vm = undefined;
+      disk = removed.disk ?? disk;
+    }
+
+    if ((disk.diskSizeGB ?? 0) < claw.settings.data_disk_size_gb) {
+      disk = await this.grow(claw, disk, report);
+    }
+
+    const boot = await this.opts.render(claw);
+    if (boot.configHash !== claw.configHash) {
+      throw new Error(
+        `${c}: the renderer's config hash ${boot.configHash} differs from the planned ${claw.configHash}; the plan is stale`,
+      );
+    }
+    const created = await this.step(
+      c,
+      "create-vm",
+      () =>
+        this.ctx.compute.virtualMachines.createOrUpdate(
+          this.rg,
+          n.vm,
+          vmBody({
+            fleet: this.fleet,
+            claw,
+            imageVersion,
+            imageVersionId: image.id ?? imageVersionId,
+            dataDiskId: disk.id!,
+            nicId,
+            customData: boot.customData,
+            configHash: boot.configHash,
+            hostKeyFingerprint: boot.hostKeyFingerprint,
+            rolloutId: this.opts.rolloutId,
+          }),
+          this.ctx.poll,
+        ),
+      report,
+      `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+    );
+    if (created.provisioningState && created.provisioningState !== "Succeeded") {
+      throw new ClawStepError(
+        c,
+        "create-vm",
+        new Error(`VM ${n.vm} ended in provisioning state ${created.provisioningState}`),
+      );
+    }
+    return { claw: c, imageVersion, vmId: created.id, dataDiskId: disk.id, snapshotId };
+  }
+
+  /** The VM already is what this step would create: right image, config, disk at LUN 0, provisioned. */
+  private isConverged(vm: Vm, claw: DesiredClaw, imageVersion: string, disk: Disk): boolean {
+    const lun0 = vm.storageProfile?.dataDisks?.find((d) => d.lun === DATA_DISK_LUN);
+    return (
+      vm.provisioningState === "Succeeded" &&
+      versionOfVm(vm) === imageVersion &&
+      vm.tags?.[TAGS.configHash] === claw.configHash &&
+      vm.hardwareProfile?.vmSize === claw.settings.vm_size &&
+      sameId(lun0?.managedDisk?.id, disk.id)
+    );
+  }
+
+  private async ensurePublicIp(claw: DesiredClaw, report: StepReporter): Promise<string> {
+    const name = claw.names.publicIp;
+    const pip = await this.step(claw.name, "read", () =>
+      getIfExists(this.ctx.network.publicIPAddresses.get(this.rg, name)),
+    );
+    if (pip?.id) return pip.id;
+    const created = await this.step(
+      claw.name,
+      "create-public-ip",
+      () =>
+        this.ctx.network.publicIPAddresses.createOrUpdate(
+          this.rg,
+          name,
+          publicIpBody(this.fleet, claw),
+          this.ctx.poll,
+        ),
+      report,
+    );
+    return created.id ?? ids.publicIp(this.ctx, name);
+  }
+
+  private async ensureNic(claw: DesiredClaw, publicIpId: string, report: StepReporter): Promise<string> {
+    const name = claw.names.nic;
+    const nic = await this.step(claw.name, "read", () =>
+      getIfExists(this.ctx.network.networkInterfaces.get(this.rg, name)),
+    );
+    if (nic?.id) return nic.id;
+    const a = this.fleet.azure;
+    const body = nicBody(this.fleet, claw, {
+      subnetId: ids.subnet(this.ctx, a.virtual_network_name, a.subnet_name),
+      nsgId: ids.nsg(this.ctx, a.network_security_group_name),
+      publicIpId,
+    });
+    const created = await this.step(
+      claw.name,
+      "create-nic",
+      () => this.ctx.network.networkInterfaces.createOrUpdate(this.rg, name, body, this.ctx.poll),
+      report,
+    );
+    return created.id ?? ids.nic(this.ctx, name);
+  }
+
+  private async grow(claw: DesiredClaw, disk: Disk, report: StepReporter): Promise<Disk> {
+    return this.step(
+      claw.name,
+      "grow-disk",
+      () =>
+        this.ctx.compute.disks.update(
+          this.rg,
+          claw.names.dataDisk,
+          { diskSizeGB: claw.settings.data_disk_size_gb },
+          this.ctx.poll,
+        ),
+      report,
+      `${disk.diskSizeGB} → ${claw.settings.data_disk_size_gb} GB`,
+    );
+  }
+
+  /**
+   * Deallocate → tag the disk with the VM's image → snapshot (optional) → make sure every
+   * attachment is Detach → delete the VM → confirm the disk is still there.
+   */
+  private async removeVm(
+    claw: string,
+    vm: Vm,
+    disk: Disk | undefined,
+    report: StepReporter,
+    opts: { snapshot: { claw: DesiredClaw; disk: Disk } | undefined },
+  ): Promise<{ snapshotId?: string; disk?: Disk }> {
+    await this.deallocate(claw, vm, report);
+    const attached =
+      disk && (vm.storageProfile?.dataDisks ?? []).some((d) => sameId(d.managedDisk?.id, disk.id));
+    let current = disk;
+    const version = versionOfVm(vm);
+    if (disk && attached && version && disk.tags?.[TAGS.lastImage] !== version) {
+      // Written before the delete: after a crash between delete and create, the disk still says
+      // which image it last ran, so the claw can be recovered or rolled back onto it.
+      current = await this.step(
+        claw,
+        "tag-disk",
+        () =>
+          this.ctx.compute.disks.update(
+            this.rg,
+            disk.name!,
+            { tags: mergeTags(disk.tags, { [TAGS.lastImage]: version }) },
+            this.ctx.poll,
+          ),
+        report,
+        `${TAGS.lastImage}=${version}`,
+      );
+    }
+    let snapshotId: string | undefined;
+    if (opts.snapshot && current && attached) {
+      const name = snapshotName(current.name!, version, this.opts.rolloutId);
+      const existing = await this.step(claw, "read", () =>
+        getIfExists(this.ctx.compute.snapshots.get(this.rg, name)),
+      );
+      const snap =
+        existing ??
+        (await this.step(
+          claw,
+          "snapshot",
+          () =>
+            this.ctx.compute.snapshots.createOrUpdate(
+              this.rg,
+              name,
+              snapshotBody(this.fleet, opts.snapshot!.claw, current!, {
+                [TAGS.rolloutId]: this.opts.rolloutId,
+                ...(version ? { [TAGS.lastImage]: version } : {}),
+              }),
+              this.ctx.poll,
+            ),
+          report,
+          name,
+        ));
+      snapshotId = snap.id;
+    }
+    await this.ensureDetachOnDelete(claw, vm, report);
+    await this.step(
+      claw,
+      "delete-vm",
+      () => this.ctx.compute.virtualMachines.delete(this.rg, vm.name, this.ctx.poll),
+      report,
+    );
+    if (disk) {
+      // Belt and braces for invariant 1: the disk must have outlived its VM.
+      const after = await this.step(claw, "read", () =>
+        getIfExists(this.ctx.compute.disks.get(this.rg, disk.name!)),
+      );
+      if (!after) {
+        throw new ClawStepError(
+          claw,
+          "delete-vm",
+          new Error(`data disk ${disk.name} is gone after deleting VM ${vm.name}`),
+        );
+      }
+      current = after;
+    }
+    return { snapshotId, disk: current };
+  }
+
+  /**
+   * A VM made elsewhere (the seed's Terraform, the portal) may delete its data disk or NIC with
+   * it (deleteOption Delete: https://learn.microsoft.com/azure/virtual-machines/delete#delete-a-vm-and-attached-resources).
+   * Switch every attachment to Detach before the delete.
+   */
+  private async ensureDetachOnDelete(claw: string, vm: Vm, report: StepReporter): Promise<void> {
+    const dataDisks = vm.storageProfile?.dataDisks ?? [];
+    const nics = vm.networkProfile?.networkInterfaces ?? [];
+    const osDisk = vm.storageProfile?.osDisk;
+    const risky =
+      dataDisks.some((d) => d.deleteOption === "Delete") || nics.some((n) => n.deleteOption === "Delete");
+    if (!risky) return;
+    // While patching anyway, let the disposable OS disk go with the VM instead of lingering.
+    await this.step(
+      claw,
+      "set-detach",
+      () =>
+        this.ctx.compute.virtualMachines.update(
+          this.rg,
+          vm.name,
+          {
+            storageProfile: {
+              ...(osDisk
+                ? { osDisk: { createOption: osDisk.createOption, deleteOption: "Delete" as const } }
+                : {}),
+              dataDisks: dataDisks.map((d) => ({
+                lun: d.lun,
+                createOption: "Attach",
+                managedDisk: { id: d.managedDisk?.id },
+                ...(d.name ? { name: d.name } : {}),
+                deleteOption: "Detach",
+              })),
+            },
+            networkProfile: {
+              networkInterfaces: nics.map((n) => ({ id: n.id, primary: n.primary, deleteOption: "Detach" })),
+            },
+          },
+          this.ctx.poll,
+        ),
+      report,
+      "data disks and NICs set to Detach on VM delete",
+    );
+  }
+
+  private async deallocate(claw: string, vm: Vm, report: StepReporter): Promise<void> {
+    if (powerStateOf(vm) === "deallocated") return;
+    await this.step(
+      claw,
+      "deallocate",
+      () => this.ctx.compute.virtualMachines.deallocate(this.rg, vm.name, this.ctx.poll),
+      report,
+    );
+  }
+
+  private async ensureRunning(claw: string, vm: Vm, report: StepReporter): Promise<void> {
+    const state = powerStateOf(vm);
+    if (state === "running" || state === "starting") return;
+    await this.step(
+      claw,
+      "start",
+      () => this.ctx.compute.virtualMachines.start(this.rg, vm.name, this.ctx.poll),
+      report,
+    );
+  }
+
+  /**
+   * Waits out an operation in flight on the VM (a create or delete a crashed run started): ARM
+   * refuses a second operation on a VM that is Creating/Updating/Deleting (409 Conflict).
+   * Returns the VM in a terminal state, or undefined when it is gone.
+   */
+  private async settle(claw: string, vm: Vm | undefined, report: StepReporter): Promise<Vm | undefined> {
+    const busy = (v: Vm) => /^(Creating|Updating|Deleting|Migrating)$/i.test(v.provisioningState ?? "");
+    if (!vm || !busy(vm)) return vm;
+    report(claw, "wait", `VM ${vm.name} is ${vm.provisioningState}`);
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let current: Vm | undefined = vm;
+    while (current && busy(current)) {
+      if (Date.now() > deadline) {
+        throw new ClawStepError(
+          claw,
+          "wait",
+          new Error(
+            `VM ${vm.name} stayed ${current.provisioningState} for ${SETTLE_TIMEOUT_MS / 60_000} minutes`,
+          ),
+        );
+      }
+      await sleep(Math.max(this.ctx.poll.updateIntervalInMs, 100));
+      current = await this.step(claw, "read", () => this.getVm(vm.name));
+    }
+    return current;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private getVm(name: string): Promise<Vm | undefined> {
+    return getIfExists(
+      this.ctx.compute.virtualMachines.get(this.rg, name, { expand: "instanceView" }),
+    ) as Promise<Vm | undefined>;
+  }
+
+  private async mustGetVm(claw: string, name: string): Promise<Vm> {
+    const vm = await this.step(claw, "read", () => this.getVm(name));
+    if (!vm) throw new ClawStepError(claw, "read", new Error(`VM ${name} disappeared`));
+    return vm;
+  }
+
+  private desired(plan: ClawPlan): DesiredClaw {
+    if (!plan.desired) throw new Error(`${plan.claw}: a ${plan.action} plan needs the desired claw`);
+    return plan.desired;
+  }
+
+  private target(plan: ClawPlan): string {
+    if (!plan.targetImageVersion)
+      throw new Error(`${plan.claw}: a ${plan.action} plan needs targetImageVersion`);
+    return plan.targetImageVersion;
+  }
+
+  /** Runs one step: reports it (when a reporter is given), and names claw, step and ARM code on failure. */
+  private async step<T>(
+    claw: string,
+    step: string,
+    fn: () => Promise<T>,
+    report?: StepReporter,
+    detail?: string,
+  ): Promise<T> {
+    report?.(claw, step, detail);
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ClawStepError) throw err;
+      throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
+    }
+  }
+}
+
+function versionOfVm(vm: VirtualMachine): string | undefined {
+  return imageVersionOf(vm.storageProfile?.imageReference?.id) ?? vm.tags?.[TAGS.imageVersion];
+}
+
+/** The seed's names, for claws no longer in the manifest. */
+function seedNames(claw: string) {
+  return { vm: claw, nic: `${claw}-nic`, publicIp: `${claw}-pip`, dataDisk: `${claw}-data` };
+}

@@ -1,0 +1,159 @@
+// Request bodies for one claw's resources: public IP, NIC, data disk, VM, snapshot. Pure, so
+// the invariants in them (disk attached at LUN 0 with createOption Attach, data disk and NIC
+// detached — never deleted — with the VM) can be read in one place and tested without Azure.
+import type { Disk, Snapshot, VirtualMachine } from "@azure/arm-compute";
+import type { NetworkInterface, PublicIPAddress } from "@azure/arm-network";
+import { type DesiredClaw, type DesiredFleet, TAGS } from "@openclawps/fleet-model";
+import { clawTags, type Tags } from "./resource-tags.ts";
+
+export type ClawFleet = Pick<DesiredFleet, "azure" | "ssh">;
+
+/** The data disk always sits at LUN 0: boot.sh finds it at /dev/disk/azure/scsi1/lun0. */
+export const DATA_DISK_LUN = 0;
+
+export function publicIpBody(fleet: ClawFleet, claw: DesiredClaw): PublicIPAddress {
+  return {
+    location: fleet.azure.location,
+    tags: clawTags(fleet, claw),
+    // Standard SKU public IPs are static and closed to inbound traffic unless an NSG allows it
+    // (https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses#sku).
+    sku: { name: "Standard", tier: "Regional" },
+    publicIPAllocationMethod: "Static",
+    publicIPAddressVersion: "IPv4",
+  };
+}
+
+export function nicBody(
+  fleet: ClawFleet,
+  claw: DesiredClaw,
+  refs: { subnetId: string; publicIpId: string; nsgId: string },
+): NetworkInterface {
+  return {
+    location: fleet.azure.location,
+    tags: clawTags(fleet, claw),
+    // NSG on the NIC, as the seed associated it (per claw), so the subnet stays the user's.
+    networkSecurityGroup: { id: refs.nsgId },
+    ipConfigurations: [
+      {
+        name: "ipconfig1",
+        primary: true,
+        privateIPAllocationMethod: "Dynamic",
+        subnet: { id: refs.subnetId },
+        publicIPAddress: { id: refs.publicIpId },
+      },
+    ],
+  };
+}
+
+export function dataDiskBody(fleet: ClawFleet, claw: DesiredClaw): Disk {
+  return {
+    location: fleet.azure.location,
+    tags: clawTags(fleet, claw),
+    sku: { name: claw.settings.data_disk_sku as NonNullable<Disk["sku"]>["name"] },
+    diskSizeGB: claw.settings.data_disk_size_gb,
+    // Empty: boot.sh formats it on first boot, only when it is verifiably blank.
+    creationData: { createOption: "Empty" },
+  };
+}
+
+export function snapshotBody(fleet: ClawFleet, claw: DesiredClaw, disk: Disk, tags: Tags): Snapshot {
+  return {
+    location: disk.location ?? fleet.azure.location,
+    tags: { ...clawTags(fleet, claw), ...tags },
+    // Incremental snapshots store only the changes since the last one and are billed for used
+    // size (https://learn.microsoft.com/azure/virtual-machines/disks-incremental-snapshots).
+    incremental: true,
+    sku: { name: "Standard_LRS" },
+    creationData: { createOption: "Copy", sourceResourceId: disk.id },
+  };
+}
+
+export interface VmBodyInput {
+  fleet: ClawFleet;
+  claw: DesiredClaw;
+  imageVersion: string;
+  imageVersionId: string;
+  dataDiskId: string;
+  nicId: string;
+  /** base64 cloud-init (from the renderer). */
+  customData: string;
+  configHash: string;
+  hostKeyFingerprint: string;
+  rolloutId: string;
+}
+
+export function vmTags(
+  input: Omit<VmBodyInput, "customData" | "dataDiskId" | "nicId" | "imageVersionId">,
+): Tags {
+  return {
+    ...clawTags(input.fleet, input.claw),
+    [TAGS.imageVersion]: input.imageVersion,
+    [TAGS.configHash]: input.configHash,
+    [TAGS.hostKey]: input.hostKeyFingerprint,
+    [TAGS.rolloutId]: input.rolloutId,
+  };
+}
+
+export function vmBody(input: VmBodyInput): VirtualMachine {
+  const { fleet, claw } = input;
+  const s = claw.settings;
+  const def = fleet.azure.image_definitions[fleet.azure.fleet_image_definition_name];
+  const adminKey = fleet.ssh.admin_public_key;
+  if (!adminKey) {
+    throw new Error(
+      `${claw.name}: ssh.admin_public_key is required to create a VM (Linux VMs here use key auth only)`,
+    );
+  }
+  return {
+    location: fleet.azure.location,
+    tags: vmTags(input),
+    // A gallery image derived from a marketplace image with a plan needs the same plan on the VM
+    // (https://learn.microsoft.com/azure/virtual-machines/marketplace-images#create-a-vm-from-a-vhd-with-plan-information).
+    ...(def?.purchase_plan ? { plan: { ...def.purchase_plan } } : {}),
+    hardwareProfile: { vmSize: s.vm_size },
+    storageProfile: {
+      imageReference: { id: input.imageVersionId },
+      // The OS disk is disposable; it goes with the VM.
+      osDisk: { createOption: "FromImage", deleteOption: "Delete", osType: "Linux" },
+      dataDisks: [
+        {
+          lun: DATA_DISK_LUN,
+          // Attach the existing managed disk: the claw's state moves to the new VM unchanged.
+          createOption: "Attach",
+          managedDisk: { id: input.dataDiskId },
+          // Deleting the VM must leave the disk (design invariant 2).
+          deleteOption: "Detach",
+        },
+      ],
+    },
+    osProfile: {
+      computerName: claw.names.computerName,
+      adminUsername: s.admin_username,
+      customData: input.customData,
+      linuxConfiguration: {
+        disablePasswordAuthentication: true,
+        ssh: { publicKeys: [{ path: `/home/${s.admin_username}/.ssh/authorized_keys`, keyData: adminKey }] },
+      },
+    },
+    networkProfile: {
+      networkInterfaces: [{ id: input.nicId, primary: true, deleteOption: "Detach" }],
+    },
+    ...(s.enable_trusted_launch
+      ? {
+          securityProfile: {
+            securityType: "TrustedLaunch",
+            uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+          },
+        }
+      : {}),
+  };
+}
+
+/** Azure resource names: letters, digits, `_ . -`, at most 80 characters, not ending in `.` or `-`. */
+export function snapshotName(diskName: string, fromImage: string | undefined, rolloutId: string): string {
+  const raw = `${diskName}-pre-${fromImage ?? "unknown"}-${rolloutId}`;
+  return raw
+    .replace(/[^A-Za-z0-9_.-]/g, "-")
+    .slice(0, 80)
+    .replace(/[.-]+$/, "");
+}

@@ -1,0 +1,29 @@
+// Tag sets as the controller writes them. ARM PATCHes of `tags` replace the whole set, so every
+// tag write merges into what is there, and is skipped when nothing would change (a converged
+// fleet gets zero writes).
+import { type ResolvedClaw, type ResolvedFleet, TAGS } from "@openclawps/fleet-model";
+
+export type Tags = Record<string, string>;
+
+/** Tags every resource of a claw carries: the fleet's azure.tags, the claw's own, its name. */
+export function clawTags(
+  fleet: Pick<ResolvedFleet, "azure">,
+  claw: Pick<ResolvedClaw, "name" | "tags">,
+): Tags {
+  return { ...fleet.azure.tags, ...claw.tags, [TAGS.claw]: claw.name };
+}
+
+/** True when every `wanted` tag is present with the same value. */
+export function hasTags(current: Tags | undefined, wanted: Tags): boolean {
+  return Object.entries(wanted).every(([k, v]) => current?.[k] === v);
+}
+
+/** `current` with `changes` applied; `undefined` values remove a tag. */
+export function mergeTags(current: Tags | undefined, changes: Record<string, string | undefined>): Tags {
+  const out: Tags = { ...(current ?? {}) };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
