@@ -1,3 +1,48 @@
 import * as core from "@actions/core";
-import { hello } from "@openclawps/fleet-model";
-core.info(hello());
+import {
+  annotate,
+  findShippedVmRuntime,
+  getBoolean,
+  getSecret,
+  getString,
+  maskSecret,
+  runAction,
+} from "@openclawps/action-kit";
+import { validateFleet, validationSummaryMarkdown } from "@openclawps/fleet-check";
+
+// Thin edge: inputs → validateFleet → annotations, job summary, outputs. The checks live in
+// @openclawps/fleet-check.
+await runAction(async () => {
+  const secretsJson = getSecret("secrets-json");
+  const strict = getBoolean("strict", false);
+  const report = await validateFleet({
+    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    manifest: getString("manifest", "claws.yaml"),
+    vmRuntime: getString("vm-runtime"),
+    packerDir: getString("packer-dir"),
+    secretsJson,
+    maskSecret,
+    shippedVmRuntime: findShippedVmRuntime(import.meta.url),
+  });
+
+  for (const check of report.checks) core.info(`${check.name}: ${check.status} — ${check.detail}`);
+  for (const notice of report.notices) core.notice(notice);
+  const { omitted } = annotate(report.findings);
+
+  const failed = report.errors > 0 || (strict && report.warnings > 0);
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addRaw(validationSummaryMarkdown(report, { strict, omittedAnnotations: omitted }))
+      .write();
+  }
+  core.setOutput("valid", String(!failed));
+  core.setOutput("errors", String(report.errors));
+  core.setOutput("warnings", String(report.warnings));
+  core.setOutput("problems", JSON.stringify(report.findings));
+  if (failed) {
+    const counts = `${report.errors} error(s), ${report.warnings} warning(s)${strict ? " (strict)" : ""}`;
+    core.setFailed(`Fleet validation failed: ${counts}. Every problem is listed in the job summary.`);
+  } else {
+    core.info(`Fleet validation passed: ${report.errors} errors, ${report.warnings} warnings.`);
+  }
+});

@@ -1,0 +1,187 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Finding } from "@openclawps/action-kit";
+import { findOnPath, runTool } from "./external-tool.ts";
+
+export interface PackerResult {
+  /** False when packer is not installed: the template was not checked. */
+  ran: boolean;
+  version?: string;
+  /** What was run, for the summary: "packer validate", "packer validate (without plugins.pkr.hcl)", ... */
+  mode?: string;
+  findings: Finding[];
+}
+
+/**
+ * The template keeps its `packer { required_plugins { ... } }` block in this file alone. Packer
+ * before 1.7 does not know `required_plugins` (it bundled its builders instead), so for those
+ * versions the template is validated without this file.
+ * https://developer.hashicorp.com/packer/docs/templates/hcl_templates/blocks/packer
+ */
+export const PLUGINS_FILE = "plugins.pkr.hcl";
+
+const TITLE = "packer validate";
+
+export function parsePackerVersion(text: string): [number, number, number] | undefined {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/**
+ * Runs `packer validate` on a template directory and maps its diagnostics to findings at
+ * their files and lines. `display` is how the directory is shown (relative to the repository).
+ */
+export async function checkPacker(options: {
+  dir: string;
+  display: string;
+  variables?: Record<string, string>;
+  path?: string;
+}): Promise<PackerResult> {
+  const { dir, display } = options;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    return {
+      ran: false,
+      findings: [
+        {
+          file: display,
+          severity: "error",
+          title: TITLE,
+          message: `Packer directory '${display}' does not exist.`,
+          fix: "Set the packer-dir input to the directory holding the *.pkr.hcl files, relative to the repository root, or leave it empty.",
+        },
+      ],
+    };
+  }
+  const packer = findOnPath("packer", options.path ?? process.env.PATH);
+  if (!packer) return { ran: false, findings: [] };
+  // CHECKPOINT_DISABLE: no update check against HashiCorp's servers on every run.
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1", PACKER_NO_COLOR: "1" };
+  const versionText = (await runTool(packer, ["version"], { cwd: dir, env })).stdout;
+  const version = parsePackerVersion(versionText);
+  const versionLabel = version?.join(".");
+  const legacy = version !== undefined && (version[0] < 1 || (version[0] === 1 && version[1] < 7));
+  const hasPluginsFile = existsSync(join(dir, PLUGINS_FILE));
+
+  // The copy sits beside the original so relative paths in the template (`../scripts/x.sh`,
+  // which packer resolves against its working directory) point at the same files.
+  let workDir = dir;
+  let mode = "packer validate";
+  if (legacy && hasPluginsFile) {
+    workDir = mkdtempSync(join(dirname(dir), `.${basename(dir)}-validate-`));
+    cpSync(dir, workDir, { recursive: true, filter: (src) => src !== join(dir, PLUGINS_FILE) });
+    mode = `packer validate (Packer ${versionLabel} predates required_plugins: ${PLUGINS_FILE} left out)`;
+  }
+  try {
+    const findings: Finding[] = [];
+    let syntaxOnly = false;
+    if (!legacy && usesRequiredPlugins(dir)) {
+      const init = await runTool(packer, ["init", "."], { cwd: workDir, env });
+      if (init.code !== 0) {
+        syntaxOnly = true;
+        mode = "packer validate -syntax-only (packer init failed)";
+        findings.push({
+          file: `${display}/${PLUGINS_FILE}`,
+          severity: "warning",
+          title: "packer init",
+          message: `packer init could not install the template's plugins, so only its syntax was checked: ${clean(init.stdout + init.stderr).trim()}`,
+          fix: "Check the required_plugins sources and versions, and that the runner can reach github.com.",
+        });
+      }
+    }
+    const args = ["validate", ...(syntaxOnly ? ["-syntax-only"] : [])];
+    for (const [name, value] of Object.entries(options.variables ?? {}))
+      args.push("-var", `${name}=${value}`);
+    args.push(".");
+    const result = await runTool(packer, args, { cwd: workDir, env });
+    if (result.code !== 0) {
+      const parsed = parsePackerOutput(clean(`${result.stdout}\n${result.stderr}`), display);
+      findings.push(
+        ...(parsed.length > 0
+          ? parsed
+          : [
+              {
+                file: display,
+                severity: "error" as const,
+                title: TITLE,
+                message: `packer validate failed (exit ${result.code}): ${clean(result.stdout + result.stderr).trim()}`,
+              },
+            ]),
+      );
+    }
+    return { ran: true, version: versionLabel, mode, findings };
+  } finally {
+    if (workDir !== dir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function usesRequiredPlugins(dir: string): boolean {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".pkr.hcl"))
+    .some((f) => /\brequired_plugins\b/.test(readFileSync(join(dir, f), "utf8")));
+}
+
+/** Packer (1.7+) colours its diagnostics on a terminal; the codes would end up in annotations. */
+function clean(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point.
+  return text.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+/**
+ * Parses packer's HCL diagnostics:
+ *
+ *     Error: Unsupported argument
+ *
+ *       on build.pkr.hcl line 19, in source "azure-arm" "claw":
+ *       19:   bogus = 1
+ *
+ *     An argument named "bogus" is not expected here.
+ *
+ * into one finding per diagnostic, at `<display>/<file>` and the line.
+ */
+export function parsePackerOutput(output: string, display: string): Finding[] {
+  const findings: Finding[] = [];
+  const blocks = output.split(/^(?=(?:Error|Warning): )/m).filter((b) => /^(?:Error|Warning): /.test(b));
+  for (const block of blocks) {
+    const lines = block.replace(/\r/g, "").split("\n");
+    const head = /^(Error|Warning): (.*)$/.exec(lines[0] ?? "");
+    if (!head) continue;
+    const severity = head[1] === "Error" ? "error" : "warning";
+    const summary = (head[2] ?? "").trim();
+    let file: string | undefined;
+    let line: number | undefined;
+    const detail: string[] = [];
+    for (const text of lines.slice(1)) {
+      const at = /^\s+on (.+?) line (\d+)(?:, in .*)?:$/.exec(text);
+      if (at && file === undefined) {
+        file = at[1];
+        line = Number(at[2]);
+        continue;
+      }
+      // Source excerpt lines ("  19:   bogus = 1") and packer's note that it has none.
+      if (/^\s+\d+: /.test(text) || /^\s+\(source code not available\)$/.test(text)) continue;
+      if (text.trim() !== "") detail.push(text.trim());
+    }
+    const message = detail.length > 0 ? `${summary}: ${detail.join(" ")}` : summary;
+    const finding: Finding = {
+      file: file ? `${display}/${file.replace(/^\.\//, "")}` : display,
+      severity,
+      title: `${TITLE}: ${summary}`,
+      message,
+    };
+    if (line !== undefined) finding.line = line;
+    const fix = fixFor(summary, message);
+    if (fix) finding.fix = fix;
+    findings.push(finding);
+  }
+  return findings;
+}
+
+function fixFor(summary: string, message: string): string | undefined {
+  if (summary.startsWith("Unset variable")) {
+    return "Give the variable a default in the template; the bake action sets the real value at build time.";
+  }
+  if (message.includes('"required_plugins"')) {
+    return `Keep the packer { required_plugins { ... } } block alone in ${PLUGINS_FILE}, so Packer before 1.7 can validate the rest.`;
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+import type { Finding } from "@openclawps/action-kit";
+import type { RuntimeFile, VmRuntimeTree } from "./vm-runtime-tree.ts";
+
+/** `NNN-name.sh`: three digits, a dash, a name. run-updates.sh applies these in number order. */
+export const UPDATE_SCRIPT_NAME = /^(\d{3})-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$/;
+
+const TITLE = "vm-runtime updates";
+
+function isUpdateCandidate(file: RuntimeFile): boolean {
+  if (!file.rel.startsWith("updates/")) return false;
+  const name = file.rel.slice("updates/".length);
+  // Only direct children run; README.md, .gitkeep and the like are not scripts.
+  return !name.includes("/") && (name.endsWith(".sh") || /^\d/.test(name));
+}
+
+const baseName = (f: RuntimeFile) => f.rel.slice(f.rel.lastIndexOf("/") + 1);
+
+/**
+ * Checks update scripts in the merged vm-runtime: named `NNN-name.sh`, numbers unique across
+ * shipped and overlay scripts (the seed shipped two `017-*` scripts, and which one ran first
+ * depended on the shell's glob order).
+ */
+export function checkUpdateScripts(tree: VmRuntimeTree): Finding[] {
+  const findings: Finding[] = [];
+  const scripts = tree.files.filter(isUpdateCandidate);
+  const numbered = new Map<string, RuntimeFile[]>();
+  for (const file of scripts) {
+    const number = UPDATE_SCRIPT_NAME.exec(baseName(file))?.[1];
+    if (number === undefined) continue;
+    numbered.set(number, [...(numbered.get(number) ?? []), file]);
+  }
+  let next = Math.max(0, ...[...numbered.keys()].map(Number)) + 1;
+  const nextFree = () => String(next++).padStart(3, "0");
+
+  for (const file of scripts) {
+    if (UPDATE_SCRIPT_NAME.test(baseName(file))) continue;
+    findings.push({
+      file: file.display,
+      severity: "error",
+      title: TITLE,
+      message: `'${baseName(file)}' is not named NNN-name.sh, so run-updates.sh never runs it.`,
+      fix: `Rename it to ${nextFree()}-${suggestedName(baseName(file))}.sh (three digits, a dash, a name; the next free number is used here).`,
+    });
+  }
+
+  for (const [number, files] of [...numbered].sort(([a], [b]) => a.localeCompare(b))) {
+    if (files.length < 2) continue;
+    // A user can only rename their own scripts; a clash inside the shipped runtime is ours.
+    const own = files.filter((f) => f.origin === "overlay");
+    const blamed = own.length > 0 ? own : files;
+    const listed = files.map((f) => `${baseName(f)}${f.origin === "shipped" ? " (shipped)" : ""}`).join(", ");
+    for (const file of blamed) {
+      findings.push({
+        file: file.display,
+        severity: "error",
+        title: TITLE,
+        message: `Update number ${number} is used by ${files.length} scripts (${listed}); their order would be ambiguous.`,
+        fix: `Give ${baseName(file)} a number of its own, e.g. ${nextFree()}.`,
+      });
+    }
+  }
+
+  for (const file of scripts) {
+    if (!file.replacesShipped) continue;
+    findings.push({
+      file: file.display,
+      severity: "notice",
+      title: TITLE,
+      message: `Replaces the shipped ${file.rel}. Disks that already applied it will not run it again.`,
+      fix: "To change a disk that already ran the shipped script, add a new script with the next free number instead.",
+    });
+  }
+  return findings;
+}
+
+/** Every `.sh` file in the merged vm-runtime must be executable: cloud-init and boot.sh run them directly. */
+export function checkExecutableBits(tree: VmRuntimeTree): Finding[] {
+  return tree.files
+    .filter((f) => f.rel.endsWith(".sh") && (f.mode & 0o100) === 0)
+    .map((f) => ({
+      file: f.display,
+      severity: "error" as const,
+      title: "vm-runtime permissions",
+      message: `${baseName(f)} is not executable.`,
+      fix: `Run \`git update-index --chmod=+x ${f.display}\` (or chmod +x) and commit.`,
+    }));
+}
+
+function suggestedName(name: string): string {
+  const stem = name
+    .replace(/\.sh$/, "")
+    .replace(/^\d+[-_]?/, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "");
+  return stem || "update";
+}

@@ -1,0 +1,255 @@
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Finding } from "@openclawps/action-kit";
+import { resolveFleet } from "@openclawps/fleet-model";
+import { type ClawPayload, checkCustomData } from "./custom-data-check.ts";
+import { checkManifest } from "./manifest-check.ts";
+import { checkPacker } from "./packer-check.ts";
+import { displayPath, resolveInRepo } from "./repo-paths.ts";
+import { checkSecrets } from "./secrets-check.ts";
+import { runShellcheck } from "./shellcheck.ts";
+import { checkExecutableBits, checkUpdateScripts, UPDATE_SCRIPT_NAME } from "./update-scripts.ts";
+import { mergeVmRuntime, type VmRuntimeTree } from "./vm-runtime-tree.ts";
+
+export interface ValidateOptions {
+  /** Repository root: paths are resolved against it and shown relative to it. */
+  workspace: string;
+  /** Manifest path as given (relative to the workspace, or absolute). */
+  manifest: string;
+  /** Overlay directory as given; undefined or "" → `vm-runtime/` beside the manifest, if it exists. */
+  vmRuntime?: string;
+  /** The vm-runtime shipped with the actions. */
+  shippedVmRuntime: string;
+  /** Packer template directory as given; undefined or "" → Packer is not checked. */
+  packerDir?: string;
+  /** CLAW_SECRETS_JSON; undefined or "" → secrets are not checked. */
+  secretsJson?: string;
+  /** Called with every secret value as soon as it is parsed, before anything else sees it. */
+  maskSecret?: (value: string) => void;
+  /** PATH used to find shellcheck and packer (default: the process's PATH). */
+  path?: string;
+}
+
+export type CheckStatus = "passed" | "failed" | "warnings" | "skipped";
+
+export interface CheckOutcome {
+  name: string;
+  status: CheckStatus;
+  /** One line for the summary table: what was checked, or why it was skipped. */
+  detail: string;
+  findings: Finding[];
+}
+
+export interface ValidationReport {
+  checks: CheckOutcome[];
+  /** Every finding of every check. */
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+  /** Things the reader must know that belong to no file: a check that could not run. */
+  notices: string[];
+  /** Per-claw customData sizes, when the manifest was valid enough to render. */
+  claws: ClawPayload[];
+  manifestDisplay: string;
+  overlayDisplay?: string;
+}
+
+function outcome(name: string, detail: string, findings: Finding[], skipped = false): CheckOutcome {
+  const status: CheckStatus = skipped
+    ? "skipped"
+    : findings.some((f) => f.severity === "error")
+      ? "failed"
+      : findings.some((f) => f.severity === "warning")
+        ? "warnings"
+        : "passed";
+  return { name, status, detail, findings };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** Runs every check on a fleet repository. User mistakes are findings; only bugs throw. */
+export async function validateFleet(options: ValidateOptions): Promise<ValidationReport> {
+  const { workspace } = options;
+  const checks: CheckOutcome[] = [];
+  const notices: string[] = [];
+
+  // ---- manifest
+  const manifestAbs = resolveInRepo(workspace, options.manifest);
+  const manifestDisplay = displayPath(workspace, manifestAbs);
+  const manifest = checkManifest(manifestAbs, manifestDisplay);
+  const parsed = manifest.parse?.manifest;
+  const clawNames = parsed ? Object.keys(parsed.claws) : [];
+  const active = parsed ? clawNames.filter((c) => !parsed.claws[c]?.retired) : [];
+  checks.push(
+    outcome(
+      "Manifest",
+      parsed
+        ? `\`${manifestDisplay}\`: ${plural(clawNames.length, "claw")}${active.length < clawNames.length ? ` (${clawNames.length - active.length} retired)` : ""}`
+        : `\`${manifestDisplay}\``,
+      manifest.findings,
+    ),
+  );
+
+  // ---- vm-runtime overlay
+  const overlayFindings: Finding[] = [];
+  let overlayAbs: string | undefined;
+  let overlayNote: string;
+  if (options.vmRuntime) {
+    const abs = resolveInRepo(workspace, options.vmRuntime);
+    const shown = displayPath(workspace, abs);
+    if (existsSync(abs) && statSync(abs).isDirectory()) {
+      overlayAbs = abs;
+      overlayNote = `overlay \`${shown}/\``;
+    } else {
+      overlayNote = `overlay \`${shown}/\` missing`;
+      overlayFindings.push({
+        file: shown,
+        severity: "error",
+        title: "vm-runtime overlay",
+        message: `The vm-runtime overlay directory '${shown}' does not exist.`,
+        fix: "Set the vm-runtime input to the overlay directory relative to the repository root, or leave it empty to use vm-runtime/ beside the manifest when there is one.",
+      });
+    }
+  } else {
+    const beside = join(dirname(manifestAbs), "vm-runtime");
+    if (existsSync(beside) && statSync(beside).isDirectory()) {
+      overlayAbs = beside;
+      overlayNote = `overlay \`${displayPath(workspace, beside)}/\``;
+    } else {
+      overlayNote = `no overlay (no \`${displayPath(workspace, beside)}/\`)`;
+    }
+  }
+  const tree: VmRuntimeTree = mergeVmRuntime({
+    shipped: options.shippedVmRuntime,
+    ...(overlayAbs ? { overlay: overlayAbs } : {}),
+    workspace,
+  });
+  const overlayFiles = tree.files.filter((f) => f.origin === "overlay");
+  const updates = tree.files.filter(
+    (f) => f.rel.startsWith("updates/") && UPDATE_SCRIPT_NAME.test(f.rel.slice(8)),
+  );
+  checks.push(
+    outcome(
+      "vm-runtime update scripts",
+      `${plural(updates.length, "update script")} (${updates.filter((f) => f.origin === "overlay").length} from the overlay); ${overlayNote}${overlayFiles.length ? `, ${plural(overlayFiles.length, "file")} (${overlayFiles.filter((f) => f.replacesShipped).length} replacing shipped ones)` : ""}`,
+      [...overlayFindings, ...checkUpdateScripts(tree)],
+    ),
+  );
+  const shFiles = tree.files.filter((f) => f.rel.endsWith(".sh")).length;
+  checks.push(outcome("Executable bits", `${plural(shFiles, "script")}`, checkExecutableBits(tree)));
+
+  // ---- external tools, side by side
+  const packerDirAbs = options.packerDir ? resolveInRepo(workspace, options.packerDir) : undefined;
+  const [shellcheck, packer] = await Promise.all([
+    runShellcheck(tree, options.path),
+    packerDirAbs
+      ? checkPacker({
+          dir: packerDirAbs,
+          display: displayPath(workspace, packerDirAbs),
+          ...(options.path !== undefined ? { path: options.path } : {}),
+        })
+      : undefined,
+  ]);
+  if (shellcheck.ran) {
+    checks.push(
+      outcome(
+        "shellcheck",
+        `${plural(shellcheck.scripts, "script")} linted with shellcheck ${shellcheck.version ?? ""}`.trim(),
+        shellcheck.findings,
+      ),
+    );
+  } else {
+    const why = `shellcheck is not on PATH: ${plural(shellcheck.scripts, "script")} not linted`;
+    checks.push(outcome("shellcheck", `skipped: ${why}`, [], true));
+    notices.push(
+      `${why}. Install it (apt-get install shellcheck; GitHub's Ubuntu runners have it) to lint vm-runtime scripts.`,
+    );
+  }
+
+  // ---- secrets and customData need a usable manifest
+  const secretsGiven = !!options.secretsJson?.trim();
+  let secretsCheck: ReturnType<typeof checkSecrets> | undefined;
+  if (!secretsGiven) {
+    checks.push(
+      outcome(
+        "Secrets",
+        "skipped: no secrets-json given (pull requests from forks get no secrets), so secrets were not checked",
+        [],
+        true,
+      ),
+    );
+  } else if (!manifest.parse?.manifest) {
+    checks.push(outcome("Secrets", "skipped: the manifest has errors", [], true));
+  } else {
+    secretsCheck = checkSecrets({
+      json: options.secretsJson ?? "",
+      clawNames: active,
+      manifest: manifest.parse,
+      manifestDisplay,
+      mask: options.maskSecret ?? (() => {}),
+    });
+    checks.push(
+      outcome(
+        "Secrets",
+        `${plural(secretsCheck.secrets.size, "claw")} with secrets in CLAW_SECRETS_JSON`,
+        secretsCheck.findings,
+      ),
+    );
+  }
+
+  let claws: ClawPayload[] = [];
+  if (!manifest.parse?.manifest) {
+    checks.push(outcome("customData", "skipped: the manifest has errors", [], true));
+  } else if (tree.files.length === 0) {
+    checks.push(outcome("customData", "skipped: the shipped vm-runtime is empty", [], true));
+  } else {
+    const fleet = resolveFleet(manifest.parse.manifest, manifestDisplay);
+    const custom = checkCustomData({
+      fleet,
+      manifest: manifest.parse,
+      manifestDisplay,
+      vmRuntimeDir: options.shippedVmRuntime,
+      ...(overlayAbs ? { overlayDir: overlayAbs } : {}),
+      ...(secretsCheck ? { secrets: secretsCheck.secrets } : {}),
+    });
+    claws = custom.claws;
+    const sizes = claws.flatMap((c) => (c.bytes === undefined ? [] : [c.bytes]));
+    checks.push(
+      outcome(
+        "customData",
+        `${plural(claws.length, "claw")} rendered${sizes.length ? `; largest ${Math.max(...sizes).toLocaleString("en-US")} bytes` : ""}`,
+        custom.findings,
+      ),
+    );
+  }
+
+  if (!packer) {
+    checks.push(outcome("Packer", "skipped: no packer-dir given", [], true));
+  } else if (!packer.ran && packer.findings.length === 0) {
+    const why = "packer is not on PATH: the template was not validated";
+    checks.push(outcome("Packer", `skipped: ${why}`, [], true));
+    notices.push(
+      `${why}. Install Packer (GitHub's Ubuntu runners have it) to validate ${options.packerDir}.`,
+    );
+  } else {
+    checks.push(
+      outcome(
+        "Packer",
+        packer.ran ? `${packer.mode} with Packer ${packer.version ?? "(unknown version)"}` : "not run",
+        packer.findings,
+      ),
+    );
+  }
+
+  const findings = checks.flatMap((c) => c.findings);
+  return {
+    checks,
+    findings,
+    errors: findings.filter((f) => f.severity === "error").length,
+    warnings: findings.filter((f) => f.severity === "warning").length,
+    notices,
+    claws,
+    manifestDisplay,
+    ...(overlayAbs ? { overlayDisplay: displayPath(workspace, overlayAbs) } : {}),
+  };
+}

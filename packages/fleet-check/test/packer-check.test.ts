@@ -1,0 +1,163 @@
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { checkPacker, findOnPath, parsePackerVersion } from "../src/index.ts";
+import { writeTree } from "./tree-fixture.ts";
+
+const PLUGINS = `packer {
+  required_plugins {
+    azure = {
+      version = ">= 2.0.0"
+      source  = "github.com/hashicorp/azure"
+    }
+  }
+}
+`;
+
+function template(extra = "", provisionerScript = "../scripts/setup.sh"): string {
+  return `variable "location" {
+  type    = string
+  default = "westus"
+}
+
+source "azure-arm" "claw" {
+  use_azure_cli_auth                = true
+  subscription_id                   = "00000000-0000-0000-0000-000000000000"
+  os_type                           = "Linux"
+  image_publisher                   = "Canonical"
+  image_offer                       = "ubuntu-24_04-lts"
+  image_sku                         = "server"
+  location                          = var.location
+  vm_size                           = "Standard_D2s_v3"
+  managed_image_name                = "claw"
+  managed_image_resource_group_name = "rg-claw"
+${extra}}
+
+build {
+  sources = ["source.azure-arm.claw"]
+  provisioner "shell" {
+    scripts = ["${provisionerScript}"]
+  }
+}
+`;
+}
+
+const packerVersion = findOnPath("packer")
+  ? parsePackerVersion(
+      (await import("node:child_process")).execFileSync("packer", ["version"], { encoding: "utf8" }),
+    )
+  : undefined;
+const legacyPacker = packerVersion !== undefined && packerVersion[0] === 1 && packerVersion[1] < 7;
+
+describe("parsePackerVersion", () => {
+  it("reads the version from packer version's first line", () => {
+    expect(parsePackerVersion("Packer v1.6.6")).toEqual([1, 6, 6]);
+    expect(parsePackerVersion("Packer v1.11.2\n\nYour version of Packer is out of date!")).toEqual([
+      1, 11, 2,
+    ]);
+  });
+});
+
+// Debian's packer is 1.6.6 (see .ci/run): it predates required_plugins and bundles azure-arm, so
+// these run offline against the real binary.
+describe.runIf(legacyPacker)("packer validate with Packer before 1.7", () => {
+  it("validates a template without its plugins.pkr.hcl and resolves paths relative to the template", async () => {
+    const repo = writeTree({
+      "packer/plugins.pkr.hcl": PLUGINS,
+      "packer/build.pkr.hcl": template(),
+      "scripts/setup.sh": "#!/bin/sh\n",
+    });
+    const result = await checkPacker({ dir: `${repo}/packer`, display: "packer" });
+    expect(result).toEqual({
+      ran: true,
+      version: "1.6.6",
+      mode: "packer validate (Packer 1.6.6 predates required_plugins: plugins.pkr.hcl left out)",
+      findings: [],
+    });
+    // The scratch copy beside the template is gone.
+    expect(readdirSync(repo).sort()).toEqual(["packer", "scripts"]);
+  });
+
+  it("maps packer's errors to findings at the template file and line", async () => {
+    const repo = writeTree({
+      "infra/packer/plugins.pkr.hcl": PLUGINS,
+      "infra/packer/build.pkr.hcl": template("  bogus_setting = 1\n", "../missing.sh"),
+    });
+    const result = await checkPacker({ dir: `${repo}/infra/packer`, display: "infra/packer" });
+    expect(result.findings).toEqual([
+      {
+        file: "infra/packer/build.pkr.hcl",
+        line: 17,
+        severity: "error",
+        title: "packer validate: Unsupported argument",
+        message: 'Unsupported argument: An argument named "bogus_setting" is not expected here.',
+      },
+    ]);
+  });
+
+  it("reports a provisioner script that does not exist", async () => {
+    const repo = writeTree({ "packer/build.pkr.hcl": template("", "../missing.sh") });
+    const result = await checkPacker({ dir: `${repo}/packer`, display: "packer" });
+    expect(result.mode).toBe("packer validate");
+    expect(result.findings).toEqual([
+      {
+        file: "packer/build.pkr.hcl",
+        line: 21,
+        severity: "error",
+        title: 'packer validate: Failed preparing provisioner-block "shell" ""',
+        message:
+          'Failed preparing provisioner-block "shell" "": 1 error(s) occurred: * Bad script \'../missing.sh\': stat ../missing.sh: no such file or directory',
+      },
+    ]);
+  });
+
+  it("explains where required_plugins must live when it is outside plugins.pkr.hcl", async () => {
+    const repo = writeTree({ "packer/build.pkr.hcl": PLUGINS + template(), "scripts/setup.sh": "" });
+    const result = await checkPacker({ dir: `${repo}/packer`, display: "packer" });
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        file: "packer/build.pkr.hcl",
+        line: 2,
+        title: "packer validate: Unsupported block type",
+        fix: "Keep the packer { required_plugins { ... } } block alone in plugins.pkr.hcl, so Packer before 1.7 can validate the rest.",
+      }),
+    ]);
+  });
+
+  it("says how to fix a variable without a default", async () => {
+    const repo = writeTree({
+      "packer/build.pkr.hcl": template().replace('default = "westus"', ""),
+      "scripts/setup.sh": "",
+    });
+    const result = await checkPacker({ dir: `${repo}/packer`, display: "packer" });
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        file: "packer",
+        title: 'packer validate: Unset variable "location"',
+        fix: "Give the variable a default in the template; the bake action sets the real value at build time.",
+      }),
+    ]);
+    expect(result.findings[0]?.line).toBeUndefined();
+  });
+});
+
+describe("packer check without packer", () => {
+  it("reports that it did not run when packer is not on PATH", async () => {
+    const repo = writeTree({ "packer/build.pkr.hcl": template() });
+    expect(await checkPacker({ dir: `${repo}/packer`, display: "packer", path: "/nonexistent" })).toEqual({
+      ran: false,
+      findings: [],
+    });
+  });
+
+  it("reports a packer directory that does not exist as an error", async () => {
+    const repo = writeTree({});
+    const result = await checkPacker({ dir: `${repo}/infra/packr`, display: "infra/packr" });
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        file: "infra/packr",
+        severity: "error",
+        message: "Packer directory 'infra/packr' does not exist.",
+      }),
+    ]);
+  });
+});
