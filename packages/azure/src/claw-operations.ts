@@ -1,5 +1,5 @@
 // Single-claw apply steps against Azure, upholding the design's apply invariants:
-//   1. no code path deletes a data disk (this package never calls disks.delete);
+//   1. no code path deletes a data disk (this package never calls the disk delete operation);
 //   2. a VM is deleted with its data disks detached (deleteOption Detach, enforced before the
 //      delete), and the disk is tagged with the VM's image version before that;
 //   3. before a replace the VM is deallocated (graceful shutdown) and, when enabled, an

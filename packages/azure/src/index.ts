@@ -1,3 +1,4 @@
+export * from "./arm-actions.ts";
 export * from "./azure-error.ts";
 export * from "./claw-operations.ts";
 export * from "./claw-resources.ts";

@@ -1,0 +1,53 @@
+// Every Azure RBAC action the adapter's requests need, on the fleet's resource group. The custom
+// role in infra/azure is this list; tests check that every request made against the local
+// Azure maps to an action here (and that no delete of a disk or snapshot is among them).
+// Action names: https://learn.microsoft.com/azure/role-based-access-control/permissions/compute,
+// .../permissions/networking, .../permissions/management-and-governance.
+export const ARM_ACTIONS = [
+  // Resource group: ensure it exists with azure.tags; the rollout lease is a tag on it.
+  "Microsoft.Resources/subscriptions/resourceGroups/read",
+  "Microsoft.Resources/subscriptions/resourceGroups/write",
+
+  // Shared network: created when missing, never deleted.
+  "Microsoft.Network/virtualNetworks/read",
+  "Microsoft.Network/virtualNetworks/write",
+  "Microsoft.Network/virtualNetworks/subnets/write",
+  // A NIC in the subnet / with the NSG / holding the public IP is a linked-access check.
+  "Microsoft.Network/virtualNetworks/subnets/join/action",
+  "Microsoft.Network/networkSecurityGroups/read",
+  "Microsoft.Network/networkSecurityGroups/write",
+  "Microsoft.Network/networkSecurityGroups/join/action",
+
+  // Per-claw network: created with the claw, deleted when it retires.
+  "Microsoft.Network/publicIPAddresses/read",
+  "Microsoft.Network/publicIPAddresses/write",
+  "Microsoft.Network/publicIPAddresses/delete",
+  "Microsoft.Network/publicIPAddresses/join/action",
+  "Microsoft.Network/networkInterfaces/read",
+  "Microsoft.Network/networkInterfaces/write",
+  "Microsoft.Network/networkInterfaces/delete",
+  "Microsoft.Network/networkInterfaces/join/action",
+
+  // VMs: disposable.
+  "Microsoft.Compute/virtualMachines/read",
+  "Microsoft.Compute/virtualMachines/write",
+  "Microsoft.Compute/virtualMachines/delete",
+  "Microsoft.Compute/virtualMachines/deallocate/action",
+  "Microsoft.Compute/virtualMachines/start/action",
+
+  // Data disks and their snapshots: created, tagged, grown, snapshotted — never deleted.
+  "Microsoft.Compute/disks/read",
+  "Microsoft.Compute/disks/write",
+  "Microsoft.Compute/snapshots/read",
+  "Microsoft.Compute/snapshots/write",
+
+  // Gallery: ensured by deploy-fleet; versions listed by deploy-fleet and bake, tagged by bake.
+  "Microsoft.Compute/galleries/read",
+  "Microsoft.Compute/galleries/write",
+  "Microsoft.Compute/galleries/images/read",
+  "Microsoft.Compute/galleries/images/write",
+  "Microsoft.Compute/galleries/images/versions/read",
+  "Microsoft.Compute/galleries/images/versions/write",
+] as const;
+
+export type ArmAction = (typeof ARM_ACTIONS)[number];

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  ARM_SUBSCRIPTION_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  operationTypeOf,
+  TokenBucket,
+} from "../src/rate-limit.ts";
+
+describe("TokenBucket", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("lets a burst through at once and then one request per refill interval", async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const bucket = new TokenBucket({ burst: 3, perSecond: 2 }, () => now);
+    const done: number[] = [];
+    for (let i = 0; i < 5; i++) void bucket.take().then(() => done.push(i));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(done).toEqual([0, 1, 2]);
+
+    now = 499;
+    await vi.advanceTimersByTimeAsync(499);
+    expect(done).toEqual([0, 1, 2]);
+
+    now = 500;
+    await vi.advanceTimersByTimeAsync(1);
+    expect(done).toEqual([0, 1, 2, 3]);
+
+    now = 1000;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(done).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("refills up to its burst and no further", () => {
+    let now = 0;
+    const bucket = new TokenBucket({ burst: 4, perSecond: 10 }, () => now);
+    now = 60_000;
+    expect(bucket.available()).toBe(4);
+  });
+});
+
+describe("client-side limits", () => {
+  it("stay below ARM's documented subscription buckets", () => {
+    for (const type of ["read", "write", "delete"] as const) {
+      expect(DEFAULT_RATE_LIMITS[type].burst).toBeLessThan(ARM_SUBSCRIPTION_LIMITS[type].burst);
+      expect(DEFAULT_RATE_LIMITS[type].perSecond).toBeLessThan(ARM_SUBSCRIPTION_LIMITS[type].perSecond);
+    }
+  });
+
+  it("count GET as a read, DELETE as a delete and PUT/PATCH/POST as writes", () => {
+    expect(operationTypeOf("GET")).toBe("read");
+    expect(operationTypeOf("DELETE")).toBe("delete");
+    expect(["PUT", "PATCH", "POST"].map(operationTypeOf)).toEqual(["write", "write", "write"]);
+  });
+});
