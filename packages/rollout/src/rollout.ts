@@ -38,6 +38,12 @@ export interface RolloutOptions {
   leaseTtlSeconds?: number;
   /** Take the lease even when a stale lease of another run is recorded. */
   forceUnlock?: boolean;
+  /**
+   * Runs once the lease is held, before the first wave (deploy-fleet ensures the shared
+   * infrastructure there). Not called when there is nothing to roll out. A failure releases
+   * the lease and rejects the rollout: nothing was changed on any claw.
+   */
+  prepare?: () => Promise<void>;
   runId: string;
   log: RolloutLog;
   /** Cancels the rollout: claws not yet started are skipped; claws in flight finish their step. */
@@ -192,6 +198,14 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
     await lease.acquire(runId, leaseTtl, options.forceUnlock ?? false);
     log.info(`Took the fleet lease for run ${runId} (${formatElapsed(leaseTtl * 1000)}).`);
   }
+  if (options.prepare) {
+    try {
+      await options.prepare();
+    } catch (err) {
+      if (lease) await releaseLease();
+      throw err;
+    }
+  }
   // Renew the lease while long waves run; a failed renewal halts the rollout rather than
   // risk two runs rolling the same fleet.
   let heartbeat: NodeJS.Timeout | undefined;
@@ -295,7 +309,14 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
         await sleep(policy.pause_seconds * 1000, signal);
         if (stopped()) break;
       }
-      if (lease && waveReports.length > 0) await lease.renew(runId, leaseTtl);
+      if (lease && waveReports.length > 0) {
+        try {
+          await lease.renew(runId, leaseTtl);
+        } catch (err) {
+          halt(`renewing the fleet lease failed: ${errorText(err)}`);
+          break;
+        }
+      }
       previousGated = gated;
 
       const waveStart = now();
@@ -394,18 +415,20 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
     }
   } finally {
     if (heartbeat) clearInterval(heartbeat);
-    if (lease) {
-      try {
-        await lease.release(runId);
-      } catch (err) {
-        log.warning(
-          `Releasing the fleet lease failed: ${errorText(err)}. It expires by itself after ${formatElapsed(leaseTtl * 1000)}; ` +
-            "the next run can also take it with force-unlock: true.",
-        );
-      }
-    }
+    if (lease) await releaseLease();
   }
   return finish();
+
+  async function releaseLease(): Promise<void> {
+    try {
+      await lease!.release(runId);
+    } catch (err) {
+      log.warning(
+        `Releasing the fleet lease failed: ${errorText(err)}. It expires by itself after ${formatElapsed(leaseTtl * 1000)}; ` +
+          "the next run can also take it with force-unlock: true.",
+      );
+    }
+  }
 
   async function rollBack(names: string[]): Promise<void> {
     const rolledBack: string[] = [];

@@ -496,7 +496,7 @@ describe("runRollout", () => {
     ]);
   });
 
-  it("releases the lease when renewing it fails between waves, and does not start the next wave", async () => {
+  it("halts, with the reason, and releases the lease when renewing it fails between waves", async () => {
     const events: string[] = [];
     const lease: FleetLease = {
       acquire: async () => void events.push("acquire"),
@@ -507,17 +507,45 @@ describe("runRollout", () => {
       release: async () => void events.push("release"),
     };
     const fleet = oldFleet();
+    const { report } = await run({
+      plan: plan(claw("a", "replace"), claw("b", "replace")),
+      waves: canaryThenWaves(["a", "b"]),
+      operations: fleet,
+      verifier: verifierFor(fleet),
+      lease,
+    });
+    expect(report.status).toBe("halted");
+    expect(report.haltReason).toBe(
+      "renewing the fleet lease failed: AuthorizationFailed: no write access to the resource group",
+    );
+    expect(outcomeOf(report, "b").outcome).toBe("skipped");
+    expect(events).toEqual(["acquire", "renew", "release"]);
+    expect(fleet.calls).toEqual([`replace:a@${NEW}`]);
+  });
+
+  it("prepares once the lease is held and releases the lease when preparing fails, before touching any claw", async () => {
+    const events: string[] = [];
+    const lease: FleetLease = {
+      acquire: async () => void events.push("acquire"),
+      renew: async () => void events.push("renew"),
+      release: async () => void events.push("release"),
+    };
+    const fleet = oldFleet();
     await expect(
       run({
-        plan: plan(claw("a", "replace"), claw("b", "replace")),
-        waves: canaryThenWaves(["a", "b"]),
+        plan: plan(claw("a", "replace")),
+        waves: [{ index: 1, kind: "canary", claws: ["a"] }],
         operations: fleet,
         verifier: verifierFor(fleet),
         lease,
+        prepare: async () => {
+          events.push("prepare");
+          throw new Error("NSG update refused: AuthorizationFailed");
+        },
       }),
-    ).rejects.toThrow("AuthorizationFailed");
-    expect(events).toEqual(["acquire", "renew", "release"]);
-    expect(fleet.calls).toEqual([`replace:a@${NEW}`]);
+    ).rejects.toThrow("NSG update refused");
+    expect(events).toEqual(["acquire", "prepare", "release"]);
+    expect(fleet.calls).toEqual([]);
   });
 
   it("reports a claw unhealthy when the verifier returns no result for it", async () => {
