@@ -15,7 +15,7 @@ export interface PackerResult {
 /**
  * The template keeps its `packer { required_plugins { ... } }` block in this file alone. Packer
  * before 1.7 does not know `required_plugins` (it bundled its builders instead), so for those
- * versions the template is validated without this file.
+ * versions the template is checked without this file.
  * https://developer.hashicorp.com/packer/docs/templates/hcl_templates/blocks/packer
  */
 export const PLUGINS_FILE = "plugins.pkr.hcl";
@@ -58,23 +58,29 @@ export async function checkPacker(options: {
   const env = { ...process.env, CHECKPOINT_DISABLE: "1", PACKER_NO_COLOR: "1" };
   const versionText = (await runTool(packer, ["version"], { cwd: dir, env })).stdout;
   const version = parsePackerVersion(versionText);
-  const versionLabel = version?.join(".");
+  const versionLabel = version?.join(".") ?? "(unknown version)";
   const legacy = version !== undefined && (version[0] < 1 || (version[0] === 1 && version[1] < 7));
-  const hasPluginsFile = existsSync(join(dir, PLUGINS_FILE));
+  const needsPlugins = usesRequiredPlugins(dir);
 
-  // The copy sits beside the original so relative paths in the template (`../scripts/x.sh`,
-  // which packer resolves against its working directory) point at the same files.
+  // A template that requires plugins can only be checked against them. Packer before 1.7
+  // cannot install plugins and its built-in builders predate the options such a template
+  // uses, so it gets a syntax check, without plugins.pkr.hcl (whose required_plugins block
+  // it cannot parse). The copy sits beside the original so relative paths in the template
+  // (`../scripts/x.sh`, which packer resolves against its working directory) still resolve.
   let workDir = dir;
+  let syntaxOnly = false;
   let mode = "packer validate";
-  if (legacy && hasPluginsFile) {
-    workDir = mkdtempSync(join(dirname(dir), `.${basename(dir)}-validate-`));
-    cpSync(dir, workDir, { recursive: true, filter: (src) => src !== join(dir, PLUGINS_FILE) });
-    mode = `packer validate (Packer ${versionLabel} predates required_plugins: ${PLUGINS_FILE} left out)`;
+  if (legacy && needsPlugins) {
+    syntaxOnly = true;
+    mode = `packer validate -syntax-only (Packer ${versionLabel} cannot install the template's plugins; ${PLUGINS_FILE} left out)`;
+    if (existsSync(join(dir, PLUGINS_FILE))) {
+      workDir = mkdtempSync(join(dirname(dir), `.${basename(dir)}-validate-`));
+      cpSync(dir, workDir, { recursive: true, filter: (src) => src !== join(dir, PLUGINS_FILE) });
+    }
   }
   try {
     const findings: Finding[] = [];
-    let syntaxOnly = false;
-    if (!legacy && usesRequiredPlugins(dir)) {
+    if (!legacy && needsPlugins) {
       const init = await runTool(packer, ["init", "."], { cwd: workDir, env });
       if (init.code !== 0) {
         syntaxOnly = true;
@@ -88,13 +94,30 @@ export async function checkPacker(options: {
         });
       }
     }
-    const args = ["validate", ...(syntaxOnly ? ["-syntax-only"] : [])];
-    for (const [name, value] of Object.entries(options.variables ?? {}))
-      args.push("-var", `${name}=${value}`);
-    args.push(".");
-    const result = await runTool(packer, args, { cwd: workDir, env });
+    const validate = (variables: string[]) =>
+      runTool(
+        packer,
+        [
+          "validate",
+          ...(syntaxOnly ? ["-syntax-only"] : []),
+          ...variables.flatMap((v) => ["-var", `${v}=${PLACEHOLDER}`]),
+          ".",
+        ],
+        { cwd: workDir, env },
+      );
+    let result = await validate([]);
+    // Variables without defaults are set by whoever builds (the bake action passes them from
+    // the manifest); stand-in values let the rest of the template be checked.
+    const unset = [...clean(result.stdout).matchAll(/^Error: Unset variable "([^"]+)"/gm)].map(
+      (m) => m[1] as string,
+    );
+    if (unset.length > 0) {
+      result = await validate(unset);
+      mode += ` with stand-in values for ${unset.length} variable${unset.length === 1 ? "" : "s"} without a default`;
+    }
     if (result.code !== 0) {
-      const parsed = parsePackerOutput(clean(`${result.stdout}\n${result.stderr}`), display);
+      const output = clean(`${result.stdout}\n${result.stderr}`);
+      const parsed = parsePackerOutput(output, display);
       findings.push(
         ...(parsed.length > 0
           ? parsed
@@ -103,7 +126,7 @@ export async function checkPacker(options: {
                 file: display,
                 severity: "error" as const,
                 title: TITLE,
-                message: `packer validate failed (exit ${result.code}): ${clean(result.stdout + result.stderr).trim()}`,
+                message: `packer validate failed (exit ${result.code}): ${output.trim()}`,
               },
             ]),
       );
@@ -113,6 +136,9 @@ export async function checkPacker(options: {
     if (workDir !== dir) rmSync(workDir, { recursive: true, force: true });
   }
 }
+
+/** What a variable without a default is set to for validation. */
+export const PLACEHOLDER = "validate-placeholder";
 
 function usesRequiredPlugins(dir: string): boolean {
   return readdirSync(dir)
@@ -169,17 +195,14 @@ export function parsePackerOutput(output: string, display: string): Finding[] {
       message,
     };
     if (line !== undefined) finding.line = line;
-    const fix = fixFor(summary, message);
+    const fix = fixFor(message);
     if (fix) finding.fix = fix;
     findings.push(finding);
   }
   return findings;
 }
 
-function fixFor(summary: string, message: string): string | undefined {
-  if (summary.startsWith("Unset variable")) {
-    return "Give the variable a default in the template; the bake action sets the real value at build time.";
-  }
+function fixFor(message: string): string | undefined {
   if (message.includes('"required_plugins"')) {
     return `Keep the packer { required_plugins { ... } } block alone in ${PLUGINS_FILE}, so Packer before 1.7 can validate the rest.`;
   }

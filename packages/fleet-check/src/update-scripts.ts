@@ -55,7 +55,7 @@ export function checkUpdateScripts(tree: VmRuntimeTree): Finding[] {
         severity: "error",
         title: TITLE,
         message: `Update number ${number} is used by ${files.length} scripts (${listed}); their order would be ambiguous.`,
-        fix: `Give ${baseName(file)} a number of its own, e.g. ${nextFree()}.`,
+        fix: `Give ${baseName(file)} a number of its own, e.g. ${nextFree()}. The ledger on each disk is by file name: a claw that already applied it runs it again under the new name.`,
       });
     }
   }
