@@ -1,1 +1,10 @@
-export {};
+export { FEDERATION_AUDIENCE } from "./entra.ts";
+export type { FaultMode, FaultSpec } from "./faults.ts";
+export { DEFAULT_SUBJECT } from "./github-oidc.ts";
+export { type LocalAzure, type LocalAzureOptions, startLocalAzure } from "./local-azure.ts";
+export { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
+export type { CountFilter, Counts, RequestLogEntry } from "./request-log.ts";
+export type { SeedVmOptions } from "./seed.ts";
+export type { DiskSummary, LocalAzureState, VmSummary } from "./snapshot.ts";
+export { AZURE_THROTTLE_LIMITS, type BucketConfig, type ThrottleConfig } from "./throttling.ts";
+export { trustCaInProcess } from "./trust.ts";

@@ -1,0 +1,444 @@
+// The stand-in as a whole: one HTTPS listener on 127.0.0.1 serving ARM, Microsoft Entra and the
+// GitHub OIDC issuer, with request log, faults, throttling, latency and persistence around them.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Arm, type Reply, type RouteInfo } from "./arm.ts";
+import { ArmError } from "./arm-error.ts";
+import { actionAllowed, authorizationFailed } from "./authorization.ts";
+import { generateCertificates } from "./certificates.ts";
+import { Entra, objectIdFor } from "./entra.ts";
+import { type FaultSpec, Faults } from "./faults.ts";
+import { DEFAULT_SUBJECT, defaultIdTokenClaims, GITHUB_PATH, GitHubIssuer } from "./github-oidc.ts";
+import { registerLifecycle } from "./lifecycle.ts";
+import { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
+import { registerCompute } from "./providers/compute.ts";
+import { registerGallery } from "./providers/gallery.ts";
+import { registerNetwork } from "./providers/network.ts";
+import { registerResources } from "./providers/resources.ts";
+import { type CountFilter, type Counts, countRequests, type RequestLogEntry } from "./request-log.ts";
+import { type SeedVmOptions, seedGalleryVersions, seedVirtualMachines } from "./seed.ts";
+import { type LocalAzureState, snapshot } from "./snapshot.ts";
+import { type ThrottleConfig, Throttling } from "./throttling.ts";
+import { loadWorld, saveWorld } from "./world.ts";
+
+export interface LocalAzureOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** JSON file the world is loaded from at start and written to after every change. */
+  stateFile?: string;
+  /** Items per page in list answers (default 100). */
+  pageSize?: number;
+  /** Multiplier on Azure's durations (0 = instant, default). */
+  timeScale?: number;
+  /** Azure-time duration per operation kind, overriding the defaults (ms, before timeScale). */
+  latencyMs?: Partial<Record<OperationKind, number>>;
+  /** true = Azure's limits; an object overrides some buckets; false/absent = off. */
+  throttling?: boolean | Partial<ThrottleConfig>;
+  tenantId?: string;
+  clientId?: string;
+  subscriptionId?: string;
+  /** Subjects with a federated credential on the app (default: the example fleet's production environment). */
+  federatedSubjects?: string[];
+  /** Claims of GitHub OIDC tokens (merged over defaults; `sub` decides federation). */
+  idTokenClaims?: Record<string, unknown>;
+  /** When set, only these ARM actions are permitted (role-definition wildcards allowed). */
+  allowedActions?: string[];
+  /** Lifetime of issued access tokens in seconds (default 3599). */
+  accessTokenLifetimeSeconds?: number;
+}
+
+export interface LocalAzure {
+  /** https://127.0.0.1:PORT — pass as `endpoint` to the ARM clients. */
+  armEndpoint: string;
+  /** https://127.0.0.1:PORT — pass as `authorityHost` to @azure/identity (with disableInstanceDiscovery). */
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  subscriptionId: string;
+  /** Object id of the app's service principal (appears in AuthorizationFailed messages). */
+  objectId: string;
+  caCertPem: string;
+  /** The CA certificate as a file (for NODE_EXTRA_CA_CERTS). */
+  caCertPath: string;
+  /** For ACTIONS_ID_TOKEN_REQUEST_URL (already contains "?"). */
+  idTokenRequestUrl: string;
+  /** For ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+  idTokenRequestToken: string;
+  /** Issuer URL of the local GitHub OIDC provider. */
+  githubIssuer: string;
+  /** Environment a client process needs (see README: names and meaning). */
+  env(): Record<string, string>;
+  readonly requestLog: RequestLogEntry[];
+  counts(filter?: CountFilter): Counts;
+  resetLog(): void;
+  setIdTokenClaims(claims: Record<string, unknown>): void;
+  setFederatedSubjects(subjects: string[]): void;
+  /** Restricts ARM to these actions (undefined = everything allowed). */
+  setAllowedActions(actions: string[] | undefined): void;
+  injectFault(f: FaultSpec): void;
+  clearFaults(): void;
+  setThrottling(on: boolean | Partial<ThrottleConfig>): void;
+  setTimeScale(scale: number): void;
+  /** Creates the resource group, gallery, image definition and the given versions directly. */
+  seedGalleryVersions(
+    rg: string,
+    gallery: string,
+    image: string,
+    versions: string[],
+    location?: string,
+    tags?: Record<string, string>,
+  ): Promise<void>;
+  /** Creates VMs (with NIC, and data disk unless told otherwise) directly in the state, for scale tests. */
+  seedVirtualMachines(rg: string, names: string[], options: SeedVmOptions): Promise<void>;
+  /** A TokenCredential-shaped object that skips federation (for benchmarks and quick scripts). */
+  staticCredential(): { getToken(): Promise<{ token: string; expiresOnTimestamp: number }> };
+  /** Read-only snapshot of the world, for assertions. */
+  state(): LocalAzureState;
+  stop(): Promise<void>;
+}
+
+const DEFAULTS = {
+  tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+  clientId: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+  subscriptionId: "00000000-0000-4000-8000-00000000c1a0",
+};
+
+const MAX_BODY = 8 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new ArmError(413, "RequestEntityTooLarge", "The request content is too large."));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}
+
+export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<LocalAzure> {
+  const tenantId = opts.tenantId ?? DEFAULTS.tenantId;
+  const clientId = opts.clientId ?? DEFAULTS.clientId;
+  const subscriptionId = opts.subscriptionId ?? DEFAULTS.subscriptionId;
+  const objectId = objectIdFor(clientId);
+  let timeScale = opts.timeScale ?? 0;
+  let allowedActions = opts.allowedActions;
+  const certs = generateCertificates();
+  const dir = mkdtempSync(join(tmpdir(), "local-azure-"));
+  const caCertPath = join(dir, "ca.pem");
+  writeFileSync(caCertPath, certs.caCertPem);
+
+  let base = "";
+  const baseUrl = () => base;
+  const requestLog: RequestLogEntry[] = [];
+  const faults = new Faults();
+  const throttling = new Throttling(opts.throttling);
+  const latency = (kind: OperationKind) => (opts.latencyMs?.[kind] ?? AZURE_LATENCY_MS[kind]) * timeScale;
+
+  const github = new GitHubIssuer(baseUrl, randomUUID(), {
+    ...defaultIdTokenClaims(),
+    ...(opts.idTokenClaims ?? {}),
+  });
+  const entra = new Entra(
+    baseUrl,
+    {
+      tenantId,
+      clientId,
+      objectId,
+      federatedSubjects: opts.federatedSubjects ?? [DEFAULT_SUBJECT],
+      tokenLifetimeSeconds: opts.accessTokenLifetimeSeconds ?? 3599,
+    },
+    github,
+  );
+  await Promise.all([github.init(), entra.init()]);
+
+  const stateFile = opts.stateFile;
+  const arm = new Arm(loadWorld(stateFile), {
+    baseUrl,
+    subscriptionId,
+    pageSize: opts.pageSize ?? 100,
+    latencyMs: latency,
+  });
+  registerLifecycle(arm);
+  registerResources(arm);
+  registerNetwork(arm);
+  registerGallery(arm);
+  registerCompute(arm);
+  const persist = () => {
+    if (stateFile) saveWorld(stateFile, arm.world);
+  };
+
+  const hanging = new Set<ServerResponse>();
+
+  const send = (res: ServerResponse, reply: Reply, extraHeaders: Record<string, string> = {}) => {
+    const headers: Record<string, string> = {
+      "x-ms-request-id": randomUUID(),
+      "x-ms-correlation-request-id": randomUUID(),
+      ...extraHeaders,
+      ...(reply.headers ?? {}),
+    };
+    if (reply.body !== undefined) {
+      const text = JSON.stringify(reply.body);
+      headers["content-type"] = "application/json; charset=utf-8";
+      headers["content-length"] = String(Buffer.byteLength(text));
+      res.writeHead(reply.status, headers);
+      res.end(text);
+    } else {
+      headers["content-length"] = "0";
+      res.writeHead(reply.status, headers);
+      res.end();
+    }
+  };
+
+  const handleArm = async (
+    method: string,
+    url: URL,
+    req: IncomingMessage,
+    body: string,
+    entry: RequestLogEntry,
+  ): Promise<{ reply: Reply; headers: Record<string, string> } | "hang"> => {
+    const info: RouteInfo = arm.describe(method, url.pathname, url.searchParams);
+    entry.operation = info.operation;
+    entry.action = info.action;
+    entry.scope = info.scope;
+    entry.polling = info.polling;
+    const headers: Record<string, string> = {};
+    try {
+      const principal = await entra.verifyAccessToken(req.headers.authorization);
+      if (allowedActions && !info.polling && !actionAllowed(allowedActions, info.action)) {
+        throw authorizationFailed(
+          String(principal.appid ?? clientId),
+          String(principal.oid ?? objectId),
+          info.action,
+          info.scope,
+        );
+      }
+      Object.assign(
+        headers,
+        throttling.charge(
+          method,
+          subscriptionId,
+          String(principal.oid ?? objectId),
+          info.resourceType === "Microsoft.Compute/virtualMachines" ? info.resourceId : undefined,
+        ),
+      );
+      const fault = faults.match(info.operation, method, url.pathname);
+      if (fault?.mode === "hang") return "hang";
+      if (fault?.mode === "fail") throw new ArmError(fault.status, fault.code, fault.message);
+      await sleep(latency(method === "GET" && info.operation.endsWith("list") ? "list" : "read"));
+      const changed = arm.settle();
+      if (fault?.mode === "lro-fail") arm.injection = { fail: { code: fault.code, message: fault.message } };
+      if (fault?.mode === "lro-hang") arm.injection = { hang: true };
+      let reply: Reply;
+      try {
+        reply = arm.handle(method, url.pathname, url.searchParams, body);
+      } finally {
+        arm.injection = undefined;
+      }
+      if (changed || (method !== "GET" && method !== "HEAD")) {
+        arm.pruneOperations();
+        persist();
+      }
+      return { reply, headers };
+    } catch (err) {
+      if (!(err instanceof ArmError)) throw err;
+      const extra: Record<string, string> = { ...headers, ...err.headers };
+      if (err.status === 401) {
+        // ARM's bearer challenge.
+        extra["www-authenticate"] =
+          `Bearer authorization_uri="${base}/${tenantId}", error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`;
+      }
+      entry.errorCode = err.code;
+      return { reply: { status: err.status, body: err.body() }, headers: extra };
+    }
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    const method = (req.method ?? "GET").toUpperCase();
+    const url = new URL(req.url ?? "/", base);
+    const entry: RequestLogEntry = {
+      method,
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ""),
+      operation: "unknown",
+      action: "",
+      scope: "",
+      service: "arm",
+      polling: false,
+      status: 0,
+      at: Date.now(),
+    };
+    requestLog.push(entry);
+    try {
+      const body = await readBody(req);
+      let reply: Reply | undefined;
+      let headers: Record<string, string> = {};
+      if (url.pathname === GITHUB_PATH || url.pathname.startsWith(`${GITHUB_PATH}/`)) {
+        entry.service = "github";
+        const sub = url.pathname.slice(GITHUB_PATH.length);
+        entry.operation =
+          sub === "/idtoken"
+            ? "github.idToken"
+            : sub.endsWith("jwks")
+              ? "github.jwks"
+              : "github.openidConfiguration";
+        const fault = faults.match(entry.operation, method, url.pathname);
+        if (fault?.mode === "hang") {
+          hanging.add(res);
+          return;
+        }
+        reply = fault
+          ? { status: fault.status, body: { message: fault.message } }
+          : await github.handle(method, sub, url.searchParams, req.headers.authorization);
+      } else if (
+        /^\/subscriptions\//i.test(url.pathname) ||
+        /\/providers\/microsoft\.resources\/tags\/default$/i.test(url.pathname)
+      ) {
+        const out = await handleArm(method, url, req, body, entry);
+        if (out === "hang") {
+          hanging.add(res);
+          return;
+        }
+        reply = out.reply;
+        headers = out.headers;
+      } else {
+        entry.service = "entra";
+        const probe = url.pathname.toLowerCase().endsWith("/token") ? "entra.token" : "entra.metadata";
+        const fault = faults.match(probe, method, url.pathname);
+        if (fault?.mode === "hang") {
+          hanging.add(res);
+          return;
+        }
+        if (fault) {
+          entry.operation = probe;
+          reply = {
+            status: fault.status,
+            body: { error: "temporarily_unavailable", error_description: `AADSTS50000: ${fault.message}` },
+          };
+        } else {
+          await sleep(latency("token"));
+          const out = await entra.handle(method, url.pathname, url.searchParams, body);
+          if (out) {
+            entry.operation = out.operation;
+            reply = out.reply;
+          }
+        }
+      }
+      reply ??= {
+        status: 404,
+        body: { error: { code: "NotFound", message: `No route for ${method} ${url.pathname}` } },
+      };
+      entry.status = reply.status;
+      send(res, reply, headers);
+    } catch (err) {
+      const e =
+        err instanceof ArmError
+          ? err
+          : new ArmError(500, "InternalServerError", (err as Error).stack ?? String(err));
+      entry.status = e.status;
+      entry.errorCode = e.code;
+      if (!(err instanceof ArmError))
+        process.stderr.write(`local-azure: ${String((err as Error).stack ?? err)}\n`);
+      send(res, { status: e.status, body: e.body() });
+    }
+  };
+
+  const server: Server = createServer({ key: certs.serverKeyPem, cert: certs.serverCertPem }, (req, res) => {
+    void onRequest(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  base = `https://127.0.0.1:${port}`;
+
+  const azure: LocalAzure = {
+    armEndpoint: base,
+    authorityHost: base,
+    tenantId,
+    clientId,
+    subscriptionId,
+    objectId,
+    caCertPem: certs.caCertPem,
+    caCertPath,
+    idTokenRequestUrl: github.requestUrl,
+    idTokenRequestToken: github.requestToken,
+    githubIssuer: github.issuer,
+    env() {
+      return {
+        NODE_EXTRA_CA_CERTS: caCertPath,
+        ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
+        AZURE_TENANT_ID: tenantId,
+        AZURE_CLIENT_ID: clientId,
+        AZURE_SUBSCRIPTION_ID: subscriptionId,
+        AZURE_ARM_ENDPOINT: base,
+        AZURE_AUTHORITY_HOST: base,
+      };
+    },
+    requestLog,
+    counts: (filter) => countRequests(requestLog, filter),
+    resetLog() {
+      requestLog.length = 0;
+    },
+    setIdTokenClaims(claims) {
+      github.claims = { ...defaultIdTokenClaims(), ...claims };
+    },
+    setFederatedSubjects(subjects) {
+      entra.config.federatedSubjects = [...subjects];
+    },
+    setAllowedActions(actions) {
+      allowedActions = actions ? [...actions] : undefined;
+    },
+    injectFault: (f) => faults.add(f),
+    clearFaults: () => faults.clear(),
+    setThrottling: (on) => throttling.set(on),
+    setTimeScale(scale) {
+      timeScale = scale;
+    },
+    async seedGalleryVersions(rg, gallery, image, versions, location = "westus", tags) {
+      arm.settle();
+      seedGalleryVersions(arm, { rg, gallery, image, versions, location, ...(tags ? { tags } : {}) });
+      persist();
+    },
+    async seedVirtualMachines(rg, names, options) {
+      arm.settle();
+      seedVirtualMachines(arm, rg, names, options);
+      persist();
+    },
+    staticCredential() {
+      return { getToken: () => entra.issueAccessToken() };
+    },
+    state() {
+      if (arm.settle()) persist();
+      return snapshot(arm);
+    },
+    async stop() {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return azure;
+}
