@@ -1,1 +1,43 @@
-export {};
+import * as core from "@actions/core";
+import { runAction, UserError } from "@openclawps/action-kit";
+import { azureImageGallery } from "./azure-gallery.ts";
+import { type BakeLog, bake, PackerBuildFailure } from "./bake.ts";
+import { readBakeInputs } from "./inputs.ts";
+import { reportFailure, reportOutcome } from "./report.ts";
+
+// Thin edge: inputs → bake → outputs, summary, annotations.
+const log: BakeLog = {
+  info: core.info,
+  notice: (text) => core.notice(text),
+  warning: (text) => core.warning(text),
+  startGroup: core.startGroup,
+  endGroup: core.endGroup,
+};
+
+await runAction(async () => {
+  const { request, azure } = readBakeInputs(import.meta.url);
+  const gallery = azureImageGallery(
+    {
+      subscriptionId: azure.subscriptionId,
+      tenantId: azure.tenantId,
+      clientId: azure.clientId,
+      ...(azure.armEndpoint ? { armEndpoint: azure.armEndpoint } : {}),
+      ...(azure.authorityHost ? { authorityHost: azure.authorityHost } : {}),
+    },
+    {
+      resourceGroup: request.gallery.resourceGroup,
+      gallery: request.gallery.name,
+      imageDefinition: request.gallery.imageDefinition,
+    },
+  );
+  try {
+    await reportOutcome(await bake(request, { gallery, log }), gallery.label);
+  } catch (err) {
+    if (!(err instanceof PackerBuildFailure)) throw err;
+    await reportFailure(err, gallery.label);
+    throw new UserError(
+      `Packer failed to bake image version ${err.imageVersion}: ${err.messages[0] ?? "see the log"}`,
+      "Packer's full error is in the annotations and the job summary; fix the template or install script it names and run the bake again.",
+    );
+  }
+});

@@ -1,0 +1,71 @@
+// What the bake tells the workflow: outputs, the job summary, and on failure Packer's own
+// error as annotations.
+import * as core from "@actions/core";
+import { annotate, mdTable } from "@openclawps/action-kit";
+import type { BakeOutcome, PackerBuildFailure } from "./bake.ts";
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function setBakeOutputs(outcome: BakeOutcome): void {
+  core.setOutput("image-version", outcome.imageVersion);
+  core.setOutput("image-id", outcome.imageId);
+  core.setOutput("skipped", String(outcome.status === "skipped"));
+  core.setOutput("content-hash", outcome.contentHash);
+}
+
+export function outcomeMarkdown(outcome: BakeOutcome, galleryLabel: string): string {
+  const rows = [
+    ["Result", outcome.status === "skipped" ? "⏭️ skipped: the baseline has not changed" : "✅ built"],
+    ["Image version", outcome.imageVersion],
+    ["Image id", outcome.imageId],
+    ["Content hash", outcome.contentHash],
+    ["Duration", formatDuration(outcome.durationMs)],
+    ["Gallery", galleryLabel],
+    ...(outcome.packerVersion ? [["Packer", outcome.packerVersion]] : []),
+  ];
+  return `## Bake baseline image\n\n${outcome.reason}\n\n${mdTable(["", ""], rows)}\n${inputsMarkdown(outcome.files)}`;
+}
+
+export function failureMarkdown(failure: PackerBuildFailure, galleryLabel: string): string {
+  const rows = [
+    ["Result", "❌ failed"],
+    ["Image version", failure.imageVersion],
+    ["Content hash", failure.contentHash],
+    ["Duration", formatDuration(failure.durationMs)],
+    ["Gallery", galleryLabel],
+  ];
+  const fence = "```";
+  return (
+    `## Bake baseline image\n\nPacker exited with ${failure.exitCode}. Its error:\n\n` +
+    `${fence}text\n${failure.messages.join("\n").replaceAll(fence, "'''")}\n${fence}\n\n${mdTable(["", ""], rows)}`
+  );
+}
+
+function inputsMarkdown(files: string[]): string {
+  if (files.length === 0) return "";
+  return `\n<details><summary>${files.length} files in the content hash</summary>\n\n${files.map((f) => `- \`${f}\``).join("\n")}\n\n</details>\n`;
+}
+
+export async function reportOutcome(outcome: BakeOutcome, galleryLabel: string): Promise<void> {
+  setBakeOutputs(outcome);
+  core.info(
+    outcome.status === "skipped"
+      ? `Skipped: ${outcome.reason} Image version ${outcome.imageVersion}.`
+      : `Baked image version ${outcome.imageVersion} (${outcome.imageId}) in ${formatDuration(outcome.durationMs)}.`,
+  );
+  if (process.env.GITHUB_STEP_SUMMARY)
+    await core.summary.addRaw(outcomeMarkdown(outcome, galleryLabel)).write();
+}
+
+export async function reportFailure(failure: PackerBuildFailure, galleryLabel: string): Promise<void> {
+  core.setOutput("content-hash", failure.contentHash);
+  core.setOutput("skipped", "false");
+  annotate(failure.findings);
+  if (process.env.GITHUB_STEP_SUMMARY)
+    await core.summary.addRaw(failureMarkdown(failure, galleryLabel)).write();
+}
