@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# Shared by boot.sh, run-updates.sh and install-app-layer.sh: the environment contract
+# (every path overridable, so the bats tests run the real scripts in a sandbox) and small
+# helpers. Sourced, never executed. See vm-runtime/README.md "Environment contract".
+
+# ---------------------------------------------------------------- the environment contract
+# Payload root staged by cloud-init: lifecycle scripts at $CLAW_HOME/*.sh.
+: "${CLAW_HOME:=/opt/claw}"
+: "${CLAW_UPDATES_DIR:=$CLAW_HOME/updates}"
+: "${CLAW_DEFAULTS_DIR:=$CLAW_HOME/defaults}"
+: "${CLAW_INSTALL_DIR:=$CLAW_HOME/install}"
+# Where the portable data disk is mounted.
+: "${CLAW_DATA_MOUNT:=/mnt/claw-data}"
+# Per-VM state (OS disk): boot-completed record, lock, app-layer status.
+: "${CLAW_STATE_DIR:=/var/lib/claw}"
+: "${CLAW_LOG_DIR:=/var/log/claw}"
+: "${CLAW_BOOT_ID_FILE:=/proc/sys/kernel/random/boot_id}"
+# Written by cloud-init: secrets (0600 root) and the claw's non-secret settings.
+: "${CLAW_SECRETS_STAGING:=/etc/claw/secrets.env}"
+: "${CLAW_SETTINGS_FILE:=/etc/claw/claw.env}"
+
+# The disk at LUN 0. SCSI sizes: WALinuxAgent's udev rules create scsi1/lun<N>.
+# NVMe sizes: azure-vm-utils' rules create data/by-lun/<N>; without them we scan for the
+# "MSFT NVMe Accelerator v1.0" namespace whose id is LUN + 2 (namespace 1 is the OS disk).
+# https://learn.microsoft.com/azure/virtual-machines/linux/azure-virtual-machine-utilities
+# https://github.com/Azure/azure-vm-utils/blob/main/udev/80-azure-disk.rules
+: "${CLAW_LUN0_PATH:=/dev/disk/azure/scsi1/lun0}"
+: "${CLAW_NVME_LUN0_PATH:=/dev/disk/azure/data/by-lun/0}"
+: "${CLAW_SYSFS_BLOCK:=/sys/block}"
+: "${CLAW_DISK_WAIT_SECONDS:=120}"
+: "${CLAW_DISK_POLL_SECONDS:=2}"
+: "${CLAW_FS_LABEL:=claw-data}"
+
+# Data disk layout (relative to CLAW_DATA_MOUNT). Used by the scripts that source this file.
+# shellcheck disable=SC2034
+CLAW_MARKER_NAME=.claw-initialized
+CLAW_LEDGER_NAME=.claw-updates
+# shellcheck disable=SC2034
+CLAW_SEED_VERSION_FILE_NAME=update-version.txt
+
+claw_marker() { printf '%s/%s\n' "$CLAW_DATA_MOUNT" "$CLAW_MARKER_NAME"; }
+claw_ledger_dir() { printf '%s/%s\n' "$CLAW_DATA_MOUNT" "$CLAW_LEDGER_NAME"; }
+
+# ---------------------------------------------------------------- logging
+# One line per event, to stderr (journald) and to a log file when its directory is usable.
+CLAW_LOG_FILE=${CLAW_LOG_FILE:-}
+
+log() {
+  local line
+  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) ${CLAW_LOG_TAG:-claw}: $*"
+  printf '%s\n' "$line" >&2
+  if [[ -n "$CLAW_LOG_FILE" ]]; then
+    printf '%s\n' "$line" >>"$CLAW_LOG_FILE" 2>/dev/null || true
+  fi
+}
+
+warn() { log "WARNING: $*"; }
+
+die() {
+  log "ERROR: $*"
+  exit "${CLAW_DIE_CODE:-1}"
+}
+
+open_log() {
+  local name=$1
+  if mkdir -p "$CLAW_LOG_DIR" 2>/dev/null; then
+    CLAW_LOG_FILE="$CLAW_LOG_DIR/$name"
+  fi
+}
+
+# ---------------------------------------------------------------- env files
+# KEY=VALUE lines, VALUE verbatim to the end of the line. Never `source`d: a value is data.
+# Prints the value of KEY from FILE; nothing (and status 1) when absent.
+env_file_get() {
+  local file=$1 key=$2 line
+  [[ -r "$file" ]] || return 1
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    if [[ "$line" == "$key="* ]]; then
+      printf '%s\n' "${line#"$key="}"
+      return 0
+    fi
+  done <"$file"
+  return 1
+}
+
+# Settings from the staged claw.env, unless the caller's environment already set them.
+load_claw_settings() {
+  local value
+  if [[ -z "${CLAW_USER:-}" ]] && value=$(env_file_get "$CLAW_SETTINGS_FILE" CLAW_USER); then
+    CLAW_USER=$value
+  fi
+  : "${CLAW_USER:=azureuser}"
+  : "${CLAW_USER_HOME:=/home/$CLAW_USER}"
+  if [[ -z "${CLAW_NAME:-}" ]] && value=$(env_file_get "$CLAW_SETTINGS_FILE" CLAW_NAME); then
+    CLAW_NAME=$value
+  fi
+  : "${CLAW_NAME:=$(hostname 2>/dev/null || echo claw)}"
+  export CLAW_USER CLAW_USER_HOME CLAW_NAME
+}
+
+current_boot_id() {
+  local id
+  if [[ -r "$CLAW_BOOT_ID_FILE" ]]; then
+    IFS= read -r id <"$CLAW_BOOT_ID_FILE" || true
+  fi
+  printf '%s\n' "${id:-unknown}"
+}
+
+# Write FILE atomically (same directory, then rename) from stdin, with MODE.
+write_atomically() {
+  local file=$1 mode=$2 tmp
+  tmp=$(mktemp "${file%/*}/.${file##*/}.XXXXXX")
+  cat >"$tmp"
+  chmod "$mode" "$tmp"
+  mv -f -- "$tmp" "$file"
+}
+
+# Export the contract for child scripts (run-updates.sh, updates/NNN-*.sh).
+export_contract() {
+  export CLAW_HOME CLAW_UPDATES_DIR CLAW_DEFAULTS_DIR CLAW_INSTALL_DIR CLAW_DATA_MOUNT \
+    CLAW_STATE_DIR CLAW_LOG_DIR CLAW_BOOT_ID_FILE CLAW_SECRETS_STAGING CLAW_SETTINGS_FILE
+}
