@@ -1,4 +1,29 @@
-export * from "./types.ts";
-export * from "./tags.ts";
+export { canonicalJson } from "./canonical-json.ts";
 export * from "./fingerprint.ts";
-export * from "./api-contract.ts";
+export {
+  compareGalleryVersions,
+  imageVersionProblem,
+  isGalleryVersion,
+  LATEST,
+  parseGalleryVersion,
+  resolveImageVersion,
+} from "./image-version.ts";
+export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
+export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
+export { openSshPublicKeyProblem } from "./openssh-key.ts";
+export { ACTIONABLE, GATED, planFleet, planHash, tagValue, vmImageVersion } from "./plan.ts";
+export { planCounts, renderPlanMarkdown, renderPlanText } from "./plan-markdown.ts";
+export { clawTags, resolveFleet } from "./resolve.ts";
+export { deriveResourceNames } from "./resource-names.ts";
+export {
+  isPlaceholderSecret,
+  PROVIDER_KEYS,
+  parseSecrets,
+  SECRET_KEYS,
+  type SecretsResult,
+  secretsHash,
+  secretValues,
+} from "./secrets.ts";
+export * from "./tags.ts";
+export * from "./types.ts";
+export { maxUnhealthyCount, planWaves, waveSizeCount } from "./waves.ts";

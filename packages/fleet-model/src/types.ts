@@ -119,7 +119,7 @@ export interface ResolvedClaw {
   settings: ClawSettings;
   retired: boolean;
   names: ClawResourceNames;
-  /** Tags every resource of this claw carries (besides azure.tags). */
+  /** Tags every resource of this claw carries: azure.tags plus TAGS.claw = name. */
   tags: Record<string, string>;
 }
 
@@ -158,7 +158,14 @@ export interface ClawSecrets {
 
 // ---------------------------------------------------------------- observed (filled by the Azure adapter)
 
-export type PowerState = "running" | "starting" | "stopping" | "stopped" | "deallocating" | "deallocated" | "unknown";
+export type PowerState =
+  | "running"
+  | "starting"
+  | "stopping"
+  | "stopped"
+  | "deallocating"
+  | "deallocated"
+  | "unknown";
 
 export interface ObservedVm {
   id: string;
@@ -249,6 +256,12 @@ export interface ClawPlan {
   currentImageVersion?: string;
   /** Replacements (and resizes) are health-gated in waves; creates/recovers are not. */
   gated: boolean;
+  /**
+   * Ids of the Azure resources the plan matched to this claw (by tag or seed name), so apply
+   * acts on exactly what was planned. Absent when nothing exists; `vm`/`dataDisk` absent when
+   * none or more than one matched (the claw is then blocked).
+   */
+  resources?: { vm?: string; dataDisk?: string; nics?: string[]; publicIps?: string[] };
 }
 
 export interface Plan {

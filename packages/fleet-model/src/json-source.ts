@@ -1,0 +1,161 @@
+// A strict JSON syntax check that reports where the text goes wrong and where each object key
+// sits, without ever quoting the text: CLAW_SECRETS_JSON holds secrets, and V8's JSON.parse
+// messages include a snippet of the input.
+
+export interface JsonKeyPosition {
+  /** Offsets of the key token, quotes included (end exclusive). */
+  start: number;
+  end: number;
+}
+
+export interface JsonScan {
+  /** First syntax error: an offset and a description that contains no input text. */
+  error?: { offset: number; reason: string };
+  /** Object keys by path (segments joined with "\u0000"); the first occurrence wins. */
+  keys: Map<string, JsonKeyPosition>;
+  /** Keys that occur twice in the same object (JSON.parse keeps the last silently). */
+  duplicates: { path: string[]; position: JsonKeyPosition }[];
+}
+
+const MAX_DEPTH = 64;
+
+class SyntaxFailure {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {}
+}
+
+export const jsonPathKey = (path: readonly string[]) => path.join("\u0000");
+
+export function scanJson(text: string): JsonScan {
+  const keys = new Map<string, JsonKeyPosition>();
+  const duplicates: JsonScan["duplicates"] = [];
+  let i = 0;
+  const fail = (reason: string, at = i): never => {
+    throw new SyntaxFailure(at, reason);
+  };
+  const ws = () => {
+    while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r"))
+      i++;
+  };
+  const string = (): string => {
+    const start = i;
+    i++; // opening quote
+    let out = "";
+    while (true) {
+      if (i >= text.length) fail("unterminated string", start);
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return out;
+      }
+      if (c < 0x20) fail("raw control character (e.g. a line break) inside a string; escape it as \\n");
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === "u") {
+          if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) fail("invalid \\u escape in a string");
+          out += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
+          i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+          out += e;
+          i += 2;
+        } else fail("invalid escape in a string");
+      } else {
+        out += text[i];
+        i++;
+      }
+    }
+  };
+  const value = (path: string[], depth: number): void => {
+    if (depth > MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep`);
+    ws();
+    const c = text[i];
+    if (c === undefined) fail("unexpected end of input");
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      const seen = new Set<string>();
+      while (true) {
+        ws();
+        if (text[i] !== '"')
+          fail(text[i] === "}" ? "trailing comma before }" : "expected a property name in double quotes");
+        const start = i;
+        const key = string();
+        const position = { start, end: i };
+        const keyPath = [...path, key];
+        if (seen.has(key)) duplicates.push({ path: keyPath, position });
+        else {
+          seen.add(key);
+          if (!keys.has(jsonPathKey(keyPath))) keys.set(jsonPathKey(keyPath), position);
+        }
+        ws();
+        if (text[i] !== ":") fail("expected ':' after a property name");
+        i++;
+        value(keyPath, depth + 1);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return;
+        }
+        fail(i >= text.length ? "unexpected end of input" : "expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (let n = 0; ; n++) {
+        ws();
+        if (text[i] === "]") fail("trailing comma before ]");
+        value([...path, String(n)], depth + 1);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return;
+        }
+        fail(i >= text.length ? "unexpected end of input" : "expected ',' or ']'");
+      }
+    }
+    if (c === '"') {
+      string();
+      return;
+    }
+    const literal = /^(true|false|null)/.exec(text.slice(i, i + 5));
+    if (literal) {
+      i += literal[1]!.length;
+      return;
+    }
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (number && number[0].length > 0 && number[0] !== "-") {
+      i += number[0].length;
+      return;
+    }
+    fail(c === "'" ? "strings must use double quotes" : "unexpected character");
+  };
+  try {
+    value([], 0);
+    ws();
+    if (i < text.length) fail("extra text after the JSON value");
+    return { keys, duplicates };
+  } catch (e) {
+    if (e instanceof SyntaxFailure)
+      return { error: { offset: e.offset, reason: e.reason }, keys, duplicates };
+    throw e;
+  }
+}

@@ -1,0 +1,349 @@
+// parseManifest: claws.yaml → Manifest, or every problem with file, line and column.
+// Never throws on bad input; a thrown error is a bug.
+import {
+  type Document,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type YAMLError,
+} from "yaml";
+import type { z } from "zod";
+import { didYouMean } from "./did-you-mean.ts";
+import { LATEST } from "./image-version.ts";
+import { manifestRuleProblems } from "./manifest-rules.ts";
+import { fieldDoc, KNOWN_KEYS, knownKeysAt, manifestSchema } from "./manifest-schema.ts";
+import { decodeSource } from "./source-text.ts";
+import type { Manifest, ParseResult, Problem } from "./types.ts";
+import { type PathSegment, type SourceRange, YamlLocator } from "./yaml-locator.ts";
+
+/** A manifest is a few kilobytes; anything past this is the wrong file (or an attack on the parser). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** The manifest nests four levels deep; anything past this is not a manifest. */
+export const MAX_MANIFEST_DEPTH = 32;
+/** YAML aliases expand; bound the expansion ("billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+const quoted = (v: string) => JSON.stringify(v);
+const dotted = (path: readonly PathSegment[]) => path.map(String).join(".");
+/** A path as messages show it: `azure.subnet_prefixes[1]`. */
+const display = (path: readonly PathSegment[]) =>
+  path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("") || "the manifest";
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function describeValue(value: unknown, source?: string): string {
+  if (value === null) return "empty";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "number") return `the number ${source ?? value}`;
+  if (typeof value === "boolean") return `the boolean ${source ?? value}`;
+  if (typeof value === "string") return "a string";
+  if (value instanceof Uint8Array) return "binary data";
+  if (typeof value === "object") return "a map";
+  return typeof value;
+}
+
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
+    else if (isRecord(cur) && Object.hasOwn(cur, String(seg))) cur = cur[String(seg)];
+    else return undefined;
+  }
+  return cur;
+}
+
+/** Deepest nesting of collections in the document, walked without recursion. */
+function nestingDepth(doc: Document): { depth: number; node?: Node } {
+  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 0 }];
+  let deepest: { depth: number; node?: Node } = { depth: 0 };
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (!isCollection(node)) continue;
+    const d = depth + 1;
+    if (d > deepest.depth) deepest = { depth: d, node };
+    if (d > MAX_MANIFEST_DEPTH) break;
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) {
+        stack.push({ node: item.value, depth: d });
+        stack.push({ node: item.key, depth: d });
+      } else stack.push({ node: item, depth: d });
+    }
+  }
+  return deepest;
+}
+
+/** Where a key outside its block belongs, for keys users put at the wrong level. */
+function misplacedKeyFix(parent: readonly PathSegment[], key: string): string | undefined {
+  const where = dotted(parent);
+  if (where.startsWith("claws.") && KNOWN_KEYS.azure!.includes(key)) {
+    return `azure.${key} applies to the whole fleet; it cannot be set per claw`;
+  }
+  if (where === "defaults" && key === "retired") return "retired is set per claw, under claws.<name>";
+  if (where === "" && KNOWN_KEYS.defaults!.includes(key))
+    return `move it under defaults: (or under a claw to set it for that claw only)`;
+  if (where === "" && KNOWN_KEYS.azure!.includes(key)) return "move it under azure:";
+  return undefined;
+}
+
+class ProblemSink {
+  readonly problems: Problem[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly locator?: YamlLocator,
+  ) {}
+
+  at(
+    range: Pick<SourceRange, "line" | "column"> & Partial<SourceRange>,
+    path: string,
+    message: string,
+    fix: string | undefined,
+    severity: Problem["severity"],
+  ) {
+    const p: Problem = { file: this.file, line: range.line, column: range.column, path, message, severity };
+    if (range.endLine !== undefined) p.endLine = range.endLine;
+    if (range.endColumn !== undefined) p.endColumn = range.endColumn;
+    if (fix) p.fix = fix;
+    this.problems.push(p);
+  }
+
+  atPath(
+    path: readonly PathSegment[],
+    message: string,
+    fix?: string,
+    severity: Problem["severity"] = "error",
+    atKey = false,
+  ) {
+    const range = this.locator?.locate([...path], atKey ? "key" : "auto") ?? { line: 1, column: 1 };
+    this.at(range, dotted(path), message, fix, severity);
+  }
+}
+
+function yamlErrorProblems(
+  sink: ProblemSink,
+  locator: YamlLocator,
+  errors: readonly YAMLError[],
+  severity: Problem["severity"],
+) {
+  let exhausted = false;
+  for (const e of errors) {
+    if (e.code === "RESOURCE_EXHAUSTION") {
+      // The parser hit its own limits (deep nesting); one problem says it all.
+      if (exhausted) continue;
+      exhausted = true;
+      sink.at(
+        locator.rangeOfOffsets(e.pos[0], e.pos[1]),
+        "",
+        "the YAML is nested too deeply to parse",
+        "a claws.yaml nests a few levels; check that the right file is named",
+        severity,
+      );
+      continue;
+    }
+    const fix =
+      e.code === "DUPLICATE_KEY"
+        ? "remove or rename one of the duplicate keys"
+        : e.code === "TAB_AS_INDENT"
+          ? "indent with spaces"
+          : e.code === "MULTIPLE_DOCS"
+            ? "keep one YAML document (remove the extra ---)"
+            : undefined;
+    sink.at(locator.rangeOfOffsets(e.pos[0], e.pos[1]), "", `YAML: ${e.message}`, fix, severity);
+  }
+}
+
+function schemaProblems(
+  sink: ProblemSink,
+  locator: YamlLocator,
+  raw: unknown,
+  issues: readonly z.core.$ZodIssue[],
+) {
+  for (const issue of issues) {
+    const path = issue.path.filter((s): s is PathSegment => typeof s !== "symbol");
+    const fixOf = (i: z.core.$ZodIssue) =>
+      ((i as { params?: { fix?: string } }).params?.fix as string | undefined) ?? undefined;
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const known = knownKeysAt(path) ?? [];
+        const guess = didYouMean(key, known);
+        const misplaced = misplacedKeyFix(path, key);
+        const where = path.length ? display(path) : "the top level";
+        sink.atPath(
+          [...path, key],
+          `${quoted(key)} is not a key of ${where}${guess ? `; did you mean ${quoted(guess)}?` : ""}`,
+          guess
+            ? `rename it to ${guess}`
+            : (misplaced ?? `remove it; keys allowed here: ${known.join(", ")}`),
+          "error",
+          true,
+        );
+      }
+      continue;
+    }
+    const typeError =
+      issue.code === "invalid_type" ||
+      (issue.code === "invalid_union" &&
+        issue.errors.every((branch) => branch.every((i) => i.code === "invalid_type")));
+    if (typeError) {
+      const value = valueAt(raw, path);
+      const doc = fieldDoc(path);
+      const key = String(path[path.length - 1] ?? "");
+      if (value === undefined && !locator.has(path)) {
+        const parent = path.slice(0, -1);
+        sink.atPath(
+          path,
+          `${display(path)} is missing${doc ? `: ${doc.expects} is required here` : ""}`,
+          doc
+            ? `add \`${key}: ${doc.example}\` under ${parent.length ? `${display(parent)}:` : "the top level"}`
+            : undefined,
+        );
+      } else {
+        const source = locator.scalarSource(path);
+        const expects =
+          doc?.expects ?? ("expected" in issue ? `a ${String(issue.expected)}` : "another type");
+        let fix = doc ? `e.g. ${key}: ${doc.example}` : undefined;
+        if (
+          /string|quoted|version/.test(expects) &&
+          (typeof value === "number" || typeof value === "boolean") &&
+          source
+        ) {
+          fix = `quote it: ${key}: "${source}"`;
+        }
+        sink.atPath(path, `${display(path)} must be ${expects}, not ${describeValue(value, source)}`, fix);
+      }
+      continue;
+    }
+    if (issue.code === "invalid_key") {
+      for (const inner of issue.issues)
+        sink.atPath(path, `${display(path)}: ${inner.message}`, fixOf(inner), "error", true);
+      continue;
+    }
+    if (issue.code === "invalid_union") {
+      // One branch matched the type and failed its own rule: report that branch.
+      const branch = issue.errors.find((b) => b.some((i) => i.code !== "invalid_type")) ?? [];
+      for (const inner of branch)
+        sink.atPath(
+          [...path, ...(inner.path as PathSegment[])],
+          `${display(path)}: ${inner.message}`,
+          fixOf(inner),
+        );
+      continue;
+    }
+    sink.atPath(path, `${display(path)}: ${issue.message}`, fixOf(issue));
+  }
+}
+
+function toManifest(data: z.output<typeof manifestSchema>): Manifest {
+  const { image_version, ...defaults } = data.defaults;
+  const claws: Manifest["claws"] = {};
+  for (const [name, claw] of Object.entries(data.claws)) {
+    claws[name] = Object.fromEntries(Object.entries(claw).filter(([, v]) => v !== undefined));
+  }
+  return {
+    azure: data.azure,
+    defaults: { ...defaults, image_version: image_version ?? data.azure.fleet_image_version ?? LATEST },
+    rollout: data.rollout,
+    ssh: data.ssh,
+    claws,
+  };
+}
+
+/** Parse and validate claws.yaml. Never throws on bad input: every problem is in `problems`. */
+export function parseManifest(source: string | Uint8Array, file: string): ParseResult {
+  const decoded = decodeSource(source, MAX_MANIFEST_BYTES, "the manifest");
+  const start = { line: 1, column: 1 };
+  if (!decoded.ok) {
+    const sink = new ProblemSink(file);
+    sink.at(decoded.at, "", decoded.message, decoded.fix, "error");
+    return { problems: sink.problems, locate: () => ({ ...start }) };
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(decoded.text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    keepSourceTokens: false,
+  });
+  const locator = new YamlLocator(doc, lineCounter);
+  const sink = new ProblemSink(file, locator);
+  const result = (manifest?: Manifest): ParseResult => {
+    sink.problems.sort((a, b) => a.line - b.line || a.column - b.column);
+    const out: ParseResult = { problems: sink.problems, locate: (path: string) => locator.locate(path) };
+    if (manifest && !sink.problems.some((p) => p.severity === "error")) out.manifest = manifest;
+    return out;
+  };
+
+  yamlErrorProblems(sink, locator, doc.errors, "error");
+  yamlErrorProblems(sink, locator, doc.warnings, "warning");
+  // Duplicate keys leave a usable document; keep checking so all problems show at once. After
+  // any other syntax error the document is a guess and further messages would mislead.
+  if (doc.errors.some((e) => e.code !== "DUPLICATE_KEY")) return result();
+
+  const contents = doc.contents as Node | null;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    sink.at(
+      start,
+      "",
+      "the manifest is empty",
+      "start from examples/fleet/claws.yaml: it needs azure:, defaults: and claws:",
+      "error",
+    );
+    return result();
+  }
+  if (!isMap(contents)) {
+    sink.atPath(
+      [],
+      `the manifest must be a map with azure:, defaults: and claws:, not ${isSeq(contents) ? "a list" : "a single value"}`,
+      "start from examples/fleet/claws.yaml",
+    );
+    return result();
+  }
+  const depth = nestingDepth(doc);
+  if (depth.depth > MAX_MANIFEST_DEPTH) {
+    const r = depth.node?.range;
+    sink.at(
+      r ? locator.rangeOfOffsets(r[0], r[0] + 1) : start,
+      "",
+      `the YAML nests more than ${MAX_MANIFEST_DEPTH} levels deep`,
+      "a claws.yaml nests a few levels; check that the right file is named",
+      "error",
+    );
+    return result();
+  }
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // toJS throws a ReferenceError when aliases expand past maxAliasCount.
+    if (!(e instanceof ReferenceError)) throw e;
+    sink.at(
+      start,
+      "",
+      "the YAML expands too many aliases (*name references)",
+      "write the values out instead of referencing anchors so often",
+      "error",
+    );
+    return result();
+  }
+
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) schemaProblems(sink, locator, raw, parsed.error.issues);
+  if (isRecord(raw)) {
+    const lineOf = (path: PathSegment[]) => locator.locate(path, "key").line;
+    for (const p of manifestRuleProblems(raw, lineOf)) {
+      if (
+        p.severity === "error" &&
+        sink.problems.some((q) => q.path === dotted(p.path) && q.severity === "error")
+      )
+        continue;
+      sink.atPath(p.path, `${display(p.path)}: ${p.message}`, p.fix, p.severity, p.atKey);
+    }
+  }
+  return result(parsed.success ? toManifest(parsed.data) : undefined);
+}

@@ -1,0 +1,425 @@
+// planFleet: (desired fleet, observed fleet) → one action per claw, with a human reason.
+// Pure: no I/O, no clock, no randomness; the same inputs in any list order give the same plan
+// and the same hash.
+import { canonicalHash } from "./canonical-json.ts";
+import { compareGalleryVersions, isGalleryVersion, LATEST, resolveImageVersion } from "./image-version.ts";
+import { TAGS } from "./tags.ts";
+import type {
+  ActionKind,
+  ClawPlan,
+  DesiredClaw,
+  DesiredFleet,
+  FieldChange,
+  ObservedDisk,
+  ObservedFleet,
+  ObservedNic,
+  ObservedPublicIp,
+  ObservedVm,
+  Plan,
+} from "./types.ts";
+
+/** Actions that change Azure. */
+export const ACTIONABLE: readonly ActionKind[] = [
+  "create",
+  "recover",
+  "replace",
+  "resize",
+  "grow-disk",
+  "retire",
+];
+/** Actions that run in health-gated waves (a running claw is taken down). */
+export const GATED: readonly ActionKind[] = ["replace", "resize", "grow-disk"];
+
+/** ARM provisioning states in which another operation is still running on the VM. */
+const BUSY_STATES = new Set(["creating", "updating", "deleting", "migrating"]);
+
+interface Owned {
+  /** Name as the owner tag or resource name spells it (for orphans). */
+  display: string;
+  vms: ObservedVm[];
+  disks: ObservedDisk[];
+  nics: ObservedNic[];
+  publicIps: ObservedPublicIp[];
+  /** How orphan resources were recognised. */
+  seedNamed: boolean;
+}
+
+const lower = (s: string) => s.toLowerCase();
+const sameId = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && lower(a) === lower(b);
+const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
+const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
+  lower(a.name) < lower(b.name) ? -1 : lower(a.name) > lower(b.name) ? 1 : lower(a.id) < lower(b.id) ? -1 : 1;
+
+/** Tag value by name; Azure tag names are case-insensitive. */
+export function tagValue(tags: Record<string, string> | undefined, name: string): string | undefined {
+  if (!tags) return undefined;
+  if (Object.hasOwn(tags, name)) return tags[name];
+  const key = Object.keys(tags).find((k) => lower(k) === lower(name));
+  return key === undefined ? undefined : tags[key];
+}
+
+/** Image version a VM runs: what its imageReference says, else what it was tagged with. */
+export function vmImageVersion(vm: ObservedVm): string | undefined {
+  return vm.imageVersion ?? tagValue(vm.tags, TAGS.imageVersion);
+}
+
+function sameVersion(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (isGalleryVersion(a) && isGalleryVersion(b)) return compareGalleryVersions(a, b) === 0;
+  return a === b;
+}
+
+/**
+ * Groups observed resources by the claw they belong to: the claw tag first (the controller
+ * writes it on everything it creates), else the seed's names (`{claw}`, `{claw}-data`, ...)
+ * for claws in the manifest. Untagged disks named `X-data` with no claw X in the manifest are
+ * taken as a seed-deployed claw X that was removed from the manifest, together with untagged
+ * `X`, `X-nic`, `X-pip`; other untagged resources (a jump box, say) are nobody's.
+ */
+function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<string, Owned> {
+  const groups = new Map<string, Owned>();
+  const group = (owner: string, display: string, seedNamed = false): Owned => {
+    const key = lower(owner);
+    let g = groups.get(key);
+    if (!g) {
+      g = { display, vms: [], disks: [], nics: [], publicIps: [], seedNamed };
+      groups.set(key, g);
+    } else if (display < g.display) g.display = display; // order-independent choice of spelling
+    return g;
+  };
+  const index = (pick: (d: DesiredClaw) => string) => new Map(desired.map((d) => [lower(pick(d)), d.name]));
+  const names = {
+    vms: index((d) => d.names.vm),
+    disks: index((d) => d.names.dataDisk),
+    nics: index((d) => d.names.nic),
+    publicIps: index((d) => d.names.publicIp),
+  };
+  type Kind = keyof typeof names;
+  const unowned: Record<Kind, { name: string; id: string; tags: Record<string, string> }[]> = {
+    vms: [],
+    disks: [],
+    nics: [],
+    publicIps: [],
+  };
+  const place = <T extends { name: string; id: string; tags: Record<string, string> }>(
+    kind: Kind,
+    items: T[],
+  ) => {
+    for (const r of [...items].sort(byName)) {
+      const tag = tagValue(r.tags, TAGS.claw);
+      const byNameOwner = names[kind].get(lower(r.name));
+      if (tag !== undefined && tag !== "") (group(tag, tag)[kind] as T[]).push(r);
+      else if (byNameOwner !== undefined) (group(byNameOwner, byNameOwner)[kind] as T[]).push(r);
+      else unowned[kind].push(r);
+    }
+  };
+  place("vms", observed.vms);
+  place("disks", observed.disks);
+  place("nics", observed.nics);
+  place("publicIps", observed.publicIps);
+  // Seed claws no longer in the manifest: recognised by their data disk.
+  const seedOwners = new Set<string>();
+  for (const disk of unowned.disks) {
+    const m = /^(.+)-data$/i.exec(disk.name);
+    if (!m) continue;
+    group(m[1]!, m[1]!, true).disks.push(disk as ObservedDisk);
+    seedOwners.add(lower(m[1]!));
+  }
+  const attach = <T extends { name: string }>(kind: Exclude<Kind, "disks">, suffix: string) => {
+    for (const r of unowned[kind]) {
+      const base = suffix ? r.name.slice(0, -suffix.length) : r.name;
+      if ((!suffix || lower(r.name).endsWith(suffix)) && seedOwners.has(lower(base)))
+        (groups.get(lower(base))![kind] as unknown as T[]).push(r as unknown as T);
+    }
+  };
+  attach("vms", "");
+  attach("nics", "-nic");
+  attach("publicIps", "-pip");
+  return groups;
+}
+
+const EMPTY: Owned = { display: "", vms: [], disks: [], nics: [], publicIps: [], seedNamed: false };
+
+function presentList(g: Owned, vm: ObservedVm | undefined, disk: ObservedDisk | undefined): string | null {
+  const parts = [
+    vm && "vm",
+    g.nics.length > 0 && "nic",
+    g.publicIps.length > 0 && "pip",
+    disk && "disk",
+  ].filter(Boolean);
+  return parts.length ? parts.join("+") : null;
+}
+
+function resourcesOf(g: Owned): ClawPlan["resources"] | undefined {
+  const r: NonNullable<ClawPlan["resources"]> = {};
+  if (g.vms.length === 1) r.vm = g.vms[0]!.id;
+  if (g.disks.length === 1) r.dataDisk = g.disks[0]!.id;
+  if (g.nics.length) r.nics = g.nics.map((n) => n.id);
+  if (g.publicIps.length) r.publicIps = g.publicIps.map((p) => p.id);
+  return Object.keys(r).length ? r : undefined;
+}
+
+function planRetired(d: DesiredClaw, g: Owned): ClawPlan {
+  const base = { claw: d.name, desired: d, gated: false, changes: [] as FieldChange[] };
+  const vm = g.vms[0];
+  const disk = g.disks[0];
+  const current = vm ? vmImageVersion(vm) : disk ? tagValue(disk.tags, TAGS.lastImage) : undefined;
+  const withCurrent = (p: ClawPlan): ClawPlan =>
+    current !== undefined ? { ...p, currentImageVersion: current } : p;
+  if (g.vms.length > 1) {
+    return withCurrent({
+      ...base,
+      action: "blocked",
+      reason: `retired, but ${g.vms.length} VMs belong to it (${g.vms.map((v) => v.name).join(", ")}); delete the extra VM by hand (keep its data disk)`,
+    });
+  }
+  if (vm || g.nics.length || g.publicIps.length) {
+    const what = [
+      vm && `VM ${vm.name}`,
+      ...g.nics.map((n) => `NIC ${n.name}`),
+      ...g.publicIps.map((p) => `public IP ${p.name}`),
+    ]
+      .filter(Boolean)
+      .join(", ");
+    return withCurrent({
+      ...base,
+      action: "retire",
+      reason: `retired: delete ${what}; ${disk ? `keep data disk ${disk.name}` : "no data disk to keep"}`,
+      changes: [{ field: "exists", from: presentList(g, vm, disk), to: disk ? "disk" : null }],
+    });
+  }
+  return withCurrent({
+    ...base,
+    action: "noop",
+    reason: disk ? `retired; data disk ${disk.name} kept` : "retired; nothing left in Azure",
+  });
+}
+
+function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan {
+  const requested = d.settings.image_version;
+  const desiredSize = d.settings.data_disk_size_gb;
+  const vm = g.vms[0];
+  const disk = g.disks[0];
+  const current = vm ? vmImageVersion(vm) : disk ? tagValue(disk.tags, TAGS.lastImage) : undefined;
+  const base = { claw: d.name, desired: d, gated: false, changes: [] as FieldChange[] };
+  const withCurrent = (p: ClawPlan): ClawPlan =>
+    current !== undefined ? { ...p, currentImageVersion: current } : p;
+  const blocked = (reason: string, changes: FieldChange[] = []): ClawPlan =>
+    withCurrent({ ...base, action: "blocked", reason, changes });
+  const available = resolveImageVersion(requested, imageVersions);
+  const missingImage =
+    requested === LATEST
+      ? "the gallery image definition has no versions yet (bake one first)"
+      : `image version ${requested} is not in the gallery${imageVersions.length ? ` (it has ${[...imageVersions].sort(compareLoose).join(", ")})` : " (it has no versions yet)"}`;
+
+  if (g.vms.length > 1)
+    return blocked(
+      `${g.vms.length} VMs belong to this claw (${g.vms.map((v) => v.name).join(", ")}); delete the extra one by hand (its data disk detaches, never delete a data disk)`,
+    );
+  if (g.disks.length > 1)
+    return blocked(
+      `${g.disks.length} data disks belong to this claw (${g.disks.map((x) => x.name).join(", ")}); the controller will not guess which one holds its state`,
+    );
+  if (vm && BUSY_STATES.has(lower(vm.provisioningState)))
+    return blocked(`VM ${vm.name} is ${vm.provisioningState}; plan again when that operation finishes`);
+  if (disk?.managedBy && !sameId(disk.managedBy, vm?.id)) {
+    return blocked(
+      `data disk ${disk.name} is attached to VM ${lastSegment(disk.managedBy)}, which is not this claw's VM; detach it there first`,
+    );
+  }
+  if (disk && disk.sizeGb > desiredSize) {
+    return blocked(
+      `data disk ${disk.name} is ${disk.sizeGb} GiB and the manifest asks for ${desiredSize} GiB; Azure cannot shrink a disk (set data_disk_size_gb: ${disk.sizeGb} or more)`,
+      [{ field: "dataDiskSizeGb", from: disk.sizeGb, to: desiredSize }],
+    );
+  }
+  if (vm && !disk) {
+    return blocked(
+      `VM ${vm.name} exists but data disk ${d.names.dataDisk} does not; the controller will not guess where this claw's state is`,
+    );
+  }
+  const grow: FieldChange | undefined =
+    disk && disk.sizeGb < desiredSize
+      ? { field: "dataDiskSizeGb", from: disk.sizeGb, to: desiredSize }
+      : undefined;
+  const growText = grow ? `; grow data disk ${grow.from} → ${grow.to} GiB` : "";
+
+  if (!vm) {
+    if (!available) return blocked(`${disk ? "recover" : "create"} needs ${missingImage}`);
+    const target = { targetImageVersion: available };
+    if (!disk) {
+      return {
+        ...base,
+        ...target,
+        action: "create",
+        reason: `new claw: create VM, NIC, public IP and a ${desiredSize} GiB data disk on image ${available}`,
+        changes: [{ field: "exists", from: presentList(g, vm, disk), to: "vm+nic+pip+disk" }],
+      };
+    }
+    return withCurrent({
+      ...base,
+      ...target,
+      action: "recover",
+      reason: `VM missing, data disk ${disk.name} exists: recreate the VM around it on image ${available}${growText}`,
+      changes: [
+        { field: "exists", from: presentList(g, vm, disk), to: "vm+nic+pip+disk" },
+        ...(grow ? [grow] : []),
+      ],
+    });
+  }
+  // VM and disk both exist.
+  if (!disk) throw new Error("unreachable: VM without disk handled above");
+  // The version to run: the resolved request; when the gallery no longer has an explicitly
+  // pinned version the VM already runs, or has no versions at all for `latest`, the VM's own.
+  const target =
+    available ??
+    (requested !== LATEST && sameVersion(current, requested)
+      ? current
+      : requested === LATEST && imageVersions.length === 0
+        ? current
+        : undefined);
+  const changes: FieldChange[] = [];
+  const replaceWhy: string[] = [];
+  if (target === undefined) return blocked(missingImage);
+  if (!sameVersion(current, target)) {
+    changes.push({ field: "imageVersion", from: current ?? null, to: target });
+    replaceWhy.push(`image ${current ?? "unknown"} → ${target}`);
+  }
+  const vmHash = tagValue(vm.tags, TAGS.configHash);
+  if (vmHash === undefined) {
+    changes.push({ field: "configHash", from: null, to: d.configHash });
+    replaceWhy.push("adopting a VM without a config-hash tag (deployed by the seed or by hand)");
+  } else if (vmHash !== d.configHash) {
+    changes.push({ field: "configHash", from: vmHash, to: d.configHash });
+    replaceWhy.push("cloud-init config changed");
+  }
+  if (lower(vm.provisioningState) === "failed") replaceWhy.push("VM is in provisioning state Failed");
+  const attachment = vm.dataDisks.find((x) => sameId(x.diskId, disk.id));
+  if (!attachment && !sameId(disk.managedBy, vm.id))
+    replaceWhy.push(`data disk ${disk.name} is not attached to the VM`);
+  else if (attachment && attachment.lun !== 0)
+    replaceWhy.push(`data disk ${disk.name} is at LUN ${attachment.lun}, not 0`);
+  const resize: FieldChange | undefined =
+    lower(vm.vmSize) !== lower(d.settings.vm_size)
+      ? { field: "vmSize", from: vm.vmSize, to: d.settings.vm_size }
+      : undefined;
+  const resizeText = resize ? `; size ${resize.from} → ${resize.to}` : "";
+  if (resize) changes.push(resize);
+  if (grow) changes.push(grow);
+  const withTarget = { ...base, targetImageVersion: target, changes };
+
+  if (replaceWhy.length > 0) {
+    return withCurrent({
+      ...withTarget,
+      action: "replace",
+      gated: true,
+      reason: `new VM on the same disk: ${replaceWhy.join("; ")}${resizeText}${growText}`,
+    });
+  }
+  if (resize)
+    return withCurrent({
+      ...withTarget,
+      action: "resize",
+      gated: true,
+      reason: `resize VM ${resize.from} → ${resize.to}${growText}`,
+    });
+  if (grow)
+    return withCurrent({
+      ...withTarget,
+      action: "grow-disk",
+      gated: true,
+      reason: `grow data disk ${grow.from} → ${grow.to} GiB`,
+    });
+  const power =
+    vm.powerState === "running" || vm.powerState === "starting"
+      ? ""
+      : `; VM is ${vm.powerState} (deploy does not start it)`;
+  return withCurrent({
+    ...withTarget,
+    action: "noop",
+    reason: `up to date on image ${target ?? "unknown"}${power}`,
+  });
+}
+
+function compareLoose(a: string, b: string): number {
+  if (isGalleryVersion(a) && isGalleryVersion(b)) return compareGalleryVersions(a, b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function planOrphan(g: Owned): ClawPlan {
+  const vm = g.vms[0];
+  const what = [
+    ...g.vms.map((v) => `VM ${v.name}`),
+    ...g.disks.map((x) => `disk ${x.name}`),
+    ...g.nics.map((n) => `NIC ${n.name}`),
+    ...g.publicIps.map((p) => `public IP ${p.name}`),
+  ].join(", ");
+  const how = g.seedNamed ? "named like a seed-deployed claw" : "tagged with this claw's name";
+  const p: ClawPlan = {
+    claw: g.display,
+    action: "orphan",
+    reason: `not in the manifest: ${what} (${how}) left untouched; add it back, or list it with retired: true to remove its VM`,
+    changes: [],
+    gated: false,
+  };
+  const current = vm
+    ? vmImageVersion(vm)
+    : g.disks[0]
+      ? tagValue(g.disks[0].tags, TAGS.lastImage)
+      : undefined;
+  if (current !== undefined) p.currentImageVersion = current;
+  return p;
+}
+
+/** The fields of a claw plan that decide what apply does: what the plan hash covers. */
+function hashedFields(p: ClawPlan) {
+  return {
+    claw: p.claw,
+    action: p.action,
+    changes: p.changes,
+    target: p.targetImageVersion,
+    current: p.currentImageVersion,
+    gated: p.gated,
+    configHash: p.desired?.configHash,
+    // ARM ids come back in varying case (resourceGroups vs resourcegroups).
+    resources: p.resources && {
+      vm: p.resources.vm && lower(p.resources.vm),
+      dataDisk: p.resources.dataDisk && lower(p.resources.dataDisk),
+      nics: p.resources.nics?.map(lower).sort(),
+      publicIps: p.resources.publicIps?.map(lower).sort(),
+    },
+  };
+}
+
+/** Stable sha256 hex over the claw plans' decisive fields (not the human reasons). */
+export function planHash(claws: ClawPlan[]): string {
+  return canonicalHash("openclawps-plan-v1", claws.map(hashedFields));
+}
+
+/** Pure diff of desired against observed. */
+export function planFleet(desired: DesiredFleet, observed: ObservedFleet): Plan {
+  const seen = new Set<string>();
+  for (const d of desired.claws) {
+    if (seen.has(lower(d.name)))
+      throw new Error(`planFleet: claw ${d.name} appears twice in the desired fleet`);
+    seen.add(lower(d.name));
+  }
+  const groups = groupResources(desired.claws, observed);
+  const claws: ClawPlan[] = desired.claws.map((d) => {
+    const g = groups.get(lower(d.name)) ?? EMPTY;
+    const p = d.retired ? planRetired(d, g) : planActive(d, g, observed.imageVersions);
+    const resources = resourcesOf(g);
+    return resources ? { ...p, resources } : p;
+  });
+  const orphans = [...groups.entries()]
+    .filter(([key]) => !seen.has(key))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, g]) => {
+      const p = planOrphan(g);
+      const resources = resourcesOf(g);
+      return resources ? { ...p, resources } : p;
+    });
+  const all = [...claws, ...orphans];
+  return { hash: planHash(all), claws: all };
+}
