@@ -271,7 +271,9 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const method = (req.method ?? "GET").toUpperCase();
-    const url = new URL(req.url ?? "/", base);
+    // Collapse repeated slashes before parsing: the SDK's `/{+scope}/...` templates yield `//subscriptions/...`
+    // when the scope is a resource id, which WHATWG URL parsing would read as a host.
+    const url = new URL((req.url ?? "/").replace(/^\/+/, "/").replace(/\/{2,}(?=[^?]*(\?|$))/g, "/"), base);
     const entry: RequestLogEntry = {
       method,
       path: url.pathname,
