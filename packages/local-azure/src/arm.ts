@@ -118,6 +118,7 @@ export class Arm {
     readonly options: ArmOptions,
   ) {
     this.world = world;
+    this.reindex();
   }
 
   register(type: ResourceType): void {
@@ -139,11 +140,35 @@ export class Arm {
   }
 
   upsert(resource: StoredResource): void {
-    this.world.resources[key(resource.id)] = resource;
+    const k = key(resource.id);
+    this.world.resources[k] = resource;
+    this.indexed(resource.type).set(k, resource);
   }
 
   remove(id: string): void {
-    delete this.world.resources[key(id)];
+    const k = key(id);
+    const r = this.world.resources[k];
+    if (!r) return;
+    delete this.world.resources[k];
+    this.byType.get(r.type.toLowerCase())?.delete(k);
+  }
+
+  /** Resources by lower-cased type, in creation order: lists and lookups stay fast with thousands of resources. */
+  private readonly byType = new Map<string, Map<string, StoredResource>>();
+
+  private indexed(type: string): Map<string, StoredResource> {
+    const t = type.toLowerCase();
+    let m = this.byType.get(t);
+    if (!m) {
+      m = new Map();
+      this.byType.set(t, m);
+    }
+    return m;
+  }
+
+  private reindex(): void {
+    this.byType.clear();
+    for (const [k, r] of Object.entries(this.world.resources)) this.indexed(r.type).set(k, r);
   }
 
   resourceGroup(name: string): ResourceGroupRecord | undefined {
@@ -159,17 +184,37 @@ export class Arm {
   /** Resources of a type directly under a parent (resource group id or parent resource id). */
   children(parentId: string, type: string): StoredResource[] {
     const prefix = `${key(parentId)}/`;
-    const lowerType = type.toLowerCase();
     const out: StoredResource[] = [];
-    for (const [k, r] of Object.entries(this.world.resources)) {
-      if (k.startsWith(prefix) && r.type.toLowerCase() === lowerType) out.push(r);
+    for (const [k, r] of this.byType.get(type.toLowerCase()) ?? []) {
+      if (k.startsWith(prefix)) out.push(r);
     }
     return out;
   }
 
   ofType(type: string): StoredResource[] {
-    const lowerType = type.toLowerCase();
-    return Object.values(this.world.resources).filter((r) => r.type.toLowerCase() === lowerType);
+    return [...(this.byType.get(type.toLowerCase())?.values() ?? [])];
+  }
+
+  /** A resource and everything nested under it (subnets of a VNet, versions of an image...). */
+  subtree(id: string): StoredResource[] {
+    const self = this.find(id);
+    if (!self) return [];
+    const k = key(id);
+    const parentType = `${self.type.toLowerCase()}/`;
+    const out = [self];
+    for (const [t, m] of this.byType) {
+      if (!t.startsWith(parentType)) continue;
+      for (const [rk, r] of m) if (rk.startsWith(`${k}/`)) out.push(r);
+    }
+    return out;
+  }
+
+  /** Every resource in a resource group. */
+  inResourceGroup(rgId: string): StoredResource[] {
+    const prefix = `${key(rgId)}/`;
+    return Object.entries(this.world.resources)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([, r]) => r);
   }
 
   resourceGroupId(name: string): string {

@@ -1,20 +1,13 @@
 // What happens when a long-running operation finishes, for the cases every provider shares:
 // a create/update settles its provisioningState, a delete removes the resource and its children.
 import type { Arm } from "./arm.ts";
-import { key } from "./world.ts";
 
 export function setProvisioningState(arm: Arm, id: string, state: string): void {
-  const k = key(id);
-  for (const [rk, r] of Object.entries(arm.world.resources)) {
-    if (rk === k || rk.startsWith(`${k}/`)) r.properties.provisioningState = state;
-  }
+  for (const r of arm.subtree(id)) r.properties.provisioningState = state;
 }
 
 export function removeWithChildren(arm: Arm, id: string): void {
-  const k = key(id);
-  for (const rk of Object.keys(arm.world.resources)) {
-    if (rk === k || rk.startsWith(`${k}/`)) delete arm.world.resources[rk];
-  }
+  for (const r of arm.subtree(id)) arm.remove(r.id);
 }
 
 export function registerLifecycle(arm: Arm): void {

@@ -4,7 +4,7 @@
 import type { Arm, Reply } from "../arm.ts";
 import { stripHidden } from "../arm.ts";
 import { ArmError, invalidParameter, resourceGroupNotFound } from "../arm-error.ts";
-import { key, type ResourceGroupRecord } from "../world.ts";
+import type { ResourceGroupRecord } from "../world.ts";
 import { readTags } from "./common.ts";
 
 // Resource group names: 1-90 chars, alphanumerics, underscores, parentheses, hyphens, periods
@@ -121,10 +121,7 @@ export function registerResources(arm: Arm): void {
   });
 
   arm.registerCompletion("resourceGroup.delete", (a, op) => {
-    const rgKey = key(op.resourceId);
-    for (const k of Object.keys(a.world.resources)) {
-      if (k.startsWith(`${rgKey}/`)) delete a.world.resources[k];
-    }
+    for (const r of a.inResourceGroup(op.resourceId)) a.remove(r.id);
     const name = op.resourceId.split("/").pop()!;
     delete a.world.resourceGroups[name.toLowerCase()];
   });
@@ -132,10 +129,8 @@ export function registerResources(arm: Arm): void {
   arm.genericHandlers.set("resourceGroupResources", ({ parsed, query, pathname }) => {
     if (parsed.kind !== "resourceGroupResources") throw new Error("unreachable");
     const rg = arm.requireResourceGroup(parsed.resourceGroup);
-    const prefix = `${key(rg.id)}/providers/`;
-    const items = Object.entries(arm.world.resources)
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([, r]) => r)
+    const items = arm
+      .inResourceGroup(rg.id)
       // Only top-level resources are listed (a type has one slash: Namespace/type).
       .filter((r) => r.type.split("/").length === 2)
       .map((r) => {

@@ -1,0 +1,193 @@
+// Workload identity federation and ARM's token and role checks, as a workflow meets them.
+import * as core from "@actions/core";
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { ResourceManagementClient } from "@azure/arm-resources";
+import { ClientAssertionCredential } from "@azure/identity";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SUBJECT, startLocalAzure } from "../src/index.ts";
+import { type Clients, clientsFor, federatedCredential, startWithClients } from "./harness.ts";
+
+let c: Clients;
+
+beforeAll(async () => {
+  c = await startWithClients();
+  await c.resources.resourceGroups.createOrUpdate("rg-auth", { location: "westus" });
+});
+
+afterAll(async () => {
+  await c.azure.stop();
+});
+
+afterEach(() => {
+  c.azure.setIdTokenClaims({});
+  c.azure.setFederatedSubjects([DEFAULT_SUBJECT]);
+  c.azure.setAllowedActions(undefined);
+  c.azure.clearFaults();
+});
+
+describe("Microsoft Entra token exchange", () => {
+  it("issues an ARM access token for a GitHub OIDC token whose subject has a federated credential", async () => {
+    const token = await federatedCredential(c.azure).getToken("https://management.azure.com/.default");
+    expect(token.token.split(".")).toHaveLength(3);
+    const exchange = c.azure.requestLog.filter((e) => e.operation === "entra.token");
+    expect(exchange.at(-1)?.status).toBe(200);
+  });
+
+  it("refuses a subject without a federated credential with AADSTS70021", async () => {
+    c.azure.setIdTokenClaims({ sub: "repo:openclawps/example-fleet:ref:refs/heads/main" });
+    const compute = clientsFor(c.azure).compute;
+    const err = await compute.virtualMachines.get("rg-auth", "vm").then(
+      () => new Error("expected the token exchange to fail"),
+      (e: unknown) => e as Error,
+    );
+    expect(err.message).toContain("AADSTS70021");
+    expect(err.message).toContain("No matching federated identity record found for presented assertion");
+    expect(err.message).toContain("Assertion Subject: 'repo:openclawps/example-fleet:ref:refs/heads/main'");
+  });
+
+  it("accepts the subject once a federated credential exists for it", async () => {
+    c.azure.setIdTokenClaims({ sub: "repo:openclawps/example-fleet:ref:refs/heads/main" });
+    c.azure.setFederatedSubjects([DEFAULT_SUBJECT, "repo:openclawps/example-fleet:ref:refs/heads/main"]);
+    await expect(clientsFor(c.azure).resources.resourceGroups.get("rg-auth")).resolves.toMatchObject({
+      name: "rg-auth",
+    });
+  });
+
+  it("refuses an assertion minted for another audience", async () => {
+    const credential = new ClientAssertionCredential(
+      c.azure.tenantId,
+      c.azure.clientId,
+      () => core.getIDToken("https://github.com/openclawps"),
+      {
+        authorityHost: c.azure.authorityHost,
+        disableInstanceDiscovery: true,
+      },
+    );
+    await expect(credential.getToken("https://management.azure.com/.default")).rejects.toThrow(
+      /AADSTS70021[\s\S]*Assertion Audience: 'https:\/\/github.com\/openclawps'/,
+    );
+  });
+
+  it("refuses an unknown application with AADSTS700016", async () => {
+    const credential = new ClientAssertionCredential(
+      c.azure.tenantId,
+      "11111111-2222-3333-4444-555555555555",
+      () => core.getIDToken("api://AzureADTokenExchange"),
+      {
+        authorityHost: c.azure.authorityHost,
+        disableInstanceDiscovery: true,
+      },
+    );
+    await expect(credential.getToken("https://management.azure.com/.default")).rejects.toThrow(
+      /AADSTS700016/,
+    );
+  });
+
+  it("refuses an assertion that was not signed by the GitHub issuer", async () => {
+    const genuine = await core.getIDToken("api://AzureADTokenExchange");
+    const [header, payload] = genuine.split(".");
+    const forged = `${header}.${payload}.${Buffer.from("not a signature").toString("base64url")}`;
+    const credential = new ClientAssertionCredential(c.azure.tenantId, c.azure.clientId, async () => forged, {
+      authorityHost: c.azure.authorityHost,
+      disableInstanceDiscovery: true,
+    });
+    await expect(credential.getToken("https://management.azure.com/.default")).rejects.toThrow(
+      /AADSTS5002738/,
+    );
+  });
+
+  it("refuses the GitHub token request without the runner's request token", async () => {
+    const saved = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+    process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = "wrong";
+    try {
+      await expect(core.getIDToken("api://AzureADTokenExchange")).rejects.toThrow(/401/);
+    } finally {
+      process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = saved;
+    }
+  });
+});
+
+describe("ARM bearer token checks", () => {
+  const staticToken = (token: string) => ({
+    getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }),
+  });
+
+  it("answers 401 InvalidAuthenticationToken for a token it did not issue", async () => {
+    const header = Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })).toString("base64url");
+    const payload = Buffer.from(
+      JSON.stringify({
+        aud: "https://management.azure.com/",
+        iss: `https://sts.windows.net/${c.azure.tenantId}/`,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      }),
+    ).toString("base64url");
+    const resources = new ResourceManagementClient(
+      staticToken(`${header}.${payload}.c2ln`),
+      c.azure.subscriptionId,
+      { endpoint: c.azure.armEndpoint },
+    );
+    await expect(resources.resourceGroups.get("rg-auth")).rejects.toMatchObject({
+      statusCode: 401,
+      code: "InvalidAuthenticationToken",
+    });
+  });
+
+  it("answers 401 ExpiredAuthenticationToken for an expired access token", async () => {
+    const expired = await startLocalAzure({ accessTokenLifetimeSeconds: -60 });
+    try {
+      const { token } = await expired.staticCredential().getToken();
+      // tlsOptions.ca is the per-client alternative to trusting the CA process-wide.
+      const resources = new ResourceManagementClient(staticToken(token), expired.subscriptionId, {
+        endpoint: expired.armEndpoint,
+        tlsOptions: { ca: expired.caCertPem },
+      });
+      await expect(resources.resourceGroups.get("rg")).rejects.toMatchObject({
+        statusCode: 401,
+        code: "ExpiredAuthenticationToken",
+      });
+    } finally {
+      await expired.stop();
+    }
+  });
+
+  it("answers 401 AuthenticationFailed when the Authorization header is missing", async () => {
+    const res = await fetch(
+      `${c.azure.armEndpoint}/subscriptions/${c.azure.subscriptionId}/resourcegroups/rg-auth?api-version=2025-04-01`,
+    );
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    expect(await res.json()).toEqual({
+      error: {
+        code: "AuthenticationFailed",
+        message: "Authentication failed. The 'Authorization' header is missing.",
+      },
+    });
+  });
+});
+
+describe("role assignments", () => {
+  it("refuses an action the role does not grant with ARM's AuthorizationFailed message", async () => {
+    c.azure.setAllowedActions([
+      "Microsoft.Compute/*/read",
+      "Microsoft.Resources/subscriptions/resourceGroups/read",
+    ]);
+    const compute = new ComputeManagementClient(c.credential, c.azure.subscriptionId, {
+      endpoint: c.azure.armEndpoint,
+    });
+    const scope = `/subscriptions/${c.azure.subscriptionId}/resourceGroups/rg-auth/providers/Microsoft.Compute/disks/d1`;
+    await expect(
+      compute.disks.createOrUpdate(
+        "rg-auth",
+        "d1",
+        { location: "westus", creationData: { createOption: "Empty" }, diskSizeGB: 4 },
+        { updateIntervalInMs: 0 },
+      ),
+    ).rejects.toMatchObject({
+      statusCode: 403,
+      code: "AuthorizationFailed",
+      message: `The client '${c.azure.clientId}' with object id '${c.azure.objectId}' does not have authorization to perform action 'Microsoft.Compute/disks/write' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    });
+    // Reads the role grants still work.
+    await expect(compute.disks.get("rg-auth", "d1")).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
