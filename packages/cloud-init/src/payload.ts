@@ -1,0 +1,169 @@
+// What of vm-runtime/ goes onto a claw, and where. The shipped vm-runtime directory comes
+// with the actions (the deploying commit); a fleet repository's overlay directory mirrors its
+// layout and adds files or replaces shipped ones (design: "Where vm-runtime comes from").
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+
+/** Payload root on the VM (lifecycle scripts at /opt/claw/*.sh). */
+export const CLAW_HOME = "/opt/claw";
+
+/** Update scripts run by run-updates.sh: three digits, a dash, a name (two may share a number). */
+export const UPDATE_SCRIPT_NAME = /^[0-9]{3}-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$/;
+
+/** The files a claw cannot boot without; their absence means a broken vm-runtime directory. */
+export const REQUIRED_PAYLOAD = [
+  "lifecycle/lib.sh",
+  "lifecycle/boot.sh",
+  "lifecycle/run-updates.sh",
+  "lifecycle/install-app-layer.sh",
+  "install/versions.env",
+  "systemd/claw-boot.service",
+] as const;
+
+export interface PayloadFile {
+  /** Path relative to the vm-runtime (or overlay) directory, with "/" separators. */
+  path: string;
+  /** Absolute path on the VM. */
+  destination: string;
+  /** Octal mode on the VM: scripts are executable, everything else is not. */
+  mode: "0755" | "0644";
+  content: Buffer;
+  /** Shipped with the actions, or from the fleet repository's overlay (added or replacing). */
+  origin: "shipped" | "overlay";
+  /** The file it was read from, on the machine that rendered it. */
+  sourceFile: string;
+}
+
+/** Something wrong with a payload file that the fleet repository can fix. */
+export interface PayloadIssue {
+  /** The file, as it was found on disk. */
+  file: string;
+  message: string;
+  fix: string;
+}
+
+export interface Payload {
+  /** Sorted by destination. */
+  files: PayloadFile[];
+  /** Overlay files that are not part of the payload (e.g. a README), relative to the overlay. */
+  ignored: string[];
+  issues: PayloadIssue[];
+}
+
+/** Where a vm-runtime-relative path lands on the VM, or undefined when it does not ship. */
+export function payloadDestination(path: string): string | undefined {
+  const parts = path.split("/");
+  const [top, second] = parts;
+  switch (top) {
+    case "lifecycle":
+      return parts.length === 2 ? `${CLAW_HOME}/${second}` : undefined;
+    case "updates":
+      return parts.length === 2 && path.endsWith(".sh") ? `${CLAW_HOME}/${path}` : undefined;
+    case "defaults":
+      return parts.length >= 2 ? `${CLAW_HOME}/${path}` : undefined;
+    case "install":
+      if (path === "install/versions.env") return `${CLAW_HOME}/${path}`;
+      return parts.length === 3 && (second === "os" || second === "lib") && path.endsWith(".sh")
+        ? `${CLAW_HOME}/${path}`
+        : undefined;
+    case "systemd":
+      return parts.length === 2 && /\.(service|timer|path)$/.test(path)
+        ? `/etc/systemd/system/${second}`
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const modeOf = (path: string): PayloadFile["mode"] => (path.endsWith(".sh") ? "0755" : "0644");
+
+/** Every regular file under `root` (following symlinks), as sorted "/"-separated relative paths. */
+function walk(root: string, dir: string, out: string[], broken: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (entry.name === ".git" || entry.name === "node_modules") continue;
+    const full = join(dir, entry.name);
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(full);
+    } catch {
+      broken.push(full);
+      continue;
+    }
+    if (stat.isDirectory()) walk(root, full, out, broken);
+    else if (stat.isFile()) out.push(relative(root, full).split(sep).join("/"));
+  }
+}
+
+function collectFrom(
+  root: string,
+  origin: PayloadFile["origin"],
+  payload: Payload,
+  into: Map<string, PayloadFile>,
+) {
+  const paths: string[] = [];
+  const broken: string[] = [];
+  walk(root, root, paths, broken);
+  for (const file of broken) {
+    payload.issues.push({
+      file,
+      message: "is a symbolic link to nothing",
+      fix: "remove the link or point it at a file",
+    });
+  }
+  for (const path of paths) {
+    const destination = payloadDestination(path);
+    const sourceFile = join(root, ...path.split("/"));
+    if (path.startsWith("updates/") && path.endsWith(".sh") && !UPDATE_SCRIPT_NAME.test(path.slice(8))) {
+      payload.issues.push({
+        file: sourceFile,
+        message: `"${path.slice(8)}" is not a valid update script name, so run-updates.sh would never run it`,
+        fix: "name update scripts NNN-name.sh: three digits, a dash, then letters, digits, dots, dashes or underscores (e.g. 018-move-notes.sh)",
+      });
+      continue;
+    }
+    if (!destination) {
+      if (origin === "overlay") payload.ignored.push(path);
+      continue;
+    }
+    into.set(path, {
+      path,
+      destination,
+      mode: modeOf(path),
+      content: readFileSync(sourceFile),
+      origin,
+      sourceFile,
+    });
+  }
+}
+
+/**
+ * The files cloud-init writes onto a claw: the shipped vm-runtime payload (lifecycle/,
+ * updates/, defaults/, install/os, install/lib, install/versions.env, systemd/), with the
+ * overlay's files added or replacing shipped ones at the same path. Never throws for a
+ * problem in the overlay (see `issues`); throws when `vmRuntimeDir` is not a vm-runtime.
+ */
+export function collectPayload(vmRuntimeDir: string, overlayDir?: string): Payload {
+  const payload: Payload = { files: [], ignored: [], issues: [] };
+  const byPath = new Map<string, PayloadFile>();
+  for (const required of REQUIRED_PAYLOAD) {
+    if (!existsSync(join(vmRuntimeDir, ...required.split("/")))) {
+      throw new Error(`${vmRuntimeDir} is not a vm-runtime directory: ${required} is missing`);
+    }
+  }
+  collectFrom(vmRuntimeDir, "shipped", payload, byPath);
+  if (overlayDir !== undefined) {
+    if (!existsSync(overlayDir) || !statSync(overlayDir).isDirectory()) {
+      payload.issues.push({
+        file: overlayDir,
+        message: "the vm-runtime overlay directory does not exist",
+        fix: "create it (with files laid out like vm-runtime/, e.g. updates/018-name.sh) or stop pointing at it",
+      });
+    } else {
+      collectFrom(overlayDir, "overlay", payload, byPath);
+    }
+  }
+  payload.files = [...byPath.values()].sort((a, b) =>
+    a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0,
+  );
+  return payload;
+}

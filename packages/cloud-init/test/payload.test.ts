@@ -1,0 +1,88 @@
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { collectPayload, payloadDestination } from "../src/index.ts";
+import { copyOfVmRuntime, tempDir, VM_RUNTIME } from "./fixtures.ts";
+
+describe("collectPayload", () => {
+  it("ships lifecycle, updates, defaults, the app-layer installer and the units, not tests or docs", () => {
+    const { files, ignored, issues } = collectPayload(VM_RUNTIME);
+    expect(issues).toEqual([]);
+    expect(ignored).toEqual([]);
+    const destinations = files.map((f) => f.destination);
+    expect(destinations).toEqual([...destinations].sort());
+    for (const expected of [
+      "/etc/systemd/system/claw-boot.service",
+      "/etc/systemd/system/openclaw-gateway@.service",
+      "/opt/claw/boot.sh",
+      "/opt/claw/lib.sh",
+      "/opt/claw/run-updates.sh",
+      "/opt/claw/install-app-layer.sh",
+      "/opt/claw/install/versions.env",
+      "/opt/claw/install/lib/pinned-apt.sh",
+      "/opt/claw/install/os/10-node.sh",
+      "/opt/claw/updates/001-workspace-layout.sh",
+      "/opt/claw/defaults/openclaw/openclaw.json",
+      "/opt/claw/defaults/workspace/SOUL.md",
+    ]) {
+      expect(destinations).toContain(expected);
+    }
+    for (const f of files) {
+      expect(f.path.startsWith("test/")).toBe(false);
+      expect(f.path.startsWith("install/desktop/")).toBe(false);
+      expect(f.origin).toBe("shipped");
+    }
+  });
+
+  it("maps vm-runtime paths to where they land on the VM", () => {
+    expect(payloadDestination("lifecycle/verify.sh")).toBe("/opt/claw/verify.sh");
+    expect(payloadDestination("updates/017-a.sh")).toBe("/opt/claw/updates/017-a.sh");
+    expect(payloadDestination("defaults/workspace/memory/x.md")).toBe(
+      "/opt/claw/defaults/workspace/memory/x.md",
+    );
+    expect(payloadDestination("systemd/claw-boot.service")).toBe("/etc/systemd/system/claw-boot.service");
+    expect(payloadDestination("install/desktop/04-xrdp.sh")).toBeUndefined();
+    expect(payloadDestination("updates/README.md")).toBeUndefined();
+    expect(payloadDestination("README.md")).toBeUndefined();
+    expect(payloadDestination("lifecycle/sub/x.sh")).toBeUndefined();
+  });
+
+  it("lets the overlay replace shipped files and lists what it has that does not ship", () => {
+    const overlay = tempDir();
+    mkdirSync(join(overlay, "defaults/workspace"), { recursive: true });
+    mkdirSync(join(overlay, "docs"));
+    writeFileSync(join(overlay, "defaults/workspace/SOUL.md"), "fleet soul\n");
+    writeFileSync(join(overlay, "docs/notes.md"), "notes\n");
+    const { files, ignored, issues } = collectPayload(VM_RUNTIME, overlay);
+    expect(issues).toEqual([]);
+    expect(ignored).toEqual(["docs/notes.md"]);
+    const soul = files.filter((f) => f.destination === "/opt/claw/defaults/workspace/SOUL.md");
+    expect(soul).toHaveLength(1);
+    expect(soul[0]).toMatchObject({ origin: "overlay", content: Buffer.from("fleet soul\n") });
+  });
+
+  it("reports a badly named update script, a dangling link and a missing overlay as fixable issues", () => {
+    const overlay = tempDir();
+    mkdirSync(join(overlay, "updates"));
+    writeFileSync(join(overlay, "updates/7-quick.sh"), "#!/bin/sh\n");
+    symlinkSync(join(overlay, "nowhere"), join(overlay, "updates/018-link.sh"));
+    const { issues, files } = collectPayload(VM_RUNTIME, overlay);
+    expect(issues.map((i) => i.message)).toEqual([
+      "is a symbolic link to nothing",
+      '"7-quick.sh" is not a valid update script name, so run-updates.sh would never run it',
+    ]);
+    expect(issues[1]?.file).toBe(join(overlay, "updates/7-quick.sh"));
+    expect(issues[1]?.fix).toMatch(/NNN-name\.sh/);
+    expect(files.some((f) => f.path === "updates/7-quick.sh")).toBe(false);
+
+    const missing = collectPayload(VM_RUNTIME, join(overlay, "absent"));
+    expect(missing.issues[0]?.message).toBe("the vm-runtime overlay directory does not exist");
+  });
+
+  it("throws when pointed at something that is not a vm-runtime directory", () => {
+    const dir = copyOfVmRuntime();
+    expect(() => collectPayload(join(dir, "defaults"))).toThrow(
+      /is not a vm-runtime directory: lifecycle\/lib\.sh is missing/,
+    );
+  });
+});
