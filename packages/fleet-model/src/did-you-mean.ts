@@ -26,17 +26,27 @@ export function editDistance(a: string, b: string): number {
 /**
  * The candidate closest to `word` (case-insensitive, `-`/`_` treated alike), if it is close
  * enough to be a plausible typo: at most a third of the word's length in edits (at least 1,
- * at most 3).
+ * at most 3). Failing that, a candidate whose `_`-separated words include all of the word's
+ * ("telegram_token" → "telegram_bot_token"), or the other way round.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const norm = (s: string) => s.toLowerCase().replaceAll("-", "_");
   const w = norm(word);
+  const list = [...candidates].filter((c) => c !== word);
   const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
   let best: { candidate: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    if (candidate === word) continue;
+  for (const candidate of list) {
     const distance = editDistance(w, norm(candidate));
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
-  return best?.candidate;
+  if (best) return best.candidate;
+  const parts = (s: string) => new Set(norm(s).split("_").filter(Boolean));
+  const mine = parts(word);
+  if (mine.size < 2) return undefined;
+  const subset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
+  const matches = list.filter((c) => {
+    const theirs = parts(c);
+    return subset(mine, theirs) || (theirs.size >= 2 && subset(theirs, mine));
+  });
+  return matches.length === 1 ? matches[0] : undefined;
 }

@@ -246,7 +246,7 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
   const growText = grow ? `; grow data disk ${grow.from} → ${grow.to} GiB` : "";
 
   if (!vm) {
-    if (!available) return blocked(`${disk ? "recover" : "create"} needs ${missingImage}`);
+    if (!available) return blocked(`cannot ${disk ? "recover" : "create"}: ${missingImage}`);
     const target = { targetImageVersion: available };
     if (!disk) {
       return {
@@ -310,6 +310,8 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
   const withTarget = { ...base, targetImageVersion: target, changes };
 
   if (replaceWhy.length > 0) {
+    // A new VM needs its image in the gallery, even when it is the version the VM runs now.
+    if (!available) return blocked(`cannot replace (${replaceWhy.join("; ")}): ${missingImage}`, changes);
     return withCurrent({
       ...withTarget,
       action: "replace",

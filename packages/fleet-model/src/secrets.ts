@@ -60,10 +60,10 @@ export interface SecretsResult {
 }
 
 /** A key is quoted in messages only when it looks like a key, not like a pasted secret. */
-const safeName = (key: string) =>
-  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(key) && !/\d{6,}/.test(key)
-    ? JSON.stringify(key)
-    : "an unrecognised key";
+const looksLikeKey = (key: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(key) && !/\d{6,}/.test(key);
+const safeName = (key: string) => (looksLikeKey(key) ? JSON.stringify(key) : "an unrecognised key");
+/** Path segment for a problem: the key, unless it could be a pasted secret. */
+const safeSegment = (key: string) => (looksLikeKey(key) ? key : "?");
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -85,7 +85,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       file: label,
       line: at.line,
       column: at.column,
-      path: path.join("."),
+      path: path.map(safeSegment).join("."),
       message,
       severity,
     };
@@ -177,10 +177,13 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       continue;
     }
     const clean: Partial<Record<(typeof SECRET_KEYS)[number], string>> = {};
+    /** Keys some misspelt key was suggested as: not reported missing on top of the misspelling. */
+    const suggested = new Set<string>();
     for (const [key, v] of Object.entries(set)) {
       const at = keyAt([claw, key]);
       if (!(SECRET_KEYS as readonly string[]).includes(key)) {
         const guess = didYouMean(key, SECRET_KEYS);
+        if (guess) suggested.add(guess);
         push(
           at,
           [claw, key],
@@ -216,10 +219,9 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       }
       clean[key as (typeof SECRET_KEYS)[number]] = v;
     }
-    if (
-      clean.telegram_bot_token === undefined &&
-      !problems.some((p) => p.path === `${claw}.telegram_bot_token` && p.severity === "error")
-    ) {
+    const reported = (key: string) =>
+      suggested.has(key) || problems.some((p) => p.path === `${claw}.${key}` && p.severity === "error");
+    if (clean.telegram_bot_token === undefined && !reported("telegram_bot_token")) {
       push(
         clawAt,
         [claw, "telegram_bot_token"],
@@ -235,10 +237,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
         "warning",
       );
     }
-    if (
-      !PROVIDER_KEYS.some((k) => clean[k] !== undefined) &&
-      !PROVIDER_KEYS.some((k) => problems.some((p) => p.path === `${claw}.${k}`))
-    ) {
+    if (!PROVIDER_KEYS.some((k) => clean[k] !== undefined) && !PROVIDER_KEYS.some(reported)) {
       push(
         clawAt,
         [claw],

@@ -1,0 +1,161 @@
+// The small pieces the manifest rules are made of.
+import { describe, expect, it } from "vitest";
+import { azureNameProblem } from "../src/azure-names.ts";
+import { canonicalJson } from "../src/canonical-json.ts";
+import { cidrContains, hasHostBits, networkOf, parseCidr, parseIpAddress } from "../src/cidr.ts";
+import { didYouMean, editDistance } from "../src/did-you-mean.ts";
+import { scanJson } from "../src/json-source.ts";
+import { openSshPublicKeyProblem } from "../src/openssh-key.ts";
+import { firstInvalidUtf8 } from "../src/source-text.ts";
+import { ED25519_KEY, rsaKeyLine } from "./helpers.ts";
+
+describe("CIDR prefixes", () => {
+  it("parses IPv4 and IPv6 prefixes", () => {
+    expect(parseCidr("10.0.0.0/16")).toMatchObject({ family: 4, prefix: 16 });
+    expect(parseCidr("fd00:db8::/64")).toMatchObject({ family: 6, prefix: 64 });
+    expect(parseCidr("::ffff:10.0.0.0/120")).toMatchObject({ family: 6, prefix: 120 });
+    for (const bad of [
+      "10.0.0.0",
+      "10.0.0/16",
+      "256.0.0.0/8",
+      "10.0.0.0/33",
+      "1::2::3/64",
+      "fd00::/129",
+      "010.0.0.0/8",
+      "10.0.0.0/ 8",
+    ]) {
+      expect(parseCidr(bad), bad).toBeUndefined();
+    }
+  });
+
+  it("tells whether one prefix lies inside another", () => {
+    const space = parseCidr("10.0.0.0/16")!;
+    expect(cidrContains(space, parseCidr("10.0.255.0/24")!)).toBe(true);
+    expect(cidrContains(space, parseCidr("10.1.0.0/24")!)).toBe(false);
+    expect(cidrContains(space, parseCidr("10.0.0.0/8")!)).toBe(false);
+    expect(cidrContains(space, parseCidr("fd00::/64")!)).toBe(false);
+    expect(cidrContains(parseCidr("fd00::/48")!, parseCidr("fd00:0:0:1::/64")!)).toBe(true);
+  });
+
+  it("finds host bits and the network address", () => {
+    const c = parseCidr("10.0.3.7/22")!;
+    expect(hasHostBits(c)).toBe(true);
+    expect(networkOf(c)).toBe("10.0.0.0/22");
+    expect(hasHostBits(parseCidr("10.0.4.0/22")!)).toBe(false);
+  });
+
+  it("parses bare addresses", () => {
+    expect(parseIpAddress("203.0.113.7")).toMatchObject({ family: 4 });
+    expect(parseIpAddress("2001:db8::1")).toMatchObject({ family: 6 });
+    expect(parseIpAddress("example.com")).toBeUndefined();
+  });
+});
+
+describe("Azure names", () => {
+  it.each([
+    ["networkInterface", "alice-nic", undefined],
+    ["networkInterface", "-alice-nic", /must start with a letter or digit/],
+    ["networkInterface", "alice-nic.", /must end with a letter, digit or underscore/],
+    ["disk", `${"a".repeat(76)}-data`, /81 characters; the limit is 80/],
+    ["publicIp", "alice pip", /contains whitespace/],
+    ["virtualMachine", "_alice", /must start with anything but an underscore/],
+    ["virtualMachine", "alice-", /must end with anything but a period or hyphen/],
+    ["virtualMachine", "al@ice", /contains "@"/],
+    ["linuxComputerName", "alice.example", /contains "\."/],
+    ["gallery", "claw.gallery_1", undefined],
+    ["resourceGroup", "rg-(claws)", undefined],
+    ["galleryImage", "claw-desktop-gpu", undefined],
+  ] as const)("%s %j", (kind, name, expected) => {
+    const problem = azureNameProblem(kind, name);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
+  });
+});
+
+describe("did-you-mean", () => {
+  it("measures edits with transpositions", () => {
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("vm_szie", "vm_size")).toBe(1);
+  });
+
+  it("suggests close keys, whole-word matches, and nothing far off", () => {
+    expect(didYouMean("vmsize", ["vm_size", "model"])).toBe("vm_size");
+    expect(didYouMean("Data-Disk-SKU", ["data_disk_sku", "data_disk_size_gb"])).toBe("data_disk_sku");
+    expect(didYouMean("telegram_token", ["telegram_bot_token", "xai_api_key"])).toBe("telegram_bot_token");
+    expect(didYouMean("colour", ["vm_size", "model"])).toBeUndefined();
+  });
+});
+
+describe("OpenSSH public keys", () => {
+  it("accepts ed25519 and RSA of 2048 bits or more", () => {
+    expect(openSshPublicKeyProblem(ED25519_KEY)).toBeUndefined();
+    expect(openSshPublicKeyProblem(rsaKeyLine(4096))).toBeUndefined();
+    expect(openSshPublicKeyProblem(rsaKeyLine(2047))).toMatch(/2047 bits/);
+  });
+
+  it("refuses a key whose data says another type than its label", () => {
+    const [, b64] = ED25519_KEY.split(" ");
+    expect(openSshPublicKeyProblem(`ssh-rsa ${b64}`)).toMatch(/not an ssh-rsa public key/);
+  });
+
+  it("refuses PuTTY-format and multi-line keys", () => {
+    expect(
+      openSshPublicKeyProblem("---- BEGIN SSH2 PUBLIC KEY ----\nAAAA\n---- END SSH2 PUBLIC KEY ----"),
+    ).toMatch(/ssh-keygen -i/);
+    expect(openSshPublicKeyProblem("ssh-ed25519")).toMatch(/expected one line/);
+  });
+});
+
+describe("canonical JSON", () => {
+  it("sorts keys at every level and drops undefined members", () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+
+  it("refuses values JSON cannot hold", () => {
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
+  });
+});
+
+describe("UTF-8 check", () => {
+  it("finds overlong encodings, surrogates and stray continuation bytes", () => {
+    expect(firstInvalidUtf8(Buffer.from("héllo ✓ 😀"))).toBe(-1);
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0xc0, 0xaf]))).toBe(1);
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xed, 0xa0, 0x80]))).toBe(2);
+    expect(firstInvalidUtf8(Buffer.from([0x80]))).toBe(0);
+  });
+});
+
+describe("JSON scanner", () => {
+  it("records key positions and duplicate keys", () => {
+    const scan = scanJson('{"a": {"b": 1}, "a": 2}');
+    expect(scan.error).toBeUndefined();
+    expect(scan.keys.get("a\u0000b")).toEqual({ start: 7, end: 10 });
+    expect(scan.duplicates.map((d) => d.path)).toEqual([["a"]]);
+  });
+
+  it("agrees with JSON.parse on what is valid", () => {
+    for (const text of [
+      '{"a":[1,2.5e3,-0,true,null,"\\u00e9\\n"]}',
+      "[]",
+      '"x"',
+      "1",
+      "{",
+      '{"a":}',
+      "[1,]",
+      "01",
+      '{"a":1}x',
+      '"\t"',
+      "tru",
+    ]) {
+      let valid = true;
+      try {
+        JSON.parse(text);
+      } catch {
+        valid = false;
+      }
+      expect(scanJson(text).error === undefined, text).toBe(valid);
+    }
+  });
+});
