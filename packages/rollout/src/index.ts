@@ -1,5 +1,4 @@
 export * from "./log.ts";
-export * from "./max-unhealthy.ts";
 export * from "./operations.ts";
 export * from "./render-report.ts";
 export * from "./report.ts";

@@ -55,7 +55,7 @@ export interface ClawReport {
   targetImage?: string;
   /** Image version the claw's VM runs after the rollout, as far as the rollout knows. */
   imageAfter?: string;
-  /** Index of the wave that held the claw (absent for claws in no wave). */
+  /** Number (from 1) of the wave that held the claw; absent for claws in no wave. */
   wave?: number;
   /** One line: the verifier's summary, or why the claw was skipped. */
   detail?: string;
@@ -65,7 +65,11 @@ export interface ClawReport {
   durationMs: number;
 }
 
-export interface WaveReport extends Wave {
+export interface WaveReport {
+  /** Position of the wave in the rollout, from 1. */
+  number: number;
+  kind: Wave["kind"];
+  claws: string[];
   /** Claws of the wave that ended unhealthy or failed. */
   failed: string[];
   /** Whether the wave's claws were verified. */

@@ -11,10 +11,16 @@
 // - With verification off, changed claws are reported `unverified`; nothing is ever called
 //   healthy without the verifier saying so.
 import { setTimeout as sleepTimer } from "node:timers/promises";
-import type { ActionKind, ClawPlan, Plan, RolloutPolicy, Wave } from "@openclawps/fleet-model";
+import {
+  type ActionKind,
+  type ClawPlan,
+  maxUnhealthyCount,
+  type Plan,
+  type RolloutPolicy,
+  type Wave,
+} from "@openclawps/fleet-model";
 import pLimit from "p-limit";
 import type { RolloutLog } from "./log.ts";
-import { maxUnhealthyCount } from "./max-unhealthy.ts";
 import type {
   ClawOperations,
   FleetLease,
@@ -128,11 +134,15 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
     );
   }
 
-  const maxUnhealthy = maxUnhealthyCount(policy.max_unhealthy, verifiable.length);
+  // A percent max_unhealthy is taken of the claws the rollout changes and verifies.
+  const maxUnhealthy = maxUnhealthyCount(policy, verifiable.length);
 
   const reports = new Map<string, ClawReport>();
+  // Waves are numbered by position, from 1, in logs and the report.
   const waveOf = new Map<string, number>();
-  for (const w of waves) for (const c of w.claws) waveOf.set(c, w.index);
+  waves.forEach((w, i) => {
+    for (const c of w.claws) waveOf.set(c, i + 1);
+  });
   for (const c of plan.claws) {
     const scheduledIn = waveOf.get(c.claw);
     reports.set(c.claw, {
@@ -301,11 +311,12 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
 
   try {
     let previousGated = false;
-    for (const wave of waves) {
+    for (const [position, wave] of waves.entries()) {
+      const number = position + 1;
       const gated = wave.kind !== "ungated";
       if (stopped()) break;
       if (gated && previousGated && policy.pause_seconds > 0) {
-        log.info(`Pausing ${policy.pause_seconds}s before wave ${wave.index} (rollout.pause_seconds).`);
+        log.info(`Pausing ${policy.pause_seconds}s before wave ${number} (rollout.pause_seconds).`);
         await sleep(policy.pause_seconds * 1000, signal);
         if (stopped()) break;
       }
@@ -327,7 +338,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
           : wave.kind === "canary"
             ? "canary"
             : "wave";
-      log.group(`Wave ${wave.index} (${title}): ${wave.claws.join(", ")}`);
+      log.group(`Wave ${number}/${waves.length} (${title}): ${wave.claws.join(", ")}`);
       try {
         // 1. Run the wave's actions, at most `parallelism` at a time; once the rollout halts,
         //    claws not yet started stay untouched.
@@ -394,7 +405,9 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
 
         const waveFailed = wave.claws.filter((c) => isFailure(reports.get(c)!));
         waveReports.push({
-          ...wave,
+          number,
+          kind: wave.kind,
+          claws: wave.claws,
           failed: waveFailed,
           verified: policy.verify,
           durationMs: now() - waveStart,
@@ -406,7 +419,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
           halt(tooManyFailures(failures, maxUnhealthy));
         }
         log.info(
-          `Wave ${wave.index} done in ${formatElapsed(now() - waveStart)}: ${wave.claws.length - waveFailed.length} ok, ${waveFailed.length} failed` +
+          `Wave ${number} done in ${formatElapsed(now() - waveStart)}: ${wave.claws.length - waveFailed.length} ok, ${waveFailed.length} failed` +
             (policy.verify ? "" : " (not verified: rollout.verify is off)"),
         );
       } finally {

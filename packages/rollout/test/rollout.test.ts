@@ -2,7 +2,14 @@
 // interfaces are the engine's seam with Azure and SSH by design: the engine's rules (waves,
 // gates, rollback, halting) are tested here directly; the real adapter and verifier are
 // exercised against the local Azure by the deploy-fleet action's tests.
-import type { ActionKind, ClawPlan, Plan, RolloutPolicy, Wave } from "@openclawps/fleet-model";
+import {
+  type ActionKind,
+  type ClawPlan,
+  type Plan,
+  planWaves,
+  type RolloutPolicy,
+  type Wave,
+} from "@openclawps/fleet-model";
 import { describe, expect, it } from "vitest";
 import {
   type ClawHealth,
@@ -284,7 +291,7 @@ describe("runRollout", () => {
     });
     expect(report.status).toBe("halted");
     expect(report.haltReason).toBe("2 claws failed, more than rollout.max_unhealthy allows (1)");
-    expect(report.waves.map((w) => w.index)).toEqual([1, 2, 3]);
+    expect(report.waves.map((w) => w.number)).toEqual([1, 2, 3]);
     expect(outcomeOf(report, "d").outcome).toBe("failed");
     // e shared wave 3 with d; it had already been replaced when d's verification failed.
     expect(outcomeOf(report, "e").outcome).toBe("replaced");
@@ -621,6 +628,51 @@ describe("runRollout", () => {
     expect(outcomeOf(report, "b").detail).toContain("the run was cancelled");
   });
 
+  it("runs fleet-model's waves in order: creates and retirements, then the canary, then waves of wave_size", async () => {
+    const fleet = new FakeFleet({ a: OLD, b: OLD, c: OLD, d: OLD, gone: OLD });
+    const p = plan(
+      claw("a", "replace"),
+      claw("fresh", "create"),
+      claw("b", "replace"),
+      claw("c", "replace"),
+      claw("gone", "retire"),
+      claw("d", "replace"),
+      claw("same", "noop"),
+    );
+    const pol = policy({ canary: 1, wave_size: 2, parallelism: 1 });
+    const { report, log } = await run({
+      plan: p,
+      waves: planWaves(p, pol),
+      operations: fleet,
+      verifier: verifierFor(fleet),
+      policy: pol,
+    });
+    expect(report.status).toBe("succeeded");
+    expect(fleet.calls).toEqual([
+      `create:fresh@${NEW}`,
+      "retire:gone",
+      `replace:a@${NEW}`,
+      `replace:b@${NEW}`,
+      `replace:c@${NEW}`,
+      `replace:d@${NEW}`,
+    ]);
+    expect(log.lines.filter((l) => l.startsWith("[group]"))).toEqual([
+      "[group] Wave 1/4 (creates, recoveries and retirements): fresh, gone",
+      "[group] Wave 2/4 (canary): a",
+      "[group] Wave 3/4 (wave): b, c",
+      "[group] Wave 4/4 (wave): d",
+    ]);
+    expect(report.claws.map((c) => [c.claw, c.outcome, c.wave ?? null])).toEqual([
+      ["a", "replaced", 2],
+      ["fresh", "created", 1],
+      ["b", "replaced", 3],
+      ["c", "replaced", 3],
+      ["gone", "retired", 1],
+      ["d", "replaced", 4],
+      ["same", "unchanged", null],
+    ]);
+  });
+
   it("logs a group per wave and a line per claw step with its elapsed time", async () => {
     const fleet = oldFleet();
     const { report, log } = await run({
@@ -629,7 +681,7 @@ describe("runRollout", () => {
       operations: fleet,
       verifier: verifierFor(fleet),
     });
-    expect(log.lines[0]).toBe("[group] Wave 1 (canary): a");
+    expect(log.lines[0]).toBe("[group] Wave 1/1 (canary): a");
     expect(log.lines).toContain("[endgroup]");
     expect(log.lines.some((l) => /^ {2}a: deallocate \(\+\d+\.\ds\)$/.test(l))).toBe(true);
     expect(report.claws[0]!.steps.map((s) => s.name)).toEqual([
