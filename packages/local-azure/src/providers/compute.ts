@@ -386,7 +386,7 @@ export function instanceView(vm: StoredResource): Record<string, unknown> {
   };
 }
 
-function vmView(arm: Arm, vm: StoredResource, req: ResourceRequest | undefined): unknown {
+function vmView(vm: StoredResource, req: ResourceRequest | undefined): unknown {
   const v = stripHidden(vm);
   const expand = (req?.query.get("$expand") ?? "").toLowerCase();
   const props = v.properties as Record<string, unknown>;
@@ -819,7 +819,7 @@ function vmCreate(arm: Arm, req: ResourceRequest, location: string): Reply {
     resourceId: vm.id,
     location,
     status: 201,
-    body: vmView(arm, vm, undefined),
+    body: vmView(vm, undefined),
     headers: "async",
   });
 }
@@ -916,7 +916,7 @@ function vmUpdate(arm: Arm, req: ResourceRequest, existing: StoredResource, merg
     resourceId: existing.id,
     location,
     status: 200,
-    body: vmView(arm, existing, undefined),
+    body: vmView(existing, undefined),
     headers: "async",
   });
 }
@@ -985,7 +985,7 @@ function virtualMachines(arm: Arm): ResourceType {
         handler: (_req, vm) => ({ status: 200, body: instanceView(vm) }),
       },
     },
-    view: (r, req) => vmView(arm, r, req),
+    view: (r, req) => vmView(r, req),
   };
 }
 
