@@ -26,8 +26,9 @@ export interface AzureConnectionOptions {
   /** Default https://management.azure.com. */
   armEndpoint?: string;
   /**
-   * Token audience for ARM; default `${armEndpoint}/.default`. Sovereign clouds whose ARM
-   * audience differs from the endpoint host set it (e.g. https://management.core.usgovcloudapi.net/.default).
+   * Token scope for ARM. Default: the cloud's ARM audience for the public, China and US
+   * Government endpoints, and the public audience for any other endpoint (the local Azure
+   * stands in for public Azure at another address). Set it for other private clouds.
    */
   armScope?: string;
   /** Default https://login.microsoftonline.com. */
@@ -99,7 +100,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
   const limiter = new ArmRequestLimiter(opts.rateLimits ?? DEFAULT_RATE_LIMITS, opts.maxParallel ?? 16);
   const clientOptions = {
     endpoint: armEndpoint,
-    credentials: { scopes: [opts.armScope ?? `${armEndpoint}/.default`] },
+    credentials: { scopes: [opts.armScope ?? armScopeFor(armEndpoint)] },
     ...(tlsOptions ? { tlsOptions } : {}),
     // The default retry policy retries 429/503 after the server's Retry-After
     // (throttlingRetryStrategy in @typespec/ts-http-runtime, used by core-rest-pipeline's
@@ -124,6 +125,22 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     limiter,
     poll: { updateIntervalInMs: opts.pollIntervalMs ?? 10_000 },
   };
+}
+
+/**
+ * ARM's token audience per cloud (the ARM clients default to the public one whatever their
+ * endpoint: @azure/arm-compute computeManagementContext.js).
+ * https://learn.microsoft.com/azure/azure-government/compare-azure-government-global-azure#guidance-for-developers
+ */
+const ARM_SCOPES: Record<string, string> = {
+  "management.azure.com": "https://management.azure.com/.default",
+  "management.chinacloudapi.cn": "https://management.chinacloudapi.cn/.default",
+  "management.usgovcloudapi.net": "https://management.usgovcloudapi.net/.default",
+};
+
+export function armScopeFor(armEndpoint: string): string {
+  const host = new URL(armEndpoint).hostname.toLowerCase();
+  return ARM_SCOPES[host] ?? ARM_SCOPES["management.azure.com"]!;
 }
 
 /**

@@ -1,0 +1,106 @@
+import type { LocalAzure } from "@openclawps/local-azure";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeAzureError } from "../src/azure-error.ts";
+import { connectAzure } from "../src/connect.ts";
+import { connectTo, startAzure } from "./local-azure.ts";
+
+let azure: LocalAzure;
+
+beforeAll(async () => {
+  azure = await startAzure();
+});
+afterAll(async () => {
+  await azure?.stop();
+});
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("connectAzure", () => {
+  it("exchanges a GitHub OIDC token for an ARM token and reads a resource group", async () => {
+    await azure.seedGalleryVersions("rg-connect", "g", "img", ["1.0.0"], "westus");
+    const ctx = connectTo(azure, "rg-connect");
+    const rg = await ctx.resources.resourceGroups.get("rg-connect");
+    expect(rg.name).toBe("rg-connect");
+    const log = azure.requestLog.map((e) => e.operation);
+    expect(log).toContain("github.idToken");
+    expect(log).toContain("entra.token");
+  });
+
+  it("asks GitHub for a fresh OIDC token for every Azure token request", async () => {
+    const count = (op: string) => azure.requestLog.filter((e) => e.operation === op).length;
+    const before = { id: count("github.idToken"), token: count("entra.token") };
+    // Two connections = two credentials, each with an empty token cache.
+    await connectTo(azure, "rg-connect").resources.resourceGroups.get("rg-connect");
+    await connectTo(azure, "rg-connect").resources.resourceGroups.get("rg-connect");
+    const tokens = count("entra.token") - before.token;
+    const idTokens = count("github.idToken") - before.id;
+    expect(tokens).toBe(2);
+    // (MSAL may ask for the assertion more than once per token; never fewer.)
+    expect(idTokens).toBeGreaterThanOrEqual(tokens);
+  });
+
+  it("requires the identity fields", () => {
+    expect(() =>
+      connectAzure({ subscriptionId: "s", tenantId: "", clientId: "c", resourceGroup: "r" }),
+    ).toThrow(/tenantId is required/);
+  });
+});
+
+describe("describeAzureError", () => {
+  it("names the presented subject and the command to federate it when the subject does not match", async () => {
+    azure.setIdTokenClaims({ sub: "repo:octo/fleet:ref:refs/heads/main" });
+    try {
+      const err = await failure(connectTo(azure, "rg-connect").resources.resourceGroups.get("rg-connect"));
+      const message = describeAzureError(err, { clientId: azure.clientId });
+      expect(message).toContain("AADSTS70021");
+      expect(message).toContain("subject 'repo:octo/fleet:ref:refs/heads/main'");
+      expect(message).toContain(`az ad app federated-credential create --id ${azure.clientId}`);
+      expect(message).toContain('"subject":"repo:octo/fleet:ref:refs/heads/main"');
+    } finally {
+      azure.setIdTokenClaims({ sub: "repo:openclawps/example-fleet:environment:production" });
+    }
+  });
+
+  it("says to add `id-token: write` when the job has no OIDC token endpoint", async () => {
+    const saved = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    try {
+      const err = await failure(connectTo(azure, "rg-connect").resources.resourceGroups.get("rg-connect"));
+      expect(describeAzureError(err)).toMatch(/permissions: \{ id-token: write/);
+    } finally {
+      process.env.ACTIONS_ID_TOKEN_REQUEST_URL = saved;
+    }
+  });
+
+  it("names the denied action, the scope and the role to assign on a 403", async () => {
+    azure.setAllowedActions(["Microsoft.Resources/subscriptions/resourceGroups/read"]);
+    try {
+      const ctx = connectTo(azure, "rg-connect");
+      const err = await failure(
+        ctx.network.publicIPAddresses.createOrUpdate("rg-connect", "x-pip", { location: "westus" }, ctx.poll),
+      );
+      const message = describeAzureError(err, { clientId: azure.clientId });
+      expect(message).toContain("'Microsoft.Network/publicIPAddresses/write'");
+      expect(message).toContain(`/subscriptions/${azure.subscriptionId}/resourceGroups/rg-connect`);
+      expect(message).toContain("az role assignment create");
+      expect(message).toContain("--scope /subscriptions/");
+      expect(message).toMatch(/403 AuthorizationFailed/);
+    } finally {
+      azure.setAllowedActions(undefined);
+    }
+  });
+
+  it("keeps the ARM code and message of errors it has no advice for", async () => {
+    const ctx = connectTo(azure, "rg-connect");
+    const err = await failure(ctx.compute.disks.get("rg-connect", "no-such-disk"));
+    expect(describeAzureError(err)).toMatch(/ResourceNotFound/);
+    expect(describeAzureError(err)).toContain("no-such-disk");
+  });
+});
