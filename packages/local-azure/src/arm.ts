@@ -602,7 +602,7 @@ export class Arm {
             "InvalidResourceType",
             `The resource type '${p.trailing}' could not be found in the namespace '${p.namespace}'.`,
           );
-        const items = this.ofType(rt.type).filter((r) => !this.hiddenFromReads(r));
+        const items = this.ofType(rt.type);
         return {
           status: 200,
           body: this.page(
@@ -650,7 +650,7 @@ export class Arm {
       const parentId = p.types.length > 0 ? idFor(p.types.length) : rgId;
       if (p.types.length > 0) this.requireParent(parentId, p.names);
       const req: ResourceRequest = { ...base, id: parentId, name: "", parentId };
-      const items = this.children(parentId, rt.type).filter((r) => !this.hiddenFromReads(r));
+      const items = this.children(parentId, rt.type);
       return {
         status: 200,
         body: this.page(
@@ -678,13 +678,13 @@ export class Arm {
           `The resource type '${p.trailing}' could not be found in the namespace '${p.namespace}'.`,
         );
       }
-      if (!existing || this.hiddenFromReads(existing)) throw notFound();
+      if (!existing) throw notFound();
       return action.handler(req, existing);
     }
     switch (m) {
       case "GET":
       case "HEAD":
-        if (!existing || this.hiddenFromReads(existing)) throw notFound();
+        if (!existing) throw notFound();
         return { status: 200, body: this.view(rt, existing, req, query) };
       case "PUT":
         if (!rt.put) throw methodNotAllowed(m, rt.type);
@@ -692,25 +692,20 @@ export class Arm {
           throw invalidRequestContent(
             "The request content was invalid and could not be deserialized: empty body.",
           );
-        return rt.put(req, existing && !this.hiddenFromReads(existing) ? existing : undefined);
+        return rt.put(req, existing);
       case "PATCH":
         if (!rt.patch) throw methodNotAllowed(m, rt.type);
-        if (!existing || this.hiddenFromReads(existing)) throw notFound();
+        if (!existing) throw notFound();
         return rt.patch(req, existing);
       case "DELETE":
         if (!rt.delete) throw methodNotAllowed(m, rt.type);
         // ARM answers 204 No Content to a DELETE of something that is not there.
         // https://github.com/Azure/azure-resource-manager-rpc/blob/master/v1.0/resource-api-reference.md#delete-resource
-        if (!existing || this.hiddenFromReads(existing)) return { status: 204 };
+        if (!existing) return { status: 204 };
         return rt.delete(req, existing);
       default:
         throw methodNotAllowed(m, rt.type);
     }
-  }
-
-  /** A resource whose deletion finished is gone; one being deleted is still visible (provisioningState Deleting). */
-  private hiddenFromReads(_r: StoredResource): boolean {
-    return false;
   }
 
   private requireParent(parentId: string, names: string[]): void {

@@ -347,6 +347,8 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
         body: { error: { code: "NotFound", message: `No route for ${method} ${url.pathname}` } },
       };
       entry.status = reply.status;
+      // HEAD answers carry the status and headers only.
+      if (method === "HEAD") delete reply.body;
       send(res, reply, headers);
     } catch (err) {
       const e =

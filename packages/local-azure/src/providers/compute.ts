@@ -386,6 +386,11 @@ export function instanceView(vm: StoredResource): Record<string, unknown> {
   };
 }
 
+// `$expand=instanceView` works on GET and on the list by resource group
+// (https://learn.microsoft.com/rest/api/compute/virtual-machines/list — `$expand: instanceView`;
+// @azure/arm-compute 25 sends it from `virtualMachines.list(rg, { expand: "instanceView" })`), so a
+// fleet's power states come from one paged list instead of a GET per VM. `statusOnly=true` is the
+// subscription-wide equivalent (`listAll`).
 function vmView(vm: StoredResource, req: ResourceRequest | undefined): unknown {
   const v = stripHidden(vm);
   const expand = (req?.query.get("$expand") ?? "").toLowerCase();
@@ -907,7 +912,8 @@ function vmUpdate(arm: Arm, req: ResourceRequest, existing: StoredResource, merg
     };
   }
   const tags = readTags(req.body);
-  if (tags !== undefined) existing.tags = merge ? tags : tags;
+  // PUT replaces the tags (absent = none); PATCH replaces them only when given.
+  if (tags !== undefined) existing.tags = tags;
   else if (!merge) delete existing.tags;
   existing.properties.provisioningState = "Updating";
   return arm.accept(req, {
