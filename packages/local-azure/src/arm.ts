@@ -77,8 +77,14 @@ export interface ResourceType {
     string,
     { method: "GET" | "POST"; handler(req: ResourceRequest, existing: StoredResource): Reply }
   >;
-  /** Serializes a resource for a GET/list answer. */
-  view?(resource: StoredResource, req: ResourceRequest | undefined): unknown;
+  /** Serializes a resource for a GET/list answer (`query` carries `$expand` and the like). */
+  view?(resource: StoredResource, query: URLSearchParams | undefined): unknown;
+  /** Checks a list request's query and filters the items (e.g. `$filter`); throws ArmError when unsupported. */
+  filterList?(
+    items: StoredResource[],
+    query: URLSearchParams,
+    scope: "subscription" | "parent",
+  ): StoredResource[];
 }
 
 export interface ArmOptions {
@@ -602,11 +608,12 @@ export class Arm {
             "InvalidResourceType",
             `The resource type '${p.trailing}' could not be found in the namespace '${p.namespace}'.`,
           );
-        const items = this.ofType(rt.type);
+        const all = this.ofType(rt.type);
+        const items = rt.filterList ? rt.filterList(all, query, "subscription") : all;
         return {
           status: 200,
           body: this.page(
-            items.map((r) => this.view(rt, r, undefined, query)),
+            items.map((r) => this.view(rt, r, query)),
             query,
             pathname,
           ),
@@ -650,11 +657,12 @@ export class Arm {
       const parentId = p.types.length > 0 ? idFor(p.types.length) : rgId;
       if (p.types.length > 0) this.requireParent(parentId, p.names);
       const req: ResourceRequest = { ...base, id: parentId, name: "", parentId };
-      const items = this.children(parentId, rt.type);
+      const children = this.children(parentId, rt.type);
+      const items = rt.filterList ? rt.filterList(children, query, "parent") : children;
       return {
         status: 200,
         body: this.page(
-          items.map((r) => this.view(rt, r, req, query)),
+          items.map((r) => this.view(rt, r, query)),
           query,
           pathname,
         ),
@@ -685,7 +693,7 @@ export class Arm {
       case "GET":
       case "HEAD":
         if (!existing) throw notFound();
-        return { status: 200, body: this.view(rt, existing, req, query) };
+        return { status: 200, body: this.view(rt, existing, query) };
       case "PUT":
         if (!rt.put) throw methodNotAllowed(m, rt.type);
         if (body === undefined)
@@ -719,13 +727,8 @@ export class Arm {
     );
   }
 
-  view(
-    rt: ResourceType,
-    r: StoredResource,
-    req: ResourceRequest | undefined,
-    _query?: URLSearchParams,
-  ): unknown {
-    if (rt.view) return rt.view(r, req);
+  view(rt: ResourceType, r: StoredResource, query: URLSearchParams | undefined): unknown {
+    if (rt.view) return rt.view(r, query);
     return stripHidden(r);
   }
 

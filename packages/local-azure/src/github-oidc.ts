@@ -64,9 +64,13 @@ export class GitHubIssuer {
     return { keys: [this.jwk!] };
   }
 
-  /** Mints a token the way GitHub does: RS256, 5 minutes of validity, `aud` as requested. */
+  /**
+   * Mints a token the way GitHub does: RS256, 5 minutes of validity, `aud` as requested.
+   * `iat`/`exp` in the configured claims override the clock (to test expired assertions).
+   */
   async mint(audience: string | undefined, extra: Record<string, unknown> = {}): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = typeof this.claims.iat === "number" ? this.claims.iat : Math.floor(Date.now() / 1000);
+    const exp = typeof this.claims.exp === "number" ? this.claims.exp : now + 300;
     const owner = String(this.claims.repository_owner ?? "openclawps");
     // Without `audience`, GitHub uses the repository owner's URL.
     const aud = audience ?? `https://github.com/${owner}`;
@@ -77,7 +81,7 @@ export class GitHubIssuer {
       .setSubject(String(this.claims.sub ?? DEFAULT_SUBJECT))
       .setIssuedAt(now)
       .setNotBefore(now - 5)
-      .setExpirationTime(now + 300)
+      .setExpirationTime(exp)
       .sign(this.privateKey!);
   }
 

@@ -96,6 +96,14 @@ describe("Microsoft Entra token exchange", () => {
     );
   });
 
+  it("refuses an expired assertion with AADSTS700024", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    c.azure.setIdTokenClaims({ iat: now - 900, exp: now - 600 });
+    await expect(
+      federatedCredential(c.azure).getToken("https://management.azure.com/.default"),
+    ).rejects.toThrow(/AADSTS700024: Client assertion is not within its valid time range/);
+  });
+
   it("refuses the GitHub token request without the runner's request token", async () => {
     const saved = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
     process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = "wrong";

@@ -83,14 +83,34 @@ describe("listing", () => {
 
   it("pages VMs with nextLink at the configured page size and the SDK follows it", async () => {
     const names: string[] = [];
-    for await (const vm of c.compute.virtualMachines.list(RG, { expand: "instanceView" })) {
-      names.push(vm.name!);
-      expect(powerState(vm.instanceView?.statuses)).toBeDefined();
-    }
+    for await (const vm of c.compute.virtualMachines.list(RG)) names.push(vm.name!);
     expect(names.sort()).toEqual(["alice", "bob", "carol", "dave"]);
     const listCalls = c.azure.requestLog.filter((e) => e.operation === "virtualMachines.list");
     expect(listCalls.length).toBeGreaterThanOrEqual(2);
     expect(listCalls.some((e) => e.query.includes("skiptoken"))).toBe(true);
+  });
+
+  it("reports every VM's power state through List All with statusOnly=true", async () => {
+    const states = new Map<string, string | undefined>();
+    for await (const vm of c.compute.virtualMachines.listAll({ statusOnly: "true" })) {
+      states.set(vm.name!, powerState(vm.instanceView?.statuses));
+    }
+    expect(Object.fromEntries(states)).toEqual({
+      alice: "PowerState/running",
+      bob: "PowerState/running",
+      carol: "PowerState/running",
+      dave: "PowerState/running",
+    });
+  });
+
+  it("refuses $expand=instanceView on a list without $filter, as the API contract says", async () => {
+    const list = async () => {
+      for await (const _ of c.compute.virtualMachines.list(RG, { expand: "instanceView" })) {
+        // the first page already fails
+      }
+    };
+    // The SDK's pager words the message itself ("Pagination failed with unexpected statusCode 400").
+    await expect(list()).rejects.toMatchObject({ statusCode: 400, code: "InvalidParameter" });
   });
 
   it("lists disks, NICs and public IPs of the resource group", async () => {

@@ -386,22 +386,67 @@ export function instanceView(vm: StoredResource): Record<string, unknown> {
   };
 }
 
-// `$expand=instanceView` works on GET and on the list by resource group
-// (https://learn.microsoft.com/rest/api/compute/virtual-machines/list — `$expand: instanceView`;
-// @azure/arm-compute 25 sends it from `virtualMachines.list(rg, { expand: "instanceView" })`), so a
-// fleet's power states come from one paged list instead of a GET per VM. `statusOnly=true` is the
-// subscription-wide equivalent (`listAll`).
-function vmView(vm: StoredResource, req: ResourceRequest | undefined): unknown {
+function vmView(vm: StoredResource, query: URLSearchParams | undefined): unknown {
+  const expand = (query?.get("$expand") ?? "").toLowerCase();
+  if (query?.get("statusOnly") === "true") {
+    // statusOnly=true answers with the run-time status only.
+    return {
+      id: vm.id,
+      name: vm.name,
+      type: vm.type,
+      location: vm.location,
+      properties: { instanceView: instanceView(vm) },
+    };
+  }
   const v = stripHidden(vm);
-  const expand = (req?.query.get("$expand") ?? "").toLowerCase();
   const props = v.properties as Record<string, unknown>;
-  if (expand.includes("instanceview") || req?.query.get("statusOnly") === "true")
-    props.instanceView = instanceView(vm);
+  if (expand.includes("instanceview")) props.instanceView = instanceView(vm);
   // userData is returned only on request; customData and adminPassword never are.
   // https://learn.microsoft.com/azure/virtual-machines/user-data
   if (expand.includes("userdata") && typeof hidden(vm).userData === "string")
     props.userData = hidden(vm).userData;
   return v;
+}
+
+/**
+ * Virtual Machines - List / List All: `$expand=instanceView` "can only be specified if a valid
+ * $filter option is specified" and the only documented filter is `virtualMachineScaleSet/id`
+ * (https://learn.microsoft.com/rest/api/compute/virtual-machines/list, the same text in
+ * @azure/arm-compute's `VirtualMachinesListOptionalParams.expand`; Azure/azure-rest-api-specs#42411
+ * asks for it to be lifted). The documented way to get every VM's power state in one paged call is
+ * List All with `statusOnly=true`; per VM, GET with `$expand=instanceView` or `instanceView`.
+ * The stand-in refuses the undocumented combination so code cannot come to rely on it.
+ */
+function filterVmList(
+  items: StoredResource[],
+  query: URLSearchParams,
+  scope: "subscription" | "parent",
+): StoredResource[] {
+  const filter = query.get("$filter");
+  const expand = (query.get("$expand") ?? "").toLowerCase();
+  if (query.get("statusOnly") === "true" && scope !== "subscription") {
+    throw invalidParameter(
+      "statusOnly is supported by Virtual Machines - List All (subscription scope) only.",
+      "statusOnly",
+    );
+  }
+  if (expand.includes("instanceview") && !filter) {
+    throw invalidParameter(
+      "The $expand=instanceView option can only be specified together with a valid $filter option. To get the run-time status of all virtual machines, use List All with statusOnly=true, or get each virtual machine with $expand=instanceView.",
+      "$expand",
+    );
+  }
+  if (!filter) return items;
+  const m = /^\s*'?virtualMachineScaleSet\/id'?\s+eq\s+'([^']+)'\s*$/i.exec(filter);
+  if (!m)
+    throw invalidParameter(
+      `The $filter '${filter}' is not supported; only 'virtualMachineScaleSet/id' eq '<id>' is.`,
+      "$filter",
+    );
+  const vmss = m[1]!.toLowerCase();
+  return items.filter(
+    (vm) => String(obj(vm.properties.virtualMachineScaleSet)?.id ?? "").toLowerCase() === vmss,
+  );
 }
 
 function imageNotFound(imageId: string, location: string): ArmError {
@@ -991,7 +1036,8 @@ function virtualMachines(arm: Arm): ResourceType {
         handler: (_req, vm) => ({ status: 200, body: instanceView(vm) }),
       },
     },
-    view: (r, req) => vmView(r, req),
+    view: vmView,
+    filterList: filterVmList,
   };
 }
 
