@@ -1,3 +1,4 @@
+import "./commonjs-globals.ts";
 import * as core from "@actions/core";
 import {
   annotate,
@@ -26,8 +27,8 @@ await runAction(async () => {
   });
 
   for (const check of report.checks) core.info(`${check.name}: ${check.status} — ${check.detail}`);
-  for (const notice of report.notices) core.notice(notice);
   const { omitted } = annotate(report.findings);
+  for (const notice of report.notices) core.notice(notice);
 
   const failed = report.errors > 0 || (strict && report.warnings > 0);
   if (process.env.GITHUB_STEP_SUMMARY) {
@@ -43,6 +44,8 @@ await runAction(async () => {
     const counts = `${report.errors} error(s), ${report.warnings} warning(s)${strict ? " (strict)" : ""}`;
     core.setFailed(`Fleet validation failed: ${counts}. Every problem is listed in the job summary.`);
   } else {
-    core.info(`Fleet validation passed: ${report.errors} errors, ${report.warnings} warnings.`);
+    core.info(
+      `Fleet validation passed (${report.warnings === 1 ? "1 warning" : `${report.warnings} warnings`}).`,
+    );
   }
 });

@@ -1,11 +1,13 @@
 import type { Finding } from "@openclawps/action-kit";
 import {
+  CUSTOM_DATA_LIMIT_BYTES,
   CustomDataTooLargeError,
   generateHostKey,
   type HostKey,
   renderCustomData,
+  StagingValueError,
 } from "@openclawps/cloud-init";
-import type { ClawSecrets, ParseResult, ResolvedFleet } from "@openclawps/fleet-model";
+import type { ClawSecrets, ClawSettings, ParseResult, ResolvedFleet } from "@openclawps/fleet-model";
 
 export interface ClawPayload {
   claw: string;
@@ -20,6 +22,9 @@ export interface CustomDataCheck {
   findings: Finding[];
   claws: ClawPayload[];
 }
+
+/** Above this share of Azure's limit a claw's customData is worth a warning. */
+export const NEAR_LIMIT = 0.9;
 
 /**
  * Placeholder secrets as long as real ones get (OpenAI project keys run to ~170 characters), so
@@ -55,43 +60,75 @@ export function checkCustomData(options: {
   const findings: Finding[] = [];
   const claws: ClawPayload[] = [];
   const placeholders = placeholderSecrets();
+  const active = options.fleet.claws.filter((c) => !c.retired);
+  if (active.length === 0) return { findings, claws };
   // One host key serves every claw: only the size matters here, and key generation is not free.
-  let hostKey: HostKey | undefined;
-  for (const claw of options.fleet.claws) {
-    if (claw.retired) continue;
+  const hostKey: HostKey = generateHostKey();
+  // A manifest may leave the admin key to deploy-fleet's admin-public-key input; a key of the
+  // same shape stands in for it so the size is still right.
+  const fleet = options.fleet.ssh.admin_public_key
+    ? options.fleet
+    : { ...options.fleet, ssh: { ...options.fleet.ssh, admin_public_key: hostKey.publicKey } };
+  const at = (path: string) => ({ file: options.manifestDisplay, ...options.manifest.locate(path) });
+  for (const claw of active) {
     const real = options.secrets?.get(claw.name);
-    const input = {
-      fleet: options.fleet,
-      claw,
-      secrets: real ?? placeholders,
-      vmRuntimeDir: options.vmRuntimeDir,
-      ...(options.overlayDir ? { overlayDir: options.overlayDir } : {}),
-    };
-    hostKey ??= generateHostKey();
     try {
-      const rendered = renderCustomData({ ...input, hostKey });
+      const rendered = renderCustomData({
+        fleet,
+        claw,
+        secrets: real ?? placeholders,
+        vmRuntimeDir: options.vmRuntimeDir,
+        ...(options.overlayDir ? { overlayDir: options.overlayDir } : {}),
+        hostKey,
+      });
       claws.push({
         claw: claw.name,
         bytes: rendered.bytes,
         configHash: rendered.configHash,
         realSecrets: !!real,
       });
+      if (rendered.bytes > NEAR_LIMIT * CUSTOM_DATA_LIMIT_BYTES) {
+        findings.push({
+          ...at(`claws.${claw.name}`),
+          severity: "warning",
+          title: "customData size",
+          message: `customData for claw "${claw.name}" is ${rendered.bytes} bytes, ${Math.round((rendered.bytes / CUSTOM_DATA_LIMIT_BYTES) * 100)}% of Azure's limit of ${CUSTOM_DATA_LIMIT_BYTES} bytes.`,
+          fix: "Keep large files out of the vm-runtime overlay (install them at boot instead) before the next addition no longer fits.",
+        });
+      }
     } catch (err) {
-      if (!(err instanceof CustomDataTooLargeError)) throw err;
-      const largest = [...err.contributors]
-        .sort((a, b) => b.bytes - a.bytes)
-        .slice(0, 5)
-        .map((c) => `${c.name} (${c.bytes} bytes)`)
-        .join(", ");
-      findings.push({
-        file: options.manifestDisplay,
-        ...options.manifest.locate(`claws.${claw.name}`),
-        severity: "error",
-        title: "customData size",
-        message: `${err.message}${largest ? ` Largest parts: ${largest}.` : ""}`,
-        fix: "Shrink or remove large files from the vm-runtime overlay (install them at boot instead of shipping them in customData).",
-      });
       claws.push({ claw: claw.name, realSecrets: !!real });
+      if (err instanceof CustomDataTooLargeError) {
+        const largest = [...err.contributors]
+          .sort((a, b) => b.bytes - a.bytes)
+          .slice(0, 5)
+          .map((c) => `${c.name} (${c.bytes} bytes)`)
+          .join(", ");
+        findings.push({
+          ...at(`claws.${claw.name}`),
+          severity: "error",
+          title: "customData size",
+          message: `${err.message}${largest ? ` Largest parts: ${largest}.` : ""}`,
+          fix: "Shrink or remove large files from the vm-runtime overlay (install them at boot instead of shipping them in customData).",
+        });
+      } else if (err instanceof StagingValueError) {
+        // The message names the claw and the field, never the value.
+        const [message, fix] = err.message.split("; fix: ");
+        const settingPath = `claws.${claw.name}.${err.field}`;
+        const isSetting =
+          options.manifest.manifest?.claws[claw.name]?.[err.field as keyof ClawSettings] !== undefined;
+        findings.push({
+          ...at(isSetting ? settingPath : `claws.${claw.name}`),
+          severity: "error",
+          title: real
+            ? `CLAW_SECRETS_JSON: ${claw.name}.${err.field}`
+            : `customData: ${claw.name}.${err.field}`,
+          message: message ?? err.message,
+          ...(fix ? { fix: fix.charAt(0).toUpperCase() + fix.slice(1) } : {}),
+        });
+      } else {
+        throw err;
+      }
     }
   }
   return { findings, claws };

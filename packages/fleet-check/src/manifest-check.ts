@@ -9,15 +9,23 @@ export interface ManifestCheck {
   parse?: ParseResult;
 }
 
-/** A fleet-model problem as an annotation-ready finding. */
+/**
+ * A fleet-model problem as an annotation-ready finding. The field goes into the title
+ * (`manifest: claws.bob.image_version`), so a message that starts by naming it drops that part.
+ */
 export function problemToFinding(problem: Problem, titlePrefix = "manifest"): Finding {
+  const field = problem.path.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+  let message = problem.message;
+  for (const lead of [`${field}: `, `${problem.path}: `]) {
+    if (problem.path && message.startsWith(lead)) message = message.slice(lead.length);
+  }
   const finding: Finding = {
     file: problem.file,
     line: problem.line,
     column: problem.column,
     severity: problem.severity,
-    title: problem.path ? `${titlePrefix}: ${problem.path}` : titlePrefix,
-    message: problem.message,
+    title: problem.path ? `${titlePrefix}: ${field}` : titlePrefix,
+    message,
   };
   if (problem.endLine !== undefined) finding.endLine = problem.endLine;
   if (problem.endColumn !== undefined) finding.endColumn = problem.endColumn;

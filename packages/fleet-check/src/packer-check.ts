@@ -72,7 +72,7 @@ export async function checkPacker(options: {
   let mode = "packer validate";
   if (legacy && needsPlugins) {
     syntaxOnly = true;
-    mode = `packer validate -syntax-only (Packer ${versionLabel} cannot install the template's plugins; ${PLUGINS_FILE} left out)`;
+    mode = `packer validate -syntax-only (Packer before 1.7 cannot install the template's plugins; ${PLUGINS_FILE} left out)`;
     if (existsSync(join(dir, PLUGINS_FILE))) {
       workDir = mkdtempSync(join(dirname(dir), `.${basename(dir)}-validate-`));
       cpSync(dir, workDir, { recursive: true, filter: (src) => src !== join(dir, PLUGINS_FILE) });
@@ -187,7 +187,8 @@ export function parsePackerOutput(output: string, display: string): Finding[] {
       if (/^\s+\d+: /.test(text) || /^\s+\(source code not available\)$/.test(text)) continue;
       if (text.trim() !== "") detail.push(text.trim());
     }
-    const message = detail.length > 0 ? `${summary}: ${detail.join(" ")}` : summary;
+    // The summary goes into the title; the message is packer's explanation.
+    const message = detail.length > 0 ? detail.join(" ") : summary;
     const finding: Finding = {
       file: file ? `${display}/${file.replace(/^\.\//, "")}` : display,
       severity,

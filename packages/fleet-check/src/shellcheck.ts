@@ -104,7 +104,9 @@ function toFinding(c: ShellcheckComment, byRel: Map<string, RuntimeFile>): Findi
     line: c.line,
     column: c.column,
     endLine: c.endLine,
-    endColumn: c.endColumn,
+    // shellcheck's end column is one past the last character; manifest findings (and GitHub's
+    // annotations) give the last character itself.
+    endColumn: c.endColumn > c.column || c.endLine > c.line ? c.endColumn - 1 : c.endColumn,
     severity: SEVERITY[c.level],
     title: `shellcheck SC${c.code}`,
     message: c.message,

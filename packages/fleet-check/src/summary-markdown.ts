@@ -1,4 +1,5 @@
 import { findingsMarkdown, mdTable } from "@openclawps/action-kit";
+import { CUSTOM_DATA_LIMIT_BYTES } from "@openclawps/cloud-init";
 import type { CheckStatus, ValidationReport } from "./validate-fleet.ts";
 
 const ICON: Record<CheckStatus, string> = { passed: "✅", failed: "❌", warnings: "⚠️", skipped: "⏭️" };
@@ -8,7 +9,7 @@ const count = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 /** The job summary: verdict, a row per check, customData sizes, then every finding by file. */
 export function validationSummaryMarkdown(
   report: ValidationReport,
-  options: { strict: boolean; omittedAnnotations: number; customDataLimit?: number },
+  options: { strict: boolean; omittedAnnotations: number },
 ): string {
   const failed = report.errors > 0 || (options.strict && report.warnings > 0);
   let md = `## Fleet validation: ${failed ? "❌ failed" : "✅ passed"}\n\n`;
@@ -29,14 +30,14 @@ export function validationSummaryMarkdown(
     }),
   );
   if (report.claws.length > 0) {
-    const limit = options.customDataLimit;
-    md += `\n### customData per claw\n\n`;
+    const limit = CUSTOM_DATA_LIMIT_BYTES;
+    md += `\n### customData per claw\n\nAzure accepts at most ${limit.toLocaleString("en-US")} bytes of (gzip'd) customData per VM.\n\n`;
     md += mdTable(
-      ["Claw", "Bytes", ...(limit ? ["Of Azure's limit"] : []), "Config hash", "Secrets"],
+      ["Claw", "Bytes", "Of the limit", "Config hash", "Secrets"],
       report.claws.map((c) => [
         c.claw,
         c.bytes === undefined ? "too large" : c.bytes.toLocaleString("en-US"),
-        ...(limit ? [c.bytes === undefined ? "> 100%" : `${Math.round((c.bytes / limit) * 100)}%`] : []),
+        c.bytes === undefined ? "> 100%" : `${Math.round((c.bytes / limit) * 100)}%`,
         c.configHash ? `\`${c.configHash.slice(0, 12)}\`` : "",
         c.realSecrets ? "real" : "placeholders",
       ]),

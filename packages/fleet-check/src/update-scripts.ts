@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import type { Finding } from "@openclawps/action-kit";
 import type { RuntimeFile, VmRuntimeTree } from "./vm-runtime-tree.ts";
 
@@ -73,17 +74,34 @@ export function checkUpdateScripts(tree: VmRuntimeTree): Finding[] {
   return findings;
 }
 
-/** Every `.sh` file in the merged vm-runtime must be executable: cloud-init and boot.sh run them directly. */
+/**
+ * A script with a `#!` line should be executable in the repository. cloud-init writes every
+ * `.sh` file onto the claw as 0755 whatever its mode here (so this is a warning, not an
+ * error), but a script that lost its bit fails when run by hand or in the sandbox tests, and
+ * the bit usually went missing by accident (a checkout on Windows, a copy).
+ * A `.sh` file without `#!` is a library that is only sourced (lifecycle/lib.sh).
+ */
 export function checkExecutableBits(tree: VmRuntimeTree): Finding[] {
   return tree.files
-    .filter((f) => f.rel.endsWith(".sh") && (f.mode & 0o100) === 0)
+    .filter((f) => f.rel.endsWith(".sh") && (f.mode & 0o100) === 0 && hasShebang(f.abs))
     .map((f) => ({
       file: f.display,
-      severity: "error" as const,
+      line: 1,
+      severity: "warning" as const,
       title: "vm-runtime permissions",
-      message: `${baseName(f)} is not executable.`,
+      message: `${baseName(f)} starts with #! but is not executable.`,
       fix: `Run \`git update-index --chmod=+x ${f.display}\` (or chmod +x) and commit.`,
     }));
+}
+
+function hasShebang(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head.toString("latin1") === "#!";
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function suggestedName(name: string): string {

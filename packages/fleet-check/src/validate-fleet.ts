@@ -136,7 +136,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
     ),
   );
   const shFiles = tree.files.filter((f) => f.rel.endsWith(".sh")).length;
-  checks.push(outcome("Executable bits", `${plural(shFiles, "script")}`, checkExecutableBits(tree)));
+  checks.push(outcome("Executable bits", plural(shFiles, "shell script"), checkExecutableBits(tree)));
 
   // ---- external tools, side by side
   const packerDirAbs = options.packerDir ? resolveInRepo(workspace, options.packerDir) : undefined;
@@ -160,7 +160,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
     );
   } else {
     const why = `shellcheck is not on PATH: ${plural(shellcheck.scripts, "script")} not linted`;
-    checks.push(outcome("shellcheck", `skipped: ${why}`, [], true));
+    checks.push(outcome("shellcheck", why, [], true));
     notices.push(
       `${why}. Install it (apt-get install shellcheck; GitHub's Ubuntu runners have it) to lint vm-runtime scripts.`,
     );
@@ -173,13 +173,13 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
     checks.push(
       outcome(
         "Secrets",
-        "skipped: no secrets-json given (pull requests from forks get no secrets), so secrets were not checked",
+        "secrets were not checked: no secrets-json given (pull requests from forks get no secrets)",
         [],
         true,
       ),
     );
   } else if (!manifest.parse?.manifest) {
-    checks.push(outcome("Secrets", "skipped: the manifest has errors", [], true));
+    checks.push(outcome("Secrets", "secrets were not checked: the manifest has errors", [], true));
   } else {
     secretsCheck = checkSecrets({
       json: options.secretsJson ?? "",
@@ -199,9 +199,9 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
 
   let claws: ClawPayload[] = [];
   if (!manifest.parse?.manifest) {
-    checks.push(outcome("customData", "skipped: the manifest has errors", [], true));
+    checks.push(outcome("customData", "not rendered: the manifest has errors", [], true));
   } else if (tree.files.length === 0) {
-    checks.push(outcome("customData", "skipped: the shipped vm-runtime is empty", [], true));
+    checks.push(outcome("customData", "not rendered: the shipped vm-runtime is empty", [], true));
   } else {
     const fleet = resolveFleet(manifest.parse.manifest, manifestDisplay);
     const custom = checkCustomData({
@@ -224,20 +224,16 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   }
 
   if (!packer) {
-    checks.push(outcome("Packer", "skipped: no packer-dir given", [], true));
+    checks.push(outcome("Packer", "no packer-dir given", [], true));
   } else if (!packer.ran && packer.findings.length === 0) {
     const why = "packer is not on PATH: the template was not validated";
-    checks.push(outcome("Packer", `skipped: ${why}`, [], true));
+    checks.push(outcome("Packer", why, [], true));
     notices.push(
       `${why}. Install Packer (GitHub's Ubuntu runners have it) to validate ${options.packerDir}.`,
     );
   } else {
     checks.push(
-      outcome(
-        "Packer",
-        packer.ran ? `${packer.mode} with Packer ${packer.version ?? "(unknown version)"}` : "not run",
-        packer.findings,
-      ),
+      outcome("Packer", packer.ran ? `Packer ${packer.version}: ${packer.mode}` : "not run", packer.findings),
     );
   }
 

@@ -67,7 +67,7 @@ describe.runIf(legacyPacker)("packer validate with Packer before 1.7", () => {
     expect(result).toEqual({
       ran: true,
       version: "1.6.6",
-      mode: "packer validate -syntax-only (Packer 1.6.6 cannot install the template's plugins; plugins.pkr.hcl left out)",
+      mode: "packer validate -syntax-only (Packer before 1.7 cannot install the template's plugins; plugins.pkr.hcl left out)",
       findings: [],
     });
     expect(readdirSync(repo)).toEqual(["packer"]);
@@ -85,8 +85,7 @@ describe.runIf(legacyPacker)("packer validate with Packer before 1.7", () => {
         line: 17,
         severity: "error",
         title: "packer validate: Invalid expression",
-        message:
-          "Invalid expression: Expected the start of an expression, but found an invalid expression token.",
+        message: "Expected the start of an expression, but found an invalid expression token.",
       },
     ]);
   });
@@ -131,7 +130,7 @@ describe.runIf(legacyPacker)("packer validate of a template with built-in builde
           line: 17,
           severity: "error",
           title: "packer validate: Unsupported argument",
-          message: 'Unsupported argument: An argument named "bogus_setting" is not expected here.',
+          message: 'An argument named "bogus_setting" is not expected here.',
         },
       ],
     });
@@ -147,7 +146,7 @@ describe.runIf(legacyPacker)("packer validate of a template with built-in builde
         severity: "error",
         title: 'packer validate: Failed preparing provisioner-block "shell" ""',
         message:
-          'Failed preparing provisioner-block "shell" "": 1 error(s) occurred: * Bad script \'../missing.sh\': stat ../missing.sh: no such file or directory',
+          "1 error(s) occurred: * Bad script '../missing.sh': stat ../missing.sh: no such file or directory",
       },
     ]);
   });

@@ -75,17 +75,21 @@ describe("update script numbering", () => {
 });
 
 describe("executable bits", () => {
-  it("reports every .sh file that is not executable, with the git command that fixes it", () => {
+  it("reports every script with a #! line that is not executable, with the git command that fixes it", () => {
     const t = tree(
-      { "lifecycle/boot.sh": CLEAN_SCRIPT },
+      {
+        "lifecycle/boot.sh": CLEAN_SCRIPT,
+        "lifecycle/lib.sh": { content: "# shellcheck shell=bash\n", mode: 0o644 },
+      },
       { "updates/901-x.sh": { content: CLEAN_SCRIPT, mode: 0o644 }, "defaults/SOUL.md": "soul" },
     );
     expect(checkExecutableBits(t)).toEqual([
       {
         file: "vm-runtime/updates/901-x.sh",
-        severity: "error",
+        line: 1,
+        severity: "warning",
         title: "vm-runtime permissions",
-        message: "901-x.sh is not executable.",
+        message: "901-x.sh starts with #! but is not executable.",
         fix: "Run `git update-index --chmod=+x vm-runtime/updates/901-x.sh` (or chmod +x) and commit.",
       },
     ]);
