@@ -656,7 +656,6 @@ export class Arm {
     if (collection) {
       const parentId = p.types.length > 0 ? idFor(p.types.length) : rgId;
       if (p.types.length > 0) this.requireParent(parentId, p.names);
-      const req: ResourceRequest = { ...base, id: parentId, name: "", parentId };
       const children = this.children(parentId, rt.type);
       const items = rt.filterList ? rt.filterList(children, query, "parent") : children;
       return {

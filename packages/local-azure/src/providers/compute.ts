@@ -409,13 +409,13 @@ function vmView(vm: StoredResource, query: URLSearchParams | undefined): unknown
 }
 
 /**
- * Virtual Machines - List / List All: `$expand=instanceView` "can only be specified if a valid
- * $filter option is specified" and the only documented filter is `virtualMachineScaleSet/id`
- * (https://learn.microsoft.com/rest/api/compute/virtual-machines/list, the same text in
- * @azure/arm-compute's `VirtualMachinesListOptionalParams.expand`; Azure/azure-rest-api-specs#42411
- * asks for it to be lifted). The documented way to get every VM's power state in one paged call is
- * List All with `statusOnly=true`; per VM, GET with `$expand=instanceView` or `instanceView`.
- * The stand-in refuses the undocumented combination so code cannot come to rely on it.
+ * Virtual Machines - List / List All. `$expand=instanceView` returns every VM's run-time status
+ * with the list. The spec text says it "can only be specified if a valid $filter option is
+ * specified" (https://learn.microsoft.com/rest/api/compute/virtual-machines/list;
+ * Azure/azure-rest-api-specs#42411 asks to document it without), yet the service answers it
+ * without a filter: Azure's own Java management SDK lists VMs with instance views that way since
+ * 2.12.0 (Azure/azure-sdk-for-java#26618). The stand-in does the same. `statusOnly=true` (List All
+ * only) answers with the statuses alone; the only `$filter` is `virtualMachineScaleSet/id`.
  */
 function filterVmList(
   items: StoredResource[],
@@ -423,17 +423,10 @@ function filterVmList(
   scope: "subscription" | "parent",
 ): StoredResource[] {
   const filter = query.get("$filter");
-  const expand = (query.get("$expand") ?? "").toLowerCase();
   if (query.get("statusOnly") === "true" && scope !== "subscription") {
     throw invalidParameter(
       "statusOnly is supported by Virtual Machines - List All (subscription scope) only.",
       "statusOnly",
-    );
-  }
-  if (expand.includes("instanceview") && !filter) {
-    throw invalidParameter(
-      "The $expand=instanceView option can only be specified together with a valid $filter option. To get the run-time status of all virtual machines, use List All with statusOnly=true, or get each virtual machine with $expand=instanceView.",
-      "$expand",
     );
   }
   if (!filter) return items;
