@@ -41,6 +41,10 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/snapshots/read",
   "Microsoft.Compute/snapshots/write",
 
+  // Status of long-running operations (the Azure-AsyncOperation URLs pollers follow).
+  "Microsoft.Network/locations/operations/read",
+  "Microsoft.Compute/locations/operations/read",
+
   // Gallery: ensured by deploy-fleet; versions listed by deploy-fleet and bake, tagged by bake.
   "Microsoft.Compute/galleries/read",
   "Microsoft.Compute/galleries/write",

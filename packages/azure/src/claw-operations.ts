@@ -408,7 +408,9 @@ export class AzureClawOperations implements ClawOperations {
       disk && (vm.storageProfile?.dataDisks ?? []).some((d) => sameId(d.managedDisk?.id, disk.id));
     let current = disk;
     const version = versionOfVm(vm);
-    if (disk && attached && version && disk.tags?.[TAGS.lastImage] !== version) {
+    // A VM whose create failed never ran its image on the disk: the disk keeps what it had.
+    const ran = vm.provisioningState === "Succeeded";
+    if (disk && attached && ran && version && disk.tags?.[TAGS.lastImage] !== version) {
       // Written before the delete: after a crash between delete and create, the disk still says
       // which image it last ran, so the claw can be recovered or rolled back onto it.
       current = await this.step(

@@ -1,0 +1,435 @@
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { generateHostKey } from "@openclawps/cloud-init";
+import { type ClawPlan, type DesiredClaw, TAGS } from "@openclawps/fleet-model";
+import type { LocalAzure } from "@openclawps/local-azure";
+import type { StepReporter } from "@openclawps/rollout";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARM_ACTIONS } from "../src/arm-actions.ts";
+import { ClawStepError } from "../src/azure-error.ts";
+import { AzureClawOperations, type RenderClaw } from "../src/claw-operations.ts";
+import type { AzureContext } from "../src/connect.ts";
+import { getClawEndpoints } from "../src/endpoints.ts";
+import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
+import { ensureSharedInfra } from "../src/shared-infra.ts";
+import { claw, fleet } from "./fixtures.ts";
+import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
+
+const RG = "rg-claw-ops";
+const FLEET = fleet([], { resourceGroup: RG });
+const { gallery_name: GALLERY, fleet_image_definition_name: IMAGE } = FLEET.azure;
+
+let azure: LocalAzure;
+let ctx: AzureContext;
+/** Bodies of VM create requests as the SDK put them on the wire. */
+const vmPuts: { url: string; body: VmPutBody }[] = [];
+
+interface VmPutBody {
+  properties: { storageProfile: { dataDisks: unknown[] }; networkProfile: { networkInterfaces: unknown[] } };
+}
+
+const recordVmPuts: PipelinePolicy = {
+  name: "record-vm-puts",
+  sendRequest(request, next) {
+    if (request.method === "PUT" && /\/virtualMachines\/[^/?]+\?/i.test(request.url)) {
+      vmPuts.push({ url: request.url, body: JSON.parse(String(request.body)) as VmPutBody });
+    }
+    return next(request);
+  },
+};
+
+beforeAll(async () => {
+  azure = await startAzure();
+  await azure.seedGalleryVersions(RG, GALLERY, IMAGE, ["1.0.0", "1.1.0"], "westus");
+  ctx = connectTo(azure, RG, { additionalPolicies: [recordVmPuts] });
+  await ensureSharedInfra(ctx, FLEET);
+});
+
+afterAll(async () => {
+  await azure?.stop();
+});
+
+/** A renderer that counts its calls and makes a real ed25519 host key each time. */
+function renderer() {
+  const calls: { claw: string; fingerprint: string }[] = [];
+  const render: RenderClaw = (c) => {
+    const key = generateHostKey();
+    calls.push({ claw: c.name, fingerprint: key.fingerprint });
+    return {
+      customData: Buffer.from(`#cloud-config\n# ${c.name}\n`).toString("base64"),
+      configHash: c.configHash,
+      hostKeyFingerprint: key.fingerprint,
+    };
+  };
+  return { render, calls };
+}
+
+function opsFor(claws: DesiredClaw[], opts: { snapshot?: boolean; rolloutId?: string } = {}) {
+  const r = renderer();
+  const desired = { ...FLEET, claws };
+  const ops = new AzureClawOperations(ctx, desired, {
+    render: r.render,
+    rolloutId: opts.rolloutId ?? "run-1",
+    snapshotBeforeReplace: opts.snapshot ?? true,
+  });
+  return { ops, calls: r.calls };
+}
+
+function plan(c: DesiredClaw, action: ClawPlan["action"], targetImageVersion?: string): ClawPlan {
+  return { claw: c.name, action, reason: "test", changes: [], desired: c, targetImageVersion, gated: false };
+}
+
+function steps() {
+  const lines: string[] = [];
+  const report: StepReporter = (claw, step) => lines.push(`${claw}:${step}`);
+  return { lines, report };
+}
+
+function disk(name: string) {
+  return Object.values(azure.state().disks).find((d) => d.name === name);
+}
+
+function vm(name: string) {
+  return Object.values(azure.state().virtualMachines).find((v) => v.name === name);
+}
+
+/** Operations the local Azure logged since `since`, in order, without polls. */
+function opLog(since: number): string[] {
+  return azure.requestLog
+    .filter((e) => e.service === "arm" && e.at >= since && !e.polling)
+    .map((e) => e.operation);
+}
+
+describe("AzureClawOperations.create", () => {
+  it("creates the public IP, NIC, data disk and a VM that attaches the disk at LUN 0", async () => {
+    const c = claw("alpha");
+    const { ops, calls } = opsFor([c]);
+    const since = Date.now();
+    const result = await ops.create(plan(c, "create", "1.0.0"), steps().report);
+
+    const ops1 = operationsSince(azure, since);
+    expect(ops1["publicIPAddresses.createOrUpdate"]).toBe(1);
+    expect(ops1["networkInterfaces.createOrUpdate"]).toBe(1);
+    expect(ops1["disks.createOrUpdate"]).toBe(1);
+    expect(ops1["virtualMachines.createOrUpdate"]).toBe(1);
+
+    const d = disk("alpha-data")!;
+    expect(d.diskSizeGB).toBe(32);
+    expect(result.dataDiskId?.toLowerCase()).toBe(d.id.toLowerCase());
+    const v = vm("alpha")!;
+    expect(v.provisioningState).toBe("Succeeded");
+    expect(v.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
+    expect(v.dataDisks).toEqual([
+      { lun: 0, diskId: expect.stringMatching(/\/disks\/alpha-data$/i), deleteOption: "Detach" },
+    ]);
+
+    const put = vmPuts.filter((p) => p.url.includes("/virtualMachines/alpha?")).at(-1)!;
+    expect(put.body.properties.storageProfile.dataDisks).toEqual([
+      { lun: 0, createOption: "Attach", managedDisk: { id: d.id }, deleteOption: "Detach" },
+    ]);
+    expect(put.body.properties.networkProfile.networkInterfaces[0]).toMatchObject({
+      properties: { deleteOption: "Detach" },
+    });
+
+    expect(calls).toHaveLength(1);
+    expect(v.tags).toMatchObject({
+      [TAGS.claw]: "alpha",
+      [TAGS.imageVersion]: "1.0.0",
+      [TAGS.configHash]: "cfg-1",
+      [TAGS.hostKey]: calls[0]!.fingerprint,
+      [TAGS.rolloutId]: "run-1",
+      project: "openclawps",
+    });
+  });
+
+  it("makes no write and renders nothing when re-run on the created claw", async () => {
+    const c = claw("alpha");
+    const { ops, calls } = opsFor([c]);
+    const since = Date.now();
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    expect(azure.counts({ since }).writes).toBe(0);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("refuses an image version the gallery does not have before touching anything", async () => {
+    const c = claw("gamma");
+    const { ops } = opsFor([c]);
+    const since = Date.now();
+    const err = await ops.create(plan(c, "create", "9.9.9"), steps().report).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClawStepError);
+    expect(String((err as Error).message)).toMatch(/gamma: .*9\.9\.9 does not exist/);
+    expect(azure.counts({ since }).writes).toBe(0);
+  });
+});
+
+describe("AzureClawOperations.replace", () => {
+  it("moves the claw to the new image on the same disk, tagging and snapshotting the disk before the VM goes", async () => {
+    const c = claw("bravo");
+    const { ops, calls } = opsFor([c], { rolloutId: "run-2" });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = disk("bravo-data")!;
+    const oldKey = vm("bravo")!.tags[TAGS.hostKey];
+
+    const since = Date.now();
+    const { lines, report } = steps();
+    const result = await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report);
+
+    const after = disk("bravo-data")!;
+    expect(after.id).toBe(before.id);
+    expect(after.timeCreated).toBe(before.timeCreated);
+    expect(after.tags[TAGS.lastImage]).toBe("1.0.0");
+
+    const log = opLog(since);
+    const at = (op: string) => log.indexOf(op);
+    expect(at("virtualMachines.deallocate")).toBeGreaterThanOrEqual(0);
+    expect(at("disks.update")).toBeGreaterThan(at("virtualMachines.deallocate"));
+    expect(at("snapshots.createOrUpdate")).toBeGreaterThan(at("disks.update"));
+    expect(at("virtualMachines.delete")).toBeGreaterThan(at("snapshots.createOrUpdate"));
+    expect(at("virtualMachines.createOrUpdate")).toBeGreaterThan(at("virtualMachines.delete"));
+    expect(lines).toEqual([
+      "bravo:deallocate",
+      "bravo:tag-disk",
+      "bravo:snapshot",
+      "bravo:delete-vm",
+      "bravo:create-vm",
+    ]);
+
+    const v = vm("bravo")!;
+    expect(v.imageReferenceId).toMatch(/\/versions\/1\.1\.0$/);
+    expect(v.dataDisks[0]).toMatchObject({ lun: 0, diskId: expect.stringMatching(/bravo-data$/i) });
+    expect(v.tags[TAGS.hostKey]).toBe(calls.at(-1)!.fingerprint);
+    expect(v.tags[TAGS.hostKey]).not.toBe(oldKey);
+    expect(result).toMatchObject({ claw: "bravo", imageVersion: "1.1.0" });
+
+    const snaps = Object.values(azure.state().snapshots);
+    const snap = snaps.find((s) => s.id.toLowerCase() === result.snapshotId?.toLowerCase());
+    expect(snap?.properties).toMatchObject({ incremental: true });
+  });
+
+  it("rolls back onto the previous image around the same disk", async () => {
+    const c = claw("bravo");
+    const { ops } = opsFor([c], { snapshot: false });
+    const before = disk("bravo-data")!;
+    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", steps().report);
+    expect(vm("bravo")!.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
+    expect(disk("bravo-data")!.id).toBe(before.id);
+    expect(disk("bravo-data")!.tags[TAGS.lastImage]).toBe("1.1.0");
+  });
+
+  it("fails with the claw, the step and the ARM code when the VM create fails, and converges on re-run", async () => {
+    const c = claw("charlie");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = disk("charlie-data")!;
+
+    // Azure accepts the create, then the operation fails (as an allocation failure does).
+    azure.injectFault({
+      operation: "virtualMachines.createOrUpdate",
+      mode: "lro-fail",
+      code: "AllocationFailed",
+    });
+    const err = await ops
+      .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect(err).toBeInstanceOf(ClawStepError);
+    expect((err as ClawStepError).message).toMatch(
+      /^charlie: create-vm failed \(AllocationFailed\): Azure cannot place/,
+    );
+    expect(disk("charlie-data")!.id).toBe(before.id);
+    expect(disk("charlie-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
+
+    await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
+    expect(vm("charlie")).toMatchObject({ provisioningState: "Succeeded" });
+    expect(vm("charlie")!.imageReferenceId).toMatch(/\/versions\/1\.1\.0$/);
+    expect(disk("charlie-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+    // The failed VM never ran 1.1.0, so the disk still names 1.0.0 as the image it last ran.
+    expect(disk("charlie-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
+  });
+
+  it("fails fast with the step and code when Azure refuses a write, leaving the disk attached and intact", async () => {
+    const c = claw("india");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = disk("india-data")!;
+    azure.injectFault({
+      operation: "virtualMachines.delete",
+      status: 409,
+      code: "OperationNotAllowed",
+      message: "Not now.",
+    });
+    const err = await ops
+      .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect((err as Error).message).toMatch(/^india: delete-vm failed \(OperationNotAllowed\)/);
+    expect(vm("india")!.dataDisks[0]!.diskId.toLowerCase()).toBe(before.id.toLowerCase());
+    await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
+    expect(disk("india-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+  });
+
+  it("switches a VM that would delete its data disk to Detach before deleting it", async () => {
+    const c = claw("delta");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // A VM made elsewhere (portal, old Terraform) with its disk set to go with it.
+    const existing = await ctx.compute.virtualMachines.get(RG, "delta");
+    await ctx.compute.virtualMachines.update(
+      RG,
+      "delta",
+      {
+        storageProfile: {
+          dataDisks: existing.storageProfile!.dataDisks!.map((d) => ({
+            lun: d.lun,
+            createOption: "Attach" as const,
+            managedDisk: { id: d.managedDisk!.id },
+            deleteOption: "Delete" as const,
+          })),
+        },
+      },
+      ctx.poll,
+    );
+    expect(vm("delta")!.dataDisks[0]!.deleteOption).toBe("Delete");
+    const before = disk("delta-data")!;
+
+    const { lines, report } = steps();
+    await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report);
+    expect(lines).toContain("delta:set-detach");
+    expect(lines.indexOf("delta:set-detach")).toBeLessThan(lines.indexOf("delta:delete-vm"));
+    expect(disk("delta-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+  });
+});
+
+describe("AzureClawOperations.recover", () => {
+  it("recreates a missing VM around the existing disk", async () => {
+    const c = claw("echo");
+    const { ops } = opsFor([c]);
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = disk("echo-data")!;
+    // The VM disappears (a crash after delete in an earlier run); the disk detaches.
+    await ctx.compute.virtualMachines.delete(RG, "echo", ctx.poll);
+
+    const since = Date.now();
+    await ops.recover(plan(c, "recover", "1.0.0"), steps().report);
+    expect(operationsSince(azure, since)["disks.createOrUpdate"]).toBeUndefined();
+    expect(vm("echo")!.dataDisks[0]).toMatchObject({ lun: 0, diskId: expect.stringMatching(/echo-data$/i) });
+    expect(disk("echo-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+  });
+});
+
+describe("AzureClawOperations.retire", () => {
+  it("deletes the VM, NIC and public IP and keeps the disk", async () => {
+    const c = claw("foxtrot");
+    const { ops } = opsFor([c]);
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = disk("foxtrot-data")!;
+
+    const { lines, report } = steps();
+    await ops.retire({ ...plan(c, "retire"), desired: { ...c, retired: true } }, report);
+    const s = azure.state();
+    expect(vm("foxtrot")).toBeUndefined();
+    expect(Object.values(s.networkInterfaces).some((n) => n.name === "foxtrot-nic")).toBe(false);
+    expect(Object.keys(s.publicIps).some((id) => /foxtrot-pip$/i.test(id))).toBe(false);
+    expect(disk("foxtrot-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+    expect(disk("foxtrot-data")!.managedBy).toBeUndefined();
+    expect(disk("foxtrot-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
+    expect(lines).toEqual([
+      "foxtrot:deallocate",
+      "foxtrot:tag-disk",
+      "foxtrot:delete-vm",
+      "foxtrot:delete-nic",
+      "foxtrot:delete-public-ip",
+      "foxtrot:keep-disk",
+    ]);
+  });
+});
+
+describe("AzureClawOperations.resize, growDisk and markHealthy", () => {
+  it("resizes a VM through deallocate, update and start", async () => {
+    const c = claw("golf");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const bigger = claw("golf", { vm_size: "Standard_D4s_v5" });
+    const { lines, report } = steps();
+    await opsFor([bigger]).ops.resize(plan(bigger, "resize"), report);
+    expect(vm("golf")).toMatchObject({ vmSize: "Standard_D4s_v5", powerState: "running" });
+    expect(lines).toEqual(["golf:deallocate", "golf:resize", "golf:start"]);
+  });
+
+  it("grows the data disk in place, keeping it the same resource", async () => {
+    const c = claw("hotel");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = disk("hotel-data")!;
+    const bigger = claw("hotel", { data_disk_size_gb: 64 });
+    await opsFor([bigger]).ops.growDisk(plan(bigger, "grow-disk"), steps().report);
+    expect(disk("hotel-data")).toMatchObject({
+      id: before.id,
+      diskSizeGB: 64,
+      timeCreated: before.timeCreated,
+    });
+    expect(vm("hotel")!.powerState).toBe("running");
+  });
+
+  it("records the healthy image on the disk once", async () => {
+    const c = claw("alpha");
+    const { ops } = opsFor([c]);
+    await ops.markHealthy("alpha", "1.0.0");
+    expect(disk("alpha-data")!.tags[TAGS.lastHealthyImage]).toBe("1.0.0");
+    const since = Date.now();
+    await ops.markHealthy("alpha", "1.0.0");
+    expect(azure.counts({ since }).writes).toBe(0);
+  });
+});
+
+describe("getClawEndpoints", () => {
+  it("gives each claw's public IP and the host key fingerprint from its VM tag, with three list requests", async () => {
+    const since = Date.now();
+    const endpoints = await getClawEndpoints(ctx, ["alpha", "bravo"]);
+    expect(azure.counts({ since }).reads).toBe(3);
+    expect(endpoints.map((e) => e.name)).toEqual(["alpha", "bravo"]);
+    for (const e of endpoints) {
+      const v = vm(e.name)!;
+      expect(e.hostKeyFingerprint).toBe(v.tags[TAGS.hostKey]);
+      expect(e.hostKeyFingerprint).toMatch(/^SHA256:/);
+      expect(e.port).toBe(22);
+      const nicId = v.networkInterfaceIds[0]!;
+      const nic = Object.values(azure.state().networkInterfaces).find(
+        (n) => n.id.toLowerCase() === nicId.toLowerCase(),
+      );
+      expect(nic).toBeDefined();
+      expect(Object.values(azure.state().publicIps)).toContain(e.host);
+    }
+  });
+});
+
+describe("gallery helpers", () => {
+  it("list the image versions and tag one, writing nothing when the tags are already there", async () => {
+    const versions = await listImageVersions(ctx, GALLERY, IMAGE);
+    expect(versions.map((v) => v.name).sort()).toEqual(["1.0.0", "1.1.0"]);
+    await tagImageVersion(ctx, GALLERY, IMAGE, "1.1.0", { [TAGS.contentHash]: "abc" });
+    const tagged = (await listImageVersions(ctx, GALLERY, IMAGE)).find((v) => v.name === "1.1.0")!;
+    expect(tagged.tags[TAGS.contentHash]).toBe("abc");
+    const since = Date.now();
+    await tagImageVersion(ctx, GALLERY, IMAGE, "1.1.0", { [TAGS.contentHash]: "abc" });
+    expect(azure.counts({ since }).writes).toBe(0);
+  });
+
+  it("list nothing for a gallery that does not exist", async () => {
+    expect(await listImageVersions(ctx, "noGallery", IMAGE)).toEqual([]);
+  });
+});
+
+describe("everything above", () => {
+  it("never asked Azure to delete a disk", () => {
+    const deletes = azure.requestLog.filter(
+      (e) => e.operation === "disks.delete" || (/\/disks\/[^/]+$/i.test(e.path) && e.method === "DELETE"),
+    );
+    expect(deletes).toEqual([]);
+  });
+
+  it("used only actions the documented role grants", () => {
+    const used = new Set(
+      azure.requestLog.filter((e) => e.service === "arm" && e.action).map((e) => e.action),
+    );
+    const granted = new Set<string>(ARM_ACTIONS);
+    expect([...used].filter((a) => !granted.has(a))).toEqual([]);
+  });
+});
