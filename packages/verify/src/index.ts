@@ -1,1 +1,11 @@
-export {};
+export * from "./readiness.ts";
+export * from "./report.ts";
+export { InvalidPrivateKeyError } from "./ssh-connection.ts";
+export * from "./types.ts";
+export * from "./verify-claws.ts";
+export {
+  type CommandOutcome,
+  countStatuses,
+  type ParsedVerifyOutput,
+  parseVerifyOutput,
+} from "./verify-output.ts";
