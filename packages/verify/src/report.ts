@@ -2,7 +2,7 @@
 // table with a collapsible section per unhealthy claw, and the wave gate's ClawHealth.
 import { mdCell, mdTable } from "@openclawps/action-kit";
 import type { ClawHealth, WaveVerifier } from "@openclawps/rollout";
-import type { ClawVerification, VerifyFailureReason } from "./types.ts";
+import type { ClawVerification, VerifyFailureReason, VerifyTarget } from "./types.ts";
 
 const REASON_TITLES: Record<VerifyFailureReason, string> = {
   "unpinned-host-key": "no pinned host key",
@@ -52,9 +52,9 @@ export function toClawHealth(result: ClawVerification): ClawHealth {
  * and a way to verify them (verifyClaws with the rollout's options). A claw the resolver does
  * not return (no VM) is unhealthy, never silently skipped.
  */
-export function waveVerifier(
-  resolveTargets: (claws: string[]) => Promise<ClawTargetLike[]>,
-  verify: (targets: ClawTargetLike[]) => Promise<ClawVerification[]>,
+export function waveVerifier<T extends { name: string } = VerifyTarget>(
+  resolveTargets: (claws: string[]) => Promise<T[]>,
+  verify: (targets: T[]) => Promise<ClawVerification[]>,
 ): WaveVerifier {
   return async (claws) => {
     const targets = await resolveTargets(claws);
@@ -67,8 +67,6 @@ export function waveVerifier(
     });
   };
 }
-
-type ClawTargetLike = { name: string; host: string; port: number; hostKeyFingerprint?: string };
 
 /** Job-summary Markdown: a headline, a row per claw, and the details of every unhealthy claw. */
 export function summaryMarkdown(results: ClawVerification[]): string {

@@ -33,6 +33,8 @@ export interface VerifyTarget {
    * `allowUnpinned` is set.
    */
   hostKeyFingerprint?: string;
+  /** Admin user on this claw when it differs from `VerifyOptions.username` (a per-claw admin_username). */
+  username?: string;
 }
 
 export interface ReadinessOptions {
@@ -67,7 +69,7 @@ export interface VerifyProgress {
 }
 
 export interface VerifyOptions {
-  /** Admin user on the VMs (the manifest's admin_username). */
+  /** Admin user on the VMs (the manifest's admin_username); a target's own `username` wins. */
   username: string;
   /** OpenSSH private key of the admin user (a secret: never logged, never in results). */
   privateKey: string | Buffer;

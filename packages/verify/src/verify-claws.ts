@@ -74,7 +74,7 @@ async function verifyClaw(
       connect: {
         host: target.host,
         port: target.port,
-        username: options.username,
+        username: target.username || options.username,
         privateKey,
         pinnedFingerprint: pinned,
       },

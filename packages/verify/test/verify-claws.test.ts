@@ -1,6 +1,6 @@
 // verifyClaws against real OpenSSH servers (test/sshd.ts) on 127.0.0.1.
 // What runs on the "claw" is chosen per test through `options.command`:
-// - fixtures/claw-sandbox.sh runs the REAL vm-runtime/lifecycle/verify.sh in a throwaway
+// - testing/claw-sandbox.sh runs the REAL vm-runtime/lifecycle/verify.sh in a throwaway
 //   sandbox with stubbed system commands (healthy, or with things broken on purpose);
 // - small inline shell commands stand in for a missing script or garbage output;
 // - the 20-claw test replays a file recorded from the real verify.sh, to keep 20 concurrent
@@ -9,7 +9,6 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ClawVerification,
@@ -19,9 +18,16 @@ import {
   type VerifyTarget,
   verifyClaws,
 } from "../src/index.ts";
-import { currentUser, freePort, type KeyPair, keygen, type Sshd, startSshd } from "./sshd.ts";
+import {
+  currentUser,
+  CLAW_SANDBOX_SCRIPT as FIXTURE,
+  freePort,
+  type KeyPair,
+  keygen,
+  type Sshd,
+  startSshd,
+} from "../testing/sshd.ts";
 
-const FIXTURE = fileURLToPath(new URL("./fixtures/claw-sandbox.sh", import.meta.url));
 const SANDBOX_COMMAND = `bash ${FIXTURE} --json`;
 
 let dir: string;

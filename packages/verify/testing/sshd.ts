@@ -1,16 +1,25 @@
-// Real OpenSSH servers for the tests: Debian's /usr/sbin/sshd on 127.0.0.1, a generated
+// Test support (import "@openclawps/verify/testing"; never bundled into an action): real
+// OpenSSH servers for tests — Debian's /usr/sbin/sshd on a loopback address, a generated
 // ed25519 host key, our authorized key, everything in a temporary directory, run as the
-// current user. Nothing here is mocked: the library under test speaks SSH to sshd.
+// current user — and a stand-in claw that runs the real verify.sh. Nothing here is mocked:
+// the code under test speaks SSH to sshd.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sshFingerprintOfLine } from "@openclawps/fleet-model";
 
 const run = promisify(execFile);
 const SSHD = "/usr/sbin/sshd";
+
+/**
+ * A script that runs the real vm-runtime/lifecycle/verify.sh in a throwaway sandbox of a
+ * healthy claw (arguments go to verify.sh; CLAW_FIXTURE_BREAK breaks things, see the script).
+ */
+export const CLAW_SANDBOX_SCRIPT = fileURLToPath(new URL("./claw-sandbox.sh", import.meta.url));
 
 export interface KeyPair {
   privateKey: string;
@@ -31,12 +40,12 @@ export async function keygen(dir: string, name: string): Promise<KeyPair> {
   };
 }
 
-/** A free TCP port on 127.0.0.1: bind port 0, read the port, close (sshd cannot bind port 0 itself). */
-export function freePort(): Promise<number> {
+/** A free TCP port on a loopback address: bind port 0, read the port, close (sshd cannot bind port 0 itself). */
+export function freePort(address = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, address, () => {
       const address = server.address();
       server.close(() =>
         typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
@@ -50,9 +59,12 @@ export interface SshdOptions {
   hostKey: KeyPair;
   authorizedKeys: string[];
   port?: number;
+  /** Any address in 127.0.0.0/8 (Linux routes the whole block to loopback); default 127.0.0.1. */
+  listenAddress?: string;
 }
 
 export interface Sshd {
+  address: string;
   port: number;
   hostKey: KeyPair;
   process: ChildProcess;
@@ -64,8 +76,9 @@ export const currentUser = userInfo().username;
 /** Writes the config, validates it with `sshd -t`, starts `sshd -D -e` and waits until it accepts connections. */
 export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   ensurePrivsepDir();
-  const port = opts.port ?? (await freePort());
-  const dir = join(opts.dir, `sshd-${port}`);
+  const address = opts.listenAddress ?? "127.0.0.1";
+  const port = opts.port ?? (await freePort(address));
+  const dir = join(opts.dir, `sshd-${address}-${port}`);
   mkdirSync(dir, { recursive: true });
   const authorizedKeys = join(dir, "authorized_keys");
   writeFileSync(authorizedKeys, `${opts.authorizedKeys.join("\n")}\n`, { mode: 0o600 });
@@ -74,7 +87,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     config,
     [
       `Port ${port}`,
-      "ListenAddress 127.0.0.1",
+      `ListenAddress ${address}`,
       `HostKey ${opts.hostKey.privateKeyPath}`,
       `PidFile ${join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${authorizedKeys}`,
@@ -100,7 +113,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
+  while (!(await accepts(address, port))) {
     if (child.exitCode !== null) throw new Error(`sshd exited (${child.exitCode}): ${stderr}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -109,6 +122,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    address,
     port,
     hostKey: opts.hostKey,
     process: child,
@@ -121,7 +135,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   };
 }
 
-function accepts(port: number): Promise<boolean> {
+function accepts(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     socket.once("connect", () => {
@@ -129,7 +143,7 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
-    socket.connect(port, "127.0.0.1");
+    socket.connect(port, address);
   });
 }
 
