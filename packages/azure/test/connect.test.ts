@@ -53,6 +53,48 @@ describe("connectAzure", () => {
   });
 });
 
+describe("throttling", () => {
+  const burst = { burst: 3, perSecond: 5 };
+  const roomy = { burst: 1000, perSecond: 1000 };
+
+  it("retries ARM's 429s after Retry-After so that none surfaces", async () => {
+    azure.setThrottling({ subscriptionReads: burst });
+    try {
+      const ctx = connectTo(azure, "rg-connect", {
+        rateLimits: { read: roomy, write: roomy, delete: roomy },
+      });
+      const since = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => ctx.resources.resourceGroups.get("rg-connect")),
+      );
+      expect(results.every((r) => r.name === "rg-connect")).toBe(true);
+      const throttled = azure.requestLog.filter((e) => e.at >= since && e.status === 429);
+      expect(throttled.length).toBeGreaterThan(0);
+    } finally {
+      azure.setThrottling(false);
+    }
+  });
+
+  it("keeps under the server's buckets with client limits below them, so ARM never answers 429", async () => {
+    azure.setThrottling({ subscriptionReads: burst });
+    try {
+      // Headroom, as the defaults have against ARM's buckets.
+      const below = { burst: 2, perSecond: 4 };
+      const ctx = connectTo(azure, "rg-connect", {
+        rateLimits: { read: below, write: roomy, delete: roomy },
+      });
+      await ctx.resources.resourceGroups.get("rg-connect"); // the token, outside the measurement
+      await new Promise((r) => setTimeout(r, 1000)); // let both buckets refill
+      const since = Date.now();
+      await Promise.all(Array.from({ length: 8 }, () => ctx.resources.resourceGroups.get("rg-connect")));
+      expect(azure.requestLog.filter((e) => e.at >= since && e.status === 429)).toEqual([]);
+      expect(ctx.limiter.sent.read).toBe(9);
+    } finally {
+      azure.setThrottling(false);
+    }
+  });
+});
+
 describe("describeAzureError", () => {
   it("names the presented subject and the command to federate it when the subject does not match", async () => {
     azure.setIdTokenClaims({ sub: "repo:octo/fleet:ref:refs/heads/main" });

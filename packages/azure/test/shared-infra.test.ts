@@ -1,0 +1,147 @@
+import type { LocalAzure } from "@openclawps/local-azure";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureSharedInfra, SSH_RULE_NAME } from "../src/shared-infra.ts";
+import { fleet } from "./fixtures.ts";
+import { connectTo, startAzure } from "./local-azure.ts";
+
+let azure: LocalAzure;
+
+beforeAll(async () => {
+  azure = await startAzure();
+});
+afterAll(async () => {
+  await azure?.stop();
+});
+
+describe("ensureSharedInfra", () => {
+  it("creates the resource group, network, NSG, gallery and image definition on an empty subscription", async () => {
+    const f = fleet([], { resourceGroup: "rg-empty", allowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"] });
+    const ctx = connectTo(azure, "rg-empty");
+    const report = await ensureSharedInfra(ctx, f);
+    expect(report.created).toEqual(
+      expect.arrayContaining([
+        "resource group rg-empty",
+        "virtual network rg-empty-vnet",
+        "subnet default",
+        "network security group rg-empty-nsg",
+        "gallery clawGalleryTest",
+        "image definition clawGalleryTest/claw-desktop",
+      ]),
+    );
+    expect(report.warnings).toEqual([]);
+
+    const rg = await ctx.resources.resourceGroups.get("rg-empty");
+    expect(rg.tags).toEqual({ project: "openclawps" });
+    const vnet = await ctx.network.virtualNetworks.get("rg-empty", "rg-empty-vnet");
+    expect(vnet.addressSpace?.addressPrefixes).toEqual(["10.0.0.0/16"]);
+    expect(vnet.subnets?.map((s) => [s.name, s.addressPrefix])).toEqual([["default", "10.0.0.0/24"]]);
+    const nsg = await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg");
+    expect(nsg.securityRules).toHaveLength(1);
+    expect(nsg.securityRules?.[0]).toMatchObject({
+      name: SSH_RULE_NAME,
+      direction: "Inbound",
+      access: "Allow",
+      protocol: "Tcp",
+      destinationPortRange: "22",
+      sourceAddressPrefixes: ["198.51.100.7/32", "203.0.113.0/24"],
+    });
+    const image = await ctx.compute.galleryImages.get("rg-empty", "clawGalleryTest", "claw-desktop");
+    expect(image).toMatchObject({
+      osType: "Linux",
+      osState: "Generalized",
+      hyperVGeneration: "V2",
+      identifier: { publisher: "claw", offer: "claw-vm", sku: "desktop" },
+    });
+  });
+
+  it("makes zero writes when run again", async () => {
+    const f = fleet([], { resourceGroup: "rg-empty", allowedCidrs: ["198.51.100.7/32", "203.0.113.0/24"] });
+    const since = Date.now();
+    const report = await ensureSharedInfra(connectTo(azure, "rg-empty"), f);
+    expect(azure.counts({ since }).writes).toBe(0);
+    expect(report).toEqual({ created: [], updated: [], warnings: [] });
+  });
+
+  it("rewrites only its SSH rule when the allowed CIDRs change, and removes it when there are none", async () => {
+    const ctx = connectTo(azure, "rg-empty");
+    const before = (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg"))
+      .securityRules![0]!;
+    const report = await ensureSharedInfra(
+      ctx,
+      fleet([], { resourceGroup: "rg-empty", allowedCidrs: ["192.0.2.0/24"] }),
+    );
+    expect(report.updated).toEqual(["network security group rg-empty-nsg: SSH from 192.0.2.0/24"]);
+    const rule = (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules![0]!;
+    expect(rule).toMatchObject({
+      name: SSH_RULE_NAME,
+      sourceAddressPrefix: "192.0.2.0/24",
+      priority: before.priority,
+    });
+
+    await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-empty", allowedCidrs: [] }));
+    expect((await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules).toEqual(
+      [],
+    );
+  });
+
+  it("leaves a seed fleet's network and extra NSG rules as they are, reporting what differs", async () => {
+    const ctx = connectTo(azure, "rg-seedinfra");
+    await ctx.resources.resourceGroups.createOrUpdate("rg-seedinfra", {
+      location: "westus",
+      tags: { owner: "ops" },
+    });
+    await ctx.network.virtualNetworks.createOrUpdate(
+      "rg-seedinfra",
+      "rg-seedinfra-vnet",
+      {
+        location: "westus",
+        addressSpace: { addressPrefixes: ["10.1.0.0/16"] },
+        subnets: [{ name: "default", addressPrefix: "10.1.0.0/24" }],
+      },
+      ctx.poll,
+    );
+    await ctx.network.networkSecurityGroups.createOrUpdate(
+      "rg-seedinfra",
+      "rg-seedinfra-nsg",
+      {
+        location: "westus",
+        securityRules: [
+          {
+            name: "allow-rdp",
+            protocol: "Tcp",
+            access: "Allow",
+            direction: "Inbound",
+            priority: 1000,
+            sourceAddressPrefix: "*",
+            sourcePortRange: "*",
+            destinationAddressPrefix: "*",
+            destinationPortRange: "3389",
+          },
+        ],
+      },
+      ctx.poll,
+    );
+
+    const f = fleet([], { resourceGroup: "rg-seedinfra" });
+    const report = await ensureSharedInfra(ctx, f);
+    expect(report.warnings.join("\n")).toMatch(/lacks address space 10\.0\.0\.0\/16/);
+    expect(report.warnings.join("\n")).toMatch(/Subnet default has 10\.1\.0\.0\/24, not 10\.0\.0\.0\/24/);
+    expect(report.warnings.join("\n")).toMatch(/inbound rule 'allow-rdp' \(Tcp 3389 from \*\)/);
+    expect(report.updated).toContain("resource group rg-seedinfra: tags");
+
+    const rg = await ctx.resources.resourceGroups.get("rg-seedinfra");
+    expect(rg.tags).toEqual({ owner: "ops", project: "openclawps" });
+    const vnet = await ctx.network.virtualNetworks.get("rg-seedinfra", "rg-seedinfra-vnet");
+    expect(vnet.addressSpace?.addressPrefixes).toEqual(["10.1.0.0/16"]);
+    const rules = (await ctx.network.networkSecurityGroups.get("rg-seedinfra", "rg-seedinfra-nsg"))
+      .securityRules!;
+    expect(rules.map((r) => [r.name, r.priority])).toEqual([
+      ["allow-rdp", 1000],
+      [SSH_RULE_NAME, 1010],
+    ]);
+
+    const since = Date.now();
+    await ensureSharedInfra(ctx, f);
+    expect(azure.counts({ since }).writes).toBe(0);
+  });
+});
