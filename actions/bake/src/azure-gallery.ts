@@ -10,11 +10,20 @@ import {
 } from "@openclawps/azure";
 import type { ImageGallery } from "./bake.ts";
 
+export const ARM_SCOPE = "https://management.azure.com/.default";
+
 export function azureImageGallery(
   connection: Omit<AzureConnectionOptions, "resourceGroup">,
   target: { resourceGroup: string; gallery: string; imageDefinition: string },
 ): ImageGallery {
-  const ctx = connectAzure({ ...connection, resourceGroup: target.resourceGroup });
+  const ctx = connectAzure({
+    // ARM's token audience is https://management.azure.com/ whatever host serves ARM (the
+    // @azure/arm-* clients default to this scope for any endpoint, computeManagementContext.js),
+    // so a custom endpoint (a proxy, the local stand-in) gets the same token as the public one.
+    armScope: ARM_SCOPE,
+    ...connection,
+    resourceGroup: target.resourceGroup,
+  });
   const label = `gallery ${target.gallery}, image ${target.imageDefinition} (resource group ${target.resourceGroup})`;
   const explain = (what: string) => (err: unknown) => {
     throw new UserError(`${what} failed: ${describeAzureError(err, { clientId: connection.clientId })}`);

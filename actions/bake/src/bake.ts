@@ -292,6 +292,10 @@ async function runBuild(req: BakeRequest, log: BakeLog, now: () => number, p: Bu
       log.startGroup(`[${elapsed(now() - p.started)}] ${event.title}`);
       groupOpen = true;
     } else {
+      if (event.stream === "summary" && groupOpen) {
+        log.endGroup();
+        groupOpen = false;
+      }
       log.info(event.text);
     }
   });
@@ -328,7 +332,9 @@ async function runBuild(req: BakeRequest, log: BakeLog, now: () => number, p: Bu
 function failureFindings(output: PackerBuildOutput, messages: string[], display: string): Finding[] {
   if (output.buildErrors.length === 0) {
     const located = parsePackerOutput(output.uiErrors.join("\n"), display);
-    if (located.length > 0) return located;
+    if (located.length > 0) {
+      return located.map((f) => ({ ...f, title: f.title?.replace(/^packer validate/, "packer build") }));
+    }
   }
   return messages.map((message) => ({
     file: display,

@@ -1,9 +1,18 @@
+import "./commonjs-globals.ts";
 import * as core from "@actions/core";
 import { runAction, UserError } from "@openclawps/action-kit";
 import { azureImageGallery } from "./azure-gallery.ts";
 import { type BakeLog, bake, PackerBuildFailure } from "./bake.ts";
 import { readBakeInputs } from "./inputs.ts";
 import { reportFailure, reportOutcome } from "./report.ts";
+
+/** The first thing Packer complained about, on one line. */
+function firstProblem(failure: PackerBuildFailure): string {
+  const f = failure.findings[0];
+  if (!f) return "see the log";
+  const where = f.line === undefined ? "" : `${f.file}:${f.line}: `;
+  return `${where}${f.message}`.split("\n")[0] ?? "";
+}
 
 // Thin edge: inputs → bake → outputs, summary, annotations.
 const log: BakeLog = {
@@ -36,7 +45,7 @@ await runAction(async () => {
     if (!(err instanceof PackerBuildFailure)) throw err;
     await reportFailure(err, gallery.label);
     throw new UserError(
-      `Packer failed to bake image version ${err.imageVersion}: ${err.messages[0] ?? "see the log"}`,
+      `Packer failed to bake image version ${err.imageVersion}: ${firstProblem(err)}`,
       "Packer's full error is in the annotations and the job summary; fix the template or install script it names and run the bake again.",
     );
   }

@@ -49,8 +49,8 @@ export interface PackerArtifact {
 export type PackerEvent =
   /** A build step began (`==> build: Creating resource group ...`). */
   | { kind: "step"; title: string }
-  /** Output that belongs to the current step. */
-  | { kind: "output"; text: string; stream: "message" | "error" };
+  /** Output: of the current step (`message`, `error`), or of Packer itself after the steps (`summary`). */
+  | { kind: "output"; text: string; stream: "message" | "error" | "summary" };
 
 /**
  * Reads a `packer build -machine-readable` stream line by line: reports steps and their output
@@ -79,8 +79,14 @@ export class PackerBuildOutput {
     if (type === "ui") {
       const [level = "", ...rest] = data;
       const text = rest.join(",").replace(/^\n+|\n+$/g, "");
-      if (level === "say" && /^==> [^\s:]+: /.test(text)) {
+      const build = /^==> ([^\s:]+): (.*)$/s.exec(text);
+      if (level === "say" && build && !/^\s/.test(build[2] ?? "")) {
+        // `==> azure-arm.baseline: Creating resource group ...` begins a step; its indented
+        // details (`==> azure-arm.baseline:  -> Location : 'westus'`) belong to it.
         this.onEvent({ kind: "step", title: text.slice(4) });
+      } else if (level === "say" && !build) {
+        // Not prefixed by a build: Packer's own closing lines (`Build 'x' finished after ...`).
+        this.onEvent({ kind: "output", text, stream: "summary" });
       } else if (level === "error") {
         this.uiErrors.push(text);
         this.onEvent({ kind: "output", text, stream: "error" });

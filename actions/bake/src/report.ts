@@ -19,8 +19,8 @@ export function setBakeOutputs(outcome: BakeOutcome): void {
 }
 
 export function outcomeMarkdown(outcome: BakeOutcome, galleryLabel: string): string {
+  const result = outcome.status === "skipped" ? "⏭️ skipped: the baseline has not changed" : "✅ built";
   const rows = [
-    ["Result", outcome.status === "skipped" ? "⏭️ skipped: the baseline has not changed" : "✅ built"],
     ["Image version", outcome.imageVersion],
     ["Image id", outcome.imageId],
     ["Content hash", outcome.contentHash],
@@ -28,12 +28,11 @@ export function outcomeMarkdown(outcome: BakeOutcome, galleryLabel: string): str
     ["Gallery", galleryLabel],
     ...(outcome.packerVersion ? [["Packer", outcome.packerVersion]] : []),
   ];
-  return `## Bake baseline image\n\n${outcome.reason}\n\n${mdTable(["", ""], rows)}\n${inputsMarkdown(outcome.files)}`;
+  return `## Bake baseline image\n\n${outcome.reason}\n\n${mdTable(["Result", result], rows)}\n${inputsMarkdown(outcome.files)}`;
 }
 
 export function failureMarkdown(failure: PackerBuildFailure, galleryLabel: string): string {
   const rows = [
-    ["Result", "❌ failed"],
     ["Image version", failure.imageVersion],
     ["Content hash", failure.contentHash],
     ["Duration", formatDuration(failure.durationMs)],
@@ -42,7 +41,7 @@ export function failureMarkdown(failure: PackerBuildFailure, galleryLabel: strin
   const fence = "```";
   return (
     `## Bake baseline image\n\nPacker exited with ${failure.exitCode}. Its error:\n\n` +
-    `${fence}text\n${failure.messages.join("\n").replaceAll(fence, "'''")}\n${fence}\n\n${mdTable(["", ""], rows)}`
+    `${fence}text\n${failure.messages.join("\n").replaceAll(fence, "'''")}\n${fence}\n\n${mdTable(["Result", "❌ failed"], rows)}`
   );
 }
 

@@ -33,6 +33,33 @@ describe("parseMachineReadableLine", () => {
   });
 });
 
+describe("PackerBuildOutput events", () => {
+  it("keeps a step's indented details in that step and puts Packer's closing lines after the steps", () => {
+    // The shape of an azure-arm build: each step says `==> <build>: <what>`, then details
+    // indented with ` -> ` (step_publish_to_shared_image_gallery.go in packer-plugin-azure).
+    const events: PackerEvent[] = [];
+    const out = new PackerBuildOutput((e) => events.push(e));
+    for (const line of [
+      "1,,ui,say,==> baseline.azure-arm.baseline: Publishing to Shared Image Gallery ...",
+      "1,,ui,say,==> baseline.azure-arm.baseline:  -> SIG gallery name                      : 'clawGalleryWest'",
+      "1,,ui,say,==> baseline.azure-arm.baseline:  -> SIG replication regions               : '[westus eastus]'",
+      "1,,ui,say,Build 'baseline.azure-arm.baseline' finished after 31 minutes 4 seconds.",
+      "1,baseline.azure-arm.baseline,artifact,0,id,/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.2.1",
+    ]) {
+      out.push(line);
+    }
+    expect(events.map((e) => (e.kind === "step" ? `step ${e.title}` : `${e.stream} ${e.text}`))).toEqual([
+      "step baseline.azure-arm.baseline: Publishing to Shared Image Gallery ...",
+      "message ==> baseline.azure-arm.baseline:  -> SIG gallery name                      : 'clawGalleryWest'",
+      "message ==> baseline.azure-arm.baseline:  -> SIG replication regions               : '[westus eastus]'",
+      "summary Build 'baseline.azure-arm.baseline' finished after 31 minutes 4 seconds.",
+    ]);
+    expect(out.artifactIds()).toEqual([
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.2.1",
+    ]);
+  });
+});
+
 // The stream below is what the real Packer prints: each test runs it on a small null-builder
 // template, so a change in Packer's output format breaks these tests rather than the action.
 const packer = spawnSync("packer", ["version"], { encoding: "utf8" });

@@ -1,0 +1,369 @@
+// The bundled action end to end: `node dist/index.js` with INPUT_* variables, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY, as the runner starts it, with the real Packer binary and the local
+// Azure stand-in for the gallery.
+//
+// What is simulated, and why: Packer cannot build an Azure VM here, so packer-dir points at a
+// test template (fixtures/null-template) on Packer's `null` builder that declares the same
+// variables as infra/packer. Its last step stands in for the azure-arm builder's publish step:
+// with the GitHub OIDC variables the bake handed to Packer it signs in to the local Azure and
+// creates the image version (fixtures/null-template/publish-version.mjs). Everything else —
+// the action, the manifest, the vm-runtime merge, Packer, its machine-readable output, the
+// OIDC exchange and every gallery call — is the real thing.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { TAGS } from "@openclawps/fleet-model";
+import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+const ACTION_DIR = resolve(import.meta.dirname, "..");
+const BUNDLE = join(ACTION_DIR, "dist", "index.js");
+const NULL_TEMPLATE = join(import.meta.dirname, "fixtures", "null-template");
+
+const RG = "rg-claw-westus";
+const GALLERY = "clawGalleryWest";
+const IMAGE = "claw-desktop-gpu";
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+const MANIFEST = `azure:
+  location: westus
+  resource_group_name: ${RG}
+  virtual_network_name: rg-claw-westus-vnet
+  subnet_name: default
+  network_security_group_name: rg-claw-westus-nsg
+  address_space: [10.0.0.0/16]
+  subnet_prefixes: [10.0.0.0/24]
+  gallery_name: ${GALLERY}
+  fleet_image_definition_name: ${IMAGE}
+  fleet_image_version: "1.0.0"
+  replication_regions: [westus, eastus]
+  image_definitions:
+    ${IMAGE}:
+      publisher: claw
+      offer: claw-vm
+      sku: desktop-gpu
+      purchase_plan: { name: planid125, publisher: amdinc1746636494855, product: nvv5_v710_linux_rocm_image }
+  hyper_v_generation: V2
+  trusted_launch_enabled: false
+  tags: { project: openclawps }
+defaults:
+  admin_username: azureuser
+  vm_size: Standard_NV12ads_V710_v5
+  data_disk_size_gb: 32
+  data_disk_sku: Standard_LRS
+  image_version: "1.0.0"
+  model: xai/grok-4-1-fast-non-reasoning
+  telegram_user_id: ""
+  enable_trusted_launch: false
+claws:
+  chad-claw: {}
+`;
+
+interface ActionRun {
+  exitCode: number;
+  stdout: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+let azure: LocalAzure;
+let root: string;
+let workspace: string;
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE)) {
+    throw new Error(
+      `${BUNDLE} is missing: run \`npm run bundle\` in actions/bake first (turbo's test task does).`,
+    );
+  }
+  azure = await startLocalAzure();
+  root = mkdtempSync(join(tmpdir(), "bake-action-"));
+});
+afterAll(async () => {
+  await azure?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+let fleetCount = 0;
+beforeEach(async () => {
+  // A fresh fleet repository and gallery image per test: claws.yaml and a vm-runtime overlay
+  // that adds one baseline install script.
+  workspace = join(root, `fleet-${++fleetCount}`);
+  mkdirSync(join(workspace, "vm-runtime", "install", "desktop"), { recursive: true });
+  writeFileSync(join(workspace, "claws.yaml"), MANIFEST.replaceAll(IMAGE, imageName()));
+  writeFileSync(join(workspace, "vm-runtime", "install", "desktop", "90-fleet-extras.sh"), "echo extras\n");
+  await azure.seedGalleryVersions(RG, GALLERY, imageName(), ["1.0.0", "1.2.0"], "westus");
+});
+
+/** One image definition per test, so tests do not see each other's versions. */
+function imageName(): string {
+  return `${IMAGE}-${fleetCount}`;
+}
+
+function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return outputs;
+}
+
+async function runBake(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+  const files = mkdtempSync(join(root, "run-"));
+  const outputFile = join(files, "output");
+  const summaryFile = join(files, "summary");
+  writeFileSync(outputFile, "");
+  writeFileSync(summaryFile, "");
+  const inputEnv = Object.fromEntries(
+    Object.entries({
+      "packer-dir": NULL_TEMPLATE,
+      "azure-arm-endpoint": azure.armEndpoint,
+      "azure-authority-host": azure.authorityHost,
+      ...inputs,
+    }).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
+  );
+  const child = spawn(process.execPath, [BUNDLE], {
+    cwd: workspace,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...azure.env(),
+      ...inputEnv,
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      GITHUB_SHA: COMMIT,
+      RUNNER_TEMP: files,
+      // For the test template's publish step (what the azure-arm builder would reach).
+      BAKE_TEST_NODE: process.execPath,
+      BAKE_TEST_ARM_ENDPOINT: azure.armEndpoint,
+      BAKE_TEST_AUTHORITY_HOST: azure.authorityHost,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  const exitCode = await new Promise<number>((done) => child.on("close", (code) => done(code ?? 1)));
+  return {
+    exitCode,
+    stdout,
+    outputs: parseOutputs(readFileSync(outputFile, "utf8")),
+    summary: readFileSync(summaryFile, "utf8"),
+  };
+}
+
+function versionsInAzure(): { name: string; tags: Record<string, string>; id: string; state: unknown }[] {
+  return Object.values(azure.state().galleryImageVersions)
+    .filter((r) => r.id.includes(`/images/${imageName()}/`))
+    .map((r) => ({ name: r.name, tags: r.tags ?? {}, id: r.id, state: r.properties.provisioningState }));
+}
+
+const hasPacker = await new Promise<boolean>((done) => {
+  const p = spawn("packer", ["version"], { stdio: "ignore" });
+  p.on("error", () => done(false));
+  p.on("close", (code) => done(code === 0));
+});
+if (!hasPacker)
+  console.warn(
+    "packer is not installed: the bake action's end-to-end tests are skipped (CI installs packer).",
+  );
+
+describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () => {
+  it("bakes the next patch after the highest version and tags it with the content hash and commit", async () => {
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode, run.stdout).toBe(0);
+
+    expect(run.outputs["skipped"]).toBe("false");
+    expect(run.outputs["image-version"]).toBe("1.2.1");
+    expect(run.outputs["content-hash"]).toMatch(/^[0-9a-f]{64}$/);
+    const baked = versionsInAzure().find((v) => v.name === "1.2.1");
+    expect(baked).toBeDefined();
+    expect(run.outputs["image-id"]).toBe(baked!.id);
+    expect(baked!.state).toBe("Succeeded");
+    expect(baked!.tags).toMatchObject({
+      [TAGS.contentHash]: run.outputs["content-hash"],
+      [TAGS.commit]: COMMIT,
+      project: "openclawps",
+    });
+    // Untouched: the versions that were there before.
+    expect(
+      versionsInAzure()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(["1.0.0", "1.2.0", "1.2.1"]);
+  });
+
+  it("streams each Packer step into its own log group and passes the manifest's build parameters", async () => {
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const groups = [...run.stdout.matchAll(/^::group::\[\d+m\d\ds\] (.*)$/gm)].map((m) => m[1]);
+    expect(groups).toEqual([
+      expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
+      expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
+      expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
+    ]);
+    expect(run.stdout.match(/^::group::/gm)).toHaveLength(run.stdout.match(/^::endgroup::/gm)!.length);
+    // Packer's closing lines come after the last group, not inside it.
+    const afterLastGroup = run.stdout.slice(run.stdout.lastIndexOf("::endgroup::"));
+    expect(afterLastGroup).toMatch(/Build 'baseline\.null\.baseline' finished after/);
+    // Unescaped commas and quotes; the base image from the definition's purchase plan.
+    expect(run.stdout).toContain('configuring the display, with commas, quotes "and" a tab');
+    expect(run.stdout).toContain(
+      "base image: amdinc1746636494855:nvv5_v710_linux_rocm_image:planid125:latest, plan: planid125",
+    );
+    // The overlay script joins the shipped ones, in name order.
+    const scripts = [...run.stdout.matchAll(/would run (\S+\.sh)/g)].map((m) => m[1]);
+    expect(scripts).toContain("90-fleet-extras.sh");
+    expect(scripts).toEqual([...scripts].sort());
+  });
+
+  it("skips when a version with the same content hash exists, and outputs that version", async () => {
+    const first = await runBake({ manifest: "claws.yaml" });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const requests = azure.requestLog.length;
+
+    const second = await runBake({ manifest: "claws.yaml" });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.outputs).toMatchObject({
+      skipped: "true",
+      "image-version": first.outputs["image-version"],
+      "image-id": first.outputs["image-id"],
+      "content-hash": first.outputs["content-hash"],
+    });
+    expect(second.stdout).not.toMatch(/Running local shell script/);
+    expect(
+      versionsInAzure()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(["1.0.0", "1.2.0", "1.2.1"]);
+    // Nothing written to Azure by the skipped run.
+    const writes = azure.requestLog.slice(requests).filter((r) => !["GET", "POST"].includes(r.method));
+    expect(writes).toEqual([]);
+    expect(second.summary).toMatch(/skipped/);
+    expect(second.summary).toContain(first.outputs["content-hash"]!);
+  });
+
+  it("bakes again when an install script changes, with a new content hash", async () => {
+    const first = await runBake({ manifest: "claws.yaml" });
+    writeFileSync(
+      join(workspace, "vm-runtime", "install", "desktop", "90-fleet-extras.sh"),
+      "echo changed\n",
+    );
+    const second = await runBake({ manifest: "claws.yaml" });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.outputs["skipped"]).toBe("false");
+    expect(second.outputs["image-version"]).toBe("1.2.2");
+    expect(second.outputs["content-hash"]).not.toBe(first.outputs["content-hash"]);
+  });
+
+  it("publishes an explicit image-version, and force bakes unchanged inputs again", async () => {
+    const explicit = await runBake({ manifest: "claws.yaml", "image-version": "2.0.0" });
+    expect(explicit.exitCode, explicit.stdout).toBe(0);
+    expect(explicit.outputs["image-version"]).toBe("2.0.0");
+
+    const forced = await runBake({ manifest: "claws.yaml", force: "true" });
+    expect(forced.exitCode, forced.stdout).toBe(0);
+    expect(forced.outputs).toMatchObject({ skipped: "false", "image-version": "2.0.1" });
+    expect(versionsInAzure().find((v) => v.name === "2.0.1")?.tags[TAGS.contentHash]).toBe(
+      explicit.outputs["content-hash"],
+    );
+  });
+
+  it("refuses an image-version that exists with other content, before running Packer", async () => {
+    const run = await runBake({ manifest: "claws.yaml", "image-version": "1.2.0" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/::error::Image version 1\.2\.0 already exists in gallery clawGalleryWest/);
+    expect(run.stdout).toMatch(/leave it empty to publish 1\.2\.1/);
+    expect(run.stdout).not.toMatch(/Running local shell script/);
+  });
+
+  it("refuses an image-version that is not Major.Minor.Patch integers", async () => {
+    const run = await runBake({ manifest: "claws.yaml", "image-version": "2026.1121.0815-abc1234" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/::error::Input 'image-version' must be Major\.Minor\.Patch/);
+    expect(run.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it("on a failed build shows Packer's own error as an annotation and in the summary", async () => {
+    const run = await runBake({ manifest: "claws.yaml" }, { BAKE_TEST_FAIL: "1" });
+    expect(run.exitCode).toBe(1);
+    const annotations = [...run.stdout.matchAll(/^::error (.*?)::(.*)$/gm)];
+    expect(annotations[0]?.[1]).toMatch(/title=packer build/);
+    expect(annotations[0]?.[2]).toMatch(
+      /^baseline\.null\.baseline: Script exited with non-zero exit status: 3/,
+    );
+    // The step before the failure is still in its own group, its stderr included.
+    expect(run.stdout).toContain("modprobe: FATAL: Module amdgpu not found");
+    expect(run.summary).toMatch(/❌ failed/);
+    expect(run.summary).toMatch(/Script exited with non-zero exit status: 3/);
+    expect(run.summary).toContain("1.2.1");
+    expect(run.outputs["skipped"]).toBe("false");
+    expect(run.outputs["image-version"]).toBeUndefined();
+    expect(
+      versionsInAzure()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(["1.0.0", "1.2.0"]);
+    expect(run.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it("points a template error at its file and line", async () => {
+    const broken = mkdtempSync(join(root, "broken-"));
+    for (const f of ["variables.pkr.hcl", "build.pkr.hcl", "publish-version.mjs"]) {
+      writeFileSync(join(broken, f), readFileSync(join(NULL_TEMPLATE, f)));
+    }
+    const build = readFileSync(join(broken, "build.pkr.hcl"), "utf8");
+    writeFileSync(
+      join(broken, "build.pkr.hcl"),
+      build.replace('communicator = "none"', 'communicator = "none"\n  bogus = 1'),
+    );
+    const line = build.split("\n").findIndex((l) => l.includes('communicator = "none"')) + 2;
+
+    const run = await runBake({ manifest: "claws.yaml", "packer-dir": broken });
+    expect(run.exitCode).toBe(1);
+    const annotation = run.stdout.match(/^::error title=([^,]+),file=([^,]+),line=(\d+)[^:]*::(.*)$/m);
+    expect(annotation?.[1]).toBe("packer build%3A Unsupported argument");
+    expect(annotation?.[2]).toBe(`${broken}/build.pkr.hcl`);
+    expect(annotation?.[3]).toBe(String(line));
+    expect(annotation?.[4]).toMatch(/An argument named "bogus" is not expected here/);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^::error::Packer failed to bake image version 1\\.2\\.1: ${broken}/build\\.pkr\\.hcl:${line}: .*"bogus"`,
+        "m",
+      ),
+    );
+  });
+
+  it("never prints the OIDC request token it hands to Packer", async () => {
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const token = azure.env().ACTIONS_ID_TOKEN_REQUEST_TOKEN!;
+    expect(run.stdout).toContain(`::add-mask::${token}`);
+    expect(run.stdout.replaceAll(`::add-mask::${token}`, "")).not.toContain(token);
+    expect(run.summary).not.toContain(token);
+  });
+
+  it("names the missing id-token permission when the job has no OIDC token", async () => {
+    const run = await runBake(
+      { manifest: "claws.yaml" },
+      { ACTIONS_ID_TOKEN_REQUEST_URL: "", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "" },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/::error::GitHub did not provide an OIDC token.*id-token: write/s);
+  });
+});
+
+describe.skipIf(!hasPacker)("the null test template", () => {
+  it("declares exactly the variables of infra/packer, so the bake's contract is tested", () => {
+    const names = (file: string) =>
+      [...readFileSync(file, "utf8").matchAll(/^variable "([^"]+)"/gm)].map((m) => m[1]).sort();
+    expect(names(join(NULL_TEMPLATE, "variables.pkr.hcl"))).toEqual(
+      names(resolve(ACTION_DIR, "../../infra/packer/variables.pkr.hcl")),
+    );
+  });
+});
