@@ -8,7 +8,7 @@ import { ComputeManagementClient } from "@azure/arm-compute";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
-import type { PipelinePolicy, TlsSettings } from "@azure/core-rest-pipeline";
+import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@azure/core-rest-pipeline";
 import { ClientAssertionCredential } from "@azure/identity";
 import { IdTokenUnavailableError } from "./azure-error.ts";
 import { ArmRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.ts";
@@ -43,8 +43,10 @@ export interface AzureConnectionOptions {
   rateLimits?: RateLimits;
   /** Fallback delay between polls of a long-running operation when ARM sends no Retry-After (default 10 s). */
   pollIntervalMs?: number;
-  /** Retries per request for throttling (429/503 with Retry-After) and transient errors (default 10). */
+  /** Retries per request for transient errors (5xx, network), with exponential back-off (default 3). */
   maxRetries?: number;
+  /** Further rounds for a request still throttled (429/503 with Retry-After) after those (default 10). */
+  maxThrottleRetries?: number;
   /** Extra pipeline policies (per retry), e.g. request logging in tests. */
   additionalPolicies?: PipelinePolicy[];
 }
@@ -79,7 +81,6 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
   const tlsOptions: TlsSettings | undefined = opts.caCertPem
     ? { ca: [...rootCertificates, opts.caCertPem] }
     : undefined;
-  const maxRetries = opts.maxRetries ?? 10;
 
   const getIdToken = opts.getIdToken ?? defaultGetIdToken(opts.caCertPem);
   const credential = new ClientAssertionCredential(
@@ -104,10 +105,17 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     ...(tlsOptions ? { tlsOptions } : {}),
     // The default retry policy retries 429/503 after the server's Retry-After
     // (throttlingRetryStrategy in @typespec/ts-http-runtime, used by core-rest-pipeline's
-    // defaultRetryPolicy) and other transient failures with exponential back-off; every retry
-    // counts, so allow enough of them to ride out a throttled minute.
-    retryOptions: { maxRetries, maxRetryDelayInMs: 60_000 },
+    // defaultRetryPolicy) and other transient failures with exponential back-off, sharing one
+    // retry count. Keep that count small so a failing ARM write surfaces quickly...
+    retryOptions: { maxRetries: opts.maxRetries ?? 3 },
     additionalPolicies: [
+      // ...and give a request that is still throttled after it more rounds, each after the
+      // server's Retry-After: a throttled minute during a large rollout is not a failure.
+      // (perCall: outside the retry policy; it sees the response the retry policy gave up on.)
+      {
+        policy: throttlingRetryPolicy({ maxRetries: opts.maxThrottleRetries ?? 10 }),
+        position: "perCall" as const,
+      },
       // perRetry: the limiter sees each attempt, retries included.
       { policy: limiter.policy(), position: "perRetry" as const },
       ...(opts.additionalPolicies ?? []).map((policy) => ({ policy, position: "perRetry" as const })),

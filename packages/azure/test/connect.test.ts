@@ -8,6 +8,7 @@ let azure: LocalAzure;
 
 beforeAll(async () => {
   azure = await startAzure();
+  await azure.seedGalleryVersions("rg-connect", "g", "img", ["1.0.0"], "westus");
 });
 afterAll(async () => {
   await azure?.stop();
@@ -24,7 +25,6 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 
 describe("connectAzure", () => {
   it("exchanges a GitHub OIDC token for an ARM token and reads a resource group", async () => {
-    await azure.seedGalleryVersions("rg-connect", "g", "img", ["1.0.0"], "westus");
     const ctx = connectTo(azure, "rg-connect");
     const rg = await ctx.resources.resourceGroups.get("rg-connect");
     expect(rg.name).toBe("rg-connect");
@@ -70,6 +70,24 @@ describe("throttling", () => {
       expect(results.every((r) => r.name === "rg-connect")).toBe(true);
       const throttled = azure.requestLog.filter((e) => e.at >= since && e.status === 429);
       expect(throttled.length).toBeGreaterThan(0);
+    } finally {
+      azure.setThrottling(false);
+    }
+  });
+
+  it("keeps retrying a throttled request after the transient-error retries are used up", async () => {
+    azure.setThrottling({ subscriptionReads: { burst: 1, perSecond: 2 } });
+    try {
+      const ctx = connectTo(azure, "rg-connect", {
+        maxRetries: 0,
+        rateLimits: { read: roomy, write: roomy, delete: roomy },
+      });
+      const since = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => ctx.resources.resourceGroups.get("rg-connect")),
+      );
+      expect(results.every((r) => r.name === "rg-connect")).toBe(true);
+      expect(azure.requestLog.filter((e) => e.at >= since && e.status === 429).length).toBeGreaterThan(0);
     } finally {
       azure.setThrottling(false);
     }
