@@ -23,8 +23,8 @@ import {
   vmBody,
 } from "./claw-resources.ts";
 import type { AzureContext } from "./connect.ts";
-import { powerStateOf } from "./observe.ts";
-import { ids, imageVersionOf, sameId } from "./resource-ids.ts";
+import { powerStateOf, vmImageVersion } from "./observe.ts";
+import { ids, sameId } from "./resource-ids.ts";
 import { mergeTags } from "./resource-tags.ts";
 
 /** What a new VM needs from the cloud-init renderer; a fresh host key per call. */
@@ -107,7 +107,7 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
     await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, name), report);
-    return { claw: claw.name, vmId: vm.id, imageVersion: versionOfVm(vm) };
+    return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm) };
   }
 
   async growDisk(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
@@ -134,7 +134,7 @@ export class AzureClawOperations implements ClawOperations {
       claw: claw.name,
       dataDiskId: disk.id,
       vmId: vm?.id,
-      imageVersion: vm ? versionOfVm(vm) : undefined,
+      imageVersion: vm ? vmImageVersion(vm) : undefined,
     };
   }
 
@@ -327,7 +327,7 @@ export class AzureClawOperations implements ClawOperations {
     const lun0 = vm.storageProfile?.dataDisks?.find((d) => d.lun === DATA_DISK_LUN);
     return (
       vm.provisioningState === "Succeeded" &&
-      versionOfVm(vm) === imageVersion &&
+      vmImageVersion(vm) === imageVersion &&
       vm.tags?.[TAGS.configHash] === claw.configHash &&
       vm.hardwareProfile?.vmSize === claw.settings.vm_size &&
       sameId(lun0?.managedDisk?.id, disk.id)
@@ -407,7 +407,7 @@ export class AzureClawOperations implements ClawOperations {
     const attached =
       disk && (vm.storageProfile?.dataDisks ?? []).some((d) => sameId(d.managedDisk?.id, disk.id));
     let current = disk;
-    const version = versionOfVm(vm);
+    const version = vmImageVersion(vm);
     // A VM whose create failed never ran its image on the disk: the disk keeps what it had.
     const ran = vm.provisioningState === "Succeeded";
     if (disk && attached && ran && version && disk.tags?.[TAGS.lastImage] !== version) {
@@ -610,10 +610,6 @@ export class AzureClawOperations implements ClawOperations {
       throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
     }
   }
-}
-
-function versionOfVm(vm: VirtualMachine): string | undefined {
-  return imageVersionOf(vm.storageProfile?.imageReference?.id) ?? vm.tags?.[TAGS.imageVersion];
 }
 
 /** The seed's names, for claws no longer in the manifest. */

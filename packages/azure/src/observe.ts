@@ -83,6 +83,15 @@ export function powerStateOf(vm: Pick<VirtualMachine, "instanceView">): PowerSta
   }
 }
 
+/**
+ * The gallery image version a VM runs: from its image reference id, or `exactVersion` when it was
+ * created from an image definition (the latest version at the time), or our tag.
+ */
+export function vmImageVersion(vm: Pick<VirtualMachine, "storageProfile" | "tags">): string | undefined {
+  const ref = vm.storageProfile?.imageReference;
+  return imageVersionOf(ref?.id) ?? ref?.exactVersion ?? vm.tags?.[TAGS.imageVersion];
+}
+
 export function toObservedVm(vm: VirtualMachine): ObservedVm {
   return {
     id: vm.id ?? "",
@@ -90,7 +99,7 @@ export function toObservedVm(vm: VirtualMachine): ObservedVm {
     vmSize: vm.hardwareProfile?.vmSize ?? "",
     provisioningState: vm.provisioningState ?? "",
     powerState: powerStateOf(vm),
-    imageVersion: imageVersionOf(vm.storageProfile?.imageReference?.id) ?? vm.tags?.[TAGS.imageVersion],
+    imageVersion: vmImageVersion(vm),
     dataDisks: (vm.storageProfile?.dataDisks ?? []).map((d) => ({
       lun: d.lun,
       diskId: d.managedDisk?.id ?? "",
