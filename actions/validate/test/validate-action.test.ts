@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,7 +105,7 @@ GitHub shows at most 10 annotations of each kind per step: 3 problems below have
     );
     expect(run.summary).toContain("| Manifest | ❌ 9 errors | `claws.yaml` |\n");
     expect(run.summary).toMatch(
-      /\| vm-runtime update scripts \| ❌ 3 errors \| \d+ update scripts \(4 from the overlay\); overlay `vm-runtime\/`, 5 files \(0 replacing shipped ones\) \|\n/,
+      /\| vm-runtime \| ❌ 3 errors \| overlay `vm-runtime\/`: 5 files, 0 replacing shipped ones; \d+ files go onto each claw, \d+ update scripts \(4 from the overlay\) \|\n/,
     );
     expect(run.summary).toMatch(/\| Executable bits \| ⚠️ 1 warning \| \d+ shell scripts \|\n/);
     expect(run.summary).toMatch(
@@ -267,10 +268,10 @@ describe("a valid fleet repository", () => {
     expect(run.summary).toMatch(/^## Fleet validation: ✅ passed\n\n0 errors, 0 warnings\.\n/);
     expect(run.summary).toContain("| Manifest | ✅ passed | `claws.yaml`: 3 claws (1 retired) |");
     expect(run.summary).toMatch(
-      /\| vm-runtime update scripts \| ✅ passed \| \d+ update scripts \(1 from the overlay\); overlay `vm-runtime\/`, 2 files \(1 replacing shipped ones\) \|/,
+      /\| vm-runtime \| ✅ passed \| overlay `vm-runtime\/`: 2 files, 1 replacing shipped ones; \d+ files go onto each claw, \d+ update scripts \(1 from the overlay\) \|/,
     );
     expect(run.summary).toMatch(/\| shellcheck \| ✅ passed \| \d+ scripts linted with shellcheck/);
-    expect(run.summary).toContain("| customData | ✅ passed | 2 claws rendered; largest ");
+    expect(run.summary).toContain("| customData | ✅ passed | 2 of 2 active claws rendered; largest ");
     expect(run.summary).toContain(
       "| Packer | ✅ passed | Packer 1.6.6: packer validate -syntax-only (Packer before 1.7 cannot install the template's plugins; plugins.pkr.hcl left out) |",
     );
@@ -314,6 +315,21 @@ describe("secrets", () => {
     for (const value of canaryValues) expect(visibleText(run)).not.toContain(value);
   });
 
+  it("names the claw and secret whose value the claw's .env cannot carry, without the value", async () => {
+    const secrets = { ...CANARY, bob: { ...CANARY.bob, anthropic_api_key: "sk-ant-canary with a space" } };
+    const run = await runValidate(
+      join(FIXTURES, "valid"),
+      { "secrets-json": JSON.stringify(secrets) },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.annotations.filter((a) => a.startsWith("::error title="))).toEqual([
+      `::error title=CLAW_SECRETS_JSON%3A bob.anthropic_api_key,file=claws.yaml,line=40,endLine=40,col=3,endColumn=5::secret anthropic_api_key of claw "bob" contains a character the claw's .env cannot carry (whitespace, a quote, a backtick, a backslash, "#" or a non-ASCII character)%0AFix: Set it in CLAW_SECRETS_JSON without those characters`,
+    ]);
+    expect(run.summary).toContain("| customData | ❌ 1 error | 1 of 2 active claws rendered;");
+    expect(visibleText(run)).not.toContain("sk-ant-canary");
+  });
+
   it("reports broken JSON by position only, never echoing the text around it", async () => {
     const broken = `{"alice": {"telegram_bot_token": "${CANARY.alice.telegram_bot_token}", }`;
     const run = await runValidate(
@@ -354,5 +370,45 @@ describe("strict", () => {
       "::error::Fleet validation failed: 0 error(s), 1 warning(s) (strict). Every problem is listed in the job summary.",
     );
     expect(run.summary).toContain("0 errors, 1 warning (strict: warnings fail the check).");
+  });
+});
+
+describe("customData size", () => {
+  /** The valid fleet with an overlay file that adds about `bytes` bytes to the gzip'd customData (base64 of random bytes). */
+  function withOverlayFile(bytes: number): string {
+    const repo = copyFixture("valid");
+    writeFileSync(
+      join(repo, "vm-runtime/defaults/workspace/notes.md"),
+      randomBytes(bytes).toString("base64"),
+    );
+    return repo;
+  }
+
+  it("fails every claw whose cloud-init no longer fits Azure's limit, naming what takes the room", async () => {
+    const run = await runValidate(withOverlayFile(100_000), {}, { path: PATH_WITHOUT_TOOLS });
+    expect(run.exitCode).toBe(1);
+    const errors = run.annotations.filter((a) => a.startsWith("::error title=customData size"));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^::error title=customData size,file=claws\.yaml,line=38,endLine=38,col=3,endColumn=7::customData for claw "alice" is [\d,]+ bytes gzip'd; Azure accepts at most 65,535 .*\/opt\/claw\/defaults\/workspace\/notes\.md \(overlay\).*%0AFix: .+$/,
+      ),
+      expect.stringMatching(
+        /^::error title=customData size,file=claws\.yaml,line=40,.*customData for claw "bob" is/,
+      ),
+    ]);
+    expect(run.summary).toMatch(/^\| alice \| too large \| > 100% \|/m);
+  });
+
+  it("warns when a claw's cloud-init is above 90% of the limit", async () => {
+    const run = await runValidate(withOverlayFile(32_000), {}, { path: PATH_WITHOUT_TOOLS });
+    expect(run.exitCode).toBe(0);
+    expect(run.annotations.filter((a) => a.startsWith("::warning"))).toEqual([
+      expect.stringMatching(
+        /^::warning title=customData size,file=claws\.yaml,line=38,.*::customData for claw "alice" is [\d,]+ bytes gzip'd, 9\d%25 of the 65,535 Azure accepts\.%0AFix: .+$/,
+      ),
+      expect.stringMatching(
+        /^::warning title=customData size,file=claws\.yaml,line=40,.*customData for claw "bob"/,
+      ),
+    ]);
   });
 });

@@ -92,24 +92,23 @@ export function checkCustomData(options: {
           ...at(`claws.${claw.name}`),
           severity: "warning",
           title: "customData size",
-          message: `customData for claw "${claw.name}" is ${rendered.bytes} bytes, ${Math.round((rendered.bytes / CUSTOM_DATA_LIMIT_BYTES) * 100)}% of Azure's limit of ${CUSTOM_DATA_LIMIT_BYTES} bytes.`,
+          message: `customData for claw "${claw.name}" is ${rendered.bytes.toLocaleString("en-US")} bytes gzip'd, ${Math.round((rendered.bytes / CUSTOM_DATA_LIMIT_BYTES) * 100)}% of the ${CUSTOM_DATA_LIMIT_BYTES.toLocaleString("en-US")} Azure accepts.`,
           fix: "Keep large files out of the vm-runtime overlay (install them at boot instead) before the next addition no longer fits.",
         });
       }
     } catch (err) {
       claws.push({ claw: claw.name, realSecrets: !!real });
       if (err instanceof CustomDataTooLargeError) {
-        const largest = [...err.contributors]
-          .sort((a, b) => b.bytes - a.bytes)
-          .slice(0, 5)
-          .map((c) => `${c.name} (${c.bytes} bytes)`)
-          .join(", ");
+        // cloud-init's message names the size, the limit and the largest contributors, then a fix.
+        const [message = err.message, fix] = err.message.split(/\s+Fix: /);
         findings.push({
           ...at(`claws.${claw.name}`),
           severity: "error",
           title: "customData size",
-          message: `${err.message}${largest ? ` Largest parts: ${largest}.` : ""}`,
-          fix: "Shrink or remove large files from the vm-runtime overlay (install them at boot instead of shipping them in customData).",
+          message,
+          fix: fix
+            ? fix.charAt(0).toUpperCase() + fix.slice(1)
+            : "Shrink or remove large files from the vm-runtime overlay (install them at boot instead of shipping them in customData).",
         });
       } else if (err instanceof StagingValueError) {
         // The message names the claw and the field, never the value.

@@ -2,6 +2,7 @@ export * from "./custom-data-check.ts";
 export * from "./external-tool.ts";
 export * from "./manifest-check.ts";
 export * from "./packer-check.ts";
+export * from "./payload-check.ts";
 export * from "./repo-paths.ts";
 export * from "./secrets-check.ts";
 export * from "./shellcheck.ts";

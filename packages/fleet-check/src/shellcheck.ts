@@ -42,13 +42,17 @@ export function isShellScript(file: RuntimeFile): boolean {
 }
 
 /**
- * Lints every shell script of the merged vm-runtime with shellcheck. The merged tree is copied
+ * Lints the shell scripts of the merged vm-runtime (those `only` accepts: the ones that go onto
+ * claws) with shellcheck. The whole merged tree, .shellcheckrc included, is copied
  * to a scratch directory first so that `source` lines resolve the way they do on the VM, where
  * overlay and shipped files sit side by side in /opt/claw.
  */
-export async function runShellcheck(tree: VmRuntimeTree, path = process.env.PATH): Promise<ShellcheckResult> {
-  const scripts = tree.files.filter(isShellScript);
-  const shellcheck = findOnPath("shellcheck", path);
+export async function runShellcheck(
+  tree: VmRuntimeTree,
+  options: { only?: (file: RuntimeFile) => boolean; path?: string } = {},
+): Promise<ShellcheckResult> {
+  const scripts = tree.files.filter((f) => (options.only ? options.only(f) : true) && isShellScript(f));
+  const shellcheck = findOnPath("shellcheck", options.path ?? process.env.PATH);
   if (!shellcheck) return { ran: false, scripts: scripts.length, findings: [] };
   const version = /version:\s*(\S+)/.exec(
     (await runTool(shellcheck, ["--version"], { cwd: tmpdir() })).stdout,

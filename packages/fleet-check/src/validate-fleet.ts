@@ -1,14 +1,16 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
+import { collectPayload } from "@openclawps/cloud-init";
 import { resolveFleet } from "@openclawps/fleet-model";
 import { type ClawPayload, checkCustomData } from "./custom-data-check.ts";
 import { checkManifest } from "./manifest-check.ts";
 import { checkPacker } from "./packer-check.ts";
+import { checkPayload } from "./payload-check.ts";
 import { displayPath, resolveInRepo } from "./repo-paths.ts";
 import { checkSecrets } from "./secrets-check.ts";
 import { runShellcheck } from "./shellcheck.ts";
-import { checkExecutableBits, checkUpdateScripts, UPDATE_SCRIPT_NAME } from "./update-scripts.ts";
+import { checkExecutableBits, checkUpdateScripts } from "./update-scripts.ts";
 import { mergeVmRuntime, type VmRuntimeTree } from "./vm-runtime-tree.ts";
 
 export interface ValidateOptions {
@@ -124,24 +126,39 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
     ...(overlayAbs ? { overlay: overlayAbs } : {}),
     workspace,
   });
+  // What cloud-init actually writes onto a claw; the script checks look at these files.
+  const payload = collectPayload(options.shippedVmRuntime, overlayAbs);
+  const ships = new Set(payload.files.map((f) => f.path));
+  const shipped: VmRuntimeTree = { files: tree.files.filter((f) => ships.has(f.rel)) };
   const overlayFiles = tree.files.filter((f) => f.origin === "overlay");
-  const updates = tree.files.filter(
-    (f) => f.rel.startsWith("updates/") && UPDATE_SCRIPT_NAME.test(f.rel.slice(8)),
-  );
+  const updates = shipped.files.filter((f) => f.rel.startsWith("updates/"));
+  const updateFindings = checkUpdateScripts(tree);
+  const payloadFindings = checkPayload({
+    payload,
+    workspace,
+    ...(overlayAbs ? { overlayDir: overlayAbs } : {}),
+    alreadyReported: new Set(updateFindings.map((f) => f.file)),
+  });
+  const overlayDetail = overlayFiles.length
+    ? `: ${plural(overlayFiles.length, "file")}, ${overlayFiles.filter((f) => f.replacesShipped).length} replacing shipped ones`
+    : "";
   checks.push(
     outcome(
-      "vm-runtime update scripts",
-      `${plural(updates.length, "update script")} (${updates.filter((f) => f.origin === "overlay").length} from the overlay); ${overlayNote}${overlayFiles.length ? `, ${plural(overlayFiles.length, "file")} (${overlayFiles.filter((f) => f.replacesShipped).length} replacing shipped ones)` : ""}`,
-      [...overlayFindings, ...checkUpdateScripts(tree)],
+      "vm-runtime",
+      `${overlayNote}${overlayDetail}; ${plural(payload.files.length, "file")} go onto each claw, ${plural(updates.length, "update script")} (${updates.filter((f) => f.origin === "overlay").length} from the overlay)`,
+      [...overlayFindings, ...updateFindings, ...payloadFindings],
     ),
   );
-  const shFiles = tree.files.filter((f) => f.rel.endsWith(".sh")).length;
-  checks.push(outcome("Executable bits", plural(shFiles, "shell script"), checkExecutableBits(tree)));
+  const shFiles = shipped.files.filter((f) => f.rel.endsWith(".sh")).length;
+  checks.push(outcome("Executable bits", plural(shFiles, "shell script"), checkExecutableBits(shipped)));
 
   // ---- external tools, side by side
   const packerDirAbs = options.packerDir ? resolveInRepo(workspace, options.packerDir) : undefined;
   const [shellcheck, packer] = await Promise.all([
-    runShellcheck(tree, options.path),
+    runShellcheck(tree, {
+      only: (f) => ships.has(f.rel),
+      ...(options.path !== undefined ? { path: options.path } : {}),
+    }),
     packerDirAbs
       ? checkPacker({
           dir: packerDirAbs,
@@ -200,8 +217,6 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   let claws: ClawPayload[] = [];
   if (!manifest.parse?.manifest) {
     checks.push(outcome("customData", "not rendered: the manifest has errors", [], true));
-  } else if (tree.files.length === 0) {
-    checks.push(outcome("customData", "not rendered: the shipped vm-runtime is empty", [], true));
   } else {
     const fleet = resolveFleet(manifest.parse.manifest, manifestDisplay);
     const custom = checkCustomData({
@@ -217,7 +232,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
     checks.push(
       outcome(
         "customData",
-        `${plural(claws.length, "claw")} rendered${sizes.length ? `; largest ${Math.max(...sizes).toLocaleString("en-US")} bytes` : ""}`,
+        `${sizes.length} of ${plural(claws.length, "active claw")} rendered${sizes.length ? `; largest ${Math.max(...sizes).toLocaleString("en-US")} bytes` : ""}`,
         custom.findings,
       ),
     );

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from "node:fs";
+import { readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { displayPath } from "./repo-paths.ts";
 
@@ -19,8 +19,6 @@ export interface RuntimeFile {
 export interface VmRuntimeTree {
   /** Every file, overlay winning over shipped, sorted by `rel`. */
   files: RuntimeFile[];
-  /** Shipped files, including those the overlay replaces (update numbering looks at what ships). */
-  shipped: RuntimeFile[];
 }
 
 /** Prefix for shipped files that are not inside the repository being validated. */
@@ -63,19 +61,24 @@ export function mergeVmRuntime(options: {
     }
   }
   const files = [...byRel.values()].sort((a, b) => a.rel.localeCompare(b.rel));
-  return { files, shipped };
+  return { files };
 }
 
+/** Regular files under root, following symbolic links as cloud-init's payload does (broken ones are its to report). */
 function listFiles(root: string, prefix = ""): { rel: string; abs: string; mode: number }[] {
   const out: { rel: string; abs: string; mode: number }[] = [];
-  for (const entry of readdirSync(join(root, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+  for (const name of readdirSync(join(root, prefix)).sort()) {
+    if (name === ".git" || name === "node_modules") continue;
+    const rel = prefix ? `${prefix}/${name}` : name;
     const abs = join(root, rel);
-    if (entry.isDirectory()) {
-      out.push(...listFiles(root, rel));
-    } else if (entry.isFile()) {
-      out.push({ rel, abs, mode: lstatSync(abs).mode });
+    let stat: Stats;
+    try {
+      stat = statSync(abs);
+    } catch {
+      continue;
     }
+    if (stat.isDirectory()) out.push(...listFiles(root, rel));
+    else if (stat.isFile()) out.push({ rel, abs, mode: stat.mode });
   }
   return out;
 }

@@ -61,6 +61,10 @@ describe.runIf(findOnPath("shellcheck"))("shellcheck", () => {
   it("says it did not run when shellcheck is not on PATH", async () => {
     const workspace = writeTree({ "claws.yaml": "" });
     const tree = mergeVmRuntime({ shipped: writeTree({ "lifecycle/boot.sh": CLEAN_SCRIPT }), workspace });
-    expect(await runShellcheck(tree, "/nonexistent")).toEqual({ ran: false, scripts: 1, findings: [] });
+    expect(await runShellcheck(tree, { path: "/nonexistent" })).toEqual({
+      ran: false,
+      scripts: 1,
+      findings: [],
+    });
   });
 });
