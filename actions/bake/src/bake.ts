@@ -11,7 +11,7 @@ import { installScripts, stageInstallScripts } from "./install-scripts.ts";
 import { hasInitCommand, isUnknownCommand, packerVersion, runPacker } from "./packer-cli.ts";
 import { PackerBuildOutput } from "./packer-machine-readable.ts";
 import { type BaseImage, type PackerAuth, type PurchasePlan, packerVariables } from "./packer-variables.ts";
-import { formatVersion, nextVersion, parseVersion, type Version } from "./version.ts";
+import { compareVersions, formatVersion, nextVersion, parseVersion, type Version } from "./version.ts";
 
 /** A gallery image version as the bake sees it. */
 export interface ImageVersionInfo {
@@ -209,10 +209,7 @@ export function reusableVersion(versions: ImageVersionInfo[], hash: string): Ima
     .filter(
       (v) => v.tags[TAGS.contentHash] === hash && v.provisioningState === "Succeeded" && parseVersion(v.name),
     )
-    .sort((a, b) => {
-      const [pa, pb] = [parseVersion(a.name)!, parseVersion(b.name)!];
-      return pb[0] - pa[0] || pb[1] - pa[1] || pb[2] - pa[2];
-    })[0];
+    .sort((a, b) => compareVersions(parseVersion(b.name)!, parseVersion(a.name)!))[0];
 }
 
 function builtReason(force: boolean, existing: number): string {

@@ -109,7 +109,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
     packerDirDisplay,
     vmRuntime,
     force: getBoolean("force", false),
-    packer: getString("packer", "packer"),
+    packer: packerBinary(workspace, getString("packer", "packer")),
     auth,
     identity: {
       subscriptionId: azureInputs.subscriptionId,
@@ -138,6 +138,11 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
     );
   }
   return { request, azure: azureInputs, manifestDisplay };
+}
+
+/** A bare name is looked up on PATH; a path is taken relative to the repository root (Packer runs in the template directory). */
+function packerBinary(workspace: string, given: string): string {
+  return given.includes("/") ? resolveInRepo(workspace, given) : given;
 }
 
 /** The fleet repository's vm-runtime overlay: the input, else vm-runtime/ beside the manifest when it exists. */

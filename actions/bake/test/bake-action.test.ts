@@ -178,7 +178,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     const run = await runBake({ manifest: "claws.yaml" });
     expect(run.exitCode, run.stdout).toBe(0);
 
-    expect(run.outputs["skipped"]).toBe("false");
+    expect(run.outputs.skipped).toBe("false");
     expect(run.outputs["image-version"]).toBe("1.2.1");
     expect(run.outputs["content-hash"]).toMatch(/^[0-9a-f]{64}$/);
     const baked = versionsInAzure().find((v) => v.name === "1.2.1");
@@ -196,6 +196,19 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
         .map((v) => v.name)
         .sort(),
     ).toEqual(["1.0.0", "1.2.0", "1.2.1"]);
+  });
+
+  it("writes the content hash and commit tags itself when the template published the version untagged", async () => {
+    const run = await runBake({ manifest: "claws.yaml" }, { BAKE_TEST_PUBLISH_UNTAGGED: "1" });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(versionsInAzure().find((v) => v.name === "1.2.1")?.tags).toEqual({
+      [TAGS.contentHash]: run.outputs["content-hash"],
+      [TAGS.commit]: COMMIT,
+      project: "openclawps",
+    });
+    // ...and the next run recognises it.
+    const again = await runBake({ manifest: "claws.yaml" });
+    expect(again.outputs).toMatchObject({ skipped: "true", "image-version": "1.2.1" });
   });
 
   it("streams each Packer step into its own log group and passes the manifest's build parameters", async () => {
@@ -256,7 +269,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     );
     const second = await runBake({ manifest: "claws.yaml" });
     expect(second.exitCode, second.stdout).toBe(0);
-    expect(second.outputs["skipped"]).toBe("false");
+    expect(second.outputs.skipped).toBe("false");
     expect(second.outputs["image-version"]).toBe("1.2.2");
     expect(second.outputs["content-hash"]).not.toBe(first.outputs["content-hash"]);
   });
@@ -302,7 +315,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     expect(run.summary).toMatch(/❌ failed/);
     expect(run.summary).toMatch(/Script exited with non-zero exit status: 3/);
     expect(run.summary).toContain("1.2.1");
-    expect(run.outputs["skipped"]).toBe("false");
+    expect(run.outputs.skipped).toBe("false");
     expect(run.outputs["image-version"]).toBeUndefined();
     expect(
       versionsInAzure()

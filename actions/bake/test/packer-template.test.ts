@@ -192,7 +192,7 @@ describe.skipIf(!packerVersion)("infra/packer baseline template", () => {
         (m) => m[1],
       );
       expect(problems).toEqual(["Unsupported argument", "Unsupported argument"]);
-      expect(unknown).toEqual(["oidc_request_url", "oidc_request_token"]);
+      expect(unknown.sort()).toEqual(["oidc_request_token", "oidc_request_url"]);
     });
   });
 });
