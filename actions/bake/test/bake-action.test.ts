@@ -235,6 +235,17 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     expect(scripts).toEqual([...scripts].sort());
   });
 
+  it("bakes Ubuntu 24.04 LTS (the template's default) when the image definition has no purchase plan", async () => {
+    const manifest = readFileSync(join(workspace, "claws.yaml"), "utf8").replace(
+      /^ {6}purchase_plan:.*\n/m,
+      "",
+    );
+    writeFileSync(join(workspace, "claws.yaml"), manifest);
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toContain("base image: Canonical:ubuntu-24_04-lts:server:latest, plan: none");
+  });
+
   it("skips when a version with the same content hash exists, and outputs that version", async () => {
     const first = await runBake({ manifest: "claws.yaml" });
     expect(first.exitCode, first.stdout).toBe(0);
