@@ -19,24 +19,44 @@ export interface BucketLimit {
   perSecond: number;
 }
 
-export type RateLimits = Record<ArmOperationType, BucketLimit>;
+export type RateLimits = Record<ArmOperationType, BucketLimit> & {
+  /** Writes (PUT/PATCH/DELETE/POST actions) to one virtual machine. */
+  vmWrite?: BucketLimit;
+};
 
-/** ARM's documented subscription buckets. */
-export const ARM_SUBSCRIPTION_LIMITS: RateLimits = {
+/**
+ * ARM's documented subscription buckets, and Compute's per-VM limit on create/update/delete
+ * and power actions (about 12 burst, 4 per minute:
+ * https://learn.microsoft.com/troubleshoot/azure/virtual-machines/linux/troubleshooting-throttling-errors).
+ */
+export const ARM_SUBSCRIPTION_LIMITS: Required<RateLimits> = {
   read: { burst: 250, perSecond: 25 },
   write: { burst: 200, perSecond: 10 },
   delete: { burst: 200, perSecond: 10 },
+  vmWrite: { burst: 12, perSecond: 4 / 60 },
 };
 
-/** What we allow ourselves: 80% of ARM's buckets, leaving room for other callers on the subscription. */
-export const DEFAULT_RATE_LIMITS: RateLimits = scaleLimits(ARM_SUBSCRIPTION_LIMITS, 0.8);
+/**
+ * What we allow ourselves: 80% of ARM's subscription buckets, leaving room for other callers.
+ * The per-VM bucket is off by default: one claw step makes at most four writes to its VM, and a
+ * VM-level 429 is retried after its Retry-After like any other; set `vmWrite` to pace them here.
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = (() => {
+  const { vmWrite: _, ...subscription } = scaleLimits(ARM_SUBSCRIPTION_LIMITS, 0.8);
+  return subscription;
+})();
 
-export function scaleLimits(limits: RateLimits, factor: number): RateLimits {
+export function scaleLimits(limits: Required<RateLimits>, factor: number): Required<RateLimits> {
   const scale = (b: BucketLimit): BucketLimit => ({
     burst: Math.max(1, Math.floor(b.burst * factor)),
     perSecond: b.perSecond * factor,
   });
-  return { read: scale(limits.read), write: scale(limits.write), delete: scale(limits.delete) };
+  return {
+    read: scale(limits.read),
+    write: scale(limits.write),
+    delete: scale(limits.delete),
+    vmWrite: scale(limits.vmWrite),
+  };
 }
 
 /** A classic token bucket; `take()` resolves when a token is available (FIFO). */
@@ -104,9 +124,19 @@ export function operationTypeOf(method: string): ArmOperationType {
   }
 }
 
+/** `/subscriptions/.../virtualMachines/{name}` of a request URL, lower-cased; undefined for other resources. */
+export function vmOf(url: string): string | undefined {
+  const path = url.split("?")[0] ?? "";
+  return /\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines\/[^/]+/i
+    .exec(path)?.[0]
+    ?.toLowerCase();
+}
+
 /** Shared by every ARM client of one connection, so the buckets see all of its traffic. */
 export class ArmRequestLimiter {
   readonly buckets: Record<ArmOperationType, TokenBucket>;
+  private readonly vmBuckets = new Map<string, TokenBucket>();
+  private readonly vmWrite: BucketLimit | undefined;
   private readonly inFlight: LimitFunction;
   /** Requests sent (each retry counts), by operation type. */
   readonly sent: Record<ArmOperationType, number> = { read: 0, write: 0, delete: 0 };
@@ -117,7 +147,21 @@ export class ArmRequestLimiter {
       write: new TokenBucket(limits.write),
       delete: new TokenBucket(limits.delete),
     };
+    this.vmWrite = limits.vmWrite;
     this.inFlight = pLimit(maxParallel);
+  }
+
+  /** Waits for the tokens one request needs. */
+  async admit(method: string, url: string): Promise<void> {
+    const type = operationTypeOf(method);
+    const vm = type !== "read" && this.vmWrite ? vmOf(url) : undefined;
+    if (vm) {
+      let bucket = this.vmBuckets.get(vm);
+      if (!bucket) this.vmBuckets.set(vm, (bucket = new TokenBucket(this.vmWrite!)));
+      await bucket.take();
+    }
+    await this.buckets[type].take();
+    this.sent[type] += 1;
   }
 
   /**
@@ -129,9 +173,7 @@ export class ArmRequestLimiter {
       name: "openclawpsArmRequestLimiter",
       sendRequest: (request, next) =>
         this.inFlight(async () => {
-          const type = operationTypeOf(request.method);
-          await this.buckets[type].take();
-          this.sent[type] += 1;
+          await this.admit(request.method, request.url);
           return next(request);
         }),
     };

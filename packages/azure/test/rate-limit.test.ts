@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   ARM_SUBSCRIPTION_LIMITS,
+  ArmRequestLimiter,
   DEFAULT_RATE_LIMITS,
   operationTypeOf,
   TokenBucket,
+  vmOf,
 } from "../src/rate-limit.ts";
 
 describe("TokenBucket", () => {
@@ -53,5 +55,37 @@ describe("client-side limits", () => {
     expect(operationTypeOf("GET")).toBe("read");
     expect(operationTypeOf("DELETE")).toBe("delete");
     expect(["PUT", "PATCH", "POST"].map(operationTypeOf)).toEqual(["write", "write", "write"]);
+  });
+});
+
+describe("ArmRequestLimiter", () => {
+  const vmUrl = (name: string, action = "") =>
+    `https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/${name}${action}?api-version=2025-04-01`;
+  const roomy = { burst: 100, perSecond: 100 };
+
+  it("holds back writes to one VM beyond its per-VM bucket while other VMs and reads go ahead", async () => {
+    const limiter = new ArmRequestLimiter(
+      { read: roomy, write: roomy, delete: roomy, vmWrite: { burst: 2, perSecond: 0.001 } },
+      16,
+    );
+    const admitted: string[] = [];
+    const admit = (label: string, method: string, url: string) =>
+      void limiter.admit(method, url).then(() => admitted.push(label));
+    admit("put a", "PUT", vmUrl("a"));
+    admit("deallocate a", "POST", vmUrl("a", "/deallocate"));
+    admit("delete a", "DELETE", vmUrl("a"));
+    admit("get a", "GET", vmUrl("a"));
+    admit("put b", "PUT", vmUrl("b"));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(admitted.sort()).toEqual(["deallocate a", "get a", "put a", "put b"]);
+  });
+
+  it("recognises a VM in request URLs, whatever the casing", () => {
+    expect(vmOf(vmUrl("Claw-1", "/start"))).toBe(
+      "/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachines/claw-1",
+    );
+    expect(
+      vmOf("https://x/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d?api-version=1"),
+    ).toBe(undefined);
   });
 });
