@@ -197,6 +197,22 @@ describe("input mistakes", () => {
   });
 });
 
+describe("an overlay file cloud-init cannot ship", () => {
+  it("is reported once, and the claws' customData is not rendered", async () => {
+    const repo = copyFixture("valid");
+    writeFileSync(join(repo, "vm-runtime/updates/fix perms.sh"), "#!/usr/bin/env bash\nset -euo pipefail\n");
+    chmodSync(join(repo, "vm-runtime/updates/fix perms.sh"), 0o755);
+    const run = await runValidate(repo, {}, { path: PATH_WITHOUT_TOOLS });
+    expect(run.annotations.filter((a) => a.startsWith("::error title="))).toEqual([
+      "::error title=vm-runtime updates,file=vm-runtime/updates/fix perms.sh::'fix perms.sh' is not named NNN-name.sh, so run-updates.sh never runs it.%0AFix: Rename it to 901-fix-perms.sh (three digits, a dash, a name; the next free number is used here).",
+    ]);
+    expect(run.summary).toContain(
+      "| customData | ⏭️ skipped | not rendered: the vm-runtime overlay has problems |",
+    );
+    expect(hasStackTrace(run.stdout + run.stderr)).toBe(false);
+  });
+});
+
 describe("a seed-era repository (fleet/claws.yaml)", () => {
   it("validates the seed's manifest unchanged, without an overlay beside it", async () => {
     const run = await runValidate(
@@ -328,6 +344,24 @@ describe("secrets", () => {
     ]);
     expect(run.summary).toContain("| customData | ❌ 1 error | 1 of 2 active claws rendered;");
     expect(visibleText(run)).not.toContain("sk-ant-canary");
+  });
+
+  it("warns about secrets for a retired claw at its manifest line, and for an unknown one in the secret", async () => {
+    const secrets = { ...CANARY, carol: CANARY.alice, dave: CANARY.alice };
+    const run = await runValidate(
+      join(FIXTURES, "valid"),
+      { "secrets-json": JSON.stringify(secrets) },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(run.annotations.filter((a) => a.startsWith("::warning"))).toEqual([
+      expect.stringMatching(
+        /^::warning title=CLAW_SECRETS_JSON%3A dave,file=CLAW_SECRETS_JSON,line=1,.*::claw "dave" has secrets but is not an active claw in the manifest; its secrets are ignored%0AFix: .+$/,
+      ),
+      expect.stringMatching(
+        /^::warning title=CLAW_SECRETS_JSON%3A carol,file=claws\.yaml,line=43,endLine=43,col=3,endColumn=7::claw "carol" has secrets/,
+      ),
+    ]);
   });
 
   it("reports broken JSON by position only, never echoing the text around it", async () => {

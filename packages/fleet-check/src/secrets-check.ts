@@ -26,7 +26,8 @@ export function checkSecrets(options: {
 }): SecretsCheck {
   const result = parseSecrets(options.json, options.clawNames, SECRETS_LABEL);
   for (const set of result.secrets.values()) for (const value of secretValues(set)) options.mask(value);
-  const claws = new Set(options.clawNames);
+  // Retired claws are in the manifest too: a problem about one still has a line to point at.
+  const claws = new Set([...options.clawNames, ...Object.keys(options.manifest.manifest?.claws ?? {})]);
   const findings = result.problems.map((problem) => {
     const claw = problem.path.split(".")[0] ?? "";
     if (!claws.has(claw)) return problemToFinding(problem, SECRETS_LABEL);

@@ -108,7 +108,9 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
         file: shown,
         severity: "error",
         title: "vm-runtime overlay",
-        message: `The vm-runtime overlay directory '${shown}' does not exist.`,
+        message: existsSync(abs)
+          ? `The vm-runtime overlay '${shown}' is a file, not a directory.`
+          : `The vm-runtime overlay directory '${shown}' does not exist.`,
         fix: "Set the vm-runtime input to the overlay directory relative to the repository root, or leave it empty to use vm-runtime/ beside the manifest when there is one.",
       });
     }
@@ -217,6 +219,9 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   let claws: ClawPayload[] = [];
   if (!manifest.parse?.manifest) {
     checks.push(outcome("customData", "not rendered: the manifest has errors", [], true));
+  } else if (payload.issues.length > 0) {
+    // cloud-init refuses to render a payload with problems; they are reported above.
+    checks.push(outcome("customData", "not rendered: the vm-runtime overlay has problems", [], true));
   } else {
     const fleet = resolveFleet(manifest.parse.manifest, manifestDisplay);
     const custom = checkCustomData({
