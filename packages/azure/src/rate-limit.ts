@@ -157,7 +157,10 @@ export class ArmRequestLimiter {
     const vm = type !== "read" && this.vmWrite ? vmOf(url) : undefined;
     if (vm) {
       let bucket = this.vmBuckets.get(vm);
-      if (!bucket) this.vmBuckets.set(vm, (bucket = new TokenBucket(this.vmWrite!)));
+      if (!bucket) {
+        bucket = new TokenBucket(this.vmWrite!);
+        this.vmBuckets.set(vm, bucket);
+      }
       await bucket.take();
     }
     await this.buckets[type].take();
