@@ -1,0 +1,113 @@
+// The verify action's flow: inputs → targets → verifyClaws → annotations, job summary,
+// outputs. The SSH work and its judgement live in @openclawps/verify.
+import * as core from "@actions/core";
+import { annotate, type Finding, UserError } from "@openclawps/action-kit";
+import {
+  type ClawVerification,
+  InvalidPrivateKeyError,
+  summaryMarkdown,
+  type VerifyProgress,
+  verdict,
+  verifyClaws,
+} from "@openclawps/verify";
+import { getVerifyInputs } from "./inputs.ts";
+import { resolveTargets, type TargetPlan } from "./targets.ts";
+
+export async function runVerifyAction(workspace: string): Promise<void> {
+  const inputs = getVerifyInputs();
+  const plan = await resolveTargets(inputs, workspace);
+  core.info(
+    `Verifying ${plan.order.length} claw(s) from ${plan.source} (timeout ${inputs.timeoutSeconds}s, ${inputs.parallelism} at a time)`,
+  );
+
+  let verified: ClawVerification[];
+  try {
+    verified = await verifyClaws(plan.targets, {
+      username: inputs.username || "azureuser",
+      privateKey: inputs.privateKey,
+      timeoutSeconds: inputs.timeoutSeconds,
+      parallelism: inputs.parallelism,
+      command: inputs.command,
+      ...(inputs.readyCommand === undefined ? {} : { readiness: { bootCheck: inputs.readyCommand } }),
+      onProgress: logProgress,
+    });
+  } catch (err) {
+    if (err instanceof InvalidPrivateKeyError) {
+      throw new UserError(
+        `Input 'ssh-private-key': ${err.message}.`,
+        "Store the whole OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- ... END ...) in the secret, without a passphrase.",
+      );
+    }
+    throw err;
+  }
+  const results = inOrder(plan, verified);
+  await report(results, plan, inputs.reportOnly);
+}
+
+function logProgress(e: VerifyProgress): void {
+  if (e.phase === "done") return;
+  core.info(`${e.claw}: ${e.message}`);
+}
+
+/** Every selected claw, in order; a claw with no VM gets a result of its own, never dropped. */
+function inOrder(plan: TargetPlan, verified: ClawVerification[]): ClawVerification[] {
+  const byName = new Map(verified.map((r) => [r.name, r]));
+  return plan.order.map((name) => {
+    const result = byName.get(name);
+    if (result) return result;
+    const missing = plan.missing.find((m) => m.name === name);
+    return {
+      name,
+      host: "",
+      port: 22,
+      healthy: false,
+      checks: [],
+      passed: 0,
+      failed: 0,
+      warnings: 0,
+      durationMs: 0,
+      reason: "not-ready",
+      error: missing?.error ?? "not verified",
+    };
+  });
+}
+
+async function report(results: ClawVerification[], plan: TargetPlan, reportOnly: boolean): Promise<void> {
+  const unhealthy = results.filter((r) => !r.healthy);
+  for (const r of results) core.info(`${r.healthy ? "✅" : "❌"} ${r.name}: ${verdict(r)}`);
+
+  // One error annotation per unhealthy claw, on its line in the manifest when there is one.
+  // GitHub shows 10 per step: the rest are in the summary (annotate says how many it left out).
+  const findings: Finding[] = unhealthy.map((r) => {
+    const line = plan.manifest?.lineOf(r.name);
+    return {
+      file: plan.manifest?.display ?? "",
+      ...(line ? { line } : {}),
+      severity: "error",
+      title: `Claw ${r.name} is unhealthy`,
+      message: verdict(r),
+    };
+  });
+  const { omitted } = annotate(findings);
+
+  let md = "## Claw verification\n\n";
+  md += `Claws from ${plan.source}.\n\n`;
+  md += summaryMarkdown(results);
+  if (omitted > 0) {
+    md += `\n> ${omitted} unhealthy claw(s) have no annotation (GitHub shows at most 10 error annotations per step); every claw is in the table above.\n`;
+  }
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(md).write();
+
+  core.setOutput("results", JSON.stringify(results));
+  core.setOutput("healthy", JSON.stringify(results.filter((r) => r.healthy).map((r) => r.name)));
+  core.setOutput("unhealthy", JSON.stringify(unhealthy.map((r) => r.name)));
+
+  if (unhealthy.length === 0) {
+    core.info(`All ${results.length} claw(s) healthy.`);
+    return;
+  }
+  const names = unhealthy.map((r) => r.name).join(", ");
+  const message = `${unhealthy.length} of ${results.length} claw(s) unhealthy: ${names}.`;
+  if (reportOnly) core.info(`${message} report-only is set: the step does not fail.`);
+  else core.setFailed(`${message} See the annotations and the job summary.`);
+}
