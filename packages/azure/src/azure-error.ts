@@ -2,8 +2,8 @@
 // say what to fix. Nothing here swallows an error: callers rethrow with the description.
 
 /** Name of the custom role infra/azure defines with exactly the actions this package calls (see README). */
-export const FLEET_ROLE_NAME = "openclawps fleet deployer";
-export const FLEET_ROLE_FILE = "infra/azure/role-definition.json";
+export const FLEET_ROLE_NAME = "openclawps fleet operator";
+export const FLEET_ROLE_FILE = "infra/azure/fleet-operator-role.json";
 
 /** The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`. */
 export class IdTokenUnavailableError extends Error {
