@@ -119,7 +119,18 @@ describe.skipIf(!packerVersion)("infra/packer baseline template", () => {
     const dir = copyTemplate(readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".pkr.hcl")));
     const init = packer(["init", "."], dir);
     if (init.status !== 0) throw new Error(`packer init could not install the azure plugin:\n${init.output}`);
-    const r = packer(["validate", ...varArgs(), "."], dir);
+    // The plugin's auth check wants one complete set of credentials: GitHub OIDC here.
+    const r = packer(
+      [
+        "validate",
+        ...varArgs({
+          oidc_request_url: "https://token.actions.example/idtoken?api-version=2.0",
+          oidc_request_token: "placeholder",
+        }),
+        ".",
+      ],
+      dir,
+    );
     expect(r.output).toMatch(/valid/i);
     expect(r.status).toBe(0);
   });
