@@ -8,8 +8,8 @@
 #                       {"summary":true,"passed":N,"failed":N,"warnings":N}
 #
 # Exit status: 0 when no check failed (warnings allowed), 1 when any failed, 2 on a usage error.
-# Check ids, groups and every environment variable are documented in verify.md beside this
-# file. Every path and command is overridable so the bats suite runs this script in
+# Check ids, groups and every environment variable are documented in vm-runtime/VERIFY.md.
+# Every path and command is overridable so the bats suite runs this script in
 # a sandbox with stubbed system commands; commands are found through PATH.
 #
 # Details never contain secret values: checks on .env name the variable, never its value.

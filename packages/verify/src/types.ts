@@ -3,7 +3,7 @@
 
 export type CheckStatus = "pass" | "fail" | "warn";
 
-/** One check as verify.sh --json prints it (vm-runtime/lifecycle/verify.md). */
+/** One check as verify.sh --json prints it (vm-runtime/VERIFY.md). */
 export interface Check {
   /** Stable id, `<group>.<name>`, e.g. `disk.mounted`, `services.xrdp`. */
   id: string;
