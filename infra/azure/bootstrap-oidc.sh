@@ -29,7 +29,7 @@ done
 [[ -n "$repo" && -n "$subscription" && -n "$rg" && -n "$location" ]] || usage
 [[ "$repo" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || { echo "--repo must be OWNER/REPO" >&2; exit 2; }
 app_name="${app_name:-openclawps-${repo//\//-}}"
-build_rg="${rg}-packer"
+build_rg="${rg}-bake"
 here="$(cd "$(dirname "$0")" && pwd)"
 
 az account set --subscription "$subscription"
