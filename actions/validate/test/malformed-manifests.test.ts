@@ -38,7 +38,7 @@ const CASES: Case[] = [
     name: "a claw listed twice (duplicate keys)",
     content: () => seed.replace("  chad-claw: {}", "  chad-claw: {}\n  chad-claw: {}"),
     first:
-      /^::error title=manifest,file=claws\.yaml,line=33,.*::YAML: Map keys must be unique%0AFix: remove or rename one of the duplicate keys$/,
+      /^::error title=manifest,file=claws\.yaml,line=33,.*::YAML: the key 'chad-claw' appears twice in the same mapping%0AFix: remove or rename one of the duplicate keys$/,
   },
   {
     name: "a misspelt block (unknown key)",

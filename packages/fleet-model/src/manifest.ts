@@ -126,6 +126,7 @@ class ProblemSink {
 function yamlErrorProblems(
   sink: ProblemSink,
   locator: YamlLocator,
+  source: string,
   errors: readonly YAMLError[],
   severity: Problem["severity"],
 ) {
@@ -152,8 +153,18 @@ function yamlErrorProblems(
           : e.code === "MULTIPLE_DOCS"
             ? "keep one YAML document (remove the extra ---)"
             : undefined;
-    sink.at(locator.rangeOfOffsets(e.pos[0], e.pos[1]), "", `YAML: ${e.message}`, fix, severity);
+    sink.at(locator.rangeOfOffsets(e.pos[0], e.pos[1]), "", yamlMessage(e, source), fix, severity);
   }
+}
+
+/** The yaml library's message, phrased for a claws.yaml author rather than a library user. */
+function yamlMessage(e: YAMLError, source: string): string {
+  if (e.code === "DUPLICATE_KEY") {
+    const key = source.slice(e.pos[0], e.pos[1]).trim().split(/\r?\n/)[0]?.slice(0, 80);
+    return key ? `YAML: the key '${key}' appears twice in the same mapping` : "YAML: a key appears twice in the same mapping";
+  }
+  if (e.code === "MULTIPLE_DOCS") return "YAML: the file holds more than one YAML document (a second ---)";
+  return `YAML: ${e.message}`;
 }
 
 function schemaProblems(
@@ -278,8 +289,8 @@ export function parseManifest(source: string | Uint8Array, file: string): ParseR
     return out;
   };
 
-  yamlErrorProblems(sink, locator, doc.errors, "error");
-  yamlErrorProblems(sink, locator, doc.warnings, "warning");
+  yamlErrorProblems(sink, locator, decoded.text, doc.errors, "error");
+  yamlErrorProblems(sink, locator, decoded.text, doc.warnings, "warning");
   // Duplicate keys leave a usable document; keep checking so all problems show at once. After
   // any other syntax error the document is a guess and further messages would mislead.
   if (doc.errors.some((e) => e.code !== "DUPLICATE_KEY")) return result();
