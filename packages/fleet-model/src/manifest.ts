@@ -160,7 +160,8 @@ function yamlErrorProblems(
 /** The yaml library's message, phrased for a claws.yaml author rather than a library user. */
 function yamlMessage(e: YAMLError, source: string): string {
   if (e.code === "DUPLICATE_KEY") {
-    const key = source.slice(e.pos[0], e.pos[1]).trim().split(/\r?\n/)[0]?.slice(0, 80);
+    // The error points at the key's first character; the key runs to its colon.
+    const key = /^\s*("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/.exec(source.slice(e.pos[0]))?.[1]?.slice(0, 80);
     return key ? `YAML: the key '${key}' appears twice in the same mapping` : "YAML: a key appears twice in the same mapping";
   }
   if (e.code === "MULTIPLE_DOCS") return "YAML: the file holds more than one YAML document (a second ---)";
