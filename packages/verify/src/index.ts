@@ -1,6 +1,6 @@
 export * from "./readiness.ts";
 export * from "./report.ts";
-export { InvalidPrivateKeyError } from "./ssh-connection.ts";
+export { InvalidPrivateKeyError, parsePrivateKey as checkPrivateKey } from "./ssh-connection.ts";
 export * from "./types.ts";
 export * from "./verify-claws.ts";
 export {

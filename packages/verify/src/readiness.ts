@@ -1,7 +1,10 @@
 // Waiting for a claw to be ready instead of sleeping a fixed time (the seed slept 120 s):
 // TCP connect and SSH handshake with the pinned host key, then "boot.sh completed during this
 // boot", retried with exponential backoff until a deadline. Refusals that waiting cannot fix
-// (a different host key, a refused private key) end the wait at once.
+// (a different host key, a refused private key) end the wait at once. Even on a VM's first
+// boot the pinned key is the only one sshd ever presents: cloud-init writes the host keys
+// (ssh module) and the admin's authorized key in its network stage, which runs before
+// sshd.service (https://docs.cloud-init.io/en/latest/explanation/boot.html).
 import { ConnectFailure, type ConnectParams, connect, type SshConnection } from "./ssh-connection.ts";
 import type { ReadinessOptions, VerifyPhase } from "./types.ts";
 

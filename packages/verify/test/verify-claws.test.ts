@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ClawVerification,
+  checkPrivateKey,
   InvalidPrivateKeyError,
   type VerifyOptions,
   type VerifyProgress,
@@ -174,6 +175,10 @@ describe("verifyClaws over SSH", () => {
     await expect(attempt).rejects.toBeInstanceOf(InvalidPrivateKeyError);
     await expect(attempt).rejects.not.toThrow(/bm90IGEga2V5/);
     expect(progress.events).toEqual([]);
+    // The same check, on its own, for callers that validate inputs before doing anything.
+    expect(() => checkPrivateKey(bogus)).toThrow(InvalidPrivateKeyError);
+    expect(() => checkPrivateKey(clientKey.publicKey)).toThrow(InvalidPrivateKeyError);
+    expect(() => checkPrivateKey(clientKey.privateKey)).not.toThrow();
   });
 
   it("waits for an SSH server that starts late, with backoff, then verifies the claw", async () => {
