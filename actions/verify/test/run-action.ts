@@ -1,7 +1,7 @@
 // Runs the bundled action the way the runner does: `node dist/index.js` with INPUT_* variables,
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and only the environment it is given.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,12 +57,15 @@ export function runVerifyAction(
     });
     child.on("error", reject);
     child.on("close", (exitCode) => {
+      const outputs = parseOutputFile(readFileSync(outputFile, "utf8"));
+      const summary = readFileSync(summaryFile, "utf8");
+      rmSync(dir, { recursive: true, force: true });
       resolve({
         exitCode,
         stdout,
         stderr,
-        outputs: parseOutputFile(readFileSync(outputFile, "utf8")),
-        summary: readFileSync(summaryFile, "utf8"),
+        outputs,
+        summary,
         annotations: stdout.split("\n").filter((l) => /^::(error|warning|notice)[ :]/.test(l)),
       });
     });
