@@ -21,6 +21,7 @@ function cell(text: string): string {
 }
 
 function images(c: ClawReport): string {
+  if (c.outcome === "unchanged") return c.fromImage ?? "—";
   const from = c.fromImage ?? "—";
   const after = c.imageAfter ?? (c.outcome === "retired" ? "(no VM)" : "?");
   return from === after ? from : `${from} → ${after}`;

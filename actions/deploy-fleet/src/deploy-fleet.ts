@@ -1,0 +1,348 @@
+// deploy-fleet: manifest → secrets → observe Azure → desired state → plan → (apply: approval
+// gate → shared infrastructure → health-gated rollout). main.ts only reads inputs and calls this.
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import * as core from "@actions/core";
+import { annotate, type Finding, findingsMarkdown, maskSecret, UserError } from "@openclawps/action-kit";
+import {
+  AzureClawOperations,
+  AzureFleetLease,
+  azureErrorCode,
+  connectAzure,
+  describeAzureError,
+  ensureSharedInfra,
+  LeaseHeldError,
+  observeFleet,
+} from "@openclawps/azure";
+import { configHash, generateHostKey, renderCustomData } from "@openclawps/cloud-init";
+import { checkManifest, checkSecrets, displayPath, resolveInRepo } from "@openclawps/fleet-check";
+import {
+  type ClawSecrets,
+  type DesiredFleet,
+  type ParseResult,
+  type Plan,
+  planFleet,
+  planWaves,
+  renderPlanMarkdown,
+  resolveFleet,
+} from "@openclawps/fleet-model";
+import {
+  RolloutConfigurationError,
+  type RolloutLog,
+  type RolloutReport,
+  renderReportMarkdown,
+  runRollout,
+} from "@openclawps/rollout";
+import { selectClaws } from "./claw-selection.ts";
+import { applyOverrides } from "./fleet-overrides.ts";
+import type { DeployInputs } from "./inputs.ts";
+import { changingClaws, planJson, wavesMarkdown } from "./plan-output.ts";
+import { buildWaveVerifier } from "./wave-verifier.ts";
+
+export interface DeployEnvironment {
+  /** Repository root: the manifest and overlay paths are relative to it. */
+  workspace: string;
+  /** The vm-runtime shipped with the action. */
+  shippedVmRuntime: string;
+  /** Identifies this rollout in the lease and tags. */
+  runId: string;
+  log: RolloutLog;
+  /** Cancels the rollout between claw steps (the runner's SIGINT/SIGTERM on cancel). */
+  signal?: AbortSignal;
+}
+
+export interface DeployOutcome {
+  plan: Plan;
+  /** Apply mode only. */
+  report?: RolloutReport;
+}
+
+/** Runs plan or apply. User mistakes throw UserError (message + fix); ARM errors are described, never dropped. */
+export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment): Promise<DeployOutcome> {
+  // ---- manifest
+  const manifestAbs = resolveInRepo(env.workspace, inputs.manifest);
+  const display = displayPath(env.workspace, manifestAbs);
+  const manifestCheck = checkManifest(manifestAbs, display);
+  await failOnFindings(manifestCheck.findings, `${display} has problems`);
+  const parse = manifestCheck.parse as ParseResult & { manifest: NonNullable<ParseResult["manifest"]> };
+  const manifest = applyOverrides(parse.manifest, inputs.imageVersion, inputs.rollout);
+  const fleet = resolveFleet(manifest, display);
+  const policy = fleet.rollout;
+
+  // ---- secrets (masked inside checkSecrets the moment they are parsed)
+  const live = fleet.claws.filter((c) => !c.retired).map((c) => c.name);
+  if (!inputs.secretsJson && live.length > 0) {
+    throw new UserError(
+      "No claw secrets: the secrets-json input and the CLAW_SECRETS_JSON environment variable are both empty.",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
+      "Pass `secrets-json: ${{ secrets.CLAW_SECRETS_JSON }}` (a JSON object keyed by claw name).",
+    );
+  }
+  const secretsCheck = checkSecrets({
+    json: inputs.secretsJson || "{}",
+    clawNames: live,
+    manifest: parse,
+    manifestDisplay: display,
+    mask: maskSecret,
+  });
+  await failOnFindings(secretsCheck.findings, "CLAW_SECRETS_JSON has problems");
+  const secrets = secretsCheck.secrets;
+
+  // ---- desired state: each claw's config hash from the cloud-init it would boot with
+  const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, env.workspace);
+  const renderInput = (name: string) => ({
+    fleet,
+    secrets: secretsOf(secrets, name),
+    vmRuntimeDir: env.shippedVmRuntime,
+    ...(overlayDir ? { overlayDir } : {}),
+  });
+  if (live.length > 0 && !fleet.ssh.admin_public_key) {
+    const at = parse.locate("ssh");
+    throw new UserError(
+      `${display}: ssh.admin_public_key is not set, so no claw could be reached over SSH.`,
+      `Add \`ssh: { admin_public_key: "ssh-ed25519 AAAA... you@host" }\` (line ${at.line}); the private half goes into the CLAW_SSH_PRIVATE_KEY secret.`,
+    );
+  }
+  const desired: DesiredFleet = {
+    ...fleet,
+    claws: fleet.claws.map((claw) => ({
+      ...claw,
+      // A retired claw boots nothing: no secrets, no config.
+      configHash: claw.retired
+        ? ""
+        : rendered(claw.name, () => configHash({ ...renderInput(claw.name), claw })),
+    })),
+  };
+
+  // ---- observe Azure and plan
+  const ctx = connectAzure({
+    ...inputs.azure,
+    resourceGroup: fleet.azure.resource_group_name,
+    pollIntervalMs: inputs.pollIntervalMs,
+  });
+  const hints = { clientId: inputs.azure.clientId };
+  const observed = await azure(`Reading the fleet in resource group ${ctx.resourceGroup}`, hints, () =>
+    observeFleet(ctx, fleet),
+  );
+  const plan = selectClaws(
+    planFleet(desired, observed),
+    inputs.claws,
+    fleet.claws.map((c) => c.name),
+  );
+  const waves = planWaves(plan, policy);
+  const changed = changingClaws(plan);
+  core.setOutput("plan", JSON.stringify(planJson(plan, waves)));
+  core.setOutput("plan-hash", plan.hash);
+  core.setOutput("changed-claws", JSON.stringify(changed));
+  reportPlanWarnings(plan, parse, display);
+
+  let md = `## Fleet plan — \`${display}\`\n\n`;
+  md += `Resource group \`${ctx.resourceGroup}\` · plan hash \`${plan.hash}\``;
+  md += inputs.claws.length > 0 ? ` · limited to: ${inputs.claws.join(", ")}\n\n` : "\n\n";
+  md += renderPlanMarkdown(plan) + wavesMarkdown(waves, policy.verify);
+  core.info(
+    `Plan ${plan.hash}: ${changed.length} claw(s) to change${changed.length ? `: ${changed.join(", ")}` : ""}.`,
+  );
+
+  if (inputs.mode === "plan") {
+    await core.summary.addRaw(md).write();
+    return { plan };
+  }
+
+  // ---- apply: what runs is exactly what was approved
+  if (inputs.approvedPlanHash && inputs.approvedPlanHash !== plan.hash) {
+    md +=
+      `\n> [!CAUTION]\n> **Apply refused:** the fresh plan's hash \`${plan.hash}\` differs from the approved ` +
+      `\`${inputs.approvedPlanHash}\`. Nothing was changed.\n`;
+    await core.summary.addRaw(md).write();
+    throw new UserError(
+      `The plan changed since it was approved (approved ${inputs.approvedPlanHash}, now ${plan.hash}); nothing was changed.`,
+      "Azure or the manifest changed after the plan was reviewed. Re-run the plan job, review the new plan and approve that one.",
+    );
+  }
+  if (!inputs.approvedPlanHash) {
+    core.warning(
+      "Applying without approved-plan-hash: the plan computed now runs without anyone having approved it. " +
+        "Pass the plan-hash output of a reviewed plan run to gate apply on it.",
+    );
+  }
+  if (inputs.dryRun) {
+    md += "\n**Dry run:** the plan hash matches; nothing was changed.\n";
+    await core.summary.addRaw(md).write();
+    return { plan };
+  }
+  await core.summary.addRaw(md).write();
+  if (policy.verify && !inputs.sshPrivateKey && live.length > 0) {
+    throw new UserError(
+      "Wave verification is on but no ssh-private-key was given, so no claw could be proven healthy; nothing was changed.",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
+      "Pass `ssh-private-key: ${{ secrets.CLAW_SSH_PRIVATE_KEY }}`, or set `verify: false` when runners cannot reach the VMs (claws are then reported unverified).",
+    );
+  }
+
+  // Shared infrastructure is ensured under the lease when there is a rollout, and on its own
+  // otherwise (it writes nothing when it is already right, so a converged fleet costs reads only).
+  const prepareSharedInfra = async () => {
+    const shared = await azure(
+      "Preparing the shared resources (resource group, network, NSG, gallery)",
+      hints,
+      () => ensureSharedInfra(ctx, fleet),
+    );
+    for (const c of shared.created) core.info(`Created ${c}`);
+    for (const u of shared.updated) core.info(`Updated ${u}`);
+    for (const w of shared.warnings) core.warning(w, { file: display });
+  };
+  if (waves.length === 0) await prepareSharedInfra();
+
+  const operations = new AzureClawOperations(ctx, desired, {
+    rolloutId: env.runId,
+    snapshotBeforeReplace: policy.snapshot_before_replace,
+    render: (claw) => {
+      const hostKey = generateHostKey();
+      const result = renderCustomData({ ...renderInput(claw.name), claw, hostKey });
+      return {
+        customData: result.customData,
+        configHash: result.configHash,
+        hostKeyFingerprint: hostKey.fingerprint,
+      };
+    },
+  });
+  const verifier = policy.verify
+    ? buildWaveVerifier({
+        ctx,
+        fleet,
+        privateKey: inputs.sshPrivateKey,
+        timeoutSeconds: inputs.verifyTimeoutSeconds,
+      })
+    : undefined;
+
+  let report: RolloutReport;
+  try {
+    report = await runRollout({
+      plan,
+      waves,
+      operations,
+      verifier,
+      policy,
+      // The first apply of a fleet takes the lease on a resource group it creates.
+      lease: new AzureFleetLease(ctx, {
+        createResourceGroup: { location: fleet.azure.location, tags: fleet.azure.tags },
+      }),
+      forceUnlock: inputs.forceUnlock,
+      prepare: prepareSharedInfra,
+      runId: env.runId,
+      log: env.log,
+      signal: env.signal,
+    });
+  } catch (err) {
+    // The lease held by another run, a policy that cannot be honoured, an ARM error taking the
+    // lease: all things the user fixes. Anything else is a bug and keeps its stack.
+    if (
+      err instanceof RolloutConfigurationError ||
+      err instanceof UserError ||
+      err instanceof LeaseHeldError
+    ) {
+      throw new UserError(err.message);
+    }
+    if (azureErrorCode(err) !== undefined) {
+      throw new UserError(`Taking the fleet's rollout lease failed: ${describeAzureError(err, hints)}`);
+    }
+    throw err;
+  }
+
+  core.setOutput("result", JSON.stringify(report));
+  core.setOutput(
+    "changed-claws",
+    JSON.stringify(
+      report.claws
+        .filter((c) => c.outcome !== "skipped" && c.outcome !== "unchanged" && c.outcome !== "retired")
+        .map((c) => c.claw),
+    ),
+  );
+  await core.summary.addRaw(`\n## Rollout\n\n${renderReportMarkdown(report)}`).write();
+  if (report.status !== "succeeded" && report.status !== "nothing-to-do") {
+    const failed = report.claws.filter((c) => c.outcome === "failed" || c.outcome === "rolled-back");
+    const shown = failed.slice(0, 3).map((c) => `\n- ${c.claw} (${c.outcome}): ${c.error ?? c.detail ?? ""}`);
+    throw new UserError(
+      `Rollout ${report.status}${report.haltReason ? `: ${report.haltReason}` : ""}.` +
+        `${shown.join("")}${failed.length > 3 ? `\n- and ${failed.length - 3} more` : ""}` +
+        "\nThe job summary says what happened to each claw.",
+      "Fix the cause named for each failed claw, then re-run: apply converges from wherever this run stopped, and no data disk was deleted.",
+    );
+  }
+  if (!report.verification && report.claws.some((c) => c.health === "unverified")) {
+    core.warning(
+      "Wave verification was off: changed claws are unverified. Run the verify action when the VMs are reachable.",
+    );
+  }
+  return { plan, report };
+}
+
+/**
+ * Rendering fails on what the fleet repository holds (an overlay file that does not belong,
+ * customData over Azure's limit): the renderer's message names the claw, the file and the fix.
+ */
+function rendered<T>(claw: string, render: () => T): T {
+  try {
+    return render();
+  } catch (err) {
+    if (!(err instanceof Error) || !/cloud-init|customData|custom data/i.test(err.message)) throw err;
+    throw new UserError(`Rendering the cloud-init of claw ${claw} failed: ${err.message}`);
+  }
+}
+
+function secretsOf(secrets: Map<string, ClawSecrets>, claw: string): ClawSecrets {
+  const s = secrets.get(claw);
+  if (!s) throw new Error(`no secrets for claw ${claw} after the secrets check passed`);
+  return s;
+}
+
+/** Annotates every finding; errors fail the run (with the full list in the job summary). */
+async function failOnFindings(findings: Finding[], what: string): Promise<void> {
+  if (findings.length === 0) return;
+  const { omitted } = annotate(findings);
+  const errors = findings.filter((f) => f.severity === "error");
+  if (errors.length === 0) return;
+  await core.summary.addRaw(`## ${what}\n\n${findingsMarkdown(findings)}`).write();
+  const first = errors[0]!;
+  throw new UserError(
+    `${what}: ${errors.length} error${errors.length === 1 ? "" : "s"}${omitted ? ` (${omitted} annotation(s) not shown; see the job summary)` : ""}. ` +
+      `First: ${first.file}${first.line ? `:${first.line}` : ""}: ${first.message}${first.fix ? ` Fix: ${first.fix}` : ""}`,
+  );
+}
+
+function findOverlay(given: string, manifestAbs: string, workspace: string): string | undefined {
+  if (given) {
+    const abs = resolveInRepo(workspace, given);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      throw new UserError(
+        `vm-runtime overlay '${given}' is not a directory.`,
+        "Set `vm-runtime:` to a directory in the repository, or leave it empty.",
+      );
+    }
+    return abs;
+  }
+  const beside = join(dirname(manifestAbs), "vm-runtime");
+  return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
+}
+
+/** Orphans and blocked claws are worth a reviewer's attention: one warning each, on the claw's line. */
+function reportPlanWarnings(plan: Plan, parse: ParseResult, display: string): void {
+  for (const c of plan.claws) {
+    if (c.action !== "orphan" && c.action !== "blocked") continue;
+    const at = c.action === "blocked" ? parse.locate(`claws.${c.claw}`) : undefined;
+    core.warning(`${c.claw}: ${c.action} — ${c.reason}`, {
+      title: c.action === "orphan" ? "Orphan claw (left untouched)" : "Blocked claw (not changed)",
+      ...(at ? { file: display, startLine: at.line } : {}),
+    });
+  }
+}
+
+/** Runs an ARM call sequence; its failure becomes a user-facing message saying what to fix. */
+async function azure<T>(what: string, hints: { clientId?: string }, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new UserError(`${what} failed: ${describeAzureError(err, hints)}`);
+  }
+}

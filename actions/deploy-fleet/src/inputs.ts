@@ -1,0 +1,163 @@
+// Every input of the action, read and validated up front (action.yml documents them). Secret
+// inputs are masked the moment they are read.
+
+import * as core from "@actions/core";
+import {
+  type AzureInputs,
+  getAzureInputs,
+  getBoolean,
+  getChoice,
+  getDuration,
+  getList,
+  getSecret,
+  getString,
+  maskSecret,
+  UserError,
+} from "@openclawps/action-kit";
+
+export type DeployMode = "plan" | "apply";
+
+/** Rollout policy fields the workflow may override; absent = as in the manifest. */
+export interface RolloutOverrides {
+  canary?: number | string[];
+  wave_size?: number | string;
+  max_unhealthy?: number | string;
+  pause_seconds?: number;
+  rollback?: boolean;
+  snapshot_before_replace?: boolean;
+  verify?: boolean;
+  parallelism?: number;
+}
+
+export interface DeployInputs {
+  manifest: string;
+  mode: DeployMode;
+  /** Apply refuses to write when the fresh plan's hash differs. Empty: no approval gate. */
+  approvedPlanHash: string;
+  /** Claw names to limit the run to; empty = all. */
+  claws: string[];
+  /** Image version for every claw (what bake produced); empty = as in the manifest. */
+  imageVersion: string;
+  rollout: RolloutOverrides;
+  azure: AzureInputs;
+  /** OpenSSH private key for wave verification (secret). */
+  sshPrivateKey: string;
+  /** CLAW_SECRETS_JSON (secret). */
+  secretsJson: string;
+  /** Fleet-repo overlay of vm-runtime; empty = `vm-runtime/` beside the manifest when it exists. */
+  vmRuntimeOverlay: string;
+  dryRun: boolean;
+  forceUnlock: boolean;
+  /** How long verification waits for a claw to become reachable, seconds. */
+  verifyTimeoutSeconds: number;
+  /** Wait between polls of a long-running ARM operation when Azure sends no Retry-After, ms. */
+  pollIntervalMs: number;
+}
+
+const SIZE = /^(\d+|\d{1,3}%)$/;
+
+/** A count ("3") or a percent ("25%"), or undefined when the input is empty. */
+export function parseCountOrPercent(
+  name: string,
+  raw: string,
+  allowZero: boolean,
+): number | string | undefined {
+  const text = raw.trim();
+  if (text === "") return undefined;
+  if (!SIZE.test(text)) {
+    throw new UserError(`Input '${name}' must be a count like 2 or a percent like 25% (got '${text}').`);
+  }
+  if (text.endsWith("%")) {
+    const pct = Number(text.slice(0, -1));
+    if (pct > 100 || (!allowZero && pct === 0)) {
+      throw new UserError(
+        `Input '${name}' must be a percent between ${allowZero ? 0 : 1}% and 100% (got '${text}').`,
+      );
+    }
+    return text;
+  }
+  const n = Number(text);
+  if (!allowZero && n === 0) throw new UserError(`Input '${name}' must be at least 1 (got '${text}').`);
+  return n;
+}
+
+/** "2" → 2 canaries; "alice,bob" → those claws. */
+export function parseCanary(raw: string): number | string[] | undefined {
+  const text = raw.trim();
+  if (text === "") return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const names = text
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new UserError(`Input 'canary' must be a count or claw names (got '${text}').`);
+  return names;
+}
+
+function optionalBoolean(name: string): boolean | undefined {
+  return core.getInput(name).trim() === "" ? undefined : getBoolean(name, false);
+}
+
+function optionalInteger(name: string, min: number, max: number): number | undefined {
+  const raw = core.getInput(name).trim();
+  if (raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UserError(`Input '${name}' must be an integer between ${min} and ${max} (got '${raw}').`);
+  }
+  return n;
+}
+
+export function getDeployInputs(): DeployInputs {
+  // Secrets first, so nothing below can print them before they are masked.
+  const secretsJson = getSecret("secrets-json") || readEnvSecret("CLAW_SECRETS_JSON");
+  const sshPrivateKey = getSecret("ssh-private-key");
+
+  const mode = getChoice("mode", ["plan", "apply"] as const, "plan");
+  const approvedPlanHash = getString("approved-plan-hash").trim();
+  if (approvedPlanHash && !/^[0-9a-f]{64}$/.test(approvedPlanHash)) {
+    throw new UserError(
+      `Input 'approved-plan-hash' must be the 64-character plan-hash output of a plan run (got '${approvedPlanHash}').`,
+    );
+  }
+  const pause = core.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0);
+  const rollout: RolloutOverrides = {
+    canary: parseCanary(core.getInput("canary")),
+    wave_size: parseCountOrPercent("wave-size", core.getInput("wave-size"), false),
+    max_unhealthy: parseCountOrPercent("max-unhealthy", core.getInput("max-unhealthy"), true),
+    pause_seconds: pause,
+    rollback: optionalBoolean("rollback"),
+    snapshot_before_replace: optionalBoolean("snapshot"),
+    verify: optionalBoolean("verify"),
+    parallelism: optionalInteger("parallelism", 1, 50),
+  };
+  const imageVersion = getString("image-version").trim();
+  if (imageVersion && imageVersion !== "latest" && !/^\d+\.\d+\.\d+$/.test(imageVersion)) {
+    throw new UserError(
+      `Input 'image-version' must be a gallery version Major.Minor.Patch (e.g. 1.2.0) or 'latest' (got '${imageVersion}').`,
+    );
+  }
+  return {
+    manifest: getString("manifest", "claws.yaml").trim(),
+    mode,
+    approvedPlanHash,
+    claws: getList("claws"),
+    imageVersion,
+    rollout,
+    azure: getAzureInputs(),
+    sshPrivateKey,
+    secretsJson,
+    vmRuntimeOverlay: getString("vm-runtime").trim(),
+    dryRun: getBoolean("dry-run", false),
+    forceUnlock: getBoolean("force-unlock", false),
+    verifyTimeoutSeconds: getDuration("verify-timeout", 600),
+    pollIntervalMs: Math.round(getDuration("poll-interval", 10) * 1000),
+  };
+}
+
+function readEnvSecret(name: string): string {
+  const value = process.env[name] ?? "";
+  maskSecret(value);
+  return value.trim();
+}

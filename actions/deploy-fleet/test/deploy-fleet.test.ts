@@ -1,0 +1,391 @@
+// The bundled action (`node dist/index.js`), run as the runner runs it, against the local Azure:
+// a real HTTPS server that the real Azure SDK clients and @azure/identity talk to. Verification
+// is off through the rollout policy (local guests do not answer SSH), so changed claws must be
+// reported unverified.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { TAGS } from "@openclawps/fleet-model";
+import type { RolloutReport } from "@openclawps/rollout";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { canarySecrets, clawNames, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
+import type { ActionRun } from "./run-action.ts";
+
+const report = (run: ActionRun): RolloutReport => JSON.parse(run.outputs.result ?? "null");
+const planOf = (run: ActionRun) =>
+  JSON.parse(run.outputs.plan ?? "null") as { hash: string; claws: { claw: string; action: string }[] };
+const actions = (run: ActionRun) => Object.fromEntries(planOf(run).claws.map((c) => [c.claw, c.action]));
+const since = (fleet: Fleet) => {
+  const t = Date.now();
+  return () => fleet.azure.counts({ since: t, excludePolling: true });
+};
+const vmsOf = (fleet: Fleet) => Object.values(fleet.azure.state().virtualMachines);
+const disksOf = (fleet: Fleet) => Object.values(fleet.azure.state().disks);
+const diskOf = (fleet: Fleet, claw: string) => disksOf(fleet).find((d) => d.name === `${claw}-data`);
+const vmOf = (fleet: Fleet, claw: string) => vmsOf(fleet).find((v) => v.name === claw);
+const imageOf = (fleet: Fleet, claw: string) => vmOf(fleet, claw)?.imageReferenceId?.split("/").pop();
+
+function expectSucceeded(run: ActionRun): void {
+  if (run.code !== 0) throw new Error(`the action failed (${run.code}):\n${errorOf(run)}\n${run.stderr}`);
+}
+
+describe("deploy-fleet on an empty resource group", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("creates the shared infrastructure and every claw, and a re-run makes no ARM writes", async () => {
+    const names = clawNames(5);
+    const secrets = canarySecrets(names);
+    fleet = await startFleet({ claws: Object.fromEntries(names.map((n) => [n, {}])) }, secrets.json);
+
+    const planWrites = since(fleet);
+    const plan = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(plan);
+    expect(planWrites().writes).toBe(0);
+    expect(JSON.parse(plan.outputs["changed-claws"]!)).toEqual(names);
+    expect(plan.outputs["plan-hash"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.values(actions(plan))).toEqual(names.map(() => "create"));
+    expect(plan.summary).toContain("| claw-001 | create |");
+
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expectSucceeded(apply);
+    const state = fleet.azure.state();
+    const resources = Object.values(state.resources).map((r) => `${r.type}/${r.name}`);
+    expect(resources).toContain(`Microsoft.Network/virtualNetworks/${RG}-vnet`);
+    expect(resources).toContain(`Microsoft.Network/networkSecurityGroups/${RG}-nsg`);
+    for (const name of names) {
+      const vm = vmOf(fleet, name)!;
+      const disk = diskOf(fleet, name)!;
+      expect(vm.dataDisks).toEqual([{ lun: 0, diskId: disk.id, deleteOption: "Detach" }]);
+      expect(imageOf(fleet, name)).toBe("1.0.0");
+      expect(vm.tags[TAGS.hostKey]).toMatch(/^SHA256:/);
+      expect(disk.tags[TAGS.claw]).toBe(name);
+    }
+    const result = report(apply);
+    expect(result.status).toBe("succeeded");
+    expect(result.claws.map((c) => [c.outcome, c.health])).toEqual(
+      names.map(() => ["created", "unverified"]),
+    );
+    expect(apply.summary).toContain("5 changed claws are **unverified**");
+
+    const rerun = since(fleet);
+    const again = await fleet.deploy({ mode: "apply" });
+    expectSucceeded(again);
+    expect(rerun().writes).toBe(0);
+    expect(again.outputs["changed-claws"]).toBe("[]");
+    expect(report(again).status).toBe("nothing-to-do");
+  });
+
+  it("refuses, before any ARM write, to apply a plan other than the approved one", async () => {
+    const secrets = canarySecrets(["alpha", "beta"]);
+    fleet = await startFleet({ claws: { alpha: {} } }, secrets.json);
+    const plan = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(plan);
+
+    fleet.writeManifest({ claws: { alpha: {}, beta: {} } });
+    const writes = since(fleet);
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expect(apply.code).toBe(1);
+    expect(errorOf(apply)).toContain(
+      `The plan changed since it was approved (approved ${plan.outputs["plan-hash"]}, now ${planOf(apply).hash}); nothing was changed.`,
+    );
+    expect(apply.summary).toContain("**Apply refused:**");
+    expect(writes().writes).toBe(0);
+    expect(vmsOf(fleet)).toEqual([]);
+  });
+});
+
+describe("deploy-fleet rolling a new image", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("replaces every VM in waves around the same data disks, tagged with the image they last ran", async () => {
+    const names = clawNames(5);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const disksBefore = new Map(
+      disksOf(fleet).map((d) => [d.name, { id: d.id, timeCreated: d.timeCreated }]),
+    );
+
+    const plan = await fleet.deploy({ mode: "plan", "image-version": "1.1.0" });
+    expectSucceeded(plan);
+    expect(Object.values(actions(plan))).toEqual(names.map(() => "replace"));
+    const started = Date.now();
+    const apply = await fleet.deploy({
+      mode: "apply",
+      "image-version": "1.1.0",
+      "approved-plan-hash": plan.outputs["plan-hash"]!,
+    });
+    expectSucceeded(apply);
+
+    const result = report(apply);
+    expect(result.waves.map((w) => [w.kind, w.claws])).toEqual([
+      ["canary", ["claw-001"]],
+      ["wave", ["claw-002", "claw-003"]],
+      ["wave", ["claw-004", "claw-005"]],
+    ]);
+    expect(result.claws.map((c) => [c.claw, c.outcome, c.health, c.fromImage, c.imageAfter])).toEqual(
+      names.map((n) => [n, "replaced", "unverified", "1.0.0", "1.1.0"]),
+    );
+    for (const name of names) {
+      const disk = diskOf(fleet, name)!;
+      expect({ id: disk.id, timeCreated: disk.timeCreated }).toEqual(disksBefore.get(`${name}-data`));
+      expect(disk.tags[TAGS.lastImage]).toBe("1.0.0");
+      // Unverified: nothing may record the new image as healthy on the disk.
+      expect(disk.tags[TAGS.lastHealthyImage]).toBeUndefined();
+      expect(imageOf(fleet, name)).toBe("1.1.0");
+      expect(vmOf(fleet, name)!.dataDisks).toEqual([{ lun: 0, diskId: disk.id, deleteOption: "Detach" }]);
+    }
+    // Wave order in Azure: no VM of a later wave was deleted before the earlier wave's VMs were recreated.
+    const log = fleet.azure.requestLog.filter((e) => e.at >= started && !e.polling);
+    const at = (op: string, claw: string) =>
+      log.findIndex((e) => e.operation === op && e.path.endsWith(`/virtualMachines/${claw}`));
+    expect(at("virtualMachines.createOrUpdate", "claw-001")).toBeLessThan(
+      at("virtualMachines.delete", "claw-002"),
+    );
+    expect(at("virtualMachines.createOrUpdate", "claw-003")).toBeLessThan(
+      at("virtualMachines.delete", "claw-004"),
+    );
+    expect(apply.stdout).toContain("::group::Wave 2/3 (wave): claw-002, claw-003");
+  });
+});
+
+describe("deploy-fleet after a crash between VM delete and create", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("recovers the claw around its disk on the next run, once the dead run's lease is forced", async () => {
+    const names = clawNames(2);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const disk = diskOf(fleet, "claw-001")!;
+
+    // The VM create hangs; the runner dies (SIGKILL) while it waits.
+    fleet.azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "hang" });
+    const crashed = await fleet.deploy(
+      { mode: "apply", "image-version": "1.1.0" },
+      { killWhenStdout: /claw-001: create-vm/, killAfterMs: 60_000 },
+    );
+    expect(crashed.signal).toBe("SIGKILL");
+    fleet.azure.clearFaults();
+    expect(vmOf(fleet, "claw-001")).toBeUndefined();
+    expect(diskOf(fleet, "claw-001")).toMatchObject({ id: disk.id, timeCreated: disk.timeCreated });
+    expect(diskOf(fleet, "claw-001")!.managedBy).toBeUndefined();
+    expect(diskOf(fleet, "claw-001")!.tags[TAGS.lastImage]).toBe("1.0.0");
+    expect(imageOf(fleet, "claw-002")).toBe("1.0.0");
+
+    const plan = await fleet.deploy({ mode: "plan", "image-version": "1.1.0" });
+    expect(actions(plan)).toEqual({ "claw-001": "recover", "claw-002": "replace" });
+
+    // The killed run still holds the lease: the next run says so and changes nothing.
+    const writes = since(fleet);
+    const blocked = await fleet.deploy({ mode: "apply", "image-version": "1.1.0" });
+    expect(blocked.code).toBe(1);
+    expect(errorOf(blocked)).toMatch(/holds the lease on resource group rg-claw-test .*force-unlock: true/s);
+    expect(writes().writes).toBe(0);
+
+    const recovered = await fleet.deploy({ mode: "apply", "image-version": "1.1.0", "force-unlock": "true" });
+    expectSucceeded(recovered);
+    expect(report(recovered).claws.map((c) => [c.claw, c.outcome])).toEqual([
+      ["claw-001", "recovered"],
+      ["claw-002", "replaced"],
+    ]);
+    expect(imageOf(fleet, "claw-001")).toBe("1.1.0");
+    expect(vmOf(fleet, "claw-001")!.dataDisks).toEqual([{ lun: 0, diskId: disk.id, deleteOption: "Detach" }]);
+    expect(diskOf(fleet, "claw-001")!.timeCreated).toBe(disk.timeCreated);
+  });
+});
+
+describe("deploy-fleet when an ARM write of a replace fails", () => {
+  // Every write a replace makes (snapshots on): the probe test below pins this list to what the
+  // adapter really sends, so a new write step cannot escape these tests.
+  const REPLACE_WRITES: Record<string, string> = {
+    "virtualMachines.deallocate": "deallocate",
+    "disks.update": "tag-disk",
+    "snapshots.createOrUpdate": "snapshot",
+    "virtualMachines.delete": "delete-vm",
+    "virtualMachines.createOrUpdate": "create-vm",
+  };
+  const OPS = Object.keys(REPLACE_WRITES);
+  const names = ["probe", ...OPS.map((_, i) => `fault-${i + 1}`)];
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+  });
+  afterAll(async () => fleet?.stop());
+
+  it("a replace makes exactly these writes besides the lease", async () => {
+    const writes = since(fleet);
+    expectSucceeded(await fleet.deploy({ mode: "apply", "image-version": "1.1.0", claws: "probe" }));
+    const ops = Object.keys(writes().byOperation).filter(
+      (op) => !/\.(get|list|listAll)$/.test(op) && op !== "resourceGroups.update",
+    );
+    expect(ops.sort()).toEqual([...OPS].sort());
+  });
+
+  it.each(OPS.map((op, i) => [op, `fault-${i + 1}`]))(
+    "fails with a clear message when %s fails, deletes no disk, and the re-run converges",
+    async (operation, claw) => {
+      const dataDisksBefore = disksOf(fleet)
+        .filter((d) => d.name.endsWith("-data"))
+        .map((d) => d.id)
+        .sort();
+      const disk = diskOf(fleet, claw)!;
+      fleet.azure.injectFault({
+        operation,
+        path: new RegExp(
+          `/(virtualMachines/${claw}(/deallocate)?|disks/${claw}-data|snapshots/${claw}-data[^/]*)$`,
+          "i",
+        ),
+        mode: "lro-fail",
+        code: "InternalExecutionError",
+        message: "An internal execution error occurred (injected).",
+      });
+      const failed = await fleet.deploy({ mode: "apply", "image-version": "1.1.0", claws: claw });
+      fleet.azure.clearFaults();
+      expect(failed.code).toBe(1);
+      const error = errorOf(failed);
+      expect(error).toContain(`Rollout halted: canary ${claw} failed`);
+      const step = REPLACE_WRITES[operation]!;
+      expect(error).toContain(`\n- ${claw} (failed): ${claw}: ${step} failed (InternalExecutionError): `);
+      expect(report(failed).claws[0]).toMatchObject({ outcome: "failed", health: "unverified" });
+      expect(failed.summary).toContain("injected");
+      expect(
+        disksOf(fleet)
+          .filter((d) => d.name.endsWith("-data"))
+          .map((d) => d.id)
+          .sort(),
+      ).toEqual(dataDisksBefore);
+
+      expectSucceeded(await fleet.deploy({ mode: "apply", "image-version": "1.1.0", claws: claw }));
+      expect(imageOf(fleet, claw)).toBe("1.1.0");
+      expect(diskOf(fleet, claw)).toMatchObject({ id: disk.id, timeCreated: disk.timeCreated });
+      const converged = await fleet.deploy({ mode: "plan", "image-version": "1.1.0", claws: claw });
+      expect(converged.outputs["changed-claws"]).toBe("[]");
+    },
+  );
+});
+
+describe("deploy-fleet with orphaned and retired claws", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("retires a claw's VM, NIC and public IP but keeps its disk, and leaves an orphan untouched", async () => {
+    const names = ["keep", "leaving", "stray"];
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const strayBefore = Object.values(fleet.azure.state().resources)
+      .filter((r) => r.name.startsWith("stray"))
+      .map((r) => [r.id, JSON.stringify(r.tags)]);
+    const leavingDisk = diskOf(fleet, "leaving")!;
+
+    fleet.writeManifest({ claws: { keep: {}, leaving: { retired: true } } });
+    const plan = await fleet.deploy({ mode: "plan" });
+    expect(actions(plan)).toEqual({ keep: "noop", leaving: "retire", stray: "orphan" });
+    expect(plan.stdout).toMatch(/::warning title=Orphan claw \(left untouched\)::stray: orphan/);
+
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expectSucceeded(apply);
+    const state = fleet.azure.state();
+    const leaving = Object.values(state.resources).filter((r) => r.name.startsWith("leaving"));
+    expect(leaving.map((r) => r.type)).toEqual(["Microsoft.Compute/disks"]);
+    expect(diskOf(fleet, "leaving")).toMatchObject({
+      id: leavingDisk.id,
+      timeCreated: leavingDisk.timeCreated,
+    });
+    expect(diskOf(fleet, "leaving")!.tags[TAGS.lastImage]).toBe("1.0.0");
+    const strayAfter = Object.values(state.resources)
+      .filter((r) => r.name.startsWith("stray"))
+      .map((r) => [r.id, JSON.stringify(r.tags)]);
+    expect(strayAfter).toEqual(strayBefore);
+    expect(report(apply).claws.map((c) => [c.claw, c.outcome])).toEqual([
+      ["keep", "unchanged"],
+      ["leaving", "retired"],
+      ["stray", "unchanged"],
+    ]);
+    expect(JSON.parse(apply.outputs["changed-claws"]!)).toEqual([]);
+  });
+});
+
+describe("deploy-fleet under ARM throttling", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  // A 40-claw fleet keeps the suite quick while still running through ARM's read burst; the
+  // 200-claw run is `npm run bench` (bench/rollout.ts).
+  it("creates a 40-claw fleet under Azure's request limits with no request refused", async () => {
+    const names = clawNames(40);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])), rollout: { parallelism: 20 } },
+      canarySecrets(names).json,
+      ["1.0.0"],
+      { throttling: true },
+    );
+    const t = Date.now();
+    const apply = await fleet.deploy({ mode: "apply" });
+    expectSucceeded(apply);
+    expect(vmsOf(fleet)).toHaveLength(40);
+    // 404s are answers to "does it exist yet?" reads; anything else at 400 or above is a refusal.
+    const refused = fleet.azure.requestLog.filter((e) => e.at >= t && e.status >= 400 && e.status !== 404);
+    expect(refused.map((e) => `${e.status} ${e.operation}`)).toEqual([]);
+  });
+});
+
+describe("deploy-fleet and secrets", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  function filesUnder(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? filesUnder(p) : [p];
+    });
+  }
+
+  it("never writes a secret value to stdout, outputs, the summary or any file of the run", async () => {
+    const names = clawNames(3);
+    const secrets = canarySecrets(names);
+    fleet = await startFleet({ claws: Object.fromEntries(names.map((n) => [n, {}])) }, secrets.json);
+    const runs = [
+      await fleet.deploy({ mode: "plan" }),
+      await fleet.deploy({ mode: "apply" }),
+      await fleet.deploy({ mode: "apply", "image-version": "1.1.0" }),
+    ];
+    fleet.azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "lro-fail" });
+    runs.push(await fleet.deploy({ mode: "apply", "image-version": "1.0.0" }));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 1]);
+
+    // The canaries did reach the VMs (in customData, by design): the search below is meaningful.
+    const customData = vmsOf(fleet).map((vm) => vm.customData ?? "");
+    const { decodeCustomData } = await import("@openclawps/cloud-init");
+    expect(customData.map(decodeCustomData).join("\n")).toContain(secrets.canaries[0]);
+
+    for (const run of runs) {
+      // `::add-mask::<value>` is how the runner learns what to mask; it never reaches the log.
+      const stdout = run.stdout
+        .split("\n")
+        .filter((l) => !l.startsWith("::add-mask::"))
+        .join("\n");
+      const written = [
+        stdout,
+        run.stderr,
+        JSON.stringify(run.outputs),
+        run.summary,
+        ...[...filesUnder(run.dir), ...filesUnder(fleet.workspace)].map((f) => readFileSync(f, "utf8")),
+      ].join("\n");
+      for (const canary of secrets.canaries) expect(written).not.toContain(canary);
+    }
+  });
+});
