@@ -8,7 +8,7 @@ const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
   problems.push(
     `Node ${process.versions.node} is on PATH; this project needs Node 24 (actions run on node24). ` +
-      "Run `npm ci` first: the node@24 devDependency puts Node 24 first on PATH inside npm scripts.",
+      "Run `npm install` first: the node@24 devDependency puts Node 24 first on PATH inside npm scripts.",
   );
 }
 
