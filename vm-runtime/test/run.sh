@@ -13,7 +13,7 @@ done
 
 # Every shell script: *.sh, *.bash, the bats suites and the extensionless command stubs.
 mapfile -t scripts < <(
-  find . -type f \( -name '*.sh' -o -name '*.bash' -o -name '*.bats' -o -path './test/helpers/*stubs/*' \) -print |
+  find . -type f \( -name '*.sh' -o -name '*.bash' -o -name '*.bats' -o \( -path './test/*stubs/*' ! -name '*.md' \) \) -print |
     LC_ALL=C sort
 )
 echo "shellcheck: ${#scripts[@]} scripts"
