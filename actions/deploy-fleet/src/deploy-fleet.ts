@@ -33,6 +33,7 @@ import {
   renderReportMarkdown,
   runRollout,
 } from "@openclawps/rollout";
+import { checkPrivateKey, InvalidPrivateKeyError } from "@openclawps/verify";
 import { selectClaws } from "./claw-selection.ts";
 import { applyOverrides } from "./fleet-overrides.ts";
 import type { DeployInputs } from "./inputs.ts";
@@ -172,12 +173,25 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     return { plan };
   }
   await core.summary.addRaw(md).write();
-  if (policy.verify && !inputs.sshPrivateKey && live.length > 0) {
+  // Every changed claw but a retired one gets verified.
+  const needsVerifier = policy.verify && waves.some((w) => w.claws.some((c) => changedVm(plan, c)));
+  if (needsVerifier && !inputs.sshPrivateKey) {
     throw new UserError(
       "Wave verification is on but no ssh-private-key was given, so no claw could be proven healthy; nothing was changed.",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
       "Pass `ssh-private-key: ${{ secrets.CLAW_SSH_PRIVATE_KEY }}`, or set `verify: false` when runners cannot reach the VMs (claws are then reported unverified).",
     );
+  }
+  if (needsVerifier) {
+    try {
+      checkPrivateKey(inputs.sshPrivateKey);
+    } catch (err) {
+      if (!(err instanceof InvalidPrivateKeyError)) throw err;
+      throw new UserError(
+        `Input 'ssh-private-key': ${err.message}; nothing was changed.`,
+        "Store the whole OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- ... END ...) in the secret, without a passphrase.",
+      );
+    }
   }
 
   // Shared infrastructure is ensured under the lease when there is a rollout, and on its own
@@ -207,12 +221,13 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       };
     },
   });
-  const verifier = policy.verify
+  const verifier = needsVerifier
     ? buildWaveVerifier({
         ctx,
         fleet,
         privateKey: inputs.sshPrivateKey,
         timeoutSeconds: inputs.verifyTimeoutSeconds,
+        log: env.log,
       })
     : undefined;
 
@@ -289,6 +304,10 @@ function rendered<T>(claw: string, render: () => T): T {
     if (!(err instanceof Error) || !/cloud-init|customData|custom data/i.test(err.message)) throw err;
     throw new UserError(`Rendering the cloud-init of claw ${claw} failed: ${err.message}`);
   }
+}
+
+function changedVm(plan: Plan, claw: string): boolean {
+  return plan.claws.find((c) => c.claw === claw)?.action !== "retire";
 }
 
 function secretsOf(secrets: Map<string, ClawSecrets>, claw: string): ClawSecrets {

@@ -2,10 +2,12 @@
 // a real HTTPS server that the real Azure SDK clients and @azure/identity talk to. Verification
 // is off through the rollout policy (local guests do not answer SSH), so changed claws must be
 // reported unverified.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TAGS } from "@openclawps/fleet-model";
 import type { RolloutReport } from "@openclawps/rollout";
+import { keygen } from "@openclawps/verify/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canarySecrets, clawNames, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
 import type { ActionRun } from "./run-action.ts";
@@ -23,6 +25,13 @@ const disksOf = (fleet: Fleet) => Object.values(fleet.azure.state().disks);
 const diskOf = (fleet: Fleet, claw: string) => disksOf(fleet).find((d) => d.name === `${claw}-data`);
 const vmOf = (fleet: Fleet, claw: string) => vmsOf(fleet).find((v) => v.name === claw);
 const imageOf = (fleet: Fleet, claw: string) => vmOf(fleet, claw)?.imageReferenceId?.split("/").pop();
+
+/** What the log shows: `::add-mask::<value>` lines are how the runner learns what to mask; they never reach the log. */
+const logged = (run: ActionRun) =>
+  run.stdout
+    .split("\n")
+    .filter((l) => !l.startsWith("::add-mask::"))
+    .join("\n");
 
 function expectSucceeded(run: ActionRun): void {
   if (run.code !== 0) throw new Error(`the action failed (${run.code}):\n${errorOf(run)}\n${run.stderr}`);
@@ -149,6 +158,66 @@ describe("deploy-fleet rolling a new image", () => {
       at("virtualMachines.delete", "claw-004"),
     );
     expect(apply.stdout).toContain("::group::Wave 2/3 (wave): claw-002, claw-003");
+  });
+});
+
+describe("deploy-fleet with wave verification on", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  // Local guests do not answer SSH, so every claw fails the gate: this runs the real verifier
+  // (ARM endpoints, pinned host keys, SSH with a real key) and the real rollback path.
+  it("rolls an unreachable canary back onto its disk, never calls it healthy, and halts", async () => {
+    const names = clawNames(3);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const disk = diskOf(fleet, "claw-001")!;
+    const untouched = vmOf(fleet, "claw-002")!;
+    const key = await keygen(mkdtempSync(join(tmpdir(), "deploy-fleet-key-")), "admin");
+
+    const run = await fleet.deploy({
+      mode: "apply",
+      "image-version": "1.1.0",
+      verify: "true",
+      "ssh-private-key": key.privateKey,
+      "verify-timeout": "1s",
+    });
+    expect(run.code).toBe(1);
+    const result = report(run);
+    expect(result.verification).toBe(true);
+    expect(result.claws.map((c) => [c.claw, c.outcome, c.health])).toEqual([
+      ["claw-001", "failed", "unhealthy"],
+      ["claw-002", "skipped", "not-applicable"],
+      ["claw-003", "skipped", "not-applicable"],
+    ]);
+    expect(result.claws[0]!.error).toMatch(
+      /^unhealthy on 1\.1\.0 \(.+\) and still unhealthy after rollback to 1\.0\.0$/,
+    );
+    expect(result.claws[0]!.steps.map((s) => s.name)).toContain("rollback");
+    // Rolled back: the previous image runs again, on the same disk; nothing recorded it healthy.
+    expect(imageOf(fleet, "claw-001")).toBe("1.0.0");
+    expect(diskOf(fleet, "claw-001")).toMatchObject({ id: disk.id, timeCreated: disk.timeCreated });
+    expect(diskOf(fleet, "claw-001")!.tags[TAGS.lastHealthyImage]).toBeUndefined();
+    expect(vmOf(fleet, "claw-002")).toEqual(untouched);
+    expect(errorOf(run)).toContain("Rollout halted: canary claw-001 failed");
+    expect(run.summary).not.toContain("✅ healthy");
+    expect(logged(run)).not.toContain("BEGIN OPENSSH PRIVATE KEY");
+  });
+
+  it("refuses to start, before any ARM write, when verification is on and no SSH key is given", async () => {
+    const names = clawNames(1);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    const writes = since(fleet);
+    const run = await fleet.deploy({ mode: "apply", verify: "true" });
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toContain("Wave verification is on but no ssh-private-key was given");
+    expect(writes().writes).toBe(0);
   });
 });
 
@@ -373,13 +442,8 @@ describe("deploy-fleet and secrets", () => {
     expect(customData.map(decodeCustomData).join("\n")).toContain(secrets.canaries[0]);
 
     for (const run of runs) {
-      // `::add-mask::<value>` is how the runner learns what to mask; it never reaches the log.
-      const stdout = run.stdout
-        .split("\n")
-        .filter((l) => !l.startsWith("::add-mask::"))
-        .join("\n");
       const written = [
-        stdout,
+        logged(run),
         run.stderr,
         JSON.stringify(run.outputs),
         run.summary,
