@@ -1,4 +1,4 @@
-import "./commonjs-globals.ts";
+import "@openclawps/action-kit/commonjs-globals";
 import * as core from "@actions/core";
 import {
   annotate,

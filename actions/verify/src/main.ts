@@ -1,6 +1,6 @@
 // verify entry point: read inputs, verify the claws over SSH, report. The flow is in
 // verify-action.ts, the SSH work in @openclawps/verify.
-import "./commonjs-globals.ts";
+import "@openclawps/action-kit/commonjs-globals";
 import { runAction } from "@openclawps/action-kit";
 import { runVerifyAction } from "./verify-action.ts";
 
