@@ -72,7 +72,8 @@ export function findingsMarkdown(findings: Finding[]): string {
   if (findings.length === 0) return "No problems found.\n";
   const byFile = new Map<string, Finding[]>();
   for (const f of [...findings].sort(
-    (a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+    (a, b) =>
+      a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
   )) {
     byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
   }

@@ -15,5 +15,7 @@ export function findShippedVmRuntime(moduleUrl: string): string {
     if (existsSync(join(candidate, "lifecycle", "boot.sh"))) return candidate;
     dir = resolve(dir, "..");
   }
-  throw new Error(`vm-runtime/ not found above ${fileURLToPath(moduleUrl)}: the action was packaged without it`);
+  throw new Error(
+    `vm-runtime/ not found above ${fileURLToPath(moduleUrl)}: the action was packaged without it`,
+  );
 }

@@ -108,7 +108,9 @@ describe("inputs", () => {
       "Input 'parallelism' must be an integer between 1 and 64 (got '0').",
     );
     process.env["INPUT_DRY-RUN"] = "maybe";
-    expect(() => getBoolean("dry-run", false)).toThrow("Input 'dry-run' must be true or false (got 'maybe').");
+    expect(() => getBoolean("dry-run", false)).toThrow(
+      "Input 'dry-run' must be true or false (got 'maybe').",
+    );
   });
 
   it("falls back to defaults for empty inputs", () => {

@@ -19,7 +19,10 @@ describe("ARM_ACTIONS", () => {
 
 describe("the custom role in infra/azure", () => {
   const role = JSON.parse(
-    readFileSync(join(import.meta.dirname, "..", "..", "..", "infra", "azure", "fleet-operator-role.json"), "utf8"),
+    readFileSync(
+      join(import.meta.dirname, "..", "..", "..", "infra", "azure", "fleet-operator-role.json"),
+      "utf8",
+    ),
   ) as { Name: string; Actions: string[]; NotActions: string[]; DataActions: string[] };
 
   it("grants exactly the actions the adapter performs, under the name its errors tell operators to assign", () => {

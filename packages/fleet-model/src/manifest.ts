@@ -162,7 +162,9 @@ function yamlMessage(e: YAMLError, source: string): string {
   if (e.code === "DUPLICATE_KEY") {
     // The error points at the key's first character; the key runs to its colon.
     const key = /^\s*("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/.exec(source.slice(e.pos[0]))?.[1]?.slice(0, 80);
-    return key ? `YAML: the key '${key}' appears twice in the same mapping` : "YAML: a key appears twice in the same mapping";
+    return key
+      ? `YAML: the key '${key}' appears twice in the same mapping`
+      : "YAML: a key appears twice in the same mapping";
   }
   if (e.code === "MULTIPLE_DOCS") return "YAML: the file holds more than one YAML document (a second ---)";
   return `YAML: ${e.message}`;

@@ -13,12 +13,17 @@ const { values } = parseArgs({
 });
 const root = resolve(import.meta.dirname, "../../..");
 if (!values["no-bundle"]) {
-  execFileSync("npx", ["turbo", "run", "bundle", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
+  execFileSync("npx", ["turbo", "run", "bundle", "--output-logs=errors-only"], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 const out = resolve(process.cwd(), values.out);
 const tree = buildReleaseTree({ root, out, tag: values.tag });
 const problems = await checkReleaseTree(out, values.tag);
-console.log(`Release tree for ${values.tag} in ${out}: actions ${tree.actions.join(", ")}; workflows ${tree.workflows.join(", ")}`);
+console.log(
+  `Release tree for ${values.tag} in ${out}: actions ${tree.actions.join(", ")}; workflows ${tree.workflows.join(", ")}`,
+);
 if (problems.length) {
   for (const p of problems) console.error(`::error::${p}`);
   process.exit(1);

@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { lintAction, lintWorkflow } from "./lint.ts";
@@ -39,14 +48,17 @@ export function buildReleaseTree({ root, out, tag }: TreeOptions): TreeManifest 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 
-  const actions = readdirSync(join(root, "actions")).filter((a) => existsSync(join(root, "actions", a, "action.yml")));
+  const actions = readdirSync(join(root, "actions")).filter((a) =>
+    existsSync(join(root, "actions", a, "action.yml")),
+  );
   for (const action of actions) {
     const from = join(root, "actions", action);
     if (!existsSync(join(from, "dist", "index.js"))) {
       throw new Error(`actions/${action}/dist/index.js is missing: run \`npm run bundle\` first`);
     }
     for (const item of ["action.yml", "dist", "README.md"]) {
-      if (existsSync(join(from, item))) cpSync(join(from, item), join(out, action, item), { recursive: true });
+      if (existsSync(join(from, item)))
+        cpSync(join(from, item), join(out, action, item), { recursive: true });
     }
   }
 
@@ -55,7 +67,8 @@ export function buildReleaseTree({ root, out, tag }: TreeOptions): TreeManifest 
     cpSync(join(root, dir), join(out, dir), {
       recursive: true,
       // Tests of the scripts stay in the monorepo; everything a VM or an operator needs ships.
-      filter: (src) => !relative(join(root, dir), src).split("/").includes("test") && !src.includes("node_modules"),
+      filter: (src) =>
+        !relative(join(root, dir), src).split("/").includes("test") && !src.includes("node_modules"),
     });
   }
 
@@ -98,8 +111,12 @@ export async function checkReleaseTree(out: string, tag: string): Promise<string
       const text = readFileSync(file, "utf8");
       problems.push(...lintAction(rel, text));
       const main = (parseYaml(text) as { runs?: { main?: string } })?.runs?.main;
-      if (!main || !existsSync(join(dirname(file), main))) problems.push(`${rel}: runs.main '${main}' does not exist`);
-    } else if (/\.ya?ml$/.test(rel) && (rel.startsWith(".github/workflows/") || rel.includes("/.github/workflows/"))) {
+      if (!main || !existsSync(join(dirname(file), main)))
+        problems.push(`${rel}: runs.main '${main}' does not exist`);
+    } else if (
+      /\.ya?ml$/.test(rel) &&
+      (rel.startsWith(".github/workflows/") || rel.includes("/.github/workflows/"))
+    ) {
       const text = readFileSync(file, "utf8");
       problems.push(...(await lintWorkflow(rel, text)));
       problems.push(...checkOwnReferences(out, rel, text, tag));

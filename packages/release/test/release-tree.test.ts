@@ -20,7 +20,8 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe("the release tree", () => {
   it("holds every action at the root and the reusable workflows", () => {
     expect(actions.sort()).toEqual(["bake", "deploy-fleet", "validate", "verify"]);
-    for (const wf of REUSABLE_WORKFLOWS) expect(readFileSync(join(out, ".github/workflows", wf), "utf8")).toBeTruthy();
+    for (const wf of REUSABLE_WORKFLOWS)
+      expect(readFileSync(join(out, ".github/workflows", wf), "utf8")).toBeTruthy();
   });
 
   it("passes every check: action metadata, bundles, workflows, references to this repository", async () => {
@@ -43,7 +44,11 @@ describe("the release tree", () => {
     (action) => {
       const cwd = mkdtempSync(join(tmpdir(), "empty-workspace-"));
       const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: cwd, GITHUB_WORKSPACE: cwd };
-      const run = spawnSync(process.execPath, [join(out, action, "dist/index.js")], { cwd, env, encoding: "utf8" });
+      const run = spawnSync(process.execPath, [join(out, action, "dist/index.js")], {
+        cwd,
+        env,
+        encoding: "utf8",
+      });
       rmSync(cwd, { recursive: true, force: true });
       expect(process.versions.node.split(".")[0]).toBe("24");
       expect(run.status).toBe(1);
@@ -55,14 +60,17 @@ describe("the release tree", () => {
 
 describe("the checks catch what would break a consumer", () => {
   it("finds an unknown key in a workflow with its line and column", async () => {
-    const errors = await lintWorkflow("x.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n");
+    const errors = await lintWorkflow(
+      "x.yml",
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n",
+    );
     expect(errors).toEqual(["x.yml (Line: 5, Col: 5): Unexpected value 'stepz'"]);
   });
 
   it("finds an action that does not run on a known runtime", () => {
-    expect(lintAction("action.yml", "name: x\ndescription: y\nruns:\n  using: node99\n  main: a.js\n")).toContain(
-      "action.yml (Line: 4, Col: 10): Unexpected value 'node99'",
-    );
+    expect(
+      lintAction("action.yml", "name: x\ndescription: y\nruns:\n  using: node99\n  main: a.js\n"),
+    ).toContain("action.yml (Line: 4, Col: 10): Unexpected value 'node99'");
   });
 
   it("finds a reference to an action that is not in the tree, and one not pinned to the tag", async () => {
