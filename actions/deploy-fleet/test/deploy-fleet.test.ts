@@ -84,6 +84,23 @@ describe("deploy-fleet on an empty resource group", () => {
     expect(report(again).status).toBe("nothing-to-do");
   });
 
+  it("checks the approved hash and shows the waves on a dry run, changing nothing", async () => {
+    const secrets = canarySecrets(["alpha", "beta"]);
+    fleet = await startFleet({ claws: { alpha: {}, beta: {} } }, secrets.json);
+    const plan = await fleet.deploy({ mode: "plan" });
+    const writes = since(fleet);
+    const dry = await fleet.deploy({
+      mode: "apply",
+      "dry-run": "true",
+      "approved-plan-hash": plan.outputs["plan-hash"]!,
+    });
+    expectSucceeded(dry);
+    expect(writes().writes).toBe(0);
+    expect(dry.summary).toContain("**Dry run:** the plan hash matches; nothing was changed.");
+    expect(dry.summary).toContain("1. creates, recoveries, retirements (not health-gated): alpha, beta");
+    expect(dry.outputs.result).toBeUndefined();
+  });
+
   it("refuses, before any ARM write, to apply a plan other than the approved one", async () => {
     const secrets = canarySecrets(["alpha", "beta"]);
     fleet = await startFleet({ claws: { alpha: {} } }, secrets.json);

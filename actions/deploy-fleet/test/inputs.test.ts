@@ -1,0 +1,132 @@
+// The action's input handling on its own (pure functions and @actions/core reading INPUT_*
+// variables): what a typo in a workflow file turns into.
+import { UserError } from "@openclawps/action-kit";
+import { type ClawPlan, type Manifest, parseManifest, planHash } from "@openclawps/fleet-model";
+import { afterEach, describe, expect, it } from "vitest";
+import { selectClaws } from "../src/claw-selection.ts";
+import { applyOverrides } from "../src/fleet-overrides.ts";
+import { getDeployInputs, parseCanary, parseCountOrPercent } from "../src/inputs.ts";
+import { manifestYaml } from "./fleet-fixture.ts";
+
+afterEach(() => {
+  for (const k of Object.keys(process.env)) if (k.startsWith("INPUT_")) delete process.env[k];
+});
+
+function setInputs(inputs: Record<string, string>): void {
+  for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
+}
+
+const AZURE = { "azure-client-id": "c", "azure-tenant-id": "t", "azure-subscription-id": "s" };
+
+function manifest(claws: Record<string, Record<string, unknown>>): Manifest {
+  const parsed = parseManifest(manifestYaml({ claws }), "claws.yaml");
+  if (!parsed.manifest) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.manifest;
+}
+
+describe("rollout override inputs", () => {
+  it("reads counts and percents, and leaves empty inputs to the manifest", () => {
+    expect(parseCountOrPercent("wave-size", "3", false)).toBe(3);
+    expect(parseCountOrPercent("wave-size", "25%", false)).toBe("25%");
+    expect(parseCountOrPercent("max-unhealthy", "0", true)).toBe(0);
+    expect(parseCountOrPercent("wave-size", " ", false)).toBeUndefined();
+  });
+
+  it("names the input and the expected form when a size is malformed", () => {
+    expect(() => parseCountOrPercent("wave-size", "a quarter", false)).toThrow(
+      "Input 'wave-size' must be a count like 2 or a percent like 25% (got 'a quarter').",
+    );
+    expect(() => parseCountOrPercent("wave-size", "0", false)).toThrow(
+      "Input 'wave-size' must be at least 1",
+    );
+    expect(() => parseCountOrPercent("max-unhealthy", "150%", true)).toThrow("between 0% and 100%");
+  });
+
+  it("reads the canary as a count or as claw names", () => {
+    expect(parseCanary("2")).toBe(2);
+    expect(parseCanary("alice, bob")).toEqual(["alice", "bob"]);
+    expect(parseCanary("")).toBeUndefined();
+  });
+
+  it("applies overrides over the manifest's rollout block and keeps the rest", () => {
+    const m = applyOverrides(manifest({ alice: {}, bob: {} }), "", { canary: ["bob"], verify: true });
+    expect(m.rollout).toMatchObject({ canary: ["bob"], verify: true, wave_size: 2, max_unhealthy: 0 });
+  });
+
+  it("refuses canary names that are not claws of the manifest", () => {
+    expect(() => applyOverrides(manifest({ alice: {} }), "", { canary: ["alcie"] })).toThrow(
+      "Input 'canary' names alcie, not in the manifest.",
+    );
+  });
+
+  it("moves every claw that does not pin its own image to the image-version input", () => {
+    const m = applyOverrides(manifest({ alice: {}, bob: { image_version: "1.0.0" } }), "1.1.0", {});
+    expect(m.defaults.image_version).toBe("1.1.0");
+    expect(m.claws.bob?.image_version).toBe("1.0.0");
+  });
+});
+
+describe("getDeployInputs", () => {
+  it("reads the runner's INPUT_* variables with the documented defaults", () => {
+    setInputs({ ...AZURE, "wave-size": "50%", pause: "90s", "poll-interval": "500ms" });
+    const inputs = getDeployInputs();
+    expect(inputs).toMatchObject({
+      manifest: "claws.yaml",
+      mode: "plan",
+      approvedPlanHash: "",
+      claws: [],
+      dryRun: false,
+      forceUnlock: false,
+      verifyTimeoutSeconds: 600,
+      pollIntervalMs: 500,
+      rollout: { wave_size: "50%", pause_seconds: 90 },
+    });
+    expect(inputs.rollout.verify).toBeUndefined();
+  });
+
+  it("refuses an approved plan hash that is not a plan-hash output", () => {
+    setInputs({ ...AZURE, mode: "apply", "approved-plan-hash": "abc123" });
+    expect(() => getDeployInputs()).toThrow(UserError);
+    expect(() => getDeployInputs()).toThrow("must be the 64-character plan-hash output of a plan run");
+  });
+
+  it("refuses an unknown mode and an image version that is not Major.Minor.Patch", () => {
+    setInputs({ ...AZURE, mode: "deploy" });
+    expect(() => getDeployInputs()).toThrow("Input 'mode' must be one of plan, apply (got 'deploy').");
+    setInputs({ mode: "plan", "image-version": "1.1" });
+    expect(() => getDeployInputs()).toThrow(
+      "Input 'image-version' must be a gallery version Major.Minor.Patch",
+    );
+  });
+});
+
+describe("selectClaws", () => {
+  const claw = (name: string, action: ClawPlan["action"]): ClawPlan => ({
+    claw: name,
+    action,
+    reason: "",
+    changes: [],
+    gated: action === "replace",
+  });
+  const plan = {
+    hash: "full",
+    claws: [claw("alice", "replace"), claw("bob", "create"), claw("stray", "orphan")],
+  };
+
+  it("keeps the selected claws and hashes exactly them", () => {
+    const selected = selectClaws(plan, ["bob"], ["alice", "bob"]);
+    expect(selected.claws.map((c) => c.claw)).toEqual(["bob"]);
+    expect(selected.hash).toBe(planHash([claw("bob", "create")]));
+    expect(selected.hash).not.toBe(planHash(plan.claws));
+  });
+
+  it("returns the plan unchanged when nothing is selected", () => {
+    expect(selectClaws(plan, [], ["alice", "bob"])).toBe(plan);
+  });
+
+  it("refuses names that are neither in the manifest nor in Azure", () => {
+    expect(() => selectClaws(plan, ["bbo"], ["alice", "bob"])).toThrow(
+      "Input 'claws' names bbo, which is neither in the manifest nor in Azure.",
+    );
+  });
+});
