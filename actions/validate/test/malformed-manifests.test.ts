@@ -98,7 +98,7 @@ const CASES: Case[] = [
     name: "two YAML documents",
     content: () => `${seed}---\n${seed}`,
     first:
-      /^::error title=manifest,file=claws\.yaml,line=33,.*::YAML: .*multiple documents.*%0AFix: keep one YAML document \(remove the extra ---\)$/,
+      /^::error title=manifest,file=claws\.yaml,line=33,.*::YAML: the file holds more than one YAML document \(a second ---\)%0AFix: keep one YAML document \(remove the extra ---\)$/,
   },
 ];
 
