@@ -1,5 +1,5 @@
 // deploy-fleet entry point: read inputs, run plan or apply, report. The work is in deploy-fleet.ts.
-import "./commonjs-globals.ts";
+import "@openclawps/action-kit/commonjs-globals";
 import { findShippedVmRuntime, runAction } from "@openclawps/action-kit";
 import { coreLog } from "./core-log.ts";
 import { deployFleet } from "./deploy-fleet.ts";
