@@ -7,12 +7,14 @@ import { annotate, type Finding, findingsMarkdown, maskSecret, UserError } from 
 import {
   AzureClawOperations,
   AzureFleetLease,
+  adoptSeedResources,
   azureErrorCode,
   connectAzure,
   describeAzureError,
   ensureSharedInfra,
   LeaseHeldError,
   observeFleet,
+  seedResourcesToAdopt,
 } from "@openclawps/azure";
 import { configHash, generateHostKey, renderCustomData } from "@openclawps/cloud-init";
 import { checkManifest, checkSecrets, displayPath, resolveInRepo } from "@openclawps/fleet-check";
@@ -25,6 +27,7 @@ import {
   planWaves,
   renderPlanMarkdown,
   resolveFleet,
+  TAGS,
 } from "@openclawps/fleet-model";
 import {
   RolloutConfigurationError,
@@ -141,6 +144,12 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   md += `Resource group \`${ctx.resourceGroup}\` · plan hash \`${plan.hash}\``;
   md += inputs.claws.length > 0 ? ` · limited to: ${inputs.claws.join(", ")}\n\n` : "\n\n";
   md += renderPlanMarkdown(plan) + wavesMarkdown(waves, policy.verify);
+  const toAdopt = seedResourcesToAdopt(fleet, observed);
+  if (toAdopt.length > 0) {
+    md +=
+      `\n**Adopting ${toAdopt.length} resource(s) a seed-era deployment created** (tagged \`${TAGS.claw}\` on apply, ` +
+      `nothing else changes): ${toAdopt.map((r) => `\`${r.name}\``).join(", ")}\n`;
+  }
   core.info(
     `Plan ${plan.hash}: ${changed.length} claw(s) to change${changed.length ? `: ${changed.join(", ")}` : ""}.`,
   );
@@ -205,6 +214,12 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     for (const c of shared.created) core.info(`Created ${c}`);
     for (const u of shared.updated) core.info(`Updated ${u}`);
     for (const w of shared.warnings) core.warning(w, { file: display });
+    // Seed-era resources ({claw}, {claw}-nic, {claw}-pip, {claw}-data) are adopted by name:
+    // tagged as the claw's, so they are never duplicated and later runs find them by tag.
+    const adopted = await azure("Adopting resources a seed-era deployment created", hints, () =>
+      adoptSeedResources(ctx, fleet, observed),
+    );
+    for (const r of adopted) core.info(`Adopted ${r.kind} ${r.name} for claw ${r.claw}`);
   };
   if (waves.length === 0) await prepareSharedInfra();
 

@@ -405,6 +405,43 @@ describe("deploy-fleet with orphaned and retired claws", () => {
   });
 });
 
+describe("deploy-fleet on a fleet the seed project deployed", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("adopts the seed's untagged resources by name and replaces its VMs around the same disks", async () => {
+    const names = ["chad-claw", "dan-claw"];
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    // What the seed's Terraform left: {claw}, {claw}-nic, {claw}-pip, {claw}-data, no tags.
+    const imageId = Object.values(fleet.azure.state().galleryImageVersions).find(
+      (v) => v.name === "1.0.0",
+    )!.id;
+    fleet.azure.seedVirtualMachines(RG, names, { imageId, dataDiskSizeGB: 32 });
+    const seeded = Object.fromEntries(names.map((n) => [n, diskOf(fleet, n)!]));
+    for (const n of names) expect(seeded[n]!.tags[TAGS.claw]).toBeUndefined();
+
+    const plan = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(plan);
+    expect(actions(plan)).toEqual({ "chad-claw": "replace", "dan-claw": "replace" });
+    expect(plan.summary).toMatch(/Adopting 8 resource\(s\) a seed-era deployment created/);
+
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expectSucceeded(apply);
+    const disks = disksOf(fleet).filter((d) => d.name.endsWith("-data"));
+    expect(disks.map((d) => d.name).sort()).toEqual(["chad-claw-data", "dan-claw-data"]);
+    for (const n of names) {
+      expect(diskOf(fleet, n)).toMatchObject({ id: seeded[n]!.id, timeCreated: seeded[n]!.timeCreated });
+      expect(diskOf(fleet, n)!.tags[TAGS.claw]).toBe(n);
+      expect(vmOf(fleet, n)!.tags[TAGS.hostKey]).toMatch(/^SHA256:/);
+      expect(vmOf(fleet, n)!.dataDisks).toEqual([{ lun: 0, diskId: seeded[n]!.id, deleteOption: "Detach" }]);
+    }
+    expect(report(apply).claws.map((c) => c.outcome)).toEqual(["replaced", "replaced"]);
+  });
+});
+
 describe("deploy-fleet under ARM throttling", () => {
   let fleet: Fleet;
   afterEach(async () => fleet?.stop());
