@@ -11,6 +11,7 @@ export const ARM_ACTIONS = [
   // Shared network: created when missing, never deleted.
   "Microsoft.Network/virtualNetworks/read",
   "Microsoft.Network/virtualNetworks/write",
+  "Microsoft.Network/virtualNetworks/subnets/read",
   "Microsoft.Network/virtualNetworks/subnets/write",
   // A NIC in the subnet / with the NSG / holding the public IP is a linked-access check.
   "Microsoft.Network/virtualNetworks/subnets/join/action",
