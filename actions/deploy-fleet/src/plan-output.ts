@@ -1,15 +1,6 @@
 // What plan mode publishes: the plan as JSON (compact: no desired-state internals), the claws it
 // changes, and the waves apply would run.
-import type { ActionKind, ClawPlan, Plan, Wave } from "@openclawps/fleet-model";
-
-const CHANGING: ReadonlySet<ActionKind> = new Set([
-  "create",
-  "recover",
-  "replace",
-  "resize",
-  "grow-disk",
-  "retire",
-]);
+import { ACTIONABLE, type ActionKind, type ClawPlan, type Plan, type Wave } from "@openclawps/fleet-model";
 
 export interface PlanJson {
   hash: string;
@@ -43,7 +34,7 @@ export function planJson(plan: Plan, waves: Wave[]): PlanJson {
 
 /** Claws whose resources the plan changes (retirements included). */
 export function changingClaws(plan: Plan): string[] {
-  return plan.claws.filter((c) => CHANGING.has(c.action)).map((c) => c.claw);
+  return plan.claws.filter((c) => ACTIONABLE.includes(c.action)).map((c) => c.claw);
 }
 
 /** Markdown list of the waves apply would run, in order. */

@@ -12,6 +12,7 @@
 //   healthy without the verifier saying so.
 import { setTimeout as sleepTimer } from "node:timers/promises";
 import {
+  ACTIONABLE,
   type ActionKind,
   type ClawPlan,
   maxUnhealthyCount,
@@ -79,15 +80,6 @@ const DONE_OUTCOME: Record<ActionKind, ClawOutcome> = {
   orphan: "unchanged",
   blocked: "unchanged",
 };
-
-const EXECUTABLE: ReadonlySet<ActionKind> = new Set([
-  "create",
-  "recover",
-  "replace",
-  "resize",
-  "grow-disk",
-  "retire",
-]);
 
 const DEFAULT_LEASE_TTL_SECONDS = 30 * 60;
 
@@ -528,14 +520,14 @@ function checkWaves(plan: Plan, waves: Wave[], byName: Map<string, ClawPlan>): v
     for (const c of w.claws) {
       const p = byName.get(c);
       if (!p) throw new Error(`wave ${w.index} lists claw ${c}, which is not in the plan`);
-      if (!EXECUTABLE.has(p.action))
+      if (!ACTIONABLE.includes(p.action))
         throw new Error(`wave ${w.index} lists claw ${c}, whose action ${p.action} is not executable`);
       if (seen.has(c)) throw new Error(`claw ${c} is in more than one wave`);
       seen.add(c);
     }
   }
   for (const p of plan.claws) {
-    if (EXECUTABLE.has(p.action) && !seen.has(p.claw))
+    if (ACTIONABLE.includes(p.action) && !seen.has(p.claw))
       throw new Error(`claw ${p.claw} (${p.action}) is in no wave`);
   }
 }
