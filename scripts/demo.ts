@@ -18,11 +18,11 @@ import { join, resolve } from "node:path";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
+import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { desiredImageDefinition } from "@openclawps/azure";
 import { parseManifest, resolveFleet } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure, trustCaInProcess } from "@openclawps/local-azure";
 import { parseDocument, Scalar } from "yaml";
-import { type ActionRun, runBundledAction } from "./demo/run-action.ts";
 import { bold, dim, red, renderLog, renderMarkdown } from "./demo/terminal-markdown.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -35,7 +35,7 @@ function banner(step: string, what: string): void {
   console.log(`\n${bold(`━━━━━━━━ ${step} ━━━━━━━━`)} ${what}\n`);
 }
 
-function fail(message: string, run?: ActionRun): never {
+function fail(message: string, run?: BundledActionRun): never {
   console.error(red(`\nDemo stopped: ${message}`));
   if (run) console.error(renderLog(run.stdout), run.stderr);
   process.exit(1);
@@ -121,9 +121,9 @@ async function main(): Promise<void> {
     const env = { ...azure.env(), GITHUB_WORKSPACE: repo };
     const deploy = async (inputs: Record<string, string>) => {
       const t = Date.now();
-      const run = await runBundledAction(
-        DEPLOY,
-        {
+      const run = await runBundledAction({
+        bundle: DEPLOY,
+        inputs: {
           manifest: "claws.yaml",
           "secrets-json": secretsJson,
           // Wave verification off: the local VMs do not boot, so no claw can answer SSH.
@@ -134,7 +134,8 @@ async function main(): Promise<void> {
         },
         env,
         scratch,
-      );
+        keepFiles: true,
+      });
       const c = azure.counts({ since: t, excludePolling: true });
       console.log(
         dim(
@@ -146,15 +147,16 @@ async function main(): Promise<void> {
 
     // ---- 1. validate
     banner("1. validate", "examples/fleet/claws.yaml, as the pull-request check runs it");
-    const valid = await runBundledAction(
-      VALIDATE,
-      { manifest: "claws.yaml", "secrets-json": secretsJson },
-      { GITHUB_WORKSPACE: repo },
+    const valid = await runBundledAction({
+      bundle: VALIDATE,
+      inputs: { manifest: "claws.yaml", "secrets-json": secretsJson },
+      env: { GITHUB_WORKSPACE: repo },
       scratch,
-    );
+      keepFiles: true,
+    });
     console.log(renderLog(valid.stdout));
     console.log(renderMarkdown(valid.summary));
-    if (valid.code !== 0) fail("the example fleet does not validate", valid);
+    if (valid.exitCode !== 0) fail("the example fleet does not validate", valid);
 
     const broken = join(demoDir, "broken-repo");
     mkdirSync(broken, { recursive: true });
@@ -168,12 +170,13 @@ async function main(): Promise<void> {
     console.log(
       bold("\nThe same file with three mistakes in it — each one reported at its line, with the fix:\n"),
     );
-    const invalid = await runBundledAction(
-      VALIDATE,
-      { manifest: "claws.yaml", "secrets-json": secretsJson },
-      { GITHUB_WORKSPACE: broken },
+    const invalid = await runBundledAction({
+      bundle: VALIDATE,
+      inputs: { manifest: "claws.yaml", "secrets-json": secretsJson },
+      env: { GITHUB_WORKSPACE: broken },
       scratch,
-    );
+      keepFiles: true,
+    });
     console.log(
       renderLog(
         invalid.stdout
@@ -182,12 +185,12 @@ async function main(): Promise<void> {
           .join("\n"),
       ),
     );
-    if (invalid.code === 0) fail("the broken manifest was accepted", invalid);
+    if (invalid.exitCode === 0) fail("the broken manifest was accepted", invalid);
 
     // ---- 2. plan
     banner("2. plan", "deploy-fleet mode: plan — what would change (no Azure writes)");
     const plan = await deploy({ mode: "plan" });
-    if (plan.code !== 0) fail("plan failed", plan);
+    if (plan.exitCode !== 0) fail("plan failed", plan);
     console.log(renderMarkdown(plan.summary));
     const hash = plan.outputs["plan-hash"] ?? "";
 
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
     const apply = await deploy({ mode: "apply", "approved-plan-hash": hash });
     console.log(renderLog(apply.stdout));
     console.log(renderMarkdown(apply.summary.slice(apply.summary.indexOf("## Rollout"))));
-    if (apply.code !== 0) fail("apply failed", apply);
+    if (apply.exitCode !== 0) fail("apply failed", apply);
 
     // ---- 4. image bump
     banner("4. upgrade", 'claws.yaml: defaults.image_version "1.0.0" → "1.1.0", alice\'s pin dropped');
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
     doc.deleteIn(["claws", "alice", "image_version"]);
     writeFileSync(join(repo, "claws.yaml"), doc.toString());
     const upgradePlan = await deploy({ mode: "plan" });
-    if (upgradePlan.code !== 0) fail("plan failed", upgradePlan);
+    if (upgradePlan.exitCode !== 0) fail("plan failed", upgradePlan);
     console.log(renderMarkdown(upgradePlan.summary));
     const upgrade = await deploy({
       mode: "apply",
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
     });
     console.log(renderLog(upgrade.stdout));
     console.log(renderMarkdown(upgrade.summary.slice(upgrade.summary.indexOf("## Rollout"))));
-    if (upgrade.code !== 0) fail("the upgrade failed", upgrade);
+    if (upgrade.exitCode !== 0) fail("the upgrade failed", upgrade);
 
     const disks = Object.values(azure.state().disks).filter((d) => d.name.endsWith("-data"));
     console.log(
@@ -230,7 +233,7 @@ async function main(): Promise<void> {
     // ---- 5. converged
     banner("5. re-plan", "the fleet matches claws.yaml");
     const again = await deploy({ mode: "plan" });
-    if (again.code !== 0) fail("plan failed", again);
+    if (again.exitCode !== 0) fail("plan failed", again);
     console.log(`changed-claws: ${again.outputs["changed-claws"]}`);
 
     console.log(

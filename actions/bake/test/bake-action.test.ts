@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { TAGS } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -71,13 +72,6 @@ claws:
   chad-claw: {}
 `;
 
-interface ActionRun {
-  exitCode: number;
-  stdout: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
 let azure: LocalAzure;
 let root: string;
 let workspace: string;
@@ -113,60 +107,30 @@ function imageName(): string {
   return `${IMAGE}-${fleetCount}`;
 }
 
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return outputs;
-}
-
-async function runBake(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
-  const files = mkdtempSync(join(root, "run-"));
-  const outputFile = join(files, "output");
-  const summaryFile = join(files, "summary");
-  writeFileSync(outputFile, "");
-  writeFileSync(summaryFile, "");
-  const inputEnv = Object.fromEntries(
-    Object.entries({
+/** Runs the bundled action in the fleet repository; `log` holds stdout and stderr as the job log shows them. */
+function runBake(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<BundledActionRun> {
+  return runBundledAction({
+    bundle: BUNDLE,
+    inputs: {
       "packer-dir": NULL_TEMPLATE,
       "azure-arm-endpoint": azure.armEndpoint,
       "azure-authority-host": azure.authorityHost,
       ...inputs,
-    }).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
-  );
-  const child = spawn(process.execPath, [BUNDLE], {
-    cwd: workspace,
+    },
     env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
       ...azure.env(),
-      ...inputEnv,
       GITHUB_WORKSPACE: workspace,
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
       GITHUB_SHA: COMMIT,
-      RUNNER_TEMP: files,
       // For the test template's publish step (what the azure-arm builder would reach).
       BAKE_TEST_NODE: process.execPath,
       BAKE_TEST_ARM_ENDPOINT: azure.armEndpoint,
       BAKE_TEST_AUTHORITY_HOST: azure.authorityHost,
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  const exitCode = await new Promise<number>((done) => child.on("close", (code) => done(code ?? 1)));
-  return {
-    exitCode,
-    stdout,
-    outputs: parseOutputs(readFileSync(outputFile, "utf8")),
-    summary: readFileSync(summaryFile, "utf8"),
-  };
 }
 
 function versionsInAzure(): { name: string; tags: Record<string, string>; id: string; state: unknown }[] {
@@ -188,7 +152,7 @@ if (!hasPacker)
 describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () => {
   it("bakes the next patch after the highest version and tags it with the content hash and commit", async () => {
     const run = await runBake({ manifest: "claws.yaml" });
-    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.exitCode, run.log).toBe(0);
 
     expect(run.outputs.skipped).toBe("false");
     expect(run.outputs["image-version"]).toBe("1.2.1");
@@ -212,7 +176,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
 
   it("writes the content hash and commit tags itself when the template published the version untagged", async () => {
     const run = await runBake({ manifest: "claws.yaml" }, { BAKE_TEST_PUBLISH_UNTAGGED: "1" });
-    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.exitCode, run.log).toBe(0);
     expect(versionsInAzure().find((v) => v.name === "1.2.1")?.tags).toEqual({
       [TAGS.contentHash]: run.outputs["content-hash"],
       [TAGS.commit]: COMMIT,
@@ -225,24 +189,24 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
 
   it("streams each Packer step into its own log group and passes the manifest's build parameters", async () => {
     const run = await runBake({ manifest: "claws.yaml" });
-    expect(run.exitCode, run.stdout).toBe(0);
-    const groups = [...run.stdout.matchAll(/^::group::\[\d+m\d\ds\] (.*)$/gm)].map((m) => m[1]);
+    expect(run.exitCode, run.log).toBe(0);
+    const groups = [...run.log.matchAll(/^::group::\[\d+m\d\ds\] (.*)$/gm)].map((m) => m[1]);
     expect(groups).toEqual([
       expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
       expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
       expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
     ]);
-    expect(run.stdout.match(/^::group::/gm)).toHaveLength(run.stdout.match(/^::endgroup::/gm)!.length);
+    expect(run.log.match(/^::group::/gm)).toHaveLength(run.log.match(/^::endgroup::/gm)!.length);
     // Packer's closing lines come after the last group, not inside it.
-    const afterLastGroup = run.stdout.slice(run.stdout.lastIndexOf("::endgroup::"));
+    const afterLastGroup = run.log.slice(run.log.lastIndexOf("::endgroup::"));
     expect(afterLastGroup).toMatch(/Build 'baseline\.null\.baseline' finished after/);
     // Unescaped commas and quotes; the base image from the definition's purchase plan.
-    expect(run.stdout).toContain('configuring the display, with commas, quotes "and" a tab');
-    expect(run.stdout).toContain(
+    expect(run.log).toContain('configuring the display, with commas, quotes "and" a tab');
+    expect(run.log).toContain(
       "base image: amdinc1746636494855:nvv5_v710_linux_rocm_image:planid125:latest, plan: planid125",
     );
     // The overlay script joins the shipped ones, in name order.
-    const scripts = [...run.stdout.matchAll(/would run (\S+\.sh)/g)].map((m) => m[1]);
+    const scripts = [...run.log.matchAll(/would run (\S+\.sh)/g)].map((m) => m[1]);
     expect(scripts).toContain("90-fleet-extras.sh");
     expect(scripts).toEqual([...scripts].sort());
   });
@@ -254,24 +218,24 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     );
     writeFileSync(join(workspace, "claws.yaml"), manifest);
     const run = await runBake({ manifest: "claws.yaml" });
-    expect(run.exitCode, run.stdout).toBe(0);
-    expect(run.stdout).toContain("base image: Canonical:ubuntu-24_04-lts:server:latest, plan: none");
+    expect(run.exitCode, run.log).toBe(0);
+    expect(run.log).toContain("base image: Canonical:ubuntu-24_04-lts:server:latest, plan: none");
   });
 
   it("skips when a version with the same content hash exists, and outputs that version", async () => {
     const first = await runBake({ manifest: "claws.yaml" });
-    expect(first.exitCode, first.stdout).toBe(0);
+    expect(first.exitCode, first.log).toBe(0);
     const requests = azure.requestLog.length;
 
     const second = await runBake({ manifest: "claws.yaml" });
-    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.exitCode, second.log).toBe(0);
     expect(second.outputs).toMatchObject({
       skipped: "true",
       "image-version": first.outputs["image-version"],
       "image-id": first.outputs["image-id"],
       "content-hash": first.outputs["content-hash"],
     });
-    expect(second.stdout).not.toMatch(/Running local shell script/);
+    expect(second.log).not.toMatch(/Running local shell script/);
     expect(
       versionsInAzure()
         .map((v) => v.name)
@@ -291,7 +255,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
       "echo changed\n",
     );
     const second = await runBake({ manifest: "claws.yaml" });
-    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.exitCode, second.log).toBe(0);
     expect(second.outputs.skipped).toBe("false");
     expect(second.outputs["image-version"]).toBe("1.2.2");
     expect(second.outputs["content-hash"]).not.toBe(first.outputs["content-hash"]);
@@ -299,11 +263,11 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
 
   it("publishes an explicit image-version, and force bakes unchanged inputs again", async () => {
     const explicit = await runBake({ manifest: "claws.yaml", "image-version": "2.0.0" });
-    expect(explicit.exitCode, explicit.stdout).toBe(0);
+    expect(explicit.exitCode, explicit.log).toBe(0);
     expect(explicit.outputs["image-version"]).toBe("2.0.0");
 
     const forced = await runBake({ manifest: "claws.yaml", force: "true" });
-    expect(forced.exitCode, forced.stdout).toBe(0);
+    expect(forced.exitCode, forced.log).toBe(0);
     expect(forced.outputs).toMatchObject({ skipped: "false", "image-version": "2.0.1" });
     expect(versionsInAzure().find((v) => v.name === "2.0.1")?.tags[TAGS.contentHash]).toBe(
       explicit.outputs["content-hash"],
@@ -313,28 +277,28 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
   it("refuses an image-version that exists with other content, before running Packer", async () => {
     const run = await runBake({ manifest: "claws.yaml", "image-version": "1.2.0" });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/::error::Image version 1\.2\.0 already exists in gallery clawGalleryWest/);
-    expect(run.stdout).toMatch(/leave it empty to publish 1\.2\.1/);
-    expect(run.stdout).not.toMatch(/Running local shell script/);
+    expect(run.log).toMatch(/::error::Image version 1\.2\.0 already exists in gallery clawGalleryWest/);
+    expect(run.log).toMatch(/leave it empty to publish 1\.2\.1/);
+    expect(run.log).not.toMatch(/Running local shell script/);
   });
 
   it("refuses an image-version that is not Major.Minor.Patch integers", async () => {
     const run = await runBake({ manifest: "claws.yaml", "image-version": "2026.1121.0815-abc1234" });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/::error::Input 'image-version' must be Major\.Minor\.Patch/);
-    expect(run.stdout).not.toMatch(/\n\s+at /);
+    expect(run.log).toMatch(/::error::Input 'image-version' must be Major\.Minor\.Patch/);
+    expect(run.log).not.toMatch(/\n\s+at /);
   });
 
   it("on a failed build shows Packer's own error as an annotation and in the summary", async () => {
     const run = await runBake({ manifest: "claws.yaml" }, { BAKE_TEST_FAIL: "1" });
     expect(run.exitCode).toBe(1);
-    const annotations = [...run.stdout.matchAll(/^::error (.*?)::(.*)$/gm)];
+    const annotations = [...run.log.matchAll(/^::error (.*?)::(.*)$/gm)];
     expect(annotations[0]?.[1]).toMatch(/title=packer build/);
     expect(annotations[0]?.[2]).toMatch(
       /^baseline\.null\.baseline: Script exited with non-zero exit status: 3/,
     );
     // The step before the failure is still in its own group, its stderr included.
-    expect(run.stdout).toContain("modprobe: FATAL: Module amdgpu not found");
+    expect(run.log).toContain("modprobe: FATAL: Module amdgpu not found");
     expect(run.summary).toMatch(/❌ failed/);
     expect(run.summary).toMatch(/Script exited with non-zero exit status: 3/);
     expect(run.summary).toContain("1.2.1");
@@ -345,7 +309,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
         .map((v) => v.name)
         .sort(),
     ).toEqual(["1.0.0", "1.2.0"]);
-    expect(run.stdout).not.toMatch(/\n\s+at /);
+    expect(run.log).not.toMatch(/\n\s+at /);
   });
 
   it("points a template error at its file and line", async () => {
@@ -362,12 +326,12 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
 
     const run = await runBake({ manifest: "claws.yaml", "packer-dir": broken });
     expect(run.exitCode).toBe(1);
-    const annotation = run.stdout.match(/^::error title=([^,]+),file=([^,]+),line=(\d+)[^:]*::(.*)$/m);
+    const annotation = run.log.match(/^::error title=([^,]+),file=([^,]+),line=(\d+)[^:]*::(.*)$/m);
     expect(annotation?.[1]).toBe("packer build%3A Unsupported argument");
     expect(annotation?.[2]).toBe(`${broken}/build.pkr.hcl`);
     expect(annotation?.[3]).toBe(String(line));
     expect(annotation?.[4]).toMatch(/An argument named "bogus" is not expected here/);
-    expect(run.stdout).toMatch(
+    expect(run.log).toMatch(
       new RegExp(
         `^::error::Packer failed to bake image version 1\\.2\\.1: ${broken}/build\\.pkr\\.hcl:${line}: .*"bogus"`,
         "m",
@@ -377,10 +341,10 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
 
   it("never prints the OIDC request token it hands to Packer", async () => {
     const run = await runBake({ manifest: "claws.yaml" });
-    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.exitCode, run.log).toBe(0);
     const token = azure.env().ACTIONS_ID_TOKEN_REQUEST_TOKEN!;
-    expect(run.stdout).toContain(`::add-mask::${token}`);
-    expect(run.stdout.replaceAll(`::add-mask::${token}`, "")).not.toContain(token);
+    expect(run.log).toContain(`::add-mask::${token}`);
+    expect(run.log.replaceAll(`::add-mask::${token}`, "")).not.toContain(token);
     expect(run.summary).not.toContain(token);
   });
 
@@ -390,6 +354,6 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
       { ACTIONS_ID_TOKEN_REQUEST_URL: "", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "" },
     );
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/::error::GitHub did not provide an OIDC token.*id-token: write/s);
+    expect(run.log).toMatch(/::error::GitHub did not provide an OIDC token.*id-token: write/s);
   });
 });

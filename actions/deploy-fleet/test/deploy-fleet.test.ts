@@ -5,17 +5,18 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { BundledActionRun } from "@openclawps/action-kit/testing";
 import { TAGS } from "@openclawps/fleet-model";
 import type { RolloutReport } from "@openclawps/rollout";
 import { keygen } from "@openclawps/verify/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canarySecrets, clawNames, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
-import type { ActionRun } from "./run-action.ts";
 
-const report = (run: ActionRun): RolloutReport => JSON.parse(run.outputs.result ?? "null");
-const planOf = (run: ActionRun) =>
+const report = (run: BundledActionRun): RolloutReport => JSON.parse(run.outputs.result ?? "null");
+const planOf = (run: BundledActionRun) =>
   JSON.parse(run.outputs.plan ?? "null") as { hash: string; claws: { claw: string; action: string }[] };
-const actions = (run: ActionRun) => Object.fromEntries(planOf(run).claws.map((c) => [c.claw, c.action]));
+const actions = (run: BundledActionRun) =>
+  Object.fromEntries(planOf(run).claws.map((c) => [c.claw, c.action]));
 const since = (fleet: Fleet) => {
   const t = Date.now();
   return () => fleet.azure.counts({ since: t, excludePolling: true });
@@ -27,14 +28,15 @@ const vmOf = (fleet: Fleet, claw: string) => vmsOf(fleet).find((v) => v.name ===
 const imageOf = (fleet: Fleet, claw: string) => vmOf(fleet, claw)?.imageReferenceId?.split("/").pop();
 
 /** What the log shows: `::add-mask::<value>` lines are how the runner learns what to mask; they never reach the log. */
-const logged = (run: ActionRun) =>
+const logged = (run: BundledActionRun) =>
   run.stdout
     .split("\n")
     .filter((l) => !l.startsWith("::add-mask::"))
     .join("\n");
 
-function expectSucceeded(run: ActionRun): void {
-  if (run.code !== 0) throw new Error(`the action failed (${run.code}):\n${errorOf(run)}\n${run.stderr}`);
+function expectSucceeded(run: BundledActionRun): void {
+  if (run.exitCode !== 0)
+    throw new Error(`the action failed (${run.exitCode}):\n${errorOf(run)}\n${run.stderr}`);
 }
 
 describe("deploy-fleet on an empty resource group", () => {
@@ -110,7 +112,7 @@ describe("deploy-fleet on an empty resource group", () => {
     fleet.writeManifest({ claws: { alpha: {}, beta: {} } });
     const writes = since(fleet);
     const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
-    expect(apply.code).toBe(1);
+    expect(apply.exitCode).toBe(1);
     expect(errorOf(apply)).toContain(
       `The plan changed since it was approved (approved ${plan.outputs["plan-hash"]}, now ${planOf(apply).hash}); nothing was changed.`,
     );
@@ -202,7 +204,7 @@ describe("deploy-fleet with wave verification on", () => {
       "ssh-private-key": key.privateKey,
       "verify-timeout": "1s",
     });
-    expect(run.code).toBe(1);
+    expect(run.exitCode).toBe(1);
     const result = report(run);
     expect(result.verification).toBe(true);
     expect(result.claws.map((c) => [c.claw, c.outcome, c.health])).toEqual([
@@ -232,7 +234,7 @@ describe("deploy-fleet with wave verification on", () => {
     );
     const writes = since(fleet);
     const run = await fleet.deploy({ mode: "apply", verify: "true" });
-    expect(run.code).toBe(1);
+    expect(run.exitCode).toBe(1);
     expect(errorOf(run)).toContain("Wave verification is on but no ssh-private-key was given");
     expect(writes().writes).toBe(0);
   });
@@ -271,7 +273,7 @@ describe("deploy-fleet after a crash between VM delete and create", () => {
     // The killed run still holds the lease: the next run says so and changes nothing.
     const writes = since(fleet);
     const blocked = await fleet.deploy({ mode: "apply", "image-version": "1.1.0" });
-    expect(blocked.code).toBe(1);
+    expect(blocked.exitCode).toBe(1);
     expect(errorOf(blocked)).toMatch(/holds the lease on resource group rg-claw-test .*force-unlock: true/s);
     expect(writes().writes).toBe(0);
 
@@ -338,7 +340,7 @@ describe("deploy-fleet when an ARM write of a replace fails", () => {
       });
       const failed = await fleet.deploy({ mode: "apply", "image-version": "1.1.0", claws: claw });
       fleet.azure.clearFaults();
-      expect(failed.code).toBe(1);
+      expect(failed.exitCode).toBe(1);
       const error = errorOf(failed);
       expect(error).toContain(`Rollout halted: canary ${claw} failed`);
       const step = REPLACE_WRITES[operation]!;
@@ -488,7 +490,7 @@ describe("deploy-fleet and secrets", () => {
     ];
     fleet.azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "lro-fail" });
     runs.push(await fleet.deploy({ mode: "apply", "image-version": "1.0.0" }));
-    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 1]);
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 0, 1]);
 
     // The canaries did reach the VMs (in customData, by design): the search below is meaningful.
     const customData = vmsOf(fleet).map((vm) => vm.customData ?? "");

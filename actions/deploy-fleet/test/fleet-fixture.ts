@@ -4,10 +4,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
+import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { desiredImageDefinition } from "@openclawps/azure";
 import { parseManifest, resolveFleet } from "@openclawps/fleet-model";
 import {
@@ -17,7 +18,8 @@ import {
   trustCaInProcess,
 } from "@openclawps/local-azure";
 import { stringify } from "yaml";
-import { type ActionRun, runAction } from "./run-action.ts";
+
+const BUNDLE = resolve(import.meta.dirname, "../dist/index.js");
 
 export const RG = "rg-claw-test";
 export const GALLERY = "clawGalleryTest";
@@ -97,7 +99,7 @@ export interface Fleet {
   deploy(
     inputs: Record<string, string>,
     extra?: { killWhenStdout?: string | RegExp; killAfterMs?: number },
-  ): Promise<ActionRun>;
+  ): Promise<BundledActionRun>;
   stop(): Promise<void>;
 }
 
@@ -153,9 +155,12 @@ export async function startFleet(
     workspace,
     writeManifest,
     deploy: (inputs, extra = {}) =>
-      runAction({
+      runBundledAction({
+        bundle: BUNDLE,
         inputs: { manifest: "claws.yaml", "secrets-json": secretsJson, "poll-interval": "20ms", ...inputs },
         env: { ...azure.env(), GITHUB_WORKSPACE: workspace, GITHUB_RUN_ID: "", GITHUB_RUN_ATTEMPT: "" },
+        // The secret-leak test reads every file the run wrote.
+        keepFiles: true,
         ...extra,
       }),
     stop: () => azure.stop(),
@@ -163,7 +168,7 @@ export async function startFleet(
 }
 
 /** The step's error message (core.setFailed writes `::error::...`). */
-export function errorOf(run: ActionRun): string {
+export function errorOf(run: BundledActionRun): string {
   return run.stdout
     .split("\n")
     .filter((l) => l.startsWith("::error"))

@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { BundledActionRun } from "@openclawps/action-kit/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ActionRun, FIXTURES, hasStackTrace, PATH_WITHOUT_TOOLS, runValidate } from "./run-action.ts";
+import { FIXTURES, hasStackTrace, PATH_WITHOUT_TOOLS, runValidate } from "./run-action.ts";
 
 /** A writable copy of a fixture repository (modes kept), for tests that change it. */
 function copyFixture(name: string): string {
@@ -15,7 +16,7 @@ function copyFixture(name: string): string {
 const problemsSection = (summary: string) => summary.slice(summary.indexOf("### Problems"));
 
 describe("a pull request with mistakes across the manifest, the overlay and the Packer template", () => {
-  let run: ActionRun;
+  let run: BundledActionRun;
   beforeAll(async () => {
     run = await runValidate(join(FIXTURES, "many-errors"), { "packer-dir": "packer" });
   });
@@ -257,7 +258,7 @@ const CANARY = {
 const canaryValues = Object.values(CANARY).flatMap((s) => Object.values(s));
 
 /** Everything a run wrote where people can read it, except the add-mask commands that hide the values. */
-const visibleText = (run: ActionRun) =>
+const visibleText = (run: BundledActionRun) =>
   [
     run.stdout
       .split("\n")
@@ -269,7 +270,7 @@ const visibleText = (run: ActionRun) =>
   ].join("\n");
 
 describe("a valid fleet repository", () => {
-  let run: ActionRun;
+  let run: BundledActionRun;
   beforeAll(async () => {
     run = await runValidate(join(FIXTURES, "valid"), { "packer-dir": "packer" });
   });

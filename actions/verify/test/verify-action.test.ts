@@ -1,4 +1,4 @@
-// The bundled action, run as the runner runs it (test/run-action.ts), against real OpenSSH
+// The bundled action, run as the runner runs it (runBundledAction), against real OpenSSH
 // servers on loopback (@openclawps/verify/testing). On the "claw" the command is the real
 // vm-runtime verify.sh in a sandbox (CLAW_SANDBOX_SCRIPT); the server's port picks what to
 // break: the command reads break-<port> from the test directory (sshd's SSH_CONNECTION names
@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { TAGS } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
 import type { ClawVerification } from "@openclawps/verify";
@@ -20,7 +22,10 @@ import {
   startSshd,
 } from "@openclawps/verify/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ActionRun, runVerifyAction } from "./run-action.ts";
+
+const BUNDLE = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+const runVerifyAction = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
+  runBundledAction({ bundle: BUNDLE, inputs, env });
 
 let dir: string;
 let clientKey: KeyPair;
@@ -69,7 +74,7 @@ function inputs(targets: object[], extra: Record<string, string> = {}): Record<s
   };
 }
 
-function results(run: ActionRun): ClawVerification[] {
+function results(run: BundledActionRun): ClawVerification[] {
   return JSON.parse(run.outputs.results ?? "null") as ClawVerification[];
 }
 
@@ -77,7 +82,7 @@ function results(run: ActionRun): ClawVerification[] {
  * Nothing the run wrote may contain the private key (or any line of it), apart from the
  * `::add-mask::` commands that register it with the runner (which the runner consumes).
  */
-function expectNoKey(run: ActionRun): void {
+function expectNoKey(run: BundledActionRun): void {
   const stdout = run.stdout
     .split("\n")
     .filter((l) => !l.startsWith("::add-mask::"))
@@ -179,7 +184,7 @@ describe("the verify action with explicit targets", () => {
 });
 
 describe("the verify action's input errors", () => {
-  const expectUserError = (run: ActionRun, message: string) => {
+  const expectUserError = (run: BundledActionRun, message: string) => {
     expect(run.exitCode).toBe(1);
     expect(run.annotations).toHaveLength(1);
     expect(run.annotations[0]).toContain(message);

@@ -1,0 +1,158 @@
+// Runs a bundled action the way the GitHub runner does, for tests and the demo: `node
+// dist/index.js` with INPUT_* variables, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files and the
+// workspace as working directory, then reads back what the action wrote. A separate entry point
+// (`@openclawps/action-kit/testing`) so no action bundle ever includes it.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+
+export interface BundledActionOptions {
+  /** The action's bundle, e.g. `actions/verify/dist/index.js`. */
+  bundle: string;
+  /** Input values by the names in action.yml; secrets are passed here too and never printed. */
+  inputs?: Record<string, string>;
+  /**
+   * Variables besides INPUT_*. Only PATH and HOME are inherited; these override the defaults
+   * (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP, GITHUB_WORKSPACE = the run's directory).
+   * The action runs in GITHUB_WORKSPACE, as a runner's step does.
+   */
+  env?: Record<string, string>;
+  /** Where the run's directory is created (default: the system's temporary directory). */
+  scratch?: string;
+  /**
+   * Keep the run's directory (output and summary files, RUNNER_TEMP) for the caller to read.
+   * By default it is removed: an action may stage secrets there (a private key file).
+   */
+  keepFiles?: boolean;
+  /** Kill the process (SIGKILL) after this many ms: a crash, or a hung action. */
+  killAfterMs?: number;
+  /** Kill the process (SIGKILL) as soon as its stdout contains this text: a crash at that point. */
+  killWhenStdout?: string | RegExp;
+}
+
+export interface BundledActionRun {
+  /** The exit code; null when a signal ended the process. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as they arrived: what the job log shows. */
+  log: string;
+  /** What the action set with core.setOutput. */
+  outputs: Record<string, string>;
+  /** What the action wrote to the job summary. */
+  summary: string;
+  /** The annotation lines (`::error ...`, `::warning ...`, `::notice ...`) on stdout, in order. */
+  annotations: string[];
+  /** The run's directory (output and summary files, RUNNER_TEMP); gone unless `keepFiles`. */
+  dir: string;
+}
+
+/**
+ * The variable the runner sets for an input: `INPUT_` + the name upper-cased with spaces as
+ * underscores, hyphens kept — what `core.getInput` reads
+ * (https://github.com/actions/toolkit/blob/main/packages/core/src/core.ts, getInput).
+ */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
+}
+
+/**
+ * Parses a GITHUB_OUTPUT file as the runner does: `name=value` lines and `name<<DELIMITER`
+ * blocks ended by a line holding only the delimiter (what `core.setOutput` writes); whichever of
+ * `=` and `<<` comes first on a line decides its form, and empty lines are skipped
+ * (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#multiline-strings;
+ * the parsing: EnvFileKeyValuePairs in actions/runner src/Runner.Worker/FileCommandManager.cs).
+ */
+export function parseOutputFile(text: string, file = "GITHUB_OUTPUT"): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === "") continue;
+    const equals = line.indexOf("=");
+    const heredoc = line.indexOf("<<");
+    if (equals > 0 && (heredoc < 0 || equals < heredoc)) {
+      outputs[line.slice(0, equals)] = line.slice(equals + 1);
+    } else if (heredoc > 0) {
+      const name = line.slice(0, heredoc);
+      const delimiter = line.slice(heredoc + 2);
+      const end = lines.indexOf(delimiter, i + 1);
+      // The value is not quoted: it may hold a secret.
+      if (end < 0) throw new Error(`${file}:${i + 1}: output '${name}' has no closing delimiter line`);
+      outputs[name] = lines.slice(i + 1, end).join("\n");
+      i = end;
+    } else {
+      throw new Error(`${file}:${i + 1}: neither 'name=value' nor 'name<<DELIMITER'`);
+    }
+  }
+  return outputs;
+}
+
+export async function runBundledAction(options: BundledActionOptions): Promise<BundledActionRun> {
+  const { bundle } = options;
+  const actionDir = dirname(dirname(bundle));
+  if (!existsSync(bundle))
+    throw new Error(`${bundle} is missing: run \`npm run bundle\` in ${actionDir} first`);
+  const dir = mkdtempSync(join(options.scratch ?? tmpdir(), `${basename(actionDir)}-run-`));
+  const outputFile = join(dir, "output");
+  const summaryFile = join(dir, "summary.md");
+  writeFileSync(outputFile, "");
+  writeFileSync(summaryFile, "");
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? dir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_WORKSPACE: dir,
+    RUNNER_TEMP: dir,
+    ...options.env,
+  };
+  for (const [name, value] of Object.entries(options.inputs ?? {})) env[inputVariable(name)] = value;
+
+  try {
+    const ended = await new Promise<
+      Pick<BundledActionRun, "exitCode" | "signal" | "stdout" | "stderr" | "log">
+    >((resolve, reject) => {
+      const child = spawn(process.execPath, [bundle], {
+        env,
+        cwd: env.GITHUB_WORKSPACE || dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      let log = "";
+      const kill = () => child.kill("SIGKILL");
+      const timer = options.killAfterMs === undefined ? undefined : setTimeout(kill, options.killAfterMs);
+      const killWhen = options.killWhenStdout;
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+        log += chunk;
+        if (killWhen && (typeof killWhen === "string" ? stdout.includes(killWhen) : killWhen.test(stdout)))
+          kill();
+      });
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+        log += chunk;
+      });
+      child.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.on("close", (exitCode, signal) => {
+        clearTimeout(timer);
+        resolve({ exitCode, signal, stdout, stderr, log });
+      });
+    });
+    return {
+      ...ended,
+      outputs: parseOutputFile(readFileSync(outputFile, "utf8"), outputFile),
+      summary: readFileSync(summaryFile, "utf8"),
+      annotations: ended.stdout.split("\n").filter((l) => /^::(error|warning|notice)[ :]/.test(l)),
+      dir,
+    };
+  } finally {
+    if (!options.keepFiles) rmSync(dir, { recursive: true, force: true });
+  }
+}
