@@ -1,6 +1,7 @@
 // One authenticated connection to Azure Resource Manager: the OIDC credential, the three ARM
 // clients, and the request limiter they share. Everything else in this package takes an
 // AzureContext.
+import { X509Certificate } from "node:crypto";
 import { request as httpsRequest } from "node:https";
 import { rootCertificates } from "node:tls";
 import * as core from "@actions/core";
@@ -76,6 +77,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
   }
   const armEndpoint = (opts.armEndpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
   const authorityHost = (opts.authorityHost ?? PUBLIC_AUTHORITY_HOST).replace(/\/+$/, "");
+  if (opts.caCertPem) checkCaCertificates(opts.caCertPem);
   // `ca` replaces Node's bundled roots (core-rest-pipeline TlsSettings docs), so keep them and
   // add the extra CA; no NODE_EXTRA_CA_CERTS needed and public endpoints keep working.
   const tlsOptions: TlsSettings | undefined = opts.caCertPem
@@ -133,6 +135,27 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     limiter,
     poll: { updateIntervalInMs: opts.pollIntervalMs ?? 10_000 },
   };
+}
+
+/**
+ * Node leaves out a `ca` entry OpenSSL cannot read without a word (tls.createSecureContext), and
+ * every request then fails far from the cause, as "unable to verify the first certificate"
+ * (UNABLE_TO_VERIFY_LEAF_SIGNATURE). Refuse such a CA here instead.
+ */
+function checkCaCertificates(pem: string): void {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new Error("connectAzure: caCertPem holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  }
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new Error(
+        `connectAzure: certificate ${i + 1} of ${blocks.length} in caCertPem cannot be read (${(err as Error).message}), so TLS would not trust it`,
+      );
+    }
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeAzureError } from "../src/azure-error.ts";
@@ -44,6 +45,27 @@ describe("connectAzure", () => {
     expect(tokens).toBe(2);
     // (MSAL may ask for the assertion more than once per token; never fewer.)
     expect(idTokens).toBeGreaterThanOrEqual(tokens);
+  });
+
+  it("refuses a CA certificate that TLS would silently leave out", () => {
+    // The stand-in's CA with its serial number's DER made non-minimal (0x00 then a byte below
+    // 0x80): OpenSSL reads that as illegal padding, and Node drops such a `ca` entry unannounced.
+    const der = Buffer.from(new X509Certificate(azure.caCertPem).raw);
+    // version [0] { INTEGER 2 }, then the serial: INTEGER of 16 bytes.
+    const at = der.indexOf(Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x10])) + 7;
+    expect(at).toBeGreaterThan(7);
+    der[at] = 0x00;
+    der[at + 1] = 0x32;
+    const badPem = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
+    expect(() => connectTo(azure, "rg-connect", { caCertPem: badPem })).toThrow(
+      /certificate 1 of 1 in caCertPem cannot be read \(.*illegal padding\)/,
+    );
+    expect(() => connectTo(azure, "rg-connect", { caCertPem: `${azure.caCertPem}${badPem}` })).toThrow(
+      /certificate 2 of 2 in caCertPem cannot be read/,
+    );
+    expect(() => connectTo(azure, "rg-connect", { caCertPem: "ca.pem" })).toThrow(
+      /caCertPem holds no PEM certificate/,
+    );
   });
 
   it("requires the identity fields", () => {

@@ -2,7 +2,7 @@
 // The Azure SDKs refuse bearer-token authentication over plain http
 // (bearerTokenAuthenticationPolicy: "Bearer token authentication is not permitted for non-TLS
 // protected (non-https) URLs"), so the stand-in must speak TLS with a certificate the client trusts.
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import forge from "node-forge";
 
 export interface CertificateSet {
@@ -11,9 +11,28 @@ export interface CertificateSet {
   serverKeyPem: string;
 }
 
+/** Bytes in a serial number: 126 random bits, within RFC 5280's 20-octet limit. */
+export const SERIAL_NUMBER_BYTES = 16;
+
+/**
+ * A certificate serial number (hex) made from SERIAL_NUMBER_BYTES random bytes: positive,
+ * non-zero and with a first byte of 0x40..0x7f, so its DER INTEGER is exactly that many bytes
+ * with nothing to strip or pad (RFC 5280 4.1.2.2). forge writes the hex as given and strips at
+ * most one leading 0x00 byte (node-forge asn1.toDer), and OpenSSL 3 rejects an INTEGER that
+ * still starts with a 0x00 byte followed by one below 0x80 ("illegal padding"): Node then
+ * cannot load such a CA from `ca`, and the server's certificate fails to verify.
+ */
+export function serialNumberFrom(random: Uint8Array): string {
+  if (random.length !== SERIAL_NUMBER_BYTES) {
+    throw new Error(`serialNumberFrom: expected ${SERIAL_NUMBER_BYTES} bytes, got ${random.length}`);
+  }
+  const bytes = Buffer.from(random);
+  bytes[0] = 0x40 | (bytes[0]! & 0x3f);
+  return bytes.toString("hex");
+}
+
 function serialNumber(): string {
-  // Positive, 16 random bytes; a leading 0 nibble keeps it from being read as negative.
-  return `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+  return serialNumberFrom(randomBytes(SERIAL_NUMBER_BYTES));
 }
 
 function validity(cert: forge.pki.Certificate): void {
