@@ -201,7 +201,12 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
   const desiredSize = d.settings.data_disk_size_gb;
   const vm = g.vms[0];
   const disk = g.disks[0];
-  const current = vm ? vmImageVersion(vm) : disk ? tagValue(disk.tags, TAGS.lastImage) : undefined;
+  const diskLastImage = disk ? tagValue(disk.tags, TAGS.lastImage) : undefined;
+  // A VM whose provisioning failed (an upgrade's create that did not complete) may never have run
+  // its image on the disk, and the adapter does not tag the disk from it: the image the disk last
+  // ran is the claw's current one, and the one a rollback returns to.
+  const vmFailed = vm !== undefined && lower(vm.provisioningState) === "failed";
+  const current = vm && !(vmFailed && diskLastImage !== undefined) ? vmImageVersion(vm) : diskLastImage;
   const base = { claw: d.name, desired: d, gated: false, changes: [] as FieldChange[] };
   const withCurrent = (p: ClawPlan): ClawPlan =>
     current !== undefined ? { ...p, currentImageVersion: current } : p;

@@ -190,6 +190,20 @@ describe("replace", () => {
     });
   });
 
+  it("takes the image a failed VM's disk last ran as the claw's current image, so a rollback returns there", () => {
+    // An upgrade to 1.1.0 whose VM create failed: the failed VM names 1.1.0, but it never ran
+    // on the disk, which still says it last ran 1.0.0 (the adapter does not tag from a failed VM).
+    const failed = vm("alice", { image: "1.1.0", provisioningState: "Failed" });
+    const d = desiredOf(manifestText({ 20: '  alice: { image_version: "1.1.0" }' }));
+    const p = claw(planFleet(d, fleetWith(failed, disk("alice-data", { lastImage: "1.0.0" }))), "alice");
+    expect(p).toMatchObject({
+      action: "replace",
+      currentImageVersion: "1.0.0",
+      targetImageVersion: "1.1.0",
+    });
+    expect(p.changes).toContainEqual({ field: "imageVersion", from: "1.0.0", to: "1.1.0" });
+  });
+
   it("replaces a VM that runs without its data disk attached", () => {
     const p = claw(
       planFleet(
