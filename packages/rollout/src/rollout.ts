@@ -505,10 +505,16 @@ function actionDetail(p: ClawPlan): string | undefined {
 /** Why a claw that failed verification cannot be rolled back, or undefined when it can. */
 function rollbackBlocker(p: ClawPlan, policy: RolloutPolicy): string | undefined {
   if (!policy.rollback) return "rollback is off (rollout.rollback: false)";
-  if (p.action !== "replace") return `a ${p.action} has no previous image to roll back to`;
+  // A recover has a previous image when an earlier run crashed between deleting the claw's VM and
+  // creating the new one: the disk was tagged with the image it last ran before the delete
+  // (design invariant 2), and the plan took it from there.
+  if (p.action !== "replace" && p.action !== "recover")
+    return `a ${p.action} has no previous image to roll back to`;
   if (!p.currentImageVersion) return "the previous image version is unknown";
   if (p.currentImageVersion === p.targetImageVersion) {
-    return `the image did not change (${p.currentImageVersion}); only the configuration did, so there is nothing to roll back to`;
+    return p.action === "recover"
+      ? `the disk last ran the same image (${p.currentImageVersion}), so there is nothing to roll back to`
+      : `the image did not change (${p.currentImageVersion}); only the configuration did, so there is nothing to roll back to`;
   }
   return undefined;
 }

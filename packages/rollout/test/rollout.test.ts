@@ -427,6 +427,27 @@ describe("runRollout", () => {
     expect(fleet.calls).toEqual([`replace:a@${OLD}`]);
   });
 
+  it("rolls a claw recovered onto a new image back to the image its disk last ran", async () => {
+    // An upgrade crashed between deleting the VM and creating the new one: the disk was tagged
+    // with the image it last ran (invariant 2), so the recovery onto the new image can still be
+    // undone when the new image proves unhealthy.
+    const fleet = new FakeFleet({});
+    const { report } = await run({
+      plan: plan(claw("a", "recover", { currentImageVersion: OLD, targetImageVersion: NEW })),
+      waves: [{ index: 1, kind: "ungated", claws: ["a"] }],
+      operations: fleet,
+      verifier: verifierFor(fleet, { badImages: [NEW] }),
+      policy: policy({ max_unhealthy: 1 }),
+    });
+    expect(fleet.calls).toEqual([`recover:a@${NEW}`, `replace:a@${OLD}`]);
+    expect(outcomeOf(report, "a")).toMatchObject({
+      outcome: "rolled-back",
+      health: "healthy",
+      imageAfter: OLD,
+    });
+    expect(fleet.healthyMarks).toEqual([`a@${OLD}`]);
+  });
+
   it("reports a claw failed when it is still unhealthy after its rollback", async () => {
     const fleet = oldFleet();
     const { report } = await run({
