@@ -1,6 +1,7 @@
 // Request bodies for one claw's resources: public IP, NIC, data disk, VM, snapshot. Pure, so
 // the invariants in them (disk attached at LUN 0 with createOption Attach, data disk and NIC
 // detached — never deleted — with the VM) can be read in one place and tested without Azure.
+import { createHash } from "node:crypto";
 import type { Disk, Snapshot, VirtualMachine } from "@azure/arm-compute";
 import type { NetworkInterface, PublicIPAddress } from "@azure/arm-network";
 import { type DesiredClaw, type DesiredFleet, TAGS } from "@openclawps/fleet-model";
@@ -149,11 +150,16 @@ export function vmBody(input: VmBodyInput): VirtualMachine {
   };
 }
 
+const SNAPSHOT_NAME_MAX = 80;
+
 /** Azure resource names: letters, digits, `_ . -`, at most 80 characters, not ending in `.` or `-`. */
 export function snapshotName(diskName: string, fromImage: string | undefined, rolloutId: string): string {
-  const raw = `${diskName}-pre-${fromImage ?? "unknown"}-${rolloutId}`;
-  return raw
-    .replace(/[^A-Za-z0-9_.-]/g, "-")
-    .slice(0, 80)
-    .replace(/[.-]+$/, "");
+  const raw = `${diskName}-pre-${fromImage ?? "unknown"}-${rolloutId}`.replace(/[^A-Za-z0-9_.-]/g, "-");
+  if (raw.length <= SNAPSHOT_NAME_MAX) return raw.replace(/[.-]+$/, "");
+  // A plain cut would drop the image and rollout id of a long disk name, so two rollouts would
+  // share a name and the second would find the first's snapshot and take none of its own. A hash
+  // of the whole name keeps each one distinct.
+  const digest = createHash("sha256").update(raw).digest("hex").slice(0, 12);
+  const head = raw.slice(0, SNAPSHOT_NAME_MAX - digest.length - 1).replace(/[.-]+$/, "");
+  return `${head}-${digest}`;
 }

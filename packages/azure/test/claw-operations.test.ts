@@ -269,6 +269,34 @@ describe("AzureClawOperations.replace", () => {
     expect(disk("india-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
   });
 
+  it("takes a fresh snapshot in every rollout even when a long claw name leaves no room in the snapshot name", async () => {
+    // 60 characters: "{claw}-data-pre-{image}-{rollout}" is over Azure's 80, so a plain cut would drop the
+    // rollout id and a later upgrade from the same image would find the earlier one's snapshot.
+    const c = claw(`long-${"x".repeat(50)}-claw`);
+    expect(c.name).toHaveLength(60);
+    const runA = opsFor([c], { rolloutId: "gh-1001-1" }).ops;
+    await runA.create(plan(c, "create", "1.0.0"), steps().report);
+    const first = await runA.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
+    await opsFor([c], { rolloutId: "gh-1002-1" }).ops.replace(
+      plan(c, "replace", "1.0.0"),
+      "1.0.0",
+      steps().report,
+    );
+    const { lines, report } = steps();
+    const third = await opsFor([c], { rolloutId: "gh-1003-1" }).ops.replace(
+      plan(c, "replace", "1.1.0"),
+      "1.1.0",
+      report,
+    );
+    expect(lines).toContain(`${c.name}:snapshot`);
+    expect(third.snapshotId?.toLowerCase()).not.toBe(first.snapshotId?.toLowerCase());
+    const names = Object.values(azure.state().snapshots)
+      .map((s) => s.name)
+      .filter((n) => n.startsWith(c.name));
+    expect(new Set(names).size).toBe(3);
+    for (const n of names) expect(n).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]$/);
+  });
+
   it("switches a VM that would delete its data disk to Detach before deleting it", async () => {
     const c = claw("delta");
     const { ops } = opsFor([c], { snapshot: false });
