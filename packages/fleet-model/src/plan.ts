@@ -389,6 +389,9 @@ function hashedFields(p: ClawPlan) {
     current: p.currentImageVersion,
     gated: p.gated,
     configHash: p.desired?.configHash,
+    // What a new VM and disk are made with (a create's size, disk size and SKU appear in no
+    // `changes` entry), so an approved plan cannot apply with other settings.
+    settings: p.desired && !p.desired.retired ? p.desired.settings : undefined,
     // ARM ids come back in varying case (resourceGroups vs resourcegroups).
     resources: p.resources && {
       vm: p.resources.vm && lower(p.resources.vm),

@@ -454,6 +454,23 @@ describe("the plan hash", () => {
     expect(a.hash).not.toBe(b.hash);
   });
 
+  it("changes when what a new claw would be created with changes, though its action and image do not", () => {
+    // The VM size, disk size and disk SKU of a create appear in no `changes` entry; an approved
+    // plan for a 32 GiB claw on one size must not apply a 1 TiB claw on another.
+    const a = planFleet(desired, observed());
+    const bigger = planFleet(
+      desiredOf(manifestText({ 20: "  alice: { vm_size: Standard_D64s_v5, data_disk_size_gb: 1024 }" })),
+      observed(),
+    );
+    const premium = planFleet(
+      desiredOf(manifestText({ 20: "  alice: { data_disk_sku: Premium_LRS }" })),
+      observed(),
+    );
+    expect(bigger.claws[0]!).toMatchObject({ action: "create", targetImageVersion: "1.0.0" });
+    expect(bigger.hash).not.toBe(a.hash);
+    expect(premium.hash).not.toBe(a.hash);
+  });
+
   it("does not cover the human reason", () => {
     const a = planFleet(
       desired,
