@@ -138,7 +138,7 @@ use_single_partition() {
 
 format_blank() {
   local dev=$1 status=0
-  log "data disk $dev is blank (no partition table, no filesystem signature): creating ext4 labelled $CLAW_FS_LABEL"
+  log "data disk $dev is blank (no partition table, no signature, reads as zeros): creating ext4 labelled $CLAW_FS_LABEL"
   mkfs.ext4 -q -L "$CLAW_FS_LABEL" "$dev"
   probe_device "$dev" || status=$?
   if ((status != 0)) || [[ "$PROBE_TYPE" != ext4 || -z "$PROBE_UUID" ]]; then
@@ -147,8 +147,26 @@ format_blank() {
   DATA_FS_DEV=$dev DATA_FS_TYPE=ext4 DATA_FS_UUID=$PROBE_UUID
 }
 
-# Format only what is verifiably blank: blkid's low-level probe finds nothing AND wipefs
-# lists no signature. Any other answer, including an error, means "do not touch".
+# An empty managed disk reads back as zeros. blkid -p also answers 2 ("nothing identified")
+# when it cannot open or read the device, and wipefs stops listing at a read error, so neither
+# proves a disk blank: the first MiB (where partition tables, LVM, LUKS, RAID and filesystem
+# superblocks sit) must also read back in full, all zeros.
+# https://github.com/util-linux/util-linux/blob/master/misc-utils/blkid.c (lowprobe_device)
+BLANK_CHECK_BYTES=1048576
+
+assert_reads_as_zeros() {
+  local dev=$1 out status=0
+  out=$(cmp -n "$BLANK_CHECK_BYTES" -- "$dev" /dev/zero 2>&1) || status=$?
+  case $status in
+    0) ;;
+    1) refuse "blkid and wipefs find no signature on $dev, but its first MiB does not read back as zeros ($out)" ;;
+    *) refuse "could not read $dev to confirm it is blank ($out)" ;;
+  esac
+}
+
+# Format only what is verifiably blank: blkid's low-level probe finds nothing, wipefs lists
+# no signature, and the first MiB reads back as zeros. Any other answer, including an error,
+# means "do not touch".
 prepare_filesystem() {
   local dev=$1 status=0 signatures
   DATA_DISK=$dev
@@ -168,6 +186,7 @@ prepare_filesystem() {
       if [[ -n "${signatures//[[:space:]]/}" ]]; then
         refuse "blkid found nothing on $dev but wipefs lists signatures: ${signatures//$'\n'/ }"
       fi
+      assert_reads_as_zeros "$dev"
       format_blank "$dev"
       ;;
     *)

@@ -116,12 +116,38 @@ setup() {
   refute_called '^wipefs'
 }
 
+@test "a disk holding data that neither blkid nor wipefs can name is refused, not taken for blank" {
+  make_disk sdc
+  # Bytes in the first MiB with no signature either probe knows (blkid answers 2, wipefs
+  # lists nothing): a filesystem blkid does not know, or what is left of a wiped one.
+  printf 'notes the agent wrote\n' | dd of="$SANDBOX/dev/sdc" bs=1 seek=65536 conv=notrunc status=none
+  before=$(sha256sum <"$SANDBOX/dev/sdc")
+  boot
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"does not read back as zeros"* ]]
+  refute_called '^mkfs'
+  refute_called '^mount '
+  [ "$(sha256sum <"$SANDBOX/dev/sdc")" = "$before" ]
+  assert_file_contains "$CLAW_STATE_DIR/boot-failed" "zeros"
+}
+
+@test "a disk that cannot be read is refused, although blkid and wipefs report nothing on it" {
+  # blkid -p exits 2 ("nothing identified") when it cannot open or read the device, and
+  # wipefs stops listing at a read error: neither proves the disk blank.
+  make_disk sdc
+  rm "$SANDBOX/dev/sdc"
+  mkdir "$SANDBOX/dev/sdc" # reading it fails (EISDIR), as a device with I/O errors does
+  boot
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"could not read"* ]]
+  refute_called '^mkfs'
+  refute_called '^mount '
+}
+
 @test "a disk with one partition holding ext4 is mounted by the partition's UUID and grown" {
   make_disk sdc
   echo gpt >"$STUB_STATE/devices/sdc/pttype"
-  printf '%s\n' sdc1 >"$SANDBOX/dev/sdc1"
-  mkdir -p "$STUB_STATE/devices/sdc1/fs"
-  echo ext4 >"$STUB_STATE/devices/sdc1/type"
+  make_device sdc1 ext4
   echo 0b5e0c1a-0000-4000-8000-000000000001 >"$STUB_STATE/devices/sdc1/uuid"
   printf '%s disk\n%s part\n' "$CLAW_LUN0_PATH" "$SANDBOX/dev/sdc1" >"$STUB_STATE/devices/sdc/lsblk"
   boot
@@ -179,8 +205,8 @@ setup() {
 }
 
 @test "on NVMe sizes without the by-lun link the disk is found as namespace 2" {
-  printf '%s\n' nvme0n2 >"$SANDBOX/dev/nvme0n2"
-  mkdir -p "$STUB_STATE/devices/nvme0n2/fs" "$CLAW_SYSFS_BLOCK/nvme0n1" "$CLAW_SYSFS_BLOCK/nvme0n2" "$CLAW_SYSFS_BLOCK/nvme1n1"
+  make_device nvme0n2
+  mkdir -p "$CLAW_SYSFS_BLOCK/nvme0n1" "$CLAW_SYSFS_BLOCK/nvme0n2" "$CLAW_SYSFS_BLOCK/nvme1n1"
   echo 1 >"$CLAW_SYSFS_BLOCK/nvme0n1/nsid"
   echo 2 >"$CLAW_SYSFS_BLOCK/nvme0n2/nsid"
   echo 2 >"$CLAW_SYSFS_BLOCK/nvme1n1/nsid"

@@ -66,17 +66,24 @@ stage_secrets() {
   chmod 600 "$CLAW_SECRETS_STAGING"
 }
 
-# make_disk ID [TYPE]: a device at LUN 0 (TYPE empty: blank). Prints nothing.
-make_disk() {
+# make_device ID [TYPE]: a block device $SANDBOX/dev/ID and its state (TYPE empty: blank,
+# reading back as zeros like a new managed disk; otherwise it holds a TYPE filesystem).
+make_device() {
   local id=$1 type=${2:-} dir
   dir="$STUB_STATE/devices/$id"
   mkdir -p "$dir/fs"
-  printf '%s\n' "$id" >"$SANDBOX/dev/$id"
+  truncate -s 4M "$SANDBOX/dev/$id"
   if [[ -n "$type" ]]; then
+    printf '%s superblock of %s\n' "$type" "$id" | dd of="$SANDBOX/dev/$id" bs=1 seek=1024 conv=notrunc status=none
     printf '%s\n' "$type" >"$dir/type"
     cat /proc/sys/kernel/random/uuid >"$dir/uuid"
   fi
-  ln -sfn "../../../$id" "$CLAW_LUN0_PATH"
+}
+
+# make_disk ID [TYPE]: make_device, attached at LUN 0. Prints nothing.
+make_disk() {
+  make_device "$@"
+  ln -sfn "../../../$1" "$CLAW_LUN0_PATH"
 }
 
 # Content of the filesystem on device ID (what the VM sees when it is mounted).

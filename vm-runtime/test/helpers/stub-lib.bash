@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by the command stubs in stubs/. The sandbox models block devices as files under
-# $SANDBOX/dev whose content is a device id; each device's state is a directory
+# $SANDBOX/dev named by a device id, whose content is the disk's raw bytes (what a read of
+# the device returns: zeros for a new blank disk); each device's state is a directory
 # $STUB_STATE/devices/<id>/ with optional files: type, uuid, pttype, signatures (what
 # wipefs reports beyond type/pttype), blkid-status (forced exit status), lsblk (children
 # listing) and fs/ (the filesystem's content, what a mount shows).
@@ -11,12 +12,12 @@ record_call() {
   printf '%s\n' "${0##*/} $*" >>"$STUB_STATE/calls"
 }
 
-# Device id of a sandbox device path (follows the /dev/disk/... symlinks).
+# Device id of a sandbox device path (follows the /dev/disk/... symlinks): its file name.
 device_id() {
   local path
   path=$(readlink -f -- "$1") || return 1
-  [[ -f "$path" ]] || return 1
-  cat -- "$path"
+  [[ -e "$path" && -d "$STUB_STATE/devices/${path##*/}" ]] || return 1
+  printf '%s\n' "${path##*/}"
 }
 
 device_dir() {
