@@ -211,10 +211,13 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
   // Renew the lease while long waves run; a failed renewal halts the rollout rather than
   // risk two runs rolling the same fleet.
   let heartbeat: NodeJS.Timeout | undefined;
+  // The renewal in flight, awaited before the release: a renewal reads the lease and writes it
+  // back, so one that finished after the release would write the released lease back.
+  let renewing: Promise<void> | undefined;
   if (lease) {
     heartbeat = setInterval(
       () => {
-        lease
+        renewing = lease
           .renew(runId, leaseTtl)
           .catch((err) => halt(`renewing the fleet lease failed: ${errorText(err)}`));
       },
@@ -420,6 +423,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
     }
   } finally {
     if (heartbeat) clearInterval(heartbeat);
+    await renewing;
     if (lease) await releaseLease();
   }
   return finish();

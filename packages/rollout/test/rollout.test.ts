@@ -524,6 +524,52 @@ describe("runRollout", () => {
     ]);
   });
 
+  it("waits for a heartbeat renewal in flight before releasing, so the released lease stays free", async () => {
+    // A lease as Azure keeps it: renew reads the holder, then writes it back (two requests).
+    let holder: string | undefined;
+    let renewStarted!: () => void;
+    const renewing = new Promise<void>((resolve) => {
+      renewStarted = resolve;
+    });
+    let renewed!: () => void;
+    const renewDone = new Promise<void>((resolve) => {
+      renewed = resolve;
+    });
+    const lease: FleetLease = {
+      acquire: async (id) => {
+        holder = id;
+      },
+      renew: async (id) => {
+        if (holder !== id) throw new Error("lease lost");
+        renewStarted();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        holder = id;
+        renewed();
+      },
+      release: async (id) => {
+        if (holder === id) holder = undefined;
+      },
+    };
+    // The claw's step finishes only once the heartbeat (every third of the TTL) is renewing.
+    const fleet = new FakeFleet({});
+    const slow: ClawOperations = Object.assign(Object.create(fleet) as FakeFleet, {
+      create: async (p: ClawPlan, r: StepReporter) => {
+        await renewing;
+        return fleet.create(p, r);
+      },
+    });
+    await run({
+      plan: plan(claw("a", "create")),
+      waves: [{ index: 1, kind: "ungated", claws: ["a"] }],
+      operations: slow,
+      policy: policy({ verify: false }),
+      lease,
+      leaseTtlSeconds: 3,
+    });
+    await renewDone;
+    expect(holder).toBeUndefined();
+  });
+
   it("halts, with the reason, and releases the lease when renewing it fails between waves", async () => {
     const events: string[] = [];
     const lease: FleetLease = {
