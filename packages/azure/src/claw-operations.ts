@@ -268,6 +268,15 @@ export class AzureClawOperations implements ClawOperations {
       return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
     }
 
+    // Rendered before the running VM is taken down: a renderer that fails, or a plan gone stale,
+    // leaves the claw as it was.
+    const boot = await this.opts.render(claw);
+    if (boot.configHash !== claw.configHash) {
+      throw new Error(
+        `${c}: the renderer's config hash ${boot.configHash} differs from the planned ${claw.configHash}; the plan is stale`,
+      );
+    }
+
     let snapshotId: string | undefined;
     if (vm) {
       const removed = await this.removeVm(c, vm, disk, report, {
@@ -282,12 +291,6 @@ export class AzureClawOperations implements ClawOperations {
       disk = await this.grow(claw, disk, report);
     }
 
-    const boot = await this.opts.render(claw);
-    if (boot.configHash !== claw.configHash) {
-      throw new Error(
-        `${c}: the renderer's config hash ${boot.configHash} differs from the planned ${claw.configHash}; the plan is stale`,
-      );
-    }
     const created = await this.step(
       c,
       "create-vm",

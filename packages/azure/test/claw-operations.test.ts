@@ -297,6 +297,32 @@ describe("AzureClawOperations.replace", () => {
     for (const n of names) expect(n).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]$/);
   });
 
+  it("refuses a stale plan before taking the running VM down, when the renderer's config hash differs", async () => {
+    const c = claw("juliet");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // The plan was computed from config "cfg-1"; what would be rendered now is something else.
+    const stale = new AzureClawOperations(
+      ctx,
+      { ...FLEET, claws: [c] },
+      {
+        render: (x) => ({
+          customData: "",
+          configHash: `${x.configHash}-changed`,
+          hostKeyFingerprint: "SHA256:x",
+        }),
+        rolloutId: "run-1",
+        snapshotBeforeReplace: true,
+      },
+    );
+    const since = Date.now();
+    const err = await stale
+      .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    expect(String((err as Error).message)).toMatch(/juliet: the renderer's config hash .* the plan is stale/);
+    expect(azure.counts({ since }).writes).toBe(0);
+    expect(vm("juliet")).toMatchObject({ provisioningState: "Succeeded", powerState: "running" });
+  });
+
   it("switches a VM that would delete its data disk to Detach before deleting it", async () => {
     const c = claw("delta");
     const { ops } = opsFor([c], { snapshot: false });
