@@ -337,7 +337,8 @@ bind_home_dir() {
 }
 
 # chown only what is not owned by the user already: a whole-tree chown -R on every boot
-# rewrites the inode of every file in a large workspace for nothing.
+# rewrites the inode of every file in a large workspace for nothing. A path that cannot be
+# walked or given away (vanished meanwhile, immutable) is reported; the boot goes on.
 fix_ownership() {
   local uid gid dir list count
   if ! uid=$(id -u "$CLAW_USER" 2>/dev/null) || ! gid=$(id -g "$CLAW_USER" 2>/dev/null); then
@@ -347,11 +348,15 @@ fix_ownership() {
   list=$(mktemp)
   for dir in "$CLAW_DATA_MOUNT/openclaw" "$CLAW_DATA_MOUNT/workspace"; do
     [[ -d "$dir" ]] || continue
-    find "$dir" \( ! -uid "$uid" -o ! -gid "$gid" \) -print0 >"$list"
+    find "$dir" \( ! -uid "$uid" -o ! -gid "$gid" \) -print0 >"$list" ||
+      warn "could not walk all of $dir to check ownership"
     count=$(tr -cd '\0' <"$list" | wc -c)
     if ((count > 0)); then
-      xargs -0 -r chown -h "$uid:$gid" -- <"$list"
-      log "gave $count path(s) under $dir to $CLAW_USER"
+      if xargs -0 -r chown -h "$uid:$gid" -- <"$list"; then
+        log "gave $count path(s) under $dir to $CLAW_USER"
+      else
+        warn "could not give every one of $count path(s) under $dir to $CLAW_USER (see above)"
+      fi
     fi
   done
   rm -f -- "$list"

@@ -350,6 +350,22 @@ setup() {
   refute_called "^chown .*mine.md"
 }
 
+@test "a path whose owner cannot be changed is reported and the services still start" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root to create a file owned by another user"
+  make_disk sdc ext4
+  fs=$(disk_fs sdc)
+  mkdir -p "$fs/openclaw" "$fs/workspace"
+  printf 'initialized_at=x\n' >"$fs/.claw-initialized"
+  touch "$fs/workspace/immutable.md"
+  /bin/chown 4242:4242 "$fs/workspace/immutable.md"
+  touch "$STUB_STATE/chown-fails"
+  boot
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"could not give"* ]]
+  assert_called "^systemctl start openclaw-gateway@$CLAW_USER.service$"
+  [ "$(cat "$CLAW_STATE_DIR/boot-completed")" = "$(cat "$CLAW_BOOT_ID_FILE")" ]
+}
+
 @test "the desktop session logs the claw's user in automatically" {
   mkdir -p "$SANDBOX/etc/lightdm"
   make_disk sdc
