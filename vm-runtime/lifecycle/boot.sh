@@ -291,6 +291,20 @@ env_lines() {
   grep -E '^[A-Z_][A-Z0-9_]*=' -- "$1" || true
 }
 
+ENV_HEADER='# Rebuilt by /opt/claw/boot.sh on every boot'
+
+# A .env this script did not write (a seed-era disk's, which may hold keys added by hand) is
+# copied aside, private, before its first rebuild: nothing on the disk is lost.
+keep_foreign_env() {
+  local env_file=$1 first='' aside
+  [[ -f "$env_file" ]] || return 0
+  IFS= read -r first <"$env_file" || true
+  [[ "$first" == "$ENV_HEADER"* ]] && return 0
+  aside="$env_file.pre-claw.$(date -u +%Y%m%dT%H%M%SZ)"
+  write_atomically "$aside" 0600 <"$env_file"
+  warn "$env_file was not written by boot.sh: kept a copy at $aside before rebuilding it"
+}
+
 # .env is rebuilt from the staging files on every boot, so a rotated secret (a VM replaced
 # with new customData) takes effect. Only .env is written; nothing else on the disk.
 install_secrets() {
@@ -300,8 +314,9 @@ install_secrets() {
     return
   fi
   mkdir -p "$CLAW_DATA_MOUNT/openclaw"
+  keep_foreign_env "$env_file"
   {
-    printf '# Rebuilt by /opt/claw/boot.sh on every boot from %s and %s; edits here are lost.\n' \
+    printf '%s from %s and %s; edits here are lost.\n' "$ENV_HEADER" \
       "$CLAW_SETTINGS_FILE" "$CLAW_SECRETS_STAGING"
     if [[ -r "$CLAW_SETTINGS_FILE" ]]; then env_lines "$CLAW_SETTINGS_FILE"; fi
     # The Tailscale key is for joining the tailnet at boot, not for the agent.

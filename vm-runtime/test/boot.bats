@@ -263,6 +263,29 @@ setup() {
   diff <(echo "$before") <(tree_state "$fs" | grep -v ' ./openclaw/.env$')
 }
 
+@test "a .env that boot.sh did not write (a seed-era disk's) is kept aside, private, before the first rebuild" {
+  make_disk sdc ext4
+  fs=$(disk_fs sdc)
+  mkdir -p "$fs/openclaw" "$fs/workspace"
+  printf 'XAI_API_KEY=old\nGITHUB_TOKEN=ghp-added-by-hand-canary\n' >"$fs/openclaw/.env"
+  chmod 644 "$fs/openclaw/.env"
+  original=$(sha256sum <"$fs/openclaw/.env")
+  boot
+  [ "$status" -eq 0 ]
+  assert_file_contains "$fs/openclaw/.env" "XAI_API_KEY=xai-canary-1"
+  aside=("$fs"/openclaw/.env.pre-claw.*)
+  [ "${#aside[@]}" -eq 1 ]
+  [ "$(sha256sum <"${aside[0]}")" = "$original" ]
+  [ "$(stat -c %a "${aside[0]}")" = 600 ]
+
+  # .env is now boot.sh's own: later rebuilds keep nothing aside.
+  reboot_vm
+  boot
+  [ "$status" -eq 0 ]
+  aside=("$fs"/openclaw/.env.pre-claw.*)
+  [ "${#aside[@]}" -eq 1 ]
+}
+
 @test "a gateway token from the secrets wins over the one kept on the disk" {
   stage_secrets TELEGRAM_BOT_TOKEN=1:t OPENCLAW_GATEWAY_TOKEN=from-secrets-canary
   make_disk sdc
