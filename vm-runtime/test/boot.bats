@@ -26,7 +26,7 @@ setup() {
 
   # The shipped updates ran against the fresh disk.
   [ -f "$fs/.claw-updates/001-workspace-layout.sh.ok" ]
-  [ -f "$fs/.claw-updates/002-private-credentials.sh.ok" ]
+  [ -f "$fs/.claw-updates/018-private-credentials.sh.ok" ]
   [ -d "$fs/workspace/memory" ]
 
   assert_called "^mount --bind $CLAW_DATA_MOUNT/openclaw $CLAW_USER_HOME/.openclaw$"
@@ -60,7 +60,7 @@ setup() {
   printf 'remember the milk\n' >"$fs/workspace/memory/2026-01-01.md"
   printf 'initialized_at=2026-01-01T00:00:00Z\nhow=seeded\n' >"$fs/.claw-initialized"
   : >"$fs/.claw-updates/001-workspace-layout.sh.ok"
-  : >"$fs/.claw-updates/002-private-credentials.sh.ok"
+  : >"$fs/.claw-updates/018-private-credentials.sh.ok"
   before=$(tree_state "$fs")
 
   boot

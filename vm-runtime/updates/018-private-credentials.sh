@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Numbered above the seed project's last update (017) so disks migrated from a seed-era
+# high-water mark get it too: those are the disks most likely to have loose modes.
 # Credentials on the disk are readable by the claw's user only: the OpenClaw state
 # directory, its credential store and exec approvals. Idempotent; only modes change.
 set -euo pipefail
