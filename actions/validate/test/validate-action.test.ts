@@ -237,8 +237,8 @@ describe("a seed-era repository (fleet/claws.yaml)", () => {
     );
     // (The notice that shellcheck is not on PATH is left out here.)
     expect(run.annotations.filter((a) => !a.startsWith("::notice::"))).toEqual([
-      "::error title=vm-runtime updates,file=vm-runtime/updates/017-install-ffmpeg.sh::Update number 017 is used by 2 scripts (017-install-ffmpeg.sh, 017-openclaw-config.sh); their order would be ambiguous.%0AFix: Give 017-install-ffmpeg.sh a number of its own, e.g. 018. The ledger on each disk is by file name: a claw that already applied it runs it again under the new name.",
-      "::error title=vm-runtime updates,file=vm-runtime/updates/017-openclaw-config.sh::Update number 017 is used by 2 scripts (017-install-ffmpeg.sh, 017-openclaw-config.sh); their order would be ambiguous.%0AFix: Give 017-openclaw-config.sh a number of its own, e.g. 019. The ledger on each disk is by file name: a claw that already applied it runs it again under the new name.",
+      "::error title=vm-runtime updates,file=vm-runtime/updates/017-install-ffmpeg.sh::Update number 017 is used by 2 scripts (017-install-ffmpeg.sh, 017-openclaw-config.sh); their order would be ambiguous.%0AFix: Give 017-install-ffmpeg.sh a number of its own, e.g. 019. The ledger on each disk is by file name: a claw that already applied it runs it again under the new name.",
+      "::error title=vm-runtime updates,file=vm-runtime/updates/017-openclaw-config.sh::Update number 017 is used by 2 scripts (017-install-ffmpeg.sh, 017-openclaw-config.sh); their order would be ambiguous.%0AFix: Give 017-openclaw-config.sh a number of its own, e.g. 020. The ledger on each disk is by file name: a claw that already applied it runs it again under the new name.",
       "::error::Fleet validation failed: 2 error(s), 0 warning(s). Every problem is listed in the job summary.",
     ]);
     expect(run.outputs.valid).toBe("false");
