@@ -23,7 +23,9 @@ import {
   RG,
   startFleet,
 } from "../actions/deploy-fleet/test/fleet-fixture.ts";
-import { BUNDLE } from "../actions/deploy-fleet/test/run-action.ts";
+
+/** The bundled deploy-fleet action, run as a runner runs it. */
+const BUNDLE = resolve(import.meta.dirname, "../actions/deploy-fleet/dist/index.js");
 
 /** Page size of the local Azure's list answers (ARM pages at 100 for most collections too). */
 const PAGE_SIZE = 100;
@@ -90,7 +92,8 @@ async function timed(
   const since = Date.now();
   const run = await fleet.deploy(inputs);
   const seconds = (Date.now() - since) / 1000;
-  if (run.code !== 0) throw new Error(`${scenario} (${claws} claws) failed:\n${errorOf(run)}\n${run.stderr}`);
+  if (run.exitCode !== 0)
+    throw new Error(`${scenario} (${claws} claws) failed:\n${errorOf(run)}\n${run.stderr}`);
   return { scenario, claws, seconds, ...measure(fleet, since) };
 }
 
