@@ -41,6 +41,7 @@ import { selectClaws } from "./claw-selection.ts";
 import { applyOverrides } from "./fleet-overrides.ts";
 import type { DeployInputs } from "./inputs.ts";
 import { changingClaws, planJson, wavesMarkdown } from "./plan-output.ts";
+import { proveUnchangedClaws, unprovenClaws } from "./unproven-claws.ts";
 import { buildWaveVerifier } from "./wave-verifier.ts";
 
 export interface DeployEnvironment {
@@ -144,6 +145,13 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   md += `Resource group \`${ctx.resourceGroup}\` · plan hash \`${plan.hash}\``;
   md += inputs.claws.length > 0 ? ` · limited to: ${inputs.claws.join(", ")}\n\n` : "\n\n";
   md += renderPlanMarkdown(plan) + wavesMarkdown(waves, policy.verify);
+  const unproven = policy.verify ? unprovenClaws(plan, observed) : [];
+  if (unproven.length > 0) {
+    md +=
+      `\n**${unproven.length} unchanged claw(s) run an image no verification has proven on their disk** ` +
+      `(an earlier rollout stopped before verifying them, or ran with verification off): ` +
+      `${unproven.map((u) => `${u.claw} (${u.imageVersion})`).join(", ")}. Apply verifies them.\n`;
+  }
   const toAdopt = seedResourcesToAdopt(fleet, observed);
   if (toAdopt.length > 0) {
     md +=
@@ -183,7 +191,8 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   }
   await core.summary.addRaw(md).write();
   // Every changed claw but a retired one gets verified.
-  const needsVerifier = policy.verify && waves.some((w) => w.claws.some((c) => changedVm(plan, c)));
+  const needsVerifier =
+    policy.verify && (unproven.length > 0 || waves.some((w) => w.claws.some((c) => changedVm(plan, c))));
   if (needsVerifier && !inputs.sshPrivateKey) {
     throw new UserError(
       "Wave verification is on but no ssh-private-key was given, so no claw could be proven healthy; nothing was changed.",
@@ -300,6 +309,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       "Fix the cause named for each failed claw, then re-run: apply converges from wherever this run stopped, and no data disk was deleted.",
     );
   }
+  if (verifier && unproven.length > 0) await proveUnchangedClaws(unproven, verifier, operations);
   if (!report.verification && report.claws.some((c) => c.health === "unverified")) {
     core.warning(
       "Wave verification was off: changed claws are unverified. Run the verify action when the VMs are reachable.",

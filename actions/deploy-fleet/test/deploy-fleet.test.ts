@@ -226,6 +226,42 @@ describe("deploy-fleet with wave verification on", () => {
     expect(logged(run)).not.toContain("BEGIN OPENSSH PRIVATE KEY");
   });
 
+  it("verifies unchanged claws no verification has proven, and fails naming them without touching them", async () => {
+    // Created with verification off (as after a rollout that stopped before its wave was
+    // verified): nothing recorded these claws healthy on their image.
+    const names = clawNames(2);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const vmsBefore = vmsOf(fleet);
+    const key = await keygen(mkdtempSync(join(tmpdir(), "deploy-fleet-key-")), "admin");
+
+    const plan = await fleet.deploy({ mode: "plan", verify: "true" });
+    expectSucceeded(plan);
+    expect(Object.values(actions(plan))).toEqual(["noop", "noop"]);
+    expect(plan.summary).toContain(
+      "**2 unchanged claw(s) run an image no verification has proven on their disk**",
+    );
+
+    const writes = since(fleet);
+    const run = await fleet.deploy({
+      mode: "apply",
+      verify: "true",
+      "ssh-private-key": key.privateKey,
+      "verify-timeout": "1s",
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errorOf(run)).toMatch(
+      /^2 unchanged claw\(s\) failed verification on the image they run: claw-001 \(.+\); claw-002 \(.+\)\.\nFix: These claws were not part of this plan, so nothing was rolled back\./,
+    );
+    expect(run.summary).toMatch(/^\| claw-001 \| 1\.0\.0 \| — \| ❌ unhealthy \|/m);
+    expect(writes().writes).toBe(0);
+    expect(vmsOf(fleet)).toEqual(vmsBefore);
+    for (const n of names) expect(diskOf(fleet, n)!.tags[TAGS.lastHealthyImage]).toBeUndefined();
+  });
+
   it("refuses to start, before any ARM write, when verification is on and no SSH key is given", async () => {
     const names = clawNames(1);
     fleet = await startFleet(

@@ -1,0 +1,78 @@
+// Claws the plan leaves alone but that were never proven healthy on the image they run: a
+// rollout that stopped (cancelled, crashed, timed out) after creating a claw's new VM and before
+// its wave was verified leaves exactly this behind, and the next plan, seeing a VM that matches
+// the manifest, would otherwise never look at it again. The proof is the data disk's
+// last-healthy-image tag, which a verified claw gets (ClawOperations.markHealthy).
+import * as core from "@actions/core";
+import { UserError } from "@openclawps/action-kit";
+import { type ObservedFleet, type Plan, TAGS, tagValue, vmImageVersion } from "@openclawps/fleet-model";
+import type { ClawHealth, ClawOperations, WaveVerifier } from "@openclawps/rollout";
+
+export interface UnprovenClaw {
+  claw: string;
+  imageVersion: string;
+  /** What the disk says last ran healthy on it, if anything. */
+  lastHealthy?: string;
+}
+
+/** Running, unchanged claws whose disk does not record their current image as verified. */
+export function unprovenClaws(plan: Plan, observed: ObservedFleet): UnprovenClaw[] {
+  const vms = new Map(observed.vms.map((v) => [v.id.toLowerCase(), v]));
+  const disks = new Map(observed.disks.map((d) => [d.id.toLowerCase(), d]));
+  const unproven: UnprovenClaw[] = [];
+  for (const c of plan.claws) {
+    if (c.action !== "noop" || !c.desired || c.desired.retired) continue;
+    const vm = c.resources?.vm ? vms.get(c.resources.vm.toLowerCase()) : undefined;
+    const disk = c.resources?.dataDisk ? disks.get(c.resources.dataDisk.toLowerCase()) : undefined;
+    if (!vm || !disk || vm.powerState !== "running") continue;
+    const imageVersion = vmImageVersion(vm);
+    if (!imageVersion) continue;
+    const lastHealthy = tagValue(disk.tags, TAGS.lastHealthyImage);
+    if (lastHealthy !== imageVersion) unproven.push({ claw: c.claw, imageVersion, lastHealthy });
+  }
+  return unproven;
+}
+
+/**
+ * Verifies the unchanged claws no verification has proven yet, records the proof on the healthy
+ * ones' disks, and fails the step naming the others. Nothing is rolled back: these claws were not
+ * part of the approved plan, and what to do with them is the operator's call.
+ */
+export async function proveUnchangedClaws(
+  unproven: UnprovenClaw[],
+  verifier: WaveVerifier,
+  operations: ClawOperations,
+): Promise<void> {
+  core.startGroup(`Verifying ${unproven.length} unchanged claw(s) not yet proven healthy on their image`);
+  let health: ClawHealth[];
+  try {
+    health = await verifier(unproven.map((u) => u.claw));
+  } finally {
+    core.endGroup();
+  }
+  const healthy = new Set(health.filter((h) => h.healthy).map((h) => h.claw));
+  for (const u of unproven.filter((u) => healthy.has(u.claw))) {
+    await operations.markHealthy(u.claw, u.imageVersion);
+    core.info(`${u.claw}: healthy on image ${u.imageVersion} (recorded on its data disk)`);
+  }
+  const sick = health.filter((h) => !h.healthy);
+  const rows = unproven.map((u) => {
+    const h = health.find((x) => x.claw === u.claw);
+    return `| ${u.claw} | ${u.imageVersion} | ${u.lastHealthy ?? "—"} | ${h?.healthy ? "✅ healthy" : "❌ unhealthy"} | ${(h?.detail ?? "").replace(/\|/g, "\\|")} |`;
+  });
+  await core.summary
+    .addRaw(
+      "\n## Unchanged claws verified\n\nThese claws run an image no verification had proven on their disk.\n\n" +
+        `| Claw | Image | Last proven healthy | Health | Detail |\n|---|---|---|---|---|\n${rows.join("\n")}\n`,
+    )
+    .write();
+  if (sick.length > 0) {
+    throw new UserError(
+      `${sick.length} unchanged claw(s) failed verification on the image they run: ` +
+        `${sick.map((h) => `${h.claw} (${h.detail})`).join("; ")}.`,
+      "These claws were not part of this plan, so nothing was rolled back. Inspect them (the verify action " +
+        "gives every check), then fix forward, or pin `image_version` to the image their disk last ran healthy " +
+        "(see the summary) and deploy again.",
+    );
+  }
+}
