@@ -82,13 +82,14 @@ export class AzureClawOperations implements ClawOperations {
   async resize(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
     const claw = this.desired(plan);
     const name = claw.names.vm;
-    const vm = await this.step(claw.name, "read", () => this.getVm(name));
+    let vm = await this.step(claw.name, "read", () => this.getVm(name));
     if (!vm) throw new ClawStepError(claw.name, "resize", new Error(`VM ${name} does not exist`));
     const size = claw.settings.vm_size;
     if (vm.hardwareProfile?.vmSize !== size) {
       // A size the current host cluster may not offer needs the VM deallocated first
       // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
-      await this.deallocate(claw.name, vm, report);
+      vm = await this.stopForChange(claw.name, vm, report);
+      const tags = vm.tags;
       await this.step(
         claw.name,
         "resize",
@@ -98,7 +99,7 @@ export class AzureClawOperations implements ClawOperations {
             name,
             {
               hardwareProfile: { vmSize: size },
-              tags: mergeTags(vm.tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
+              tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
             },
             this.ctx.poll,
           ),
@@ -126,7 +127,8 @@ export class AzureClawOperations implements ClawOperations {
       // Growing a disk attached to a running VM is only supported for some disk types and
       // sizes (https://learn.microsoft.com/azure/virtual-machines/linux/expand-disks#expand-without-downtime);
       // deallocating first works for all of them.
-      if (vm && disk.managedBy && sameId(disk.managedBy, vm.id)) await this.deallocate(claw.name, vm, report);
+      if (vm && disk.managedBy && sameId(disk.managedBy, vm.id))
+        await this.stopForChange(claw.name, vm, report);
       await this.grow(claw, disk, report);
     }
     if (vm) await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, vm.name), report);
@@ -536,13 +538,47 @@ export class AzureClawOperations implements ClawOperations {
 
   private async ensureRunning(claw: string, vm: Vm, report: StepReporter): Promise<void> {
     const state = powerStateOf(vm);
-    if (state === "running" || state === "starting") return;
-    await this.step(
-      claw,
-      "start",
-      () => this.ctx.compute.virtualMachines.start(this.rg, vm.name, this.ctx.poll),
-      report,
-    );
+    if (state !== "running" && state !== "starting") {
+      await this.step(
+        claw,
+        "start",
+        () => this.ctx.compute.virtualMachines.start(this.rg, vm.name, this.ctx.poll),
+        report,
+      );
+    }
+    if (vm.tags?.[TAGS.stoppedBy] !== undefined) {
+      const tags = mergeTags(vm.tags, { [TAGS.stoppedBy]: undefined });
+      await this.step(
+        claw,
+        "untag-stopped",
+        () => this.ctx.compute.virtualMachines.update(this.rg, vm.name!, { tags }, this.ctx.poll),
+        report,
+      );
+    }
+  }
+
+  /**
+   * Deallocates a VM that a resize or disk grow must stop, marking it first (TAGS.stoppedBy) so a
+   * run interrupted before the VM is started again leaves a VM the next plan starts, instead of
+   * one it takes for stopped on purpose. Returns the VM as it now is.
+   */
+  private async stopForChange(claw: string, vm: Vm, report: StepReporter): Promise<Vm> {
+    if (powerStateOf(vm) !== "deallocated" && vm.tags?.[TAGS.stoppedBy] === undefined) {
+      await this.step(
+        claw,
+        "mark-stopping",
+        () =>
+          this.ctx.compute.virtualMachines.update(
+            this.rg,
+            vm.name!,
+            { tags: mergeTags(vm.tags, { [TAGS.stoppedBy]: this.opts.rolloutId }) },
+            this.ctx.poll,
+          ),
+        report,
+      );
+    }
+    await this.deallocate(claw, vm, report);
+    return this.mustGetVm(claw, vm.name!);
   }
 
   /**

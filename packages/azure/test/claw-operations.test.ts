@@ -407,7 +407,41 @@ describe("AzureClawOperations.resize, growDisk and markHealthy", () => {
     const { lines, report } = steps();
     await opsFor([bigger]).ops.resize(plan(bigger, "resize"), report);
     expect(vm("golf")).toMatchObject({ vmSize: "Standard_D4s_v5", powerState: "running" });
-    expect(lines).toEqual(["golf:deallocate", "golf:resize", "golf:start"]);
+    // Marked before it is stopped, unmarked once it runs again (see the next test for why).
+    expect(lines).toEqual([
+      "golf:mark-stopping",
+      "golf:deallocate",
+      "golf:resize",
+      "golf:start",
+      "golf:untag-stopped",
+    ]);
+    expect(vm("golf")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("leaves a VM whose restart failed marked as stopped by the rollout, and a re-run starts it", async () => {
+    const c = claw("india");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const bigger = claw("india", { vm_size: "Standard_D4s_v5" });
+    azure.injectFault({
+      operation: "virtualMachines.start",
+      mode: "lro-fail",
+      code: "InternalExecutionError",
+    });
+    const err = await opsFor([bigger])
+      .ops.resize(plan(bigger, "resize"), steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect(err).toBeInstanceOf(ClawStepError);
+    // What the next plan reads: resized, not running, and marked — so it plans a start, not a noop.
+    expect(vm("india")!.vmSize).toBe("Standard_D4s_v5");
+    expect(["stopped", "deallocated"]).toContain(vm("india")!.powerState);
+    expect(vm("india")!.tags[TAGS.stoppedBy]).toBe("run-1");
+
+    const { lines, report } = steps();
+    await opsFor([bigger]).ops.resize(plan(bigger, "resize"), report);
+    expect(lines).toEqual(["india:start", "india:untag-stopped"]);
+    expect(vm("india")!.powerState).toBe("running");
+    expect(vm("india")!.tags[TAGS.stoppedBy]).toBeUndefined();
   });
 
   it("grows the data disk in place, keeping it the same resource", async () => {

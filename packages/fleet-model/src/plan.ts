@@ -338,10 +338,19 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
       gated: true,
       reason: `grow data disk ${grow.from} → ${grow.to} GiB`,
     });
-  const power =
-    vm.powerState === "running" || vm.powerState === "starting"
-      ? ""
-      : `; VM is ${vm.powerState} (deploy does not start it)`;
+  const running = vm.powerState === "running" || vm.powerState === "starting";
+  const stoppedBy = tagValue(vm.tags, TAGS.stoppedBy);
+  if (!running && stoppedBy) {
+    // A rollout stopped it to resize it or grow its disk and was interrupted before starting it
+    // again: finishing that change is a resize to the size it already has (start, then verify).
+    return withCurrent({
+      ...withTarget,
+      action: "resize",
+      gated: true,
+      reason: `start the VM: rollout ${stoppedBy} stopped it to change it and did not start it again`,
+    });
+  }
+  const power = running ? "" : `; VM is ${vm.powerState} (deploy does not start it)`;
   return withCurrent({
     ...withTarget,
     action: "noop",

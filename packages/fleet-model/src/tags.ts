@@ -18,6 +18,11 @@ export const TAGS = {
   lastImage: `${TAG_PREFIX}last-image-version`,
   /** On the data disk: image version that last passed verification on it (rollback target). */
   lastHealthyImage: `${TAG_PREFIX}last-healthy-image-version`,
+  /**
+   * On a VM: the rollout that deallocated it to resize it or grow its disk, until that rollout
+   * starts it again. A VM still carrying it was left stopped by an interrupted rollout.
+   */
+  stoppedBy: `${TAG_PREFIX}stopped-by-rollout`,
   /** On the resource group: the rollout lease, "runId;expiresAtIso". */
   lease: `${TAG_PREFIX}lease`,
   /** On a gallery image version: content hash of the baseline inputs it was baked from. */

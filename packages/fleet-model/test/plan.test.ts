@@ -112,6 +112,18 @@ describe("noop", () => {
     });
   });
 
+  it("starts, through a gated resize, a VM an interrupted rollout stopped to change it", () => {
+    const stopped = vm("alice", { image: "1.0.0", power: "deallocated" });
+    stopped.tags[TAGS.stoppedBy] = "gh-42-1";
+    const plan = planFleet(desired, fleetWith(stopped, disk("alice-data"), ...bobUp()));
+    expect(claw(plan, "alice")).toMatchObject({
+      action: "resize",
+      gated: true,
+      changes: [],
+      reason: "start the VM: rollout gh-42-1 stopped it to change it and did not start it again",
+    });
+  });
+
   it("keeps a VM on a pinned version the gallery no longer has", () => {
     const plan = planFleet(desired, { ...fleetWith(...aliceUp(), ...bobUp()), imageVersions: ["1.1.0"] });
     expect(claw(plan, "alice")).toMatchObject({ action: "noop", targetImageVersion: "1.0.0" });
