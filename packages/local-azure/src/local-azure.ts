@@ -103,8 +103,8 @@ export interface LocalAzure {
 }
 
 const DEFAULTS = {
-  tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-  clientId: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+  tenantId: "00000000-0000-4000-8000-00000000a7e2",
+  clientId: "00000000-0000-4000-8000-00000000c11e",
   subscriptionId: "00000000-0000-4000-8000-00000000c1a0",
 };
 
