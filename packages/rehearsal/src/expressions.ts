@@ -117,7 +117,8 @@ export function evaluateToken(token: TemplateToken, scope: Scope, file: string):
 }
 
 export function keyOf(token: TemplateToken, file: string): string {
-  if (!isString(token)) throw new RehearsalError(`${at(file, token)}: an expression as a key is not supported`);
+  if (!isString(token))
+    throw new RehearsalError(`${at(file, token)}: an expression as a key is not supported`);
   return token.value;
 }
 

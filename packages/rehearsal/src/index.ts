@@ -1,3 +1,3 @@
 export { RehearsalError, type Value } from "./expressions.ts";
 export { FleetRepo, Rehearsal, type RehearsalOptions } from "./rehearsal.ts";
-export { type JobRecord, type RunRecord, type RunRequest, Runner, type RunnerHost } from "./runner.ts";
+export { type JobRecord, Runner, type RunnerHost, type RunRecord, type RunRequest } from "./runner.ts";

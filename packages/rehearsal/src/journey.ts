@@ -94,7 +94,9 @@ export class Journey {
 
   /** Claw names in the manifest (active ones only unless `all`). */
   clawNames(all = false): string[] {
-    const claws = this.manifest.get("claws") as { items?: { key: string | { value: string }; value: unknown }[] };
+    const claws = this.manifest.get("claws") as {
+      items?: { key: string | { value: string }; value: unknown }[];
+    };
     return (claws.items ?? [])
       .filter((p) => all || !(p.value as { get?: (k: string) => unknown })?.get?.("retired"))
       .map((p) => (typeof p.key === "string" ? p.key : p.key.value));
@@ -151,7 +153,10 @@ export class Journey {
   imageBump(): Promise<JourneyStep> {
     return this.pushAndDrift(
       "image bump",
-      { "vm-runtime/install/desktop/90-fleet-tools.sh": "#!/usr/bin/env bash\nset -euo pipefail\necho fleet tools\n" },
+      {
+        "vm-runtime/install/desktop/90-fleet-tools.sh":
+          "#!/usr/bin/env bash\nset -euo pipefail\necho fleet tools\n",
+      },
       DEPLOY("success", "success", this.verifyResult()),
     );
   }
@@ -244,10 +249,14 @@ export class Journey {
 
   /** Restores the manifest of the last good step (after the missing-version push). */
   async restore(): Promise<JourneyStep> {
-    return this.pushAndDrift("restore", { "claws.yaml": this.manifestText() }, {
-      "deploy/deploy/plan": "success",
-      "deploy/deploy/apply": "skipped",
-    });
+    return this.pushAndDrift(
+      "restore",
+      { "claws.yaml": this.manifestText() },
+      {
+        "deploy/deploy/plan": "success",
+        "deploy/deploy/apply": "skipped",
+      },
+    );
   }
 
   /** Every step in order, as `npm run rehearse` runs them. */

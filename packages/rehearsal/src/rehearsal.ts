@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
-import { type RunRecord, type RunRequest, Runner } from "./runner.ts";
+import { Runner, type RunRecord, type RunRequest } from "./runner.ts";
 
 export const ACTIONS_ROOT = resolve(import.meta.dirname, "../../..");
 const PACKER_TEMPLATE = resolve(import.meta.dirname, "../packer/build.pkr.hcl");
@@ -124,13 +124,26 @@ export class Rehearsal {
     // jobs in the production environment (GitHub puts a different subject in each).
     const azure = await startLocalAzure({
       timeScale: options.timeScale ?? 0,
-      federatedSubjects: [`repo:${REPOSITORY}:ref:refs/heads/main`, `repo:${REPOSITORY}:environment:${ENVIRONMENT}`],
+      federatedSubjects: [
+        `repo:${REPOSITORY}:ref:refs/heads/main`,
+        `repo:${REPOSITORY}:environment:${ENVIRONMENT}`,
+      ],
     });
     const fleet = new FleetRepo(join(scratch, "fleet"));
     const packerBin = join(scratch, "packer-bin");
     writePackerStandIn(packerBin);
     const keyFile = join(scratch, "admin_key");
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "fleet-admin@rehearsal", "-f", keyFile]);
+    execFileSync("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      "fleet-admin@rehearsal",
+      "-f",
+      keyFile,
+    ]);
     const secrets = {
       AZURE_CLIENT_ID: azure.clientId,
       AZURE_TENANT_ID: azure.tenantId,
@@ -163,7 +176,9 @@ export class Rehearsal {
       actionInputDefaults: { "deploy-fleet": { "poll-interval": "20ms" } },
       onJobStart: ({ environment }) =>
         azure.setIdTokenClaims({
-          sub: environment ? `repo:${REPOSITORY}:environment:${environment}` : `repo:${REPOSITORY}:ref:refs/heads/main`,
+          sub: environment
+            ? `repo:${REPOSITORY}:environment:${environment}`
+            : `repo:${REPOSITORY}:ref:refs/heads/main`,
           repository: REPOSITORY,
           ...(environment ? { environment } : {}),
         }),
@@ -177,7 +192,11 @@ export class Rehearsal {
   }
 
   /** Commits the files and runs the fleet workflow for the push. */
-  push(files: Record<string, string | null>, message: string, request: Partial<RunRequest> = {}): Promise<RunRecord> {
+  push(
+    files: Record<string, string | null>,
+    message: string,
+    request: Partial<RunRequest> = {},
+  ): Promise<RunRecord> {
     const sha = this.fleet.commit(files, message);
     return this.runner.run({ event: "push", sha, ...request });
   }

@@ -7,11 +7,11 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inputVariable, parseOutputFile } from "@openclawps/action-kit/testing";
+import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
 import type { BasicExpressionToken } from "@actions/workflow-parser/templates/tokens/basic-expression-token";
 import type { MappingToken } from "@actions/workflow-parser/templates/tokens/mapping-token";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
+import { inputVariable, parseOutputFile } from "@openclawps/action-kit/testing";
 import { parse as parseYaml } from "yaml";
 import {
   asString,
@@ -140,7 +140,8 @@ export class Runner {
     if (request.event === "workflow_dispatch") {
       const defs = events.workflow_dispatch?.inputs ?? {};
       for (const [name, value] of Object.entries(request.inputs ?? {}))
-        if (!(name in defs)) throw new RehearsalError(`${caller.file}: workflow_dispatch has no input '${name}'`);
+        if (!(name in defs))
+          throw new RehearsalError(`${caller.file}: workflow_dispatch has no input '${name}'`);
       for (const [name, def] of Object.entries(defs)) {
         const given = request.inputs?.[name];
         const value = given ?? def.default ?? (def.type === "boolean" ? false : "");
@@ -177,7 +178,8 @@ export class Runner {
       callerJobs,
       job(path) {
         const found = record.find((j) => j.path === path);
-        if (!found) throw new Error(`no job ${path} in this run (jobs: ${record.map((j) => j.path).join(", ")})`);
+        if (!found)
+          throw new Error(`no job ${path} in this run (jobs: ${record.map((j) => j.path).join(", ")})`);
         return found;
       },
       line() {
@@ -196,7 +198,8 @@ export class Runner {
     const pending = [...wf.template.jobs];
     while (pending.length) {
       const index = pending.findIndex((j) => (j.needs ?? []).every((n) => done.has(n.value)));
-      if (index < 0) throw new RehearsalError(`${wf.file}: the needs of ${pending.map((j) => j.id.value)} never complete`);
+      if (index < 0)
+        throw new RehearsalError(`${wf.file}: the needs of ${pending.map((j) => j.id.value)} never complete`);
       const [job] = pending.splice(index, 1) as [WorkflowJob];
       const id = job.id.value;
       const path = [...prefix, id];
@@ -256,23 +259,30 @@ export class Runner {
   ): Promise<{ result: JobResult; outputs: Record<string, string> }> {
     const ref = job.ref.value;
     const m = REF.exec(ref);
-    if (!m) throw new RehearsalError(`${at(wf.file, job.ref)}: uses '${ref}', which the rehearsal does not know`);
+    if (!m)
+      throw new RehearsalError(`${at(wf.file, job.ref)}: uses '${ref}', which the rehearsal does not know`);
     const file = `.github/workflows/${m[1]}`;
     const callee = await this.load(join(this.host.actionsRoot, file), file);
     const defs = callee.template.events.workflow_call;
     if (!defs) throw new RehearsalError(`${callee.file}: has no workflow_call trigger`);
     const scope: Scope = { contexts: this.contexts(call, { needs }) };
-    const given = job["input-values"] ? (evaluateToken(job["input-values"], scope, wf.file) as Record<string, Value>) : {};
+    const given = job["input-values"]
+      ? (evaluateToken(job["input-values"], scope, wf.file) as Record<string, Value>)
+      : {};
     const inputs: Record<string, Value> = {};
     for (const name of Object.keys(given))
       if (!defs.inputs?.[name])
-        throw new RehearsalError(`${at(wf.file, job["input-values"])}: ${callee.file} has no input '${name}'`);
+        throw new RehearsalError(
+          `${at(wf.file, job["input-values"])}: ${callee.file} has no input '${name}'`,
+        );
     for (const [name, def] of Object.entries(defs.inputs ?? {})) {
       const value = name in given ? given[name] : undefined;
       if (value === undefined) {
-        if (def.required) throw new RehearsalError(`${at(wf.file, job.ref)}: input '${name}' of ${callee.file} is required`);
+        if (def.required)
+          throw new RehearsalError(`${at(wf.file, job.ref)}: input '${name}' of ${callee.file} is required`);
         const d = def.default;
-        const literal = typeof d === "object" && d !== null ? evaluateToken(d as TemplateToken, scope, callee.file) : d;
+        const literal =
+          typeof d === "object" && d !== null ? evaluateToken(d as TemplateToken, scope, callee.file) : d;
         inputs[name] = literal ?? (def.type === "boolean" ? false : "");
         continue;
       }
@@ -286,11 +296,15 @@ export class Runner {
     let secrets: Record<string, string>;
     if (job["inherit-secrets"]) secrets = { ...call.secrets };
     else {
-      const values = job["secret-values"] ? (evaluateToken(job["secret-values"], scope, wf.file) as Record<string, Value>) : {};
+      const values = job["secret-values"]
+        ? (evaluateToken(job["secret-values"], scope, wf.file) as Record<string, Value>)
+        : {};
       secrets = {};
       for (const [name, value] of Object.entries(values)) {
         if (!defs.secrets?.[name])
-          throw new RehearsalError(`${at(wf.file, job["secret-values"])}: ${callee.file} has no secret '${name}'`);
+          throw new RehearsalError(
+            `${at(wf.file, job["secret-values"])}: ${callee.file} has no secret '${name}'`,
+          );
         secrets[name] = asString(value);
       }
     }
@@ -301,8 +315,11 @@ export class Runner {
     const jobsContext: Record<string, Value> = {};
     for (const [id, r] of done) jobsContext[id] = { result: r.result, outputs: r.outputs };
     const outputs: Record<string, string> = {};
-    const outScope: Scope = { contexts: { ...this.contexts({ ...call, inputs, secrets }, {}), jobs: jobsContext } };
-    for (const [name, token] of callee.callOutputs) outputs[name] = asString(evaluateToken(token, outScope, callee.file));
+    const outScope: Scope = {
+      contexts: { ...this.contexts({ ...call, inputs, secrets }, {}), jobs: jobsContext },
+    };
+    for (const [name, token] of callee.callOutputs)
+      outputs[name] = asString(evaluateToken(token, outScope, callee.file));
     const results = [...done.values()].map((r) => r.result);
     return { result: results.includes("failure") ? "failure" : "success", outputs };
   }
@@ -326,7 +343,8 @@ export class Runner {
     if (job.concurrency) {
       const c = evaluateToken(job.concurrency, scope, wf.file);
       const group = typeof c === "string" ? c : asString((c as Record<string, Value>).group ?? "");
-      const cancel = typeof c === "object" && c !== null && (c as Record<string, Value>)["cancel-in-progress"] === true;
+      const cancel =
+        typeof c === "object" && c !== null && (c as Record<string, Value>)["cancel-in-progress"] === true;
       rec.concurrency = { group, cancelInProgress: cancel };
     }
     if (job.environment) {
@@ -379,7 +397,12 @@ export class Runner {
       const rawStep = rawList[i]!;
       const name = step.name ? asString(evaluateToken(step.name, jobEnvScope, wf.file)) : step.id;
       const scope: Scope = {
-        contexts: this.contexts(call, { needs, steps, env: jobEnv, job: { status: failed ? "failure" : "success" } }),
+        contexts: this.contexts(call, {
+          needs,
+          steps,
+          env: jobEnv,
+          job: { status: failed ? "failure" : "success" },
+        }),
         status: { success: !failed, failure: failed },
       };
       const cond = (step as { if?: BasicExpressionToken }).if;
@@ -422,7 +445,10 @@ export class Runner {
       let log = "";
       const uses = (step as { uses?: { value: string } }).uses?.value;
       const runToken = (step as { run?: TemplateToken }).run;
-      const crash = call.ctx.request.crash && rec.path.endsWith(call.ctx.request.crash.job) ? call.ctx.request.crash.when : undefined;
+      const crash =
+        call.ctx.request.crash && rec.path.endsWith(call.ctx.request.crash.job)
+          ? call.ctx.request.crash.when
+          : undefined;
       if (uses === "actions/checkout@v4") {
         // The fleet repository at the run's commit, as actions/checkout leaves it.
         rmSync(workspace, { recursive: true, force: true });
@@ -438,7 +464,8 @@ export class Runner {
         const action = ACTION.exec(uses)![1]!;
         const actionDir = join(this.host.actionsRoot, "actions", action);
         const bundle = join(actionDir, "dist", "index.js");
-        if (!existsSync(bundle)) throw new RehearsalError(`${bundle} is missing: run \`npm run bundle\` first`);
+        if (!existsSync(bundle))
+          throw new RehearsalError(`${bundle} is missing: run \`npm run bundle\` first`);
         const meta = parseYaml(readFileSync(join(actionDir, "action.yml"), "utf8")) as {
           inputs?: Record<string, { default?: unknown }>;
         };
@@ -449,7 +476,10 @@ export class Runner {
         // The runner sets every declared input: the given value, else action.yml's default.
         const overrides = this.host.actionInputDefaults?.[action] ?? {};
         for (const [key, def] of Object.entries(declared)) {
-          const value = key in withValues ? asString(withValues[key]!) : (overrides[key] ?? asString((def.default ?? "") as Value));
+          const value =
+            key in withValues
+              ? asString(withValues[key]!)
+              : (overrides[key] ?? asString((def.default ?? "") as Value));
           env[inputVariable(key)] = value;
         }
         ({ exit, log } = await spawnStep(process.execPath, [bundle], env, workspace, crash));
@@ -461,9 +491,17 @@ export class Runner {
         const file = join(temp, `step-${i}.sh`);
         writeFileSync(file, script);
         // What `shell: bash` runs (GitHub's default shell on Linux runners when bash exists).
-        ({ exit, log } = await spawnStep("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], env, workspace, crash));
+        ({ exit, log } = await spawnStep(
+          "bash",
+          ["--noprofile", "--norc", "-eo", "pipefail", file],
+          env,
+          workspace,
+          crash,
+        ));
       } else {
-        throw new RehearsalError(`${at(wf.file, rawStep)}: step uses '${uses}', which the rehearsal does not know`);
+        throw new RehearsalError(
+          `${at(wf.file, rawStep)}: step uses '${uses}', which the rehearsal does not know`,
+        );
       }
       const outputs = parseOutputFile(readFileSync(outputFile, "utf8"), outputFile);
       const summary = readFileSync(summaryFile, "utf8");

@@ -41,6 +41,12 @@ const JOB_KEYS = new Set([
   "env",
 ]);
 const CALL_JOB_KEYS = new Set(["name", "needs", "if", "uses", "with", "secrets", "permissions"]);
+/** The steps the rehearsal runs or stands in for (runner.ts); any other `uses:` fails at load. */
+export const KNOWN_USES = [
+  /^actions\/checkout@v4$/,
+  /^hashicorp\/setup-packer@v3$/,
+  /^openclawps\/actions\/[a-z0-9-]+@v1$/,
+];
 const STEP_KEYS = new Set(["id", "name", "if", "uses", "with", "run", "env", "shell"]);
 
 export function mappingGet(map: MappingToken, key: string): TemplateToken | undefined {
@@ -56,7 +62,9 @@ function checkKeys(map: MappingToken, allowed: Set<string>, file: string, what: 
   for (const pair of map) {
     const key = keyOf(pair.key, file);
     if (!allowed.has(key))
-      throw new RehearsalError(`${at(file, pair.key)}: ${what} key '${key}' is not supported by the rehearsal`);
+      throw new RehearsalError(
+        `${at(file, pair.key)}: ${what} key '${key}' is not supported by the rehearsal`,
+      );
   }
 }
 
@@ -86,7 +94,13 @@ export async function loadWorkflow(path: string, file = basename(path)): Promise
       if (steps && isSequence(steps)) {
         for (let i = 0; i < steps.count; i++) {
           const step = steps.get(i);
-          if (isMapping(step)) checkKeys(step, STEP_KEYS, file, "step");
+          if (!isMapping(step)) continue;
+          checkKeys(step, STEP_KEYS, file, "step");
+          const uses = mappingGet(step, "uses");
+          if (uses && !(isString(uses) && KNOWN_USES.some((re) => re.test(uses.value))))
+            throw new RehearsalError(
+              `${at(file, uses)}: step uses '${isString(uses) ? uses.value : "an expression"}', which the rehearsal does not know`,
+            );
         }
       }
       rawJobs.set(id, job);

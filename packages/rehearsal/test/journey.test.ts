@@ -1,0 +1,165 @@
+// The operator's journey through the reusable workflows, from an empty local Azure subscription,
+// step by step as examples/fleet/README.md walks it. Each step runs the fleet repository's
+// workflow (examples/fleet/.github/workflows/fleet.yml) through the rehearsal: bake, plan, apply,
+// verify and drift are the real workflows and the real action bundles.
+//
+// Local VMs do not boot yet, so the manifest says rollout.verify: false; REHEARSAL_VERIFY=1
+// turns verification on for machines whose guests boot.
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CRASH_CLAW, Journey, type JourneyStep } from "../src/journey.ts";
+import { Rehearsal } from "../src/rehearsal.ts";
+import type { RunRecord } from "../src/runner.ts";
+
+const verify = process.env.REHEARSAL_VERIFY === "1";
+const hasPacker = (() => {
+  try {
+    execFileSync("packer", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasPacker) console.warn("packer is not installed: the journey is skipped (CI installs packer).");
+
+let rehearsal: Rehearsal;
+let journey: Journey;
+
+beforeAll(async () => {
+  rehearsal = await Rehearsal.start();
+  journey = new Journey(
+    rehearsal,
+    { verify },
+    Rehearsal.exampleFile("examples/fleet/claws.yaml"),
+    Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml"),
+  );
+});
+afterAll(async () => rehearsal?.stop());
+
+/** Each VM's image version (the last segment of its gallery image reference). */
+function images(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const vm of Object.values(rehearsal.azure.state().virtualMachines)) {
+    const ref = (vm.properties as { storageProfile?: { imageReference?: { id?: string } } }).storageProfile
+      ?.imageReference?.id;
+    out[vm.name] = ref?.split("/").at(-1) ?? "";
+  }
+  return out;
+}
+
+function galleryVersions(): string[] {
+  return Object.values(rehearsal.azure.state().galleryImageVersions)
+    .map((v) => v.name)
+    .sort();
+}
+
+function expectAsWalked(step: JourneyStep): void {
+  expect(step.problems, step.line).toEqual([]);
+}
+
+const push = (step: JourneyStep): RunRecord => step.runs[0]!;
+
+describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty subscription", () => {
+  it("first push: bake creates the gallery, definition and 1.0.0; deploy creates every claw; drift is clean", async () => {
+    expect(rehearsal.azure.state().resourceGroups).toEqual({});
+    const step = await journey.firstPush();
+    expectAsWalked(step);
+    expect(galleryVersions()).toEqual(["1.0.0"]);
+    expect(images()).toEqual({ alice: "1.0.0", bob: "1.0.0", carol: "1.0.0", dave: "1.0.0" });
+    const run = push(step);
+    expect(run.job("deploy/bake/bake").runsOn).toBe("ubuntu-latest");
+    expect(run.job("deploy/deploy/apply").approval).toBe("given");
+    expect(run.job("deploy/deploy/plan").concurrency?.group).toBe(
+      run.job("deploy/deploy/apply").concurrency?.group,
+    );
+    expect(run.job("deploy/deploy/plan").outputs.verify).toBe(String(verify));
+  });
+
+  it("claws.yaml-only push: the bake is skipped, the new claw created, the others untouched", async () => {
+    const before = rehearsal.azure.state().virtualMachines;
+    const step = await journey.addClaw("frank");
+    expectAsWalked(step);
+    expect(push(step).job("deploy/bake/bake").outputs.skipped).toBe("true");
+    expect(images()).toMatchObject({ frank: "1.0.0", alice: "1.0.0" });
+    const after = rehearsal.azure.state().virtualMachines;
+    for (const [id, vm] of Object.entries(before))
+      expect((after[id]?.properties as { vmId?: string }).vmId).toBe(
+        (vm.properties as { vmId?: string }).vmId,
+      );
+  });
+
+  it("image bump: bake publishes 1.0.1 and `latest` rolls it out to every claw", async () => {
+    const step = await journey.imageBump();
+    expectAsWalked(step);
+    expect(push(step).job("deploy/bake/bake").outputs["image-version"]).toBe("1.0.1");
+    expect(galleryVersions()).toEqual(["1.0.0", "1.0.1"]);
+    expect(new Set(Object.values(images()))).toEqual(new Set(["1.0.1"]));
+  });
+
+  it("manifest rollback: pinning 1.0.0 rolls every claw back (no bake override), drift is clean", async () => {
+    const step = await journey.rollback("1.0.0");
+    expectAsWalked(step);
+    expect(push(step).job("deploy/bake/bake").outputs.skipped).toBe("true");
+    expect(new Set(Object.values(images()))).toEqual(new Set(["1.0.0"]));
+  });
+
+  it("rollout.verify false: the change applies and the verify job does not run", async () => {
+    const step = await journey.verifyOff("carol");
+    expectAsWalked(step);
+    const run = push(step);
+    expect(run.job("deploy/deploy/plan").outputs.verify).toBe("false");
+    expect(run.job("deploy/deploy/verify").result).toBe("skipped");
+    expect(JSON.parse(run.job("deploy/deploy/apply").outputs["changed-claws"] ?? "[]")).toContain("carol");
+  });
+
+  it("NSG-only change: shown in the plan summary, applied, drift clean", async () => {
+    const step = await journey.nsgOnly("192.0.2.0/24");
+    expectAsWalked(step);
+    const plan = push(step).job("deploy/deploy/plan");
+    expect(plan.outputs["changed-claws"]).toBe("[]");
+    expect(plan.outputs["apply-needed"]).toBe("true");
+    expect(plan.summary).toContain("192.0.2.0/24");
+    const nsg = Object.values(rehearsal.azure.state().resources).find((r) =>
+      r.id.toLowerCase().includes("/networksecuritygroups/"),
+    );
+    expect(JSON.stringify(nsg)).toContain("192.0.2.0/24");
+  });
+
+  it("crashed apply: the next run is refused with the fix; a manual run with force-unlock recovers", async () => {
+    const step = await journey.crashAndRecover();
+    expectAsWalked(step);
+    const [crashed, refused, recovered] = step.runs as [RunRecord, RunRecord, RunRecord];
+    expect(crashed.job("deploy/deploy/apply").log).toContain("killed with SIGKILL");
+    expect(refused.job("deploy/deploy/apply").log).toMatch(/force-unlock/);
+    expect(recovered.job("deploy/deploy/plan").summary).toMatch(/lease/i);
+    expect(images()[CRASH_CLAW]).toBe("1.0.0");
+  });
+
+  it("wrong subscription: the plan fails and names the fix", async () => {
+    const step = await journey.wrongSubscription();
+    expectAsWalked(step);
+    expect(step.runs[0]!.job("drift/drift").log).toMatch(/::error.*00000000-0000-4000-8000-00000000dead/);
+  });
+
+  it("missing image version: the plan fails naming it, nothing is applied", async () => {
+    const before = images();
+    const step = await journey.missingImageVersion("9.9.9");
+    expectAsWalked(step);
+    expect(push(step).job("deploy/deploy/plan").log).toMatch(/::error.*9\.9\.9/);
+    expect(images()).toEqual(before);
+    expectAsWalked(await journey.restore());
+  });
+
+  it("a refused approval applies nothing", async () => {
+    const before = images();
+    journey.manifest.setIn(["claws", "dave", "model"], "xai/grok-4-1-fast-non-reasoning");
+    const run = await rehearsal.push({ "claws.yaml": journey.manifest.toString() }, "refused", {
+      approve: () => false,
+    });
+    expect(run.job("deploy/deploy/apply")).toMatchObject({ result: "failure", approval: "refused" });
+    expect(run.job("deploy/deploy/verify").result).toBe("skipped");
+    expect(images()).toEqual(before);
+    // The drift check reports the unapplied change.
+    expect((await rehearsal.drift()).job("drift/drift").result).toBe("failure");
+  });
+});
