@@ -81,7 +81,14 @@ export class FleetRepo {
  * beside the template's own variables.pkr.hcl, because the azure-arm build needs Azure.
  */
 function writePackerStandIn(bin: string): void {
-  const real = execFileSync("bash", ["-c", "command -v packer"], { encoding: "utf8" }).trim();
+  let real: string;
+  try {
+    real = execFileSync("bash", ["-c", "command -v packer"], { encoding: "utf8" }).trim();
+  } catch {
+    throw new Error(
+      "packer is not on PATH: the rehearsal runs the real Packer (Debian: apt-get install packer)",
+    );
+  }
   mkdirSync(bin, { recursive: true });
   const script = `#!/usr/bin/env bash
 set -euo pipefail

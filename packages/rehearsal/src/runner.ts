@@ -139,7 +139,7 @@ export class Runner {
     const dispatchInputs: Record<string, Value> = {};
     if (request.event === "workflow_dispatch") {
       const defs = events.workflow_dispatch?.inputs ?? {};
-      for (const [name, value] of Object.entries(request.inputs ?? {}))
+      for (const name of Object.keys(request.inputs ?? {}))
         if (!(name in defs))
           throw new RehearsalError(`${caller.file}: workflow_dispatch has no input '${name}'`);
       for (const [name, def] of Object.entries(defs)) {

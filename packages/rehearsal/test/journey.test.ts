@@ -40,9 +40,7 @@ afterAll(async () => rehearsal?.stop());
 function images(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const vm of Object.values(rehearsal.azure.state().virtualMachines)) {
-    const ref = (vm.properties as { storageProfile?: { imageReference?: { id?: string } } }).storageProfile
-      ?.imageReference?.id;
-    out[vm.name] = ref?.split("/").at(-1) ?? "";
+    out[vm.name] = vm.imageReferenceId?.split("/").at(-1) ?? "";
   }
   return out;
 }
@@ -82,10 +80,8 @@ describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty su
     expect(push(step).job("deploy/bake/bake").outputs.skipped).toBe("true");
     expect(images()).toMatchObject({ frank: "1.0.0", alice: "1.0.0" });
     const after = rehearsal.azure.state().virtualMachines;
-    for (const [id, vm] of Object.entries(before))
-      expect((after[id]?.properties as { vmId?: string }).vmId).toBe(
-        (vm.properties as { vmId?: string }).vmId,
-      );
+    // Same OS disk: not replaced.
+    for (const [id, vm] of Object.entries(before)) expect(after[id]?.osDiskId).toBe(vm.osDiskId);
   });
 
   it("image bump: bake publishes 1.0.1 and `latest` rolls it out to every claw", async () => {
