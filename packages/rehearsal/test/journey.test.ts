@@ -115,10 +115,12 @@ describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty su
     expect(plan.outputs["changed-claws"]).toBe("[]");
     expect(plan.outputs["apply-needed"]).toBe("true");
     expect(plan.summary).toContain("192.0.2.0/24");
-    const nsg = Object.values(rehearsal.azure.state().resources).find((r) =>
-      r.id.toLowerCase().includes("/networksecuritygroups/"),
+    const rules = Object.values(rehearsal.azure.state().resources).filter((r) =>
+      /\/networkSecurityGroups\/[^/]+\/securityRules\//i.test(r.id),
     );
-    expect(JSON.stringify(nsg)).toContain("192.0.2.0/24");
+    expect(
+      rules.map((r) => (r.properties as { sourceAddressPrefixes?: string[] }).sourceAddressPrefixes),
+    ).toEqual([["192.0.2.0/24", "198.51.100.17/32", "203.0.113.0/24"]]);
   });
 
   it("crashed apply: the next run is refused with the fix; a manual run with force-unlock recovers", async () => {
@@ -148,7 +150,7 @@ describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty su
 
   it("a refused approval applies nothing", async () => {
     const before = images();
-    journey.manifest.setIn(["claws", "dave", "model"], "xai/grok-4-1-fast-non-reasoning");
+    journey.manifest.setIn(["claws", "dave", "model"], "anthropic/claude-sonnet-4-5");
     const run = await rehearsal.push({ "claws.yaml": journey.manifest.toString() }, "refused", {
       approve: () => false,
     });
@@ -157,5 +159,36 @@ describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty su
     expect(images()).toEqual(before);
     // The drift check reports the unapplied change.
     expect((await rehearsal.drift()).job("drift/drift").result).toBe("failure");
+    journey.manifest.setIn(["claws", "dave", "model"], "xai/grok-4-1-fast-non-reasoning");
+  });
+});
+
+describe.skipIf(!hasPacker).sequential("approval without environment reviewers (approval: plan-hash)", () => {
+  it("a push only plans; a manual run carrying the reviewed plan hash applies exactly that plan", async () => {
+    const workflow = Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml").replace(
+      "approval: environment",
+      "approval: plan-hash",
+    );
+    expect(workflow).toContain("approval: plan-hash");
+    const before = images();
+    journey.manifest.setIn(["claws", "carol", "model"], "anthropic/claude-sonnet-4-5");
+    const pushed = await rehearsal.push(
+      { "claws.yaml": journey.manifest.toString(), ".github/workflows/fleet.yml": workflow },
+      "plan-hash approval",
+    );
+    const plan = pushed.job("deploy/deploy/plan");
+    expect(plan.outputs["apply-needed"]).toBe("true");
+    expect(pushed.job("deploy/deploy/apply").result).toBe("skipped");
+    expect(images()).toEqual(before);
+
+    // A hash that is not the fresh plan's: refused before any write, with the fix.
+    const wrong = await rehearsal.dispatch({ "approved-plan-hash": "0".repeat(64) });
+    expect(wrong.job("deploy/deploy/apply").result).toBe("failure");
+    expect(wrong.job("deploy/deploy/apply").log).toMatch(/::error.*re-run/i);
+
+    const approved = await rehearsal.dispatch({ "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expect(approved.job("deploy/deploy/apply").result).toBe("success");
+    expect(JSON.parse(approved.job("deploy/deploy/apply").outputs["changed-claws"]!)).toEqual(["carol"]);
+    expect((await rehearsal.drift()).job("drift/drift").result).toBe("success");
   });
 });
