@@ -73,6 +73,12 @@ describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty su
     expect(run.job("deploy/deploy/plan").outputs.verify).toBe(String(verify));
   });
 
+  it("pull request: only validate runs, on the pushed manifest", async () => {
+    const run = await rehearsal.runner.run({ event: "pull_request", sha: rehearsal.fleet.head() });
+    expect(run.line()).toBe("validate/validate=success deploy=skipped drift=skipped");
+    expect(run.job("validate/validate").outputs).toMatchObject({ valid: "true", errors: "0" });
+  });
+
   it("claws.yaml-only push: the bake is skipped, the new claw created, the others untouched", async () => {
     const before = rehearsal.azure.state().virtualMachines;
     const step = await journey.addClaw("frank");

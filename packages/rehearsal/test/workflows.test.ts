@@ -1,0 +1,52 @@
+// The inputs the reusable workflows expose and pass through, read with GitHub's parser: the
+// overlay directory reaches every action that reads it, the runner label every job, and
+// force-unlock and verify-timeout the deploy jobs (the journey runs them with their defaults).
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ACTIONS_ROOT } from "../src/rehearsal.ts";
+import { loadWorkflow } from "../src/workflow.ts";
+
+const load = (name: string) => loadWorkflow(join(ACTIONS_ROOT, ".github/workflows", name), name);
+const text = (v: unknown) => JSON.stringify(v);
+
+describe("reusable workflow inputs", () => {
+  it.each(["validate.yml", "bake.yml", "deploy.yml", "drift.yml"])(
+    "%s runs every job on the runner input",
+    async (name) => {
+      const wf = await load(name);
+      expect(wf.template.events.workflow_call?.inputs?.runner?.default).toBe("ubuntu-latest");
+      for (const job of wf.template.jobs)
+        expect(text((job as { "runs-on"?: unknown })["runs-on"])).toContain("inputs.runner");
+    },
+  );
+
+  it("pipeline.yml passes the overlay, runner, verify, verify-timeout, force-unlock and approval through", async () => {
+    const wf = await load("pipeline.yml");
+    const byId = Object.fromEntries(
+      wf.template.jobs.map((j) => [j.id.value, text((j as { "input-values"?: unknown })["input-values"])]),
+    );
+    for (const input of ["vm-runtime", "runner"]) expect(byId.bake).toContain(`inputs.${input}`);
+    for (const input of [
+      "vm-runtime",
+      "runner",
+      "verify",
+      "verify-timeout",
+      "force-unlock",
+      "approval",
+      "approved-plan-hash",
+    ])
+      expect(byId.deploy).toContain(`inputs.${input}`);
+  });
+
+  it("deploy.yml: verify is a string the manifest decides when empty; force-unlock and the overlay reach plan and apply", async () => {
+    const wf = await load("deploy.yml");
+    const inputs = wf.template.events.workflow_call?.inputs ?? {};
+    expect(inputs.verify).toMatchObject({ type: "string", default: "" });
+    for (const id of ["plan", "apply"]) {
+      const raw = text(wf.rawJobs.get(id));
+      for (const input of ["vm-runtime", "force-unlock"]) expect(raw).toContain(`inputs.${input}`);
+    }
+    expect(text(wf.rawJobs.get("apply"))).toContain("inputs.verify-timeout");
+    expect(text(wf.rawJobs.get("verify"))).toContain("inputs.verify-timeout");
+  });
+});
