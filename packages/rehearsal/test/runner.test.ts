@@ -140,6 +140,42 @@ describe("runner", () => {
   });
 });
 
+describe("concurrency", () => {
+  it("records each job's group and refuses a second run overlapping the first in one group", async () => {
+    const inner = `name: inner
+on: { workflow_call: {} }
+jobs:
+  hold:
+    runs-on: ubuntu-latest
+    concurrency:
+      group: fleet-\${{ github.repository }}
+      cancel-in-progress: false
+    timeout-minutes: 5
+    steps:
+      - run: sleep 2
+`;
+    const runner = runnerFor(CALLER(), { "inner.yml": inner });
+    const settled = await Promise.allSettled([
+      runner.run({ event: "push", sha: "a".repeat(40) }),
+      runner.run({ event: "push", sha: "b".repeat(40) }),
+    ]);
+    // Whichever reached the job first holds the group.
+    const first = settled.find((s) => s.status === "fulfilled");
+    const second = settled.find((s) => s.status === "rejected");
+    expect(first).toBeDefined();
+    const run = (first as PromiseFulfilledResult<Awaited<ReturnType<Runner["run"]>>>).value;
+    expect(run.job("deploy/hold")).toMatchObject({
+      concurrency: { group: "fleet-openclawps/example-fleet", cancelInProgress: false },
+      timeoutMinutes: 5,
+      runsOn: "ubuntu-latest",
+    });
+    expect(second).toBeDefined();
+    expect(String((second as PromiseRejectedResult).reason)).toMatch(
+      /concurrency group fleet-openclawps\/example-fleet is held/,
+    );
+  });
+});
+
 describe("the image handoff", () => {
   it("the old pipeline's `skipped == 'true' && '' || image-version` always yields the bake's version", () => {
     const needs = { bake: { outputs: { skipped: "true", "image-version": "1.0.1" } } };
