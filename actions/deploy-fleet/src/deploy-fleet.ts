@@ -20,6 +20,7 @@ import { configHash, generateHostKey, renderCustomData } from "@openclawps/cloud
 import { checkManifest, checkSecrets, displayPath, resolveInRepo } from "@openclawps/fleet-check";
 import {
   type ClawSecrets,
+  chooseAdminKey,
   type DesiredFleet,
   type ParseResult,
   type Plan,
@@ -103,13 +104,20 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     vmRuntimeDir: env.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
   });
-  if (live.length > 0 && !fleet.ssh.admin_public_key) {
+  const adminKey = chooseAdminKey(fleet.ssh.admin_public_key, inputs.adminPublicKey);
+  if (adminKey.problem && adminKey.source === "manifest") core.warning(adminKey.problem, { file: display });
+  if (live.length > 0 && !adminKey.key) {
     const at = parse.locate("ssh");
     throw new UserError(
-      `${display}: ssh.admin_public_key is not set, so no claw could be reached over SSH.`,
-      `Add \`ssh: { admin_public_key: "ssh-ed25519 AAAA... you@host" }\` (line ${at.line}); the private half goes into the CLAW_SSH_PRIVATE_KEY secret.`,
+      adminKey.problem
+        ? `Input 'admin-public-key': ${adminKey.problem}.`
+        : `No admin public key: ${display} has no ssh.admin_public_key and the admin-public-key input is empty, so no claw could be reached over SSH.`,
+      `Add \`ssh: { admin_public_key: "ssh-ed25519 AAAA... you@host" }\` to ${display} (line ${at.line}), or pass ` +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
+        "`admin-public-key: ${{ vars.CLAW_SSH_PUBLIC_KEY }}` (a seed-era manifest keeps working unchanged); the private half goes into the CLAW_SSH_PRIVATE_KEY secret.",
     );
   }
+  if (adminKey.key) fleet.ssh = { ...fleet.ssh, admin_public_key: adminKey.key };
   const desired: DesiredFleet = {
     ...fleet,
     claws: fleet.claws.map((claw) => ({

@@ -42,6 +42,8 @@ export interface DeployInputs {
   azure: AzureInputs;
   /** OpenSSH private key for wave verification (secret). */
   sshPrivateKey: string;
+  /** Admin public key for a manifest without `ssh.admin_public_key` (seed era); empty = none. */
+  adminPublicKey: string;
   /** CLAW_SECRETS_JSON (secret). */
   secretsJson: string;
   /** Fleet-repo overlay of vm-runtime; empty = `vm-runtime/` beside the manifest when it exists. */
@@ -147,6 +149,7 @@ export function getDeployInputs(): DeployInputs {
     rollout,
     azure: getAzureInputs(),
     sshPrivateKey,
+    adminPublicKey: getString("admin-public-key").trim(),
     secretsJson,
     vmRuntimeOverlay: getString("vm-runtime").trim(),
     dryRun: getBoolean("dry-run", false),

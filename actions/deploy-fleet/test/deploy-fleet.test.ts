@@ -10,7 +10,7 @@ import { TAGS } from "@openclawps/fleet-model";
 import type { RolloutReport } from "@openclawps/rollout";
 import { keygen } from "@openclawps/verify/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { canarySecrets, clawNames, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
+import { ADMIN_KEY, canarySecrets, clawNames, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
 
 const report = (run: BundledActionRun): RolloutReport => JSON.parse(run.outputs.result ?? "null");
 const planOf = (run: BundledActionRun) =>
@@ -198,6 +198,24 @@ describe("deploy-fleet plan outputs that gate the workflow", () => {
     expectSucceeded(apply);
     expect((await fleet.resources.resourceGroups.get(RG)).tags?.[TAGS.lease]).toBeUndefined();
     expect((await fleet.deploy({ mode: "plan" })).outputs["apply-needed"]).toBe("false");
+  });
+
+  it("a manifest without ssh.admin_public_key (seed era) takes the admin-public-key input, and says so when neither gives a key", async () => {
+    const names = clawNames(1);
+    fleet = await startFleet({ claws: { [names[0]!]: {} }, noAdminKey: true }, canarySecrets(names).json);
+    const none = await fleet.deploy({ mode: "plan" });
+    expect(none.exitCode).toBe(1);
+    expect(errorOf(none)).toMatch(
+      /^No admin public key: claws\.yaml has no ssh\.admin_public_key and the admin-public-key input is empty.*\nFix: Add `ssh: \{ admin_public_key: .*or pass `admin-public-key: \$\{\{ vars\.CLAW_SSH_PUBLIC_KEY \}\}`/s,
+    );
+    const withInput = await fleet.deploy({ mode: "plan", "admin-public-key": ADMIN_KEY });
+    expectSucceeded(withInput);
+    expect(actions(withInput)).toEqual({ [names[0]!]: "create" });
+    const privateKey = await fleet.deploy({
+      mode: "plan",
+      "admin-public-key": "-----BEGIN OPENSSH PRIVATE KEY----- x",
+    });
+    expect(errorOf(privateKey)).toMatch(/^Input 'admin-public-key': this is a private key/);
   });
 
   it("a subscription that does not exist fails the plan with the fix", async () => {

@@ -24,7 +24,7 @@ const BUNDLE = resolve(import.meta.dirname, "../dist/index.js");
 export const RG = "rg-claw-test";
 export const GALLERY = "clawGalleryTest";
 export const IMAGE = "claw-base";
-const ADMIN_KEY =
+export const ADMIN_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ+ukvkm5WWJA/AlEVgLgBPyQymcsgGijc3v8m1WmHRk fleet-admin@example.com";
 
 export interface ManifestOptions {
@@ -33,6 +33,8 @@ export interface ManifestOptions {
   rollout?: Record<string, unknown>;
   /** `ssh.allowed_cidrs`; default [203.0.113.0/24]. */
   allowedCidrs?: string[];
+  /** Leave `ssh.admin_public_key` out, as a seed-era manifest does. */
+  noAdminKey?: boolean;
 }
 
 export function manifestYaml(o: ManifestOptions): string {
@@ -68,7 +70,10 @@ export function manifestYaml(o: ManifestOptions): string {
       parallelism: 10,
       ...o.rollout,
     },
-    ssh: { admin_public_key: ADMIN_KEY, allowed_cidrs: o.allowedCidrs ?? ["203.0.113.0/24"] },
+    ssh: {
+      ...(o.noAdminKey ? {} : { admin_public_key: ADMIN_KEY }),
+      allowed_cidrs: o.allowedCidrs ?? ["203.0.113.0/24"],
+    },
   });
 }
 

@@ -22,6 +22,7 @@ await runAction(async () => {
     vmRuntime: getString("vm-runtime"),
     packerDir: getString("packer-dir"),
     secretsJson,
+    adminPublicKey: getString("admin-public-key"),
     maskSecret,
     shippedVmRuntime: findShippedVmRuntime(import.meta.url),
   });

@@ -229,6 +229,36 @@ describe("a seed-era repository (fleet/claws.yaml)", () => {
     expect(run.summary).toMatch(/\| chad-claw \| [\d,]+ \|/);
   });
 
+  it("has no admin key of its own: a notice says deploy-fleet needs one; the admin-public-key input supplies it", async () => {
+    const without = await runValidate(
+      join(FIXTURES, "seed"),
+      { manifest: "fleet/claws.yaml" },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(without.annotations).toContain(
+      "::notice::No admin public key: fleet/claws.yaml has no ssh.admin_public_key and the admin-public-key input is empty. deploy-fleet refuses to create VMs without one: add the key to the manifest's ssh: block, or pass it to validate and deploy-fleet as admin-public-key.",
+    );
+    const withKey = await runValidate(
+      join(FIXTURES, "seed"),
+      {
+        manifest: "fleet/claws.yaml",
+        "admin-public-key":
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ+ukvkm5WWJA/AlEVgLgBPyQymcsgGijc3v8m1WmHRk fleet-admin@example.com",
+      },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(withKey.exitCode).toBe(0);
+    expect(withKey.annotations.some((a) => a.includes("No admin public key"))).toBe(false);
+    const pasted = await runValidate(
+      join(FIXTURES, "seed"),
+      { manifest: "fleet/claws.yaml", "admin-public-key": "-----BEGIN OPENSSH PRIVATE KEY----- secretstuff" },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(pasted.outputs.valid).toBe("false");
+    expect(pasted.stdout).toContain("Input 'admin-public-key': this is a private key");
+    expect(pasted.stdout).not.toContain("secretstuff");
+  });
+
   it("finds the two update scripts the seed numbered 017 when its vm-runtime is used as the overlay", async () => {
     const run = await runValidate(
       join(FIXTURES, "seed"),

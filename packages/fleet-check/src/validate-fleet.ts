@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
 import { collectPayload } from "@openclawps/cloud-init";
-import { resolveFleet } from "@openclawps/fleet-model";
+import { chooseAdminKey, resolveFleet } from "@openclawps/fleet-model";
 import { type ClawPayload, checkCustomData } from "./custom-data-check.ts";
 import { checkManifest } from "./manifest-check.ts";
 import { checkPacker } from "./packer-check.ts";
@@ -30,6 +30,8 @@ export interface ValidateOptions {
   maskSecret?: (value: string) => void;
   /** PATH used to find shellcheck and packer (default: the process's PATH). */
   path?: string;
+  /** The admin-public-key input, for a manifest without `ssh.admin_public_key`; "" = none. */
+  adminPublicKey?: string;
 }
 
 export type CheckStatus = "passed" | "failed" | "warnings" | "skipped";
@@ -224,6 +226,24 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
     checks.push(outcome("customData", "not rendered: the vm-runtime overlay has problems", [], true));
   } else {
     const fleet = resolveFleet(manifest.parse.manifest, manifestDisplay);
+    // The same choice deploy-fleet makes: the manifest's key, else the input's.
+    const keyFindings: Finding[] = [];
+    const adminKey = chooseAdminKey(fleet.ssh.admin_public_key, options.adminPublicKey ?? "");
+    if (adminKey.problem) {
+      keyFindings.push({
+        file: manifestDisplay,
+        severity: adminKey.source === "manifest" ? "warning" : "error",
+        title: "admin public key",
+        message: `Input 'admin-public-key': ${adminKey.problem}.`,
+        fix: "Pass one OpenSSH public key line (ssh-ed25519 AAAA... you@host), or set ssh.admin_public_key in the manifest.",
+      });
+    } else if (!adminKey.key && fleet.claws.some((c) => !c.retired)) {
+      notices.push(
+        `No admin public key: ${manifestDisplay} has no ssh.admin_public_key and the admin-public-key input is empty. ` +
+          "deploy-fleet refuses to create VMs without one: add the key to the manifest's ssh: block, or pass it to validate and deploy-fleet as admin-public-key.",
+      );
+    }
+    if (adminKey.key) fleet.ssh = { ...fleet.ssh, admin_public_key: adminKey.key };
     const custom = checkCustomData({
       fleet,
       manifest: manifest.parse,
@@ -238,7 +258,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
       outcome(
         "customData",
         `${sizes.length} of ${plural(claws.length, "active claw")} rendered${sizes.length ? `; largest ${Math.max(...sizes).toLocaleString("en-US")} bytes` : ""}`,
-        custom.findings,
+        [...keyFindings, ...custom.findings],
       ),
     );
   }

@@ -10,7 +10,7 @@ export {
 } from "./image-version.ts";
 export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
 export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
-export { openSshPublicKeyProblem } from "./openssh-key.ts";
+export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
   ACTIONABLE,
   GATED,

@@ -63,3 +63,34 @@ export function openSshPublicKeyProblem(line: string): string | undefined {
   if (bits < 2048) return `the RSA key has ${bits} bits; Azure requires at least 2048 (or use ssh-ed25519)`;
   return undefined;
 }
+
+export interface AdminKeyChoice {
+  /** The key deploy-fleet gives the claws, when there is one. */
+  key?: string;
+  source: "manifest" | "input" | "none";
+  /** Why the input is unusable (never echoes it), or that it differs from the manifest's key. */
+  problem?: string;
+}
+
+/**
+ * The admin public key: the manifest's `ssh.admin_public_key`, else the `admin-public-key` input of
+ * validate / deploy-fleet (a seed-era manifest has no key: the seed took it from terraform.tfvars).
+ * One rule for both actions, so what validate renders is what deploy-fleet deploys.
+ */
+export function chooseAdminKey(manifestKey: string | undefined, inputKey: string): AdminKeyChoice {
+  const input = inputKey.trim();
+  if (manifestKey) {
+    if (input && input !== manifestKey.trim()) {
+      return {
+        key: manifestKey,
+        source: "manifest",
+        problem:
+          "the admin-public-key input differs from ssh.admin_public_key in the manifest; the manifest's key is used (remove one of them)",
+      };
+    }
+    return { key: manifestKey, source: "manifest" };
+  }
+  if (!input) return { source: "none" };
+  const problem = openSshPublicKeyProblem(input);
+  return problem ? { source: "none", problem } : { key: input, source: "input" };
+}

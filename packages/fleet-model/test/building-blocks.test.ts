@@ -5,7 +5,7 @@ import { canonicalJson } from "../src/canonical-json.ts";
 import { cidrContains, hasHostBits, networkOf, parseCidr, parseIpAddress } from "../src/cidr.ts";
 import { didYouMean, editDistance } from "../src/did-you-mean.ts";
 import { scanJson } from "../src/json-source.ts";
-import { openSshPublicKeyProblem } from "../src/openssh-key.ts";
+import { chooseAdminKey, openSshPublicKeyProblem } from "../src/openssh-key.ts";
 import { firstInvalidUtf8 } from "../src/source-text.ts";
 import { ED25519_KEY, rsaKeyLine } from "./helpers.ts";
 
@@ -157,5 +157,23 @@ describe("JSON scanner", () => {
       }
       expect(scanJson(text).error === undefined, text).toBe(valid);
     }
+  });
+});
+
+describe("chooseAdminKey", () => {
+  it("takes the manifest's key, else the input's (a seed-era manifest has none)", () => {
+    expect(chooseAdminKey(ED25519_KEY, "")).toEqual({ key: ED25519_KEY, source: "manifest" });
+    expect(chooseAdminKey(undefined, ` ${ED25519_KEY}\n`)).toEqual({ key: ED25519_KEY, source: "input" });
+    expect(chooseAdminKey(undefined, "")).toEqual({ source: "none" });
+  });
+
+  it("refuses an unusable input without echoing it, and says when the input is overridden", () => {
+    const refused = chooseAdminKey(undefined, "-----BEGIN OPENSSH PRIVATE KEY----- abc");
+    expect(refused.source).toBe("none");
+    expect(refused.problem).toMatch(/this is a private key/);
+    expect(refused.problem).not.toContain("abc");
+    expect(chooseAdminKey(ED25519_KEY, rsaKeyLine(4096)).problem).toMatch(
+      /differs from ssh\.admin_public_key/,
+    );
   });
 });
