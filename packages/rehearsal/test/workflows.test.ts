@@ -44,7 +44,8 @@ describe("reusable workflow inputs", () => {
     expect(inputs.verify).toMatchObject({ type: "string", default: "" });
     for (const id of ["plan", "apply"]) {
       const raw = text(wf.rawJobs.get(id));
-      for (const input of ["vm-runtime", "force-unlock"]) expect(raw).toContain(`inputs.${input}`);
+      for (const input of ["vm-runtime", "force-unlock", "admin-public-key"])
+        expect(raw).toContain(`inputs.${input}`);
     }
     expect(text(wf.rawJobs.get("apply"))).toContain("inputs.verify-timeout");
     expect(text(wf.rawJobs.get("verify"))).toContain("inputs.verify-timeout");
