@@ -1,6 +1,7 @@
 // `npm run rehearse`: the operator's journey through the reusable workflows, offline, one line
 // per step with the jobs that ran and their outcome. REHEARSAL_VERIFY=1 verifies claws over SSH
 // (needs guests that boot); REHEARSAL_KEEP=1 keeps the fleet repository and run logs.
+import { RehearsalError } from "./expressions.ts";
 import { Journey } from "./journey.ts";
 import { Rehearsal } from "./rehearsal.ts";
 
@@ -20,6 +21,11 @@ try {
     for (const p of step.problems) console.log(`    ${p}`);
     if (step.problems.length) failed++;
   });
+} catch (err) {
+  // A workflow the rehearsal cannot run (an unknown action, key or input): its file and line.
+  if (!(err instanceof RehearsalError)) throw err;
+  console.log(`✗ ${err.message}`);
+  failed++;
 } finally {
   if (process.env.REHEARSAL_KEEP === "1") console.log(`kept: ${rehearsal.scratch}`);
   else await rehearsal.stop();

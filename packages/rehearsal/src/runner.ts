@@ -157,7 +157,7 @@ export class Runner {
       ref_name: "main",
       run_id: runId,
       run_attempt: String(request.runAttempt ?? 1),
-      workflow: caller.template.jobs.length ? this.host.callerWorkflow : "",
+      workflow: this.host.callerWorkflow,
       actor: "rehearsal",
       server_url: "https://github.com",
       event: request.event === "workflow_dispatch" ? { inputs: dispatchInputs as Value } : {},
