@@ -540,6 +540,10 @@ export class Arm {
         );
       }
     }
+    // Any subscription but the one it holds does not exist, as ARM answers an unknown subscription
+    // id (or one in another tenant): 404 `SubscriptionNotFound` "The subscription '<id>' could not
+    // be found.", for reads, lists and writes alike (wording as ARM sends it, e.g.
+    // webdevops/azure-metrics-exporter#1). Clients must not read it as an empty resource group.
     if (
       "subscriptionId" in parsed &&
       parsed.subscriptionId.toLowerCase() !== this.subscriptionId.toLowerCase()

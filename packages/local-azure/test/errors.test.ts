@@ -1,4 +1,5 @@
 // Each error the fleet can run into, surfacing through the SDK as the RestError users see from Azure.
+import { ResourceManagementClient } from "@azure/arm-resources";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Clients,
@@ -37,6 +38,27 @@ describe("not found", () => {
       statusCode: 404,
       code: "ResourceGroupNotFound",
     });
+  });
+
+  it("answers SubscriptionNotFound (404) for a subscription it does not hold, for reads, lists and writes alike", async () => {
+    const wrong = "11111111-2222-3333-4444-555555555555";
+    const other = new ResourceManagementClient(c.credential, wrong, { endpoint: c.azure.armEndpoint });
+    const expected = {
+      statusCode: 404,
+      code: "SubscriptionNotFound",
+      message: `The subscription '${wrong}' could not be found.`,
+    };
+    await expect(other.resourceGroups.get(RG)).rejects.toMatchObject(expected);
+    await expect(other.resourceGroups.createOrUpdate("rg-x", { location: LOCATION })).rejects.toMatchObject(
+      expected,
+    );
+    const listing = async () => {
+      for await (const _ of other.resourceGroups.list()) {
+        // drains the pages
+      }
+    };
+    // The SDK's pager rewords the message ("Pagination failed ..."); the code and status are ARM's.
+    await expect(listing()).rejects.toMatchObject({ statusCode: 404, code: "SubscriptionNotFound" });
   });
 
   it("answers ResourceNotFound for a missing VM, in ARM's wording", async () => {
