@@ -31,6 +31,8 @@ export interface ManifestOptions {
   claws: Record<string, Record<string, unknown>>;
   imageVersion?: string;
   rollout?: Record<string, unknown>;
+  /** Admin user's public key (default: a key nobody holds). */
+  adminPublicKey?: string;
 }
 
 export function manifestYaml(o: ManifestOptions): string {
@@ -66,7 +68,7 @@ export function manifestYaml(o: ManifestOptions): string {
       parallelism: 10,
       ...o.rollout,
     },
-    ssh: { admin_public_key: ADMIN_KEY, allowed_cidrs: ["203.0.113.0/24"] },
+    ssh: { admin_public_key: o.adminPublicKey ?? ADMIN_KEY, allowed_cidrs: ["203.0.113.0/24"] },
   });
 }
 
