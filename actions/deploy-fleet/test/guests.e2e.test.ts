@@ -66,13 +66,25 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
     return pip![1];
   };
 
-  /** A command on the claw over real ssh, trusting only the host key pinned in the VM's tag. */
+  /**
+   * A command on the claw over real ssh, trusting only a host key whose fingerprint is the one
+   * pinned in the VM's tag (the key itself comes from ssh-keyscan; ssh then refuses any other).
+   */
   async function ssh(claw: string, command: string): Promise<string> {
     const ip = ipOf(claw);
-    const hostKey = vm(claw).tags[TAGS.hostKey];
-    expect(hostKey, `the ${TAGS.hostKey} tag of ${claw}`).toBeTruthy();
+    const pinned = vm(claw).tags[TAGS.hostKey];
+    expect(pinned, `the ${TAGS.hostKey} tag of ${claw}`).toBeTruthy();
+    const { stdout: scanned } = await run("ssh-keyscan", ["-T", "10", "-t", "ed25519", ip], {
+      encoding: "utf8",
+    });
+    const line = scanned.split("\n").find((l) => l.startsWith(`${ip} ssh-ed25519 `));
+    expect(line, `ssh-keyscan ${ip}`).toBeTruthy();
     const knownHosts = join(dir, `known_hosts-${claw}`);
-    writeFileSync(knownHosts, `${ip} ${hostKey}\n`);
+    writeFileSync(knownHosts, `${line}\n`);
+    const { stdout: fp } = await run("ssh-keygen", ["-l", "-E", "sha256", "-f", knownHosts], {
+      encoding: "utf8",
+    });
+    expect(fp).toContain(pinned!.replace(/^SHA256:/, ""));
     const { stdout } = await run(
       "ssh",
       [
@@ -152,7 +164,7 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
         ["claw-002", "skipped"],
       ]);
       // Failed for a named check of verify.sh: the defective image's xrdp does not start.
-      expect(result.claws[0]!.error ?? "").toMatch(/services\.xrdp/);
+      expect(JSON.stringify(result.claws[0])).toMatch(/services\.xrdp/);
       expect(errorOf(r)).toContain("Rollout halted: canary claw-001 failed");
       expect(vm("claw-001").imageReferenceId?.split("/").pop()).toBe("1.1.0");
       expect(await uuidOf("claw-001")).toBe(uuid);
