@@ -1,12 +1,12 @@
 // `npm run demo`: the whole flow on this machine, no Azure account needed. A local Azure (ARM,
 // Microsoft Entra and GitHub's OIDC issuer over HTTPS, see packages/local-azure) holds a gallery
-// with baseline images 1.0.0 and 1.1.0; the bundled actions run against it exactly as a GitHub
+// with baseline image 1.0.0 (1.1.0 is published at step 4); the bundled actions run against it exactly as a GitHub
 // runner runs them (INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, OIDC sign-in):
 //
 //   1. validate    examples/fleet/claws.yaml, then a copy with mistakes in it
 //   2. plan        diff the manifest against the (empty) resource group
 //   3. apply       the approved plan: shared network + four claws
-//   4. upgrade     move the fleet to 1.1.0 in claws.yaml: plan, then apply in waves
+//   4. upgrade     bake publishes 1.1.0; claws.yaml follows latest: plan, then apply in waves
 //   5. re-plan     nothing left to do, and no Azure writes to find that out
 //
 // Wave verification is off through the rollout policy (the local VMs do not boot, so nothing
@@ -22,7 +22,6 @@ import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/
 import { desiredImageDefinition } from "@openclawps/azure";
 import { parseManifest, resolveFleet } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure, trustCaInProcess } from "@openclawps/local-azure";
-import { parseDocument, Scalar } from "yaml";
 import { bold, dim, red, renderLog, renderMarkdown } from "./demo/terminal-markdown.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -104,14 +103,14 @@ async function main(): Promise<void> {
   // Azure's real durations scaled down 500x: a 90 s VM create takes 0.18 s.
   const azure = await startLocalAzure({ timeScale: 0.002 });
   try {
-    await seedGallery(azure, manifestText, ["1.0.0", "1.1.0"]);
+    await seedGallery(azure, manifestText, ["1.0.0"]);
     const parsed = parseManifest(manifestText, "claws.yaml");
     const fleet = resolveFleet(parsed.manifest!, "claws.yaml");
     const secretsJson = demoSecrets(
       fleet.claws.filter((c) => !c.retired).map((c) => ({ name: c.name, model: c.settings.model })),
     );
     console.log(
-      `${bold("Local Azure")} at ${azure.armEndpoint} — gallery ${fleet.azure.gallery_name} holds 1.0.0 and 1.1.0.\n` +
+      `${bold("Local Azure")} at ${azure.armEndpoint} — gallery ${fleet.azure.gallery_name} holds 1.0.0 (claws.yaml asks for latest).\n` +
         `${bold("Fleet repository")} ${repo} (a copy of examples/fleet). Secrets: generated for ${fleet.claws
           .filter((c) => !c.retired)
           .map((c) => c.name)
@@ -164,7 +163,7 @@ async function main(): Promise<void> {
       join(broken, "claws.yaml"),
       manifestText
         .replace("vm_size: Standard_NV24ads_V710_v5", "vm_sise: Standard_NV24ads_V710_v5")
-        .replace('image_version: "1.1.0"', 'image_version: "1.1"')
+        .replace("image_version: latest", 'image_version: "1.1"')
         .replace('wave_size: "25%"', 'wave_size: "125%"'),
     );
     console.log(
@@ -202,13 +201,15 @@ async function main(): Promise<void> {
     if (apply.exitCode !== 0) fail("apply failed", apply);
 
     // ---- 4. image bump
-    banner("4. upgrade", 'claws.yaml: defaults.image_version "1.0.0" → "1.1.0", alice\'s pin dropped');
-    const doc = parseDocument(readFileSync(join(repo, "claws.yaml"), "utf8"));
-    const version = new Scalar("1.1.0");
-    version.type = Scalar.QUOTE_DOUBLE;
-    doc.setIn(["defaults", "image_version"], version);
-    doc.deleteIn(["claws", "alice", "image_version"]);
-    writeFileSync(join(repo, "claws.yaml"), doc.toString());
+    banner("4. upgrade", "bake publishes 1.1.0; claws.yaml says image_version: latest, so the fleet follows");
+    const a = fleet.azure;
+    await azure.seedGalleryVersions(
+      a.resource_group_name,
+      a.gallery_name,
+      a.fleet_image_definition_name,
+      ["1.1.0"],
+      a.location,
+    );
     const upgradePlan = await deploy({ mode: "plan" });
     if (upgradePlan.exitCode !== 0) fail("plan failed", upgradePlan);
     console.log(renderMarkdown(upgradePlan.summary));

@@ -5,7 +5,9 @@ import {
   type AzureConnectionOptions,
   connectAzure,
   describeAzureError,
+  ensureSharedInfra,
   listImageVersions,
+  type SharedInfraFleet,
   tagImageVersion,
 } from "@openclawps/azure";
 import type { ImageGallery } from "./bake.ts";
@@ -15,6 +17,8 @@ export const ARM_SCOPE = "https://management.azure.com/.default";
 export function azureImageGallery(
   connection: Omit<AzureConnectionOptions, "resourceGroup">,
   target: { resourceGroup: string; gallery: string; imageDefinition: string },
+  /** The manifest's `azure:` block (and `ssh:`), for creating what is missing. */
+  fleet: SharedInfraFleet,
 ): ImageGallery {
   const ctx = connectAzure({
     // ARM's token audience is https://management.azure.com/ whatever host serves ARM (the
@@ -26,10 +30,24 @@ export function azureImageGallery(
   });
   const label = `gallery ${target.gallery}, image ${target.imageDefinition} (resource group ${target.resourceGroup})`;
   const explain = (what: string) => (err: unknown) => {
-    throw new UserError(`${what} failed: ${describeAzureError(err, { clientId: connection.clientId })}`);
+    throw new UserError(
+      `${what} failed: ${describeAzureError(err, {
+        clientId: connection.clientId,
+        subscriptionId: connection.subscriptionId,
+        tenantId: connection.tenantId,
+      })}`,
+    );
   };
   return {
     label,
+    // The same ensure code (and the same plan of what to create) deploy-fleet uses, limited to
+    // what Packer's azure-arm builder needs to publish a version.
+    ensure: () =>
+      ensureSharedInfra(ctx, fleet, { scope: "image" }).catch(
+        explain(
+          `Preparing resource group ${target.resourceGroup}, gallery ${target.gallery} and image definition ${target.imageDefinition}`,
+        ),
+      ),
     listVersions: () =>
       listImageVersions(ctx, target.gallery, target.imageDefinition).catch(
         explain(`Listing the versions of ${label}`),

@@ -25,6 +25,12 @@ export interface ImageVersionInfo {
 export interface ImageGallery {
   /** `gallery/image` in `resource group`, for messages. */
   label: string;
+  /**
+   * Creates the resource group, gallery and image definition the manifest names when missing (never
+   * changes or deletes one): Packer's azure-arm builder refuses to publish into an image definition
+   * that does not exist, and deploy-fleet, which creates the rest, runs after the bake.
+   */
+  ensure(): Promise<{ created: string[]; updated: string[]; warnings: string[] }>;
   listVersions(): Promise<ImageVersionInfo[]>;
   /** Merges `tags` into the version's tags. */
   tagVersion(version: string, tags: Record<string, string>): Promise<void>;
@@ -130,6 +136,10 @@ export async function bake(req: BakeRequest, deps: BakeDeps): Promise<BakeOutcom
     log.info(`Content hash ${address.hash} over ${address.files.length} files:`);
     for (const script of scripts) log.info(`  ${script.rel} (${script.origin})`);
 
+    const prepared = await gallery.ensure();
+    for (const c of prepared.created) log.info(`Created ${c} (from the manifest's azure: block).`);
+    for (const u of prepared.updated) log.info(`Updated ${u}.`);
+    for (const w of prepared.warnings) log.warning(w);
     const versions = await gallery.listVersions();
     const skip = req.force ? undefined : reusableVersion(versions, address.hash);
     if (skip) {

@@ -15,6 +15,7 @@ import {
   UserError,
 } from "@openclawps/action-kit";
 import { checkManifest, displayPath, mergeVmRuntime, resolveInRepo } from "@openclawps/fleet-check";
+import type { SharedInfraFleet } from "@openclawps/fleet-model";
 import type { BakeRequest } from "./bake.ts";
 import type { BaseImage, PackerAuth } from "./packer-variables.ts";
 import { findShippedPackerDir, TEMPLATE_MARKER } from "./shipped-template.ts";
@@ -23,6 +24,8 @@ export interface BakeInputs {
   request: BakeRequest;
   azure: AzureInputs;
   manifestDisplay: string;
+  /** The manifest's shared resources: what bake ensures exists before Packer runs. */
+  fleet: SharedInfraFleet;
 }
 
 /** `publisher:offer:sku[:version]`, the form `az vm image list` prints as `urn`. */
@@ -137,7 +140,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
       `Base image ${baseImage.publisher}:${baseImage.offer}:${baseImage.sku} from the purchase plan of image definition ${azure.fleet_image_definition_name}.`,
     );
   }
-  return { request, azure: azureInputs, manifestDisplay };
+  return { request, azure: azureInputs, manifestDisplay, fleet: { azure, ssh: manifest.ssh } };
 }
 
 /** A bare name is looked up on PATH; a path is taken relative to the repository root (Packer runs in the template directory). */

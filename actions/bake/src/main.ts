@@ -24,7 +24,7 @@ const log: BakeLog = {
 };
 
 await runAction(async () => {
-  const { request, azure } = readBakeInputs(import.meta.url);
+  const { request, azure, fleet } = readBakeInputs(import.meta.url);
   const gallery = azureImageGallery(
     {
       subscriptionId: azure.subscriptionId,
@@ -38,6 +38,7 @@ await runAction(async () => {
       gallery: request.gallery.name,
       imageDefinition: request.gallery.imageDefinition,
     },
+    fleet,
   );
   try {
     await reportOutcome(await bake(request, { gallery, log }), gallery.label);

@@ -174,6 +174,43 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     ).toEqual(["1.0.0", "1.2.0", "1.2.1"]);
   });
 
+  it("on an empty subscription creates the resource group, gallery and image definition, then bakes 1.0.0", async () => {
+    // The first push of a new fleet: nothing exists yet, and Packer's azure-arm builder (here the
+    // publish step of the null template) refuses to publish into an image definition that does not.
+    const rg = `rg-first-bake-${fleetCount}`;
+    writeFileSync(
+      join(workspace, "claws.yaml"),
+      MANIFEST.replaceAll(IMAGE, imageName()).replace(
+        `resource_group_name: ${RG}`,
+        `resource_group_name: ${rg}`,
+      ),
+    );
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode, run.log).toBe(0);
+    expect(run.log).toContain(`Created resource group ${rg} (from the manifest's azure: block).`);
+    expect(run.log).toContain(`Created gallery ${GALLERY} (from the manifest's azure: block).`);
+    expect(run.log).toContain(
+      `Created image definition ${GALLERY}/${imageName()} (from the manifest's azure: block).`,
+    );
+    expect(run.outputs).toMatchObject({ skipped: "false", "image-version": "1.0.0" });
+    const definition = Object.values(azure.state().resources).find(
+      (r) => r.type === "Microsoft.Compute/galleries/images" && r.id.includes(`/resourceGroups/${rg}/`),
+    );
+    expect(definition?.properties).toMatchObject({
+      identifier: { publisher: "claw", offer: "claw-vm", sku: "desktop-gpu" },
+      purchasePlan: { name: "planid125" },
+      hyperVGeneration: "V2",
+    });
+    // Only what Packer needs: the network and NSG are deploy-fleet's.
+    expect(
+      Object.values(azure.state().resources).filter((r) =>
+        r.id.includes(`/resourceGroups/${rg}/providers/Microsoft.Network/`),
+      ),
+    ).toEqual([]);
+    const again = await runBake({ manifest: "claws.yaml" });
+    expect(again.log).not.toContain("Created ");
+  });
+
   it("writes the content hash and commit tags itself when the template published the version untagged", async () => {
     const run = await runBake({ manifest: "claws.yaml" }, { BAKE_TEST_PUBLISH_UNTAGGED: "1" });
     expect(run.exitCode, run.log).toBe(0);

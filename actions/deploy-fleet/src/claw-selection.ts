@@ -15,5 +15,7 @@ export function selectClaws(plan: Plan, names: string[], manifestClaws: string[]
   }
   const wanted = new Set(names);
   const claws = plan.claws.filter((c) => wanted.has(c.claw));
-  return { claws, hash: planHash(claws) };
+  // Shared infrastructure and the lease concern the whole fleet and stay in a limited run.
+  const limited = { ...plan, claws, unproven: plan.unproven.filter((u) => wanted.has(u.claw)) };
+  return { ...limited, hash: planHash(limited) };
 }

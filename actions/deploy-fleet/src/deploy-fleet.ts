@@ -24,6 +24,8 @@ import {
   type ParseResult,
   type Plan,
   planFleet,
+  planNeedsApply,
+  planProblems,
   planWaves,
   renderPlanMarkdown,
   resolveFleet,
@@ -41,7 +43,7 @@ import { selectClaws } from "./claw-selection.ts";
 import { applyOverrides } from "./fleet-overrides.ts";
 import type { DeployInputs } from "./inputs.ts";
 import { changingClaws, planJson, wavesMarkdown } from "./plan-output.ts";
-import { proveUnchangedClaws, unprovenClaws } from "./unproven-claws.ts";
+import { proveUnchangedClaws } from "./unproven-claws.ts";
 import { buildWaveVerifier } from "./wave-verifier.ts";
 
 export interface DeployEnvironment {
@@ -125,33 +127,34 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     resourceGroup: fleet.azure.resource_group_name,
     pollIntervalMs: inputs.pollIntervalMs,
   });
-  const hints = { clientId: inputs.azure.clientId };
+  const hints = {
+    clientId: inputs.azure.clientId,
+    subscriptionId: inputs.azure.subscriptionId,
+    tenantId: inputs.azure.tenantId,
+  };
   const observed = await azure(`Reading the fleet in resource group ${ctx.resourceGroup}`, hints, () =>
     observeFleet(ctx, fleet),
   );
   const plan = selectClaws(
-    planFleet(desired, observed),
+    planFleet(desired, observed, { forceUnlock: inputs.forceUnlock }),
     inputs.claws,
     fleet.claws.map((c) => c.name),
   );
   const waves = planWaves(plan, policy);
   const changed = changingClaws(plan);
+  const applyNeeded = planNeedsApply(plan);
   core.setOutput("plan", JSON.stringify(planJson(plan, waves)));
   core.setOutput("plan-hash", plan.hash);
   core.setOutput("changed-claws", JSON.stringify(changed));
+  core.setOutput("apply-needed", String(applyNeeded));
+  core.setOutput("verify", String(policy.verify));
   reportPlanWarnings(plan, parse, display);
 
   let md = `## Fleet plan — \`${display}\`\n\n`;
   md += `Resource group \`${ctx.resourceGroup}\` · plan hash \`${plan.hash}\``;
   md += inputs.claws.length > 0 ? ` · limited to: ${inputs.claws.join(", ")}\n\n` : "\n\n";
-  md += renderPlanMarkdown(plan) + wavesMarkdown(waves, policy.verify);
-  const unproven = policy.verify ? unprovenClaws(plan, observed) : [];
-  if (unproven.length > 0) {
-    md +=
-      `\n**${unproven.length} unchanged claw(s) run an image no verification has proven on their disk** ` +
-      `(an earlier rollout stopped before verifying them, or ran with verification off): ` +
-      `${unproven.map((u) => `${u.claw} (${u.imageVersion})`).join(", ")}. Apply verifies them.\n`;
-  }
+  md += renderPlanMarkdown(plan, { now: new Date() }) + wavesMarkdown(waves, policy.verify);
+  const unproven = plan.unproven;
   const toAdopt = seedResourcesToAdopt(fleet, observed);
   if (toAdopt.length > 0) {
     md +=
@@ -159,11 +162,16 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       `nothing else changes): ${toAdopt.map((r) => `\`${r.name}\``).join(", ")}\n`;
   }
   core.info(
-    `Plan ${plan.hash}: ${changed.length} claw(s) to change${changed.length ? `: ${changed.join(", ")}` : ""}.`,
+    `Plan ${plan.hash}: ${changed.length} claw(s) to change${changed.length ? `: ${changed.join(", ")}` : ""}` +
+      `${plan.shared.length ? `, ${plan.shared.length} shared-infrastructure change(s)` : ""}` +
+      `${unproven.length ? `, ${unproven.length} unproven claw(s) to verify` : ""}` +
+      `${plan.lease?.clear ? `, the lease of run ${plan.lease.runId} to clear` : ""}; apply needed: ${applyNeeded}.`,
   );
+  const problems = planProblems(plan);
 
   if (inputs.mode === "plan") {
     await core.summary.addRaw(md).write();
+    failOnProblems(problems, "plan");
     return { plan };
   }
 
@@ -175,7 +183,8 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     await core.summary.addRaw(md).write();
     throw new UserError(
       `The plan changed since it was approved (approved ${inputs.approvedPlanHash}, now ${plan.hash}); nothing was changed.`,
-      "Azure or the manifest changed after the plan was reviewed. Re-run the plan job, review the new plan and approve that one.",
+      "Azure or the manifest changed after the plan was reviewed. Re-run ALL jobs of the workflow run " +
+        '("Re-run all jobs", not "Re-run failed jobs", which reuses the old plan\'s hash), review the new plan and approve that one.',
     );
   }
   if (!inputs.approvedPlanHash) {
@@ -230,7 +239,17 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     );
     for (const r of adopted) core.info(`Adopted ${r.kind} ${r.name} for claw ${r.claw}`);
   };
-  if (waves.length === 0) await prepareSharedInfra();
+  const lease = new AzureFleetLease(ctx, {
+    createResourceGroup: { location: fleet.azure.location, tags: fleet.azure.tags },
+  });
+  if (waves.length === 0) {
+    if (plan.shared.length > 0 || plan.lease?.clear || toAdopt.length > 0) {
+      // Writes without a rollout still happen under the lease: another run may be rolling out.
+      await withLease(lease, env.runId, inputs.forceUnlock, hints, prepareSharedInfra);
+      if (plan.lease?.clear)
+        core.info(`Cleared the rollout lease of run ${plan.lease.runId} (force-unlock).`);
+    } else await prepareSharedInfra();
+  }
 
   const operations = new AzureClawOperations(ctx, desired, {
     rolloutId: env.runId,
@@ -264,9 +283,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       verifier,
       policy,
       // The first apply of a fleet takes the lease on a resource group it creates.
-      lease: new AzureFleetLease(ctx, {
-        createResourceGroup: { location: fleet.azure.location, tags: fleet.azure.tags },
-      }),
+      lease,
       forceUnlock: inputs.forceUnlock,
       prepare: prepareSharedInfra,
       runId: env.runId,
@@ -310,12 +327,48 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     );
   }
   if (verifier && unproven.length > 0) await proveUnchangedClaws(unproven, verifier, operations);
+  failOnProblems(problems, "apply");
   if (!report.verification && report.claws.some((c) => c.health === "unverified")) {
     core.warning(
       "Wave verification was off: changed claws are unverified. Run the verify action when the VMs are reachable.",
     );
   }
   return { plan, report };
+}
+
+/**
+ * Blocked claws fail the run after the summary is written, one line each with the reason and fix:
+ * a green plan must mean the fleet can become what the manifest says.
+ */
+function failOnProblems(problems: { claw: string; reason: string }[], mode: "plan" | "apply"): void {
+  if (problems.length === 0) return;
+  throw new UserError(
+    `${problems.length} claw(s) cannot be brought to what the manifest asks${mode === "apply" ? " (the others were applied)" : ""}:` +
+      problems.map((p) => `\n- ${p.claw}: ${p.reason}`).join(""),
+    "Fix what each line names (bake the image or pin a version the gallery has, free the data disk, ...), " +
+      "or limit the run to other claws with the `claws` input; then plan again.",
+  );
+}
+
+/** Takes the fleet's lease (clearing a stale one with force-unlock), runs `fn`, releases it. */
+async function withLease(
+  lease: AzureFleetLease,
+  runId: string,
+  force: boolean,
+  hints: { clientId?: string },
+  fn: () => Promise<void>,
+): Promise<void> {
+  try {
+    await lease.acquire(runId, 15 * 60, force);
+  } catch (err) {
+    if (err instanceof LeaseHeldError) throw new UserError(err.message);
+    throw new UserError(`Taking the fleet's rollout lease failed: ${describeAzureError(err, hints)}`);
+  }
+  try {
+    await fn();
+  } finally {
+    await lease.release(runId);
+  }
 }
 
 /**

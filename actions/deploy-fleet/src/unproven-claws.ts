@@ -1,37 +1,10 @@
-// Claws the plan leaves alone but that were never proven healthy on the image they run: a
-// rollout that stopped (cancelled, crashed, timed out) after creating a claw's new VM and before
-// its wave was verified leaves exactly this behind, and the next plan, seeing a VM that matches
-// the manifest, would otherwise never look at it again. The proof is the data disk's
-// last-healthy-image tag, which a verified claw gets (ClawOperations.markHealthy).
+// Claws the plan leaves alone but that were never proven healthy on the image they run
+// (fleet-model's unprovenClaws finds them; the plan lists them): verified by apply, and the proof
+// recorded as the data disk's last-healthy-image tag (ClawOperations.markHealthy).
 import * as core from "@actions/core";
 import { UserError } from "@openclawps/action-kit";
-import { type ObservedFleet, type Plan, TAGS, tagValue, vmImageVersion } from "@openclawps/fleet-model";
+import type { UnprovenClaw } from "@openclawps/fleet-model";
 import type { ClawHealth, ClawOperations, WaveVerifier } from "@openclawps/rollout";
-
-export interface UnprovenClaw {
-  claw: string;
-  imageVersion: string;
-  /** What the disk says last ran healthy on it, if anything. */
-  lastHealthy?: string;
-}
-
-/** Running, unchanged claws whose disk does not record their current image as verified. */
-export function unprovenClaws(plan: Plan, observed: ObservedFleet): UnprovenClaw[] {
-  const vms = new Map(observed.vms.map((v) => [v.id.toLowerCase(), v]));
-  const disks = new Map(observed.disks.map((d) => [d.id.toLowerCase(), d]));
-  const unproven: UnprovenClaw[] = [];
-  for (const c of plan.claws) {
-    if (c.action !== "noop" || !c.desired || c.desired.retired) continue;
-    const vm = c.resources?.vm ? vms.get(c.resources.vm.toLowerCase()) : undefined;
-    const disk = c.resources?.dataDisk ? disks.get(c.resources.dataDisk.toLowerCase()) : undefined;
-    if (!vm || !disk || vm.powerState !== "running") continue;
-    const imageVersion = vmImageVersion(vm);
-    if (!imageVersion) continue;
-    const lastHealthy = tagValue(disk.tags, TAGS.lastHealthyImage);
-    if (lastHealthy !== imageVersion) unproven.push({ claw: c.claw, imageVersion, lastHealthy });
-  }
-  return unproven;
-}
 
 /**
  * Verifies the unchanged claws no verification has proven yet, records the proof on the healthy

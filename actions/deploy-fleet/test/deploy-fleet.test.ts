@@ -116,9 +116,114 @@ describe("deploy-fleet on an empty resource group", () => {
     expect(errorOf(apply)).toContain(
       `The plan changed since it was approved (approved ${plan.outputs["plan-hash"]}, now ${planOf(apply).hash}); nothing was changed.`,
     );
+    expect(errorOf(apply)).toContain(
+      'Re-run ALL jobs of the workflow run ("Re-run all jobs", not "Re-run failed jobs"',
+    );
     expect(apply.summary).toContain("**Apply refused:**");
     expect(writes().writes).toBe(0);
     expect(vmsOf(fleet)).toEqual([]);
+  });
+});
+
+describe("deploy-fleet plan outputs that gate the workflow", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("an NSG-only change: no claw changes, apply needed, shown in the summary, applied, then nothing to apply", async () => {
+    const names = clawNames(1);
+    fleet = await startFleet({ claws: { [names[0]!]: {} } }, canarySecrets(names).json);
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const converged = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(converged);
+    expect(converged.outputs["apply-needed"]).toBe("false");
+    expect(converged.summary).toContain("**Nothing to apply:**");
+
+    fleet.writeManifest({ claws: { [names[0]!]: {} }, allowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"] });
+    const plan = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(plan);
+    expect(plan.outputs["changed-claws"]).toBe("[]");
+    expect(plan.outputs["apply-needed"]).toBe("true");
+    expect(plan.outputs["plan-hash"]).not.toBe(converged.outputs["plan-hash"]);
+    expect(plan.summary).toContain(
+      `- update \`${RG}-nsg/openclawps-ssh-inbound\`: change the inbound SSH rule of ${RG}-nsg: from 198.51.100.7/32, 203.0.113.0/24 (was 203.0.113.0/24)`,
+    );
+
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expectSucceeded(apply);
+    expect(apply.stdout).toContain(
+      `Updated network security group ${RG}-nsg: SSH from 198.51.100.7/32, 203.0.113.0/24`,
+    );
+    // The next plan reads the rule back from Azure and finds nothing left to do.
+    const after = await fleet.deploy({ mode: "plan" });
+    expect(after.outputs["apply-needed"]).toBe("false");
+  });
+
+  it("verify output: the input when set, else the manifest", async () => {
+    fleet = await startFleet({ claws: {} }, "{}");
+    const byManifest = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(byManifest);
+    expect(byManifest.outputs.verify).toBe("false");
+    expect(byManifest.outputs["apply-needed"]).toBe("true"); // the network and NSG do not exist yet
+    expect((await fleet.deploy({ mode: "plan", verify: "true" })).outputs.verify).toBe("true");
+    fleet.writeManifest({ claws: {}, rollout: { verify: true } });
+    expect((await fleet.deploy({ mode: "plan", verify: "" })).outputs.verify).toBe("true");
+    expect((await fleet.deploy({ mode: "plan", verify: "false" })).outputs.verify).toBe("false");
+  });
+
+  it("force-unlock with nothing else to do clears a stale lease, and the plan shows it", async () => {
+    const names = clawNames(1);
+    fleet = await startFleet({ claws: { [names[0]!]: {} } }, canarySecrets(names).json);
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const rg = await fleet.resources.resourceGroups.get(RG);
+    const stale = "12345-1;2020-01-01T00:00:00.000Z";
+    await fleet.resources.resourceGroups.update(RG, { tags: { ...rg.tags, [TAGS.lease]: stale } });
+
+    const plain = await fleet.deploy({ mode: "plan" });
+    expect(plain.outputs["apply-needed"]).toBe("false");
+    expect(plain.summary).toContain("recorded by run 12345-1, **expired** 2020-01-01T00:00:00.000Z");
+    const blocked = await fleet.deploy({ mode: "apply", "image-version": "1.1.0" });
+    expect(errorOf(blocked)).toContain("carries a stale rollout lease from run 12345-1");
+    expect(errorOf(blocked)).toContain("run the deploy workflow again with its input `force-unlock: true`");
+
+    const plan = await fleet.deploy({ mode: "plan", "force-unlock": "true" });
+    expectSucceeded(plan);
+    expect(plan.outputs["apply-needed"]).toBe("true");
+    expect(plan.outputs["changed-claws"]).toBe("[]");
+    expect(plan.summary).toContain("**Rollout lease:** apply clears the lease recorded by run 12345-1");
+    const apply = await fleet.deploy({
+      mode: "apply",
+      "force-unlock": "true",
+      "approved-plan-hash": plan.outputs["plan-hash"]!,
+    });
+    expectSucceeded(apply);
+    expect((await fleet.resources.resourceGroups.get(RG)).tags?.[TAGS.lease]).toBeUndefined();
+    expect((await fleet.deploy({ mode: "plan" })).outputs["apply-needed"]).toBe("false");
+  });
+
+  it("a subscription that does not exist fails the plan with the fix", async () => {
+    fleet = await startFleet({ claws: {} }, "{}");
+    const wrong = "11111111-2222-3333-4444-555555555555";
+    const plan = await fleet.deploy({ mode: "plan", "azure-subscription-id": wrong });
+    expect(plan.exitCode).toBe(1);
+    expect(errorOf(plan)).toContain(
+      `The subscription id ${wrong} does not exist in tenant ${fleet.azure.tenantId} or app registration ${fleet.azure.clientId} has no access to it (SubscriptionNotFound). Fix: set the AZURE_SUBSCRIPTION_ID secret`,
+    );
+    expect(plan.outputs["plan-hash"]).toBeUndefined();
+  });
+
+  it("an image version the gallery lacks fails the plan naming each claw, after the outputs and summary", async () => {
+    const names = clawNames(2);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])), imageVersion: "9.9.9" },
+      canarySecrets(names).json,
+    );
+    const plan = await fleet.deploy({ mode: "plan" });
+    expect(plan.exitCode).toBe(1);
+    expect(errorOf(plan)).toMatch(
+      /^2 claw\(s\) cannot be brought to what the manifest asks:\n- claw-001: cannot create: image version 9\.9\.9 is not in the gallery \(it has 1\.0\.0, 1\.1\.0\)\n- claw-002: .*\nFix: Fix what each line names/,
+    );
+    expect(plan.outputs["plan-hash"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(plan.summary).toContain("| claw-001 | **blocked** |");
   });
 });
 
@@ -241,9 +346,12 @@ describe("deploy-fleet with wave verification on", () => {
     const plan = await fleet.deploy({ mode: "plan", verify: "true" });
     expectSucceeded(plan);
     expect(Object.values(actions(plan))).toEqual(["noop", "noop"]);
-    expect(plan.summary).toContain(
-      "**2 unchanged claw(s) run an image no verification has proven on their disk**",
-    );
+    expect(plan.summary).toContain("**2 unchanged claw(s) to verify:**");
+    expect(plan.summary).toContain("- `claw-001` on 1.0.0 (last proven healthy: never)");
+    // Nothing changes on any claw, yet apply has work: without this gate apply never ran.
+    expect(plan.outputs["changed-claws"]).toBe("[]");
+    expect(plan.outputs["apply-needed"]).toBe("true");
+    expect(plan.outputs.verify).toBe("true");
 
     const writes = since(fleet);
     const run = await fleet.deploy({

@@ -33,6 +33,8 @@ export interface ManifestOptions {
   rollout?: Record<string, unknown>;
   /** Admin user's public key (default: a key nobody holds). */
   adminPublicKey?: string;
+  /** `ssh.allowed_cidrs`; default [203.0.113.0/24]. */
+  allowedCidrs?: string[];
 }
 
 export function manifestYaml(o: ManifestOptions): string {
@@ -68,7 +70,7 @@ export function manifestYaml(o: ManifestOptions): string {
       parallelism: 10,
       ...o.rollout,
     },
-    ssh: { admin_public_key: o.adminPublicKey ?? ADMIN_KEY, allowed_cidrs: ["203.0.113.0/24"] },
+    ssh: { admin_public_key: o.adminPublicKey ?? ADMIN_KEY, allowed_cidrs: o.allowedCidrs ?? ["203.0.113.0/24"] },
   });
 }
 
@@ -95,6 +97,8 @@ export function canarySecrets(names: string[]): { json: string; canaries: string
 
 export interface Fleet {
   azure: LocalAzure;
+  /** Resource Manager client on the local Azure, for setting up state the action must meet. */
+  resources: ResourceManagementClient;
   workspace: string;
   writeManifest(o: ManifestOptions): void;
   /** Runs the bundled action in the workspace against the local Azure. */
@@ -154,6 +158,7 @@ export async function startFleet(
 
   return {
     azure,
+    resources,
     workspace,
     writeManifest,
     deploy: (inputs, extra = {}) =>

@@ -1,7 +1,14 @@
 // The action's input handling on its own (pure functions and @actions/core reading INPUT_*
 // variables): what a typo in a workflow file turns into.
 import { UserError } from "@openclawps/action-kit";
-import { type ClawPlan, type Manifest, parseManifest, planHash } from "@openclawps/fleet-model";
+import {
+  type ClawPlan,
+  type Manifest,
+  type Plan,
+  parseManifest,
+  planHash,
+  type SharedChange,
+} from "@openclawps/fleet-model";
 import { afterEach, describe, expect, it } from "vitest";
 import { selectClaws } from "../src/claw-selection.ts";
 import { applyOverrides } from "../src/fleet-overrides.ts";
@@ -108,16 +115,28 @@ describe("selectClaws", () => {
     changes: [],
     gated: action === "replace",
   });
-  const plan = {
+  const sshChange: SharedChange = {
+    kind: "ssh-rule",
+    name: "nsg/openclawps-ssh-inbound",
+    action: "update",
+    detail: "",
+    value: { ssh: ["192.0.2.0/24"] },
+  };
+  const plan: Plan = {
     hash: "full",
     claws: [claw("alice", "replace"), claw("bob", "create"), claw("stray", "orphan")],
+    shared: [sshChange],
+    unproven: [{ claw: "alice", imageVersion: "1.0.0" }],
+    warnings: [],
   };
 
-  it("keeps the selected claws and hashes exactly them", () => {
+  it("keeps the selected claws (and their unproven entries) and the fleet-wide changes, and hashes exactly them", () => {
     const selected = selectClaws(plan, ["bob"], ["alice", "bob"]);
     expect(selected.claws.map((c) => c.claw)).toEqual(["bob"]);
-    expect(selected.hash).toBe(planHash([claw("bob", "create")]));
-    expect(selected.hash).not.toBe(planHash(plan.claws));
+    expect(selected.unproven).toEqual([]);
+    expect(selected.shared).toEqual([sshChange]);
+    expect(selected.hash).toBe(planHash({ claws: [claw("bob", "create")], shared: [sshChange] }));
+    expect(selected.hash).not.toBe(planHash(plan));
   });
 
   it("returns the plan unchanged when nothing is selected", () => {

@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClawPlan, ObservedFleet, Plan } from "@openclawps/fleet-model";
-import { TAGS } from "@openclawps/fleet-model";
+import { TAGS, unprovenClaws } from "@openclawps/fleet-model";
 import type { ClawOperations } from "@openclawps/rollout";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { proveUnchangedClaws, unprovenClaws } from "../src/unproven-claws.ts";
+import { proveUnchangedClaws } from "../src/unproven-claws.ts";
 
 const sub = "/subscriptions/s/resourceGroups/rg/providers";
 const vmId = (c: string) => `${sub}/Microsoft.Compute/virtualMachines/${c}`;
@@ -26,6 +26,9 @@ function planOf(claws: { claw: string; action?: ClawPlan["action"]; retired?: bo
       desired: { name: claw, retired } as ClawPlan["desired"],
       resources: { vm: vmId(claw), dataDisk: diskId(claw) },
     })),
+    shared: [],
+    unproven: [],
+    warnings: [],
   };
 }
 
@@ -75,7 +78,7 @@ describe("unprovenClaws", () => {
       { claw: "changing", image: "1.0.0" },
       { claw: "gone", image: "1.0.0" },
     ]);
-    expect(unprovenClaws(plan, observed)).toEqual([
+    expect(unprovenClaws(plan.claws, observed)).toEqual([
       { claw: "never", imageVersion: "1.1.0", lastHealthy: undefined },
       { claw: "older", imageVersion: "1.1.0", lastHealthy: "1.0.0" },
     ]);

@@ -20,6 +20,9 @@ export class IdTokenUnavailableError extends Error {
 export interface ErrorHints {
   /** App registration (client) id, to name it in fixes. */
   clientId?: string;
+  /** Subscription and tenant the run uses, to name them in fixes. */
+  subscriptionId?: string;
+  tenantId?: string;
 }
 
 interface ErrorFacts {
@@ -40,6 +43,9 @@ export function azureErrorCode(err: unknown): string | undefined {
  */
 export function isNotFound(err: unknown): boolean {
   const f = facts(err);
+  // SubscriptionNotFound is a wrong subscription id (or one the app cannot see), never an empty
+  // fleet: read as "nothing exists", it gave a green plan that would create the fleet anew.
+  if (f.code === "SubscriptionNotFound") return false;
   return f.code ? /NotFound$/.test(f.code) : f.statusCode === 404;
 }
 
@@ -135,8 +141,21 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
     case "ExpiredAuthenticationToken":
       return `Azure Resource Manager refused the access token (${f.code}): ${firstLine(f.message)} Check azure-arm-endpoint and azure-tenant-id belong to the same cloud.`;
     case "SubscriptionNotFound":
-    case "InvalidSubscriptionId":
-      return `Azure has no subscription by that id, or ${app} cannot see it (${f.code}). Check the azure-subscription-id input (AZURE_SUBSCRIPTION_ID secret).`;
+    case "InvalidSubscriptionId": {
+      // ARM answers 404 SubscriptionNotFound "The subscription '<id>' could not be found." both for
+      // an id that does not exist and for one in another tenant than the token's.
+      const sub =
+        hints.subscriptionId ??
+        /subscription '([^']+)'/i.exec(f.message)?.[1] ??
+        "given in azure-subscription-id";
+      const tenant = hints.tenantId ? ` ${hints.tenantId}` : " of azure-tenant-id";
+      return (
+        `The subscription id ${sub} does not exist in tenant${tenant} or ${app} has no access to it (${f.code}). ` +
+        "Fix: set the AZURE_SUBSCRIPTION_ID secret (azure-subscription-id input) to the id `az account show --query id -o tsv` prints for the fleet's subscription, " +
+        `check AZURE_TENANT_ID is that subscription's tenant (az account show --query tenantId), and give ${app} a role on the fleet's resource group in it ` +
+        "(infra/azure/bootstrap-oidc.sh does both)."
+      );
+    }
     case "ResourceGroupNotFound":
       return `The resource group does not exist (ResourceGroupNotFound): ${firstLine(f.message)} deploy-fleet creates it in apply mode; other actions need a deployed fleet.`;
     case "ResourceNotFound":

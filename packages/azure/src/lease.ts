@@ -24,6 +24,16 @@ export function formatLease(holder: LeaseHolder): string {
   return `${holder.runId};${holder.expiresAt.toISOString()}`;
 }
 
+/**
+ * How to clear a lease, in the words of the reusable workflows: their `force-unlock` input reaches
+ * the deploy-fleet input of the same name. A cancelled run is the usual source of a stale lease:
+ * the runner sends SIGINT, then kills the job about 10 s later, while a VM replace takes minutes.
+ */
+export const FORCE_UNLOCK_HOW =
+  "run the deploy workflow again with its input `force-unlock: true` (workflow_dispatch, or `with: { force-unlock: true }` " +
+  "where you call deploy.yml or pipeline.yml; the deploy-fleet action's input of the same name); with nothing else to do, " +
+  "that run only clears the lease";
+
 /** The lease is held by another run; the message says by whom, until when, and how to clear it. */
 export class LeaseHeldError extends Error {
   constructor(
@@ -34,9 +44,9 @@ export class LeaseHeldError extends Error {
     super(
       stale
         ? `Resource group ${resourceGroup} carries a stale rollout lease from run ${holder.runId} (expired ${holder.expiresAt.toISOString()}): ` +
-            `that run ended without releasing it. If no rollout is running for this fleet, re-run with the input force-unlock: true to clear it.`
+            `that run ended without releasing it (a cancelled or timed-out job is killed before it can). If no rollout is running for this fleet, ${FORCE_UNLOCK_HOW}.`
         : `Another rollout (run ${holder.runId}) holds the lease on resource group ${resourceGroup} until ${holder.expiresAt.toISOString()}. ` +
-            `Wait for it to finish. If that run is dead (cancelled runner, crashed job), re-run with the input force-unlock: true to take the lease over.`,
+            `Wait for it to finish. If that run is dead (cancelled, timed out, crashed job), ${FORCE_UNLOCK_HOW}.`,
     );
     this.name = "LeaseHeldError";
   }

@@ -15,8 +15,10 @@ import {
 } from "@openclawps/fleet-model";
 import { listAll } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
+import { parseLease } from "./lease.ts";
 import { imageVersionOf, sameId } from "./resource-ids.ts";
 import { clawTags, mergeTags } from "./resource-tags.ts";
+import { observeSharedInfra } from "./shared-infra.ts";
 
 const VERSION = /^\d+\.\d+\.\d+$/;
 
@@ -25,6 +27,9 @@ export async function observeFleet(
   fleet: Pick<ResolvedFleet, "azure">,
 ): Promise<ObservedFleet> {
   const rg = ctx.resourceGroup;
+  // The shared resources first: their resource-group read is the one that tells a subscription
+  // that does not exist (or that the app cannot see) from a fleet that does not exist yet.
+  const shared = await observeSharedInfra(ctx, fleet);
   const [vms, disks, nics, publicIps, imageVersions] = await Promise.all([
     // `$expand=instanceView` on the resource-group list returns each VM's power state in the
     // same response (the service honours it without a $filter, despite the spec's note; the
@@ -52,7 +57,14 @@ export async function observeFleet(
       .filter((v) => v.name && VERSION.test(v.name) && (v.provisioningState ?? "Succeeded") === "Succeeded")
       .map((v) => v.name!)
       .sort(compareVersions),
+    shared,
+    ...leaseOf(shared.resourceGroup?.tags),
   };
+}
+
+function leaseOf(tags: Record<string, string> | undefined): Pick<ObservedFleet, "lease"> {
+  const held = parseLease(tags?.[TAGS.lease]);
+  return held ? { lease: { runId: held.runId, expiresAt: held.expiresAt.toISOString() } } : {};
 }
 
 export function compareVersions(a: string, b: string): number {

@@ -1,18 +1,27 @@
 // The fleet's shared resources from the manifest's `azure:` block: resource group, VNet +
-// subnet, NSG, gallery, image definition. Created when missing, never deleted, and never
-// written when already right (each is read and compared first), so a converged fleet costs
-// reads only. Shared resources that exist but differ in ways we must not change (someone's
-// address space, an image definition's immutable identifier) are reported, not rewritten.
+// subnet, NSG, gallery, image definition. Observed with one GET each; what to change is decided by
+// fleet-model's pure planSharedInfra (the same function the plan shows and hashes), and executed
+// here. Created when missing, never deleted, never written when already right, so a converged
+// fleet costs reads only. Differences we must not change (someone's address space, an image
+// definition's immutable identifier) are reported, not rewritten.
 import type { GalleryImage } from "@azure/arm-compute";
 import type { NetworkSecurityGroup, SecurityRule } from "@azure/arm-network";
-import type { ResolvedFleet } from "@openclawps/fleet-model";
+import {
+  desiredSshRule,
+  type ObservedSecurityRule,
+  type ObservedSharedInfra,
+  planSharedInfra,
+  type SharedChange,
+  type SharedInfraFleet,
+  type SharedScope,
+  SSH_RULE_NAME,
+  sshRulePriority,
+} from "@openclawps/fleet-model";
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
-import { hasTags, mergeTags } from "./resource-tags.ts";
+import { mergeTags } from "./resource-tags.ts";
 
-/** Name of the one NSG rule deploy-fleet owns. Other rules in the NSG are left alone (and reported). */
-export const SSH_RULE_NAME = "openclawps-ssh-inbound";
-const SSH_RULE_DEFAULT_PRIORITY = 1000;
+export { type SharedInfraFleet, SSH_RULE_NAME };
 
 export interface SharedInfraReport {
   /** "kind name" of each resource created. */
@@ -23,95 +32,77 @@ export interface SharedInfraReport {
   warnings: string[];
 }
 
-export type SharedInfraFleet = Pick<ResolvedFleet, "azure" | "ssh">;
+const SSH_RULE_DESCRIPTION =
+  "SSH from the CIDRs in claws.yaml ssh.allowed_cidrs (managed by openclawps deploy-fleet)";
 
-export async function ensureSharedInfra(
+/**
+ * The shared resources as Azure has them: one GET each (a missing one is absent). `image` scope
+ * reads only what bake needs: resource group, gallery, image definition.
+ */
+export async function observeSharedInfra(
   ctx: AzureContext,
-  fleet: SharedInfraFleet,
-): Promise<SharedInfraReport> {
-  const report: SharedInfraReport = { created: [], updated: [], warnings: [] };
-  await ensureResourceGroup(ctx, fleet, report);
-  await Promise.all([
-    ensureNetwork(ctx, fleet, report),
-    ensureNsg(ctx, fleet, report),
-    ensureGallery(ctx, fleet, report).then(() => ensureImageDefinition(ctx, fleet, report)),
-  ]);
-  return report;
-}
-
-async function ensureResourceGroup(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
-  const { location, tags } = fleet.azure;
-  const rg = await getIfExists(ctx.resources.resourceGroups.get(ctx.resourceGroup));
-  if (!rg) {
-    await ctx.resources.resourceGroups.createOrUpdate(ctx.resourceGroup, { location, tags });
-    report.created.push(`resource group ${ctx.resourceGroup}`);
-    return;
-  }
-  if (!sameLocation(rg.location, location)) {
-    report.warnings.push(
-      `Resource group ${ctx.resourceGroup} is in ${rg.location}, not ${location} (azure.location); new resources go to ${location}.`,
-    );
-  }
-  if (!hasTags(rg.tags, tags)) {
-    // PATCH replaces the tag set: merge, so the lease and anyone else's tags survive.
-    await ctx.resources.resourceGroups.update(ctx.resourceGroup, { tags: mergeTags(rg.tags, tags) });
-    report.updated.push(`resource group ${ctx.resourceGroup}: tags`);
-  }
-}
-
-async function ensureNetwork(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+  fleet: Pick<SharedInfraFleet, "azure">,
+  scope: SharedScope = "fleet",
+): Promise<ObservedSharedInfra> {
   const a = fleet.azure;
   const rg = ctx.resourceGroup;
-  const subnetBody = prefixes(a.subnet_prefixes);
-  const vnet = await getIfExists(ctx.network.virtualNetworks.get(rg, a.virtual_network_name));
-  if (!vnet) {
-    await ctx.network.virtualNetworks.createOrUpdate(
-      rg,
-      a.virtual_network_name,
-      {
-        location: a.location,
-        tags: a.tags,
-        addressSpace: { addressPrefixes: a.address_space },
-        subnets: [{ name: a.subnet_name, ...subnetBody }],
-      },
-      ctx.poll,
-    );
-    report.created.push(`virtual network ${a.virtual_network_name}`, `subnet ${a.subnet_name}`);
-    return;
+  const [group, vnet, nsg, gallery, image] = await Promise.all([
+    getIfExists(ctx.resources.resourceGroups.get(rg)),
+    scope === "fleet" ? getIfExists(ctx.network.virtualNetworks.get(rg, a.virtual_network_name)) : undefined,
+    scope === "fleet"
+      ? getIfExists(ctx.network.networkSecurityGroups.get(rg, a.network_security_group_name))
+      : undefined,
+    getIfExists(ctx.compute.galleries.get(rg, a.gallery_name)),
+    getIfExists(ctx.compute.galleryImages.get(rg, a.gallery_name, a.fleet_image_definition_name)),
+  ]);
+  const out: ObservedSharedInfra = {};
+  if (group) out.resourceGroup = { location: group.location ?? "", tags: group.tags ?? {} };
+  if (vnet) {
+    out.virtualNetwork = {
+      addressPrefixes: vnet.addressSpace?.addressPrefixes ?? [],
+      subnets: (vnet.subnets ?? []).map((s) => ({
+        name: s.name ?? "",
+        addressPrefixes: [s.addressPrefix, ...(s.addressPrefixes ?? [])].filter((p): p is string => !!p),
+      })),
+    };
   }
-  const have = new Set(vnet.addressSpace?.addressPrefixes ?? []);
-  const missing = a.address_space.filter((p) => !have.has(p));
-  if (missing.length) {
-    report.warnings.push(
-      `Virtual network ${a.virtual_network_name} lacks address space ${missing.join(", ")} (azure.address_space); it is left as it is.`,
-    );
+  if (nsg) out.networkSecurityGroup = { rules: (nsg.securityRules ?? []).map(toObservedRule) };
+  if (gallery) out.gallery = {};
+  if (image) {
+    out.imageDefinition = {
+      publisher: image.identifier?.publisher ?? "",
+      offer: image.identifier?.offer ?? "",
+      sku: image.identifier?.sku ?? "",
+      ...(image.hyperVGeneration ? { hyperVGeneration: image.hyperVGeneration } : {}),
+    };
   }
-  const subnet = vnet.subnets?.find((s) => s.name?.toLowerCase() === a.subnet_name.toLowerCase());
-  if (!subnet) {
-    // A VNet PUT without every existing subnet would delete them; add the subnet on its own.
-    await ctx.network.subnets.createOrUpdate(rg, a.virtual_network_name, a.subnet_name, subnetBody, ctx.poll);
-    report.created.push(`subnet ${a.subnet_name}`);
-    return;
-  }
-  const subnetHas = [subnet.addressPrefix, ...(subnet.addressPrefixes ?? [])].filter(Boolean);
-  if (!sameSet(subnetHas as string[], a.subnet_prefixes)) {
-    report.warnings.push(
-      `Subnet ${a.subnet_name} has ${subnetHas.join(", ") || "no prefix"}, not ${a.subnet_prefixes.join(", ")} (azure.subnet_prefixes); it is left as it is.`,
-    );
-  }
+  return out;
 }
 
-function prefixes(list: string[]): { addressPrefix?: string; addressPrefixes?: string[] } {
-  return list.length === 1 ? { addressPrefix: list[0] } : { addressPrefixes: list };
+export function toObservedRule(r: SecurityRule): ObservedSecurityRule {
+  const both = (one: string | undefined, many: string[] | undefined) =>
+    [one, ...(many ?? [])].filter((v): v is string => !!v);
+  return {
+    name: r.name ?? "",
+    direction: r.direction ?? "",
+    access: r.access ?? "",
+    protocol: r.protocol ?? "",
+    priority: r.priority ?? 0,
+    sourceAddressPrefixes: both(r.sourceAddressPrefix, r.sourceAddressPrefixes),
+    sourcePortRanges: both(r.sourcePortRange, r.sourcePortRanges),
+    destinationAddressPrefixes: both(r.destinationAddressPrefix, r.destinationAddressPrefixes),
+    destinationPortRanges: both(r.destinationPortRange, r.destinationPortRanges),
+  };
 }
 
-/** The inbound SSH rule the manifest asks for, or undefined when `ssh.allowed_cidrs` is empty. */
-export function desiredSshRule(fleet: SharedInfraFleet, priority: number): SecurityRule | undefined {
-  const cidrs = [...fleet.ssh.allowed_cidrs].sort();
-  if (cidrs.length === 0) return undefined;
+/** Our SSH rule as ARM takes it, or undefined when `ssh.allowed_cidrs` is empty. */
+export function sshSecurityRule(fleet: SharedInfraFleet, priority: number): SecurityRule | undefined {
+  const want = desiredSshRule(fleet, priority);
+  if (!want) return undefined;
+  const cidrs = want.sourceAddressPrefixes;
   return {
     name: SSH_RULE_NAME,
-    description: "SSH from the CIDRs in claws.yaml ssh.allowed_cidrs (managed by openclawps deploy-fleet)",
+    description: SSH_RULE_DESCRIPTION,
     protocol: "Tcp",
     access: "Allow",
     direction: "Inbound",
@@ -123,56 +114,114 @@ export function desiredSshRule(fleet: SharedInfraFleet, priority: number): Secur
   };
 }
 
-function sourcesOf(rule: SecurityRule): string[] {
-  return [rule.sourceAddressPrefix, ...(rule.sourceAddressPrefixes ?? [])].filter((s): s is string => !!s);
+export interface EnsureOptions {
+  /** `image`: only the resource group, gallery and image definition (what bake needs before Packer). */
+  scope?: SharedScope;
 }
 
-function sameRule(have: SecurityRule, want: SecurityRule): boolean {
-  return (
-    have.protocol?.toLowerCase() === want.protocol?.toLowerCase() &&
-    have.access === want.access &&
-    have.direction === want.direction &&
-    have.priority === want.priority &&
-    (have.sourcePortRange ?? "*") === "*" &&
-    !have.sourcePortRanges?.length &&
-    have.destinationPortRange === "22" &&
-    !have.destinationPortRanges?.length &&
-    (have.destinationAddressPrefix ?? "*") === "*" &&
-    !have.destinationAddressPrefixes?.length &&
-    sameSet(sourcesOf(have), sourcesOf(want))
-  );
+/** Observes the shared resources, plans their changes (fleet-model) and makes them. */
+export async function ensureSharedInfra(
+  ctx: AzureContext,
+  fleet: SharedInfraFleet,
+  options: EnsureOptions = {},
+): Promise<SharedInfraReport> {
+  const scope = options.scope ?? "fleet";
+  const observed = await observeSharedInfra(ctx, fleet, scope);
+  const { changes, warnings } = planSharedInfra(fleet, observed, scope);
+  const report: SharedInfraReport = { created: [], updated: [], warnings };
+  const of = (kind: SharedChange["kind"]) => changes.filter((c) => c.kind === kind);
+  // The resource group first: everything else lives in it.
+  for (const c of of("resource-group")) await ensureResourceGroup(ctx, fleet, c, observed, report);
+  const has = (kind: SharedChange["kind"]) => of(kind).length > 0;
+  const network = async () => {
+    // A new VNet is created with its subnet.
+    if (has("virtual-network")) await createNetwork(ctx, fleet, report);
+    else if (has("subnet")) await addSubnet(ctx, fleet, report);
+  };
+  const nsg = async () => {
+    if (has("network-security-group")) await createNsg(ctx, fleet, report);
+    else if (has("ssh-rule")) await writeSshRule(ctx, fleet, report);
+  };
+  const gallery = async () => {
+    if (has("gallery")) await createGallery(ctx, fleet, report);
+    if (has("image-definition")) await createImageDefinition(ctx, fleet, report);
+  };
+  await Promise.all([network(), nsg(), gallery()]);
+  return report;
 }
 
-async function ensureNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
-  const a = fleet.azure;
-  const name = a.network_security_group_name;
-  const nsg = await getIfExists(ctx.network.networkSecurityGroups.get(ctx.resourceGroup, name));
-  if (!nsg) {
-    const rule = desiredSshRule(fleet, SSH_RULE_DEFAULT_PRIORITY);
-    await ctx.network.networkSecurityGroups.createOrUpdate(
-      ctx.resourceGroup,
-      name,
-      { location: a.location, tags: a.tags, securityRules: rule ? [rule] : [] },
-      ctx.poll,
-    );
-    report.created.push(`network security group ${name}`);
+async function ensureResourceGroup(
+  ctx: AzureContext,
+  fleet: SharedInfraFleet,
+  change: SharedChange,
+  observed: ObservedSharedInfra,
+  report: SharedInfraReport,
+) {
+  const { location, tags } = fleet.azure;
+  if (change.action === "create") {
+    await ctx.resources.resourceGroups.createOrUpdate(ctx.resourceGroup, { location, tags });
+    report.created.push(`resource group ${ctx.resourceGroup}`);
     return;
   }
+  // PATCH replaces the tag set: merge, so the lease and anyone else's tags survive.
+  await ctx.resources.resourceGroups.update(ctx.resourceGroup, {
+    tags: mergeTags(observed.resourceGroup?.tags, tags),
+  });
+  report.updated.push(`resource group ${ctx.resourceGroup}: tags`);
+}
+
+async function createNetwork(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+  const a = fleet.azure;
+  await ctx.network.virtualNetworks.createOrUpdate(
+    ctx.resourceGroup,
+    a.virtual_network_name,
+    {
+      location: a.location,
+      tags: a.tags,
+      addressSpace: { addressPrefixes: a.address_space },
+      subnets: [{ name: a.subnet_name, ...prefixes(a.subnet_prefixes) }],
+    },
+    ctx.poll,
+  );
+  report.created.push(`virtual network ${a.virtual_network_name}`, `subnet ${a.subnet_name}`);
+}
+
+async function addSubnet(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+  const a = fleet.azure;
+  // A VNet PUT without every existing subnet would delete them; add the subnet on its own.
+  await ctx.network.subnets.createOrUpdate(
+    ctx.resourceGroup,
+    a.virtual_network_name,
+    a.subnet_name,
+    prefixes(a.subnet_prefixes),
+    ctx.poll,
+  );
+  report.created.push(`subnet ${a.subnet_name}`);
+}
+
+function prefixes(list: string[]): { addressPrefix?: string; addressPrefixes?: string[] } {
+  return list.length === 1 ? { addressPrefix: list[0] } : { addressPrefixes: list };
+}
+
+async function createNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+  const a = fleet.azure;
+  const rule = sshSecurityRule(fleet, sshRulePriority([]));
+  await ctx.network.networkSecurityGroups.createOrUpdate(
+    ctx.resourceGroup,
+    a.network_security_group_name,
+    { location: a.location, tags: a.tags, securityRules: rule ? [rule] : [] },
+    ctx.poll,
+  );
+  report.created.push(`network security group ${a.network_security_group_name}`);
+}
+
+async function writeSshRule(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+  const name = fleet.azure.network_security_group_name;
+  // Read again right before the write: the PUT carries every other rule as it is now.
+  const nsg = await ctx.network.networkSecurityGroups.get(ctx.resourceGroup, name);
   const rules = nsg.securityRules ?? [];
-  const ours = rules.find((r) => r.name === SSH_RULE_NAME);
   const foreign = rules.filter((r) => r.name !== SSH_RULE_NAME);
-  for (const r of foreign) {
-    if (r.direction === "Inbound" && r.access === "Allow") {
-      const ports = [r.destinationPortRange, ...(r.destinationPortRanges ?? [])].filter(Boolean).join(",");
-      report.warnings.push(
-        `Network security group ${name} has inbound rule '${r.name}' (${r.protocol ?? "*"} ${ports || "*"} from ${sourcesOf(r).join(",") || "*"}) that claws.yaml does not declare; it is left as it is. Delete it if only SSH should reach the claws.`,
-      );
-    }
-  }
-  const priority = ours?.priority ?? freePriority(foreign);
-  const want = desiredSshRule(fleet, priority);
-  if (want && ours && sameRule(ours, want)) return;
-  if (!want && !ours) return;
+  const want = sshSecurityRule(fleet, sshRulePriority(rules.map(toObservedRule)));
   // One PUT of the whole NSG with the other rules as they are: ARM replaces the rule list.
   const body: NetworkSecurityGroup = {
     location: nsg.location,
@@ -180,22 +229,14 @@ async function ensureNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: Sha
     securityRules: [...foreign, ...(want ? [want] : [])],
   };
   await ctx.network.networkSecurityGroups.createOrUpdate(ctx.resourceGroup, name, body, ctx.poll);
+  const sources = want ? toObservedRule(want).sourceAddressPrefixes : [];
   report.updated.push(
-    `network security group ${name}: ${want ? `SSH from ${sourcesOf(want).join(", ")}` : "SSH rule removed (ssh.allowed_cidrs is empty)"}`,
+    `network security group ${name}: ${want ? `SSH from ${sources.join(", ")}` : "SSH rule removed (ssh.allowed_cidrs is empty)"}`,
   );
 }
 
-function freePriority(rules: SecurityRule[]): number {
-  const taken = new Set(rules.filter((r) => r.direction === "Inbound").map((r) => r.priority));
-  let p = SSH_RULE_DEFAULT_PRIORITY;
-  while (taken.has(p)) p += 10;
-  return p;
-}
-
-async function ensureGallery(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+async function createGallery(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
   const a = fleet.azure;
-  const gallery = await getIfExists(ctx.compute.galleries.get(ctx.resourceGroup, a.gallery_name));
-  if (gallery) return;
   await ctx.compute.galleries.createOrUpdate(
     ctx.resourceGroup,
     a.gallery_name,
@@ -231,50 +272,14 @@ export function desiredImageDefinition(fleet: SharedInfraFleet): GalleryImage {
   };
 }
 
-async function ensureImageDefinition(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+async function createImageDefinition(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
   const a = fleet.azure;
-  const want = desiredImageDefinition(fleet);
-  const have = await getIfExists(
-    ctx.compute.galleryImages.get(ctx.resourceGroup, a.gallery_name, a.fleet_image_definition_name),
+  await ctx.compute.galleryImages.createOrUpdate(
+    ctx.resourceGroup,
+    a.gallery_name,
+    a.fleet_image_definition_name,
+    desiredImageDefinition(fleet),
+    ctx.poll,
   );
-  if (!have) {
-    await ctx.compute.galleryImages.createOrUpdate(
-      ctx.resourceGroup,
-      a.gallery_name,
-      a.fleet_image_definition_name,
-      want,
-      ctx.poll,
-    );
-    report.created.push(`image definition ${a.gallery_name}/${a.fleet_image_definition_name}`);
-    return;
-  }
-  // Identifier, OS state and generation cannot change after creation
-  // (https://learn.microsoft.com/azure/virtual-machines/shared-image-galleries#image-definitions).
-  const diffs: string[] = [];
-  const hi = have.identifier;
-  const wi = want.identifier!;
-  if (hi && (hi.publisher !== wi.publisher || hi.offer !== wi.offer || hi.sku !== wi.sku)) {
-    diffs.push(
-      `identifier ${hi.publisher}/${hi.offer}/${hi.sku} (manifest: ${wi.publisher}/${wi.offer}/${wi.sku})`,
-    );
-  }
-  if (have.hyperVGeneration && have.hyperVGeneration !== want.hyperVGeneration) {
-    diffs.push(`hyper-V generation ${have.hyperVGeneration} (manifest: ${want.hyperVGeneration})`);
-  }
-  if (diffs.length) {
-    report.warnings.push(
-      `Image definition ${a.fleet_image_definition_name} has ${diffs.join("; ")}; Azure cannot change these in place, so it is left as it is.`,
-    );
-  }
-}
-
-function sameLocation(a: string | undefined, b: string): boolean {
-  const norm = (s: string) => s.replace(/\s+/g, "").toLowerCase();
-  return a === undefined || norm(a) === norm(b);
-}
-
-function sameSet(a: string[], b: string[]): boolean {
-  const sa = [...new Set(a)].sort();
-  const sb = [...new Set(b)].sort();
-  return sa.length === sb.length && sa.every((v, i) => v === sb[i]);
+  report.created.push(`image definition ${a.gallery_name}/${a.fleet_image_definition_name}`);
 }

@@ -1,7 +1,10 @@
-import { TAGS } from "@openclawps/fleet-model";
+import { planSharedInfra, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { azureErrorCode, describeAzureError, isNotFound } from "../src/azure-error.ts";
+import { AzureFleetLease } from "../src/lease.ts";
 import { adoptSeedResources, observeFleet, seedResourcesToAdopt } from "../src/observe.ts";
+import { ensureSharedInfra, SSH_RULE_NAME } from "../src/shared-infra.ts";
 import { fleet } from "./fixtures.ts";
 import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
 
@@ -46,7 +49,8 @@ describe("observeFleet", () => {
     const largeOps = operationsSince(azure, t2);
 
     expect(largeOps).toEqual(smallOps);
-    expect(Object.values(largeOps).reduce((a, b) => a + b, 0)).toBe(5);
+    // One paged list per claw resource type and the gallery's versions, one GET per shared resource.
+    expect(Object.values(largeOps).reduce((a, b) => a + b, 0)).toBe(10);
     expect(observedSmall.vms).toHaveLength(3);
     expect(observedLarge.vms).toHaveLength(30);
     // OS disks are in the resource group too.
@@ -87,7 +91,35 @@ describe("observeFleet", () => {
   it("reads a fleet whose resource group does not exist yet as empty", async () => {
     const f = fleet(["a"], { resourceGroup: "rg-not-yet" });
     const observed = await observeFleet(connectTo(azure, "rg-not-yet"), f);
-    expect(observed).toEqual({ vms: [], disks: [], nics: [], publicIps: [], imageVersions: [] });
+    expect(observed).toEqual({ vms: [], disks: [], nics: [], publicIps: [], imageVersions: [], shared: {} });
+  });
+
+  it("fails on a subscription that does not exist instead of reading it as an empty fleet", async () => {
+    const wrong = "11111111-2222-3333-4444-555555555555";
+    const f = fleet(["a"], { resourceGroup: "rg-small" });
+    const err = await observeFleet(connectTo(azure, "rg-small", { subscriptionId: wrong }), f).catch(
+      (e) => e,
+    );
+    expect(azureErrorCode(err)).toBe("SubscriptionNotFound");
+    expect(isNotFound(err)).toBe(false);
+    expect(describeAzureError(err, { subscriptionId: wrong, tenantId: azure.tenantId })).toMatch(
+      new RegExp(
+        `^The subscription id ${wrong} does not exist in tenant ${azure.tenantId} or the app registration \\(AZURE_CLIENT_ID\\) has no access to it \\(SubscriptionNotFound\\)\\. Fix: set the AZURE_SUBSCRIPTION_ID secret`,
+      ),
+    );
+  });
+
+  it("reads the shared resources and the lease recorded on the resource group", async () => {
+    const f = fleet([], { resourceGroup: "rg-shared-seen" });
+    const ctx = connectTo(azure, "rg-shared-seen");
+    await ensureSharedInfra(ctx, f);
+    await new AzureFleetLease(ctx).acquire("run-7", 60, false);
+    const observed = await observeFleet(ctx, f);
+    expect(observed.lease).toEqual({ runId: "run-7", expiresAt: expect.any(String) });
+    expect(planSharedInfra(f, observed.shared!)).toEqual({ changes: [], warnings: [] });
+    expect(observed.shared?.networkSecurityGroup?.rules).toEqual([
+      expect.objectContaining({ name: SSH_RULE_NAME, sourceAddressPrefixes: ["203.0.113.0/24"] }),
+    ]);
   });
 });
 

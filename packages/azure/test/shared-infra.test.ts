@@ -144,4 +144,24 @@ describe("ensureSharedInfra", () => {
     await ensureSharedInfra(ctx, f);
     expect(azure.counts({ since }).writes).toBe(0);
   });
+
+  it("with the image scope (bake) creates only the resource group, gallery and image definition", async () => {
+    const ctx = connectTo(azure, "rg-bake-first");
+    const report = await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-bake-first" }), {
+      scope: "image",
+    });
+    expect(report.created).toEqual([
+      "resource group rg-bake-first",
+      "gallery clawGalleryTest",
+      "image definition clawGalleryTest/claw-desktop",
+    ]);
+    await expect(
+      ctx.network.virtualNetworks.get("rg-bake-first", "rg-bake-first-vnet"),
+    ).rejects.toMatchObject({
+      code: "ResourceNotFound",
+    });
+    const since = Date.now();
+    await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-bake-first" }), { scope: "image" });
+    expect(azure.counts({ since }).writes).toBe(0);
+  });
 });

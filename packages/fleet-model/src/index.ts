@@ -11,7 +11,19 @@ export {
 export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
 export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
 export { openSshPublicKeyProblem } from "./openssh-key.ts";
-export { ACTIONABLE, GATED, planFleet, planHash, tagValue, vmImageVersion } from "./plan.ts";
+export {
+  ACTIONABLE,
+  GATED,
+  type HashedPlan,
+  type PlanOptions,
+  planFleet,
+  planHash,
+  planNeedsApply,
+  planProblems,
+  tagValue,
+  unprovenClaws,
+  vmImageVersion,
+} from "./plan.ts";
 export { planCounts, renderPlanMarkdown, renderPlanText } from "./plan-markdown.ts";
 export { clawTags, resolveFleet } from "./resolve.ts";
 export { deriveResourceNames } from "./resource-names.ts";
@@ -24,6 +36,16 @@ export {
   secretsHash,
   secretValues,
 } from "./secrets.ts";
+export {
+  desiredSshRule,
+  planSharedInfra,
+  type SharedInfraFleet,
+  type SharedInfraPlan,
+  type SharedScope,
+  SSH_RULE_NAME,
+  sameSecurityRule,
+  sshRulePriority,
+} from "./shared-infra-plan.ts";
 export * from "./tags.ts";
 export * from "./types.ts";
 export { maxUnhealthyCount, planWaves, waveSizeCount } from "./waves.ts";

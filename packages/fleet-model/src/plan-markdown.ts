@@ -1,5 +1,5 @@
 // Human renderings of a plan: Markdown for job summaries, plain text for logs.
-import { ACTIONABLE } from "./plan.ts";
+import { ACTIONABLE, planNeedsApply } from "./plan.ts";
 import type { ActionKind, ClawPlan, Plan } from "./types.ts";
 
 const ORDER: ActionKind[] = [
@@ -41,8 +41,17 @@ export function planCounts(plan: Plan): string {
     .join(", ");
 }
 
-/** Markdown for job summaries: a summary line, the blocked and orphan claws called out, a table. */
-export function renderPlanMarkdown(plan: Plan): string {
+export interface PlanMarkdownOptions {
+  /** To say whether a recorded lease has expired. */
+  now?: Date;
+}
+
+/**
+ * Markdown for job summaries: a summary line, the blocked and orphan claws called out, the
+ * shared-infrastructure changes, unproven claws and lease apply deals with, a table. Everything the
+ * plan hash covers is shown.
+ */
+export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}): string {
   const lines: string[] = [];
   const changing = plan.claws.filter((c) => ACTIONABLE.includes(c.action)).length;
   lines.push(`### Fleet plan \`${plan.hash.slice(0, 12)}\``, "");
@@ -51,6 +60,43 @@ export function renderPlanMarkdown(plan: Plan): string {
       ? "The fleet has no claws and Azure has no claw resources."
       : `**${plan.claws.length} claw${plan.claws.length === 1 ? "" : "s"}**, ${changing} to change: ${planCounts(plan)}.`,
   );
+  lines.push(
+    "",
+    planNeedsApply(plan)
+      ? "**Apply needed:** applying this plan changes what is listed below."
+      : "**Nothing to apply:** Azure matches the manifest.",
+  );
+  if (plan.shared.length) {
+    lines.push("", "**Shared infrastructure** — apply makes these changes first:", "");
+    for (const c of plan.shared) lines.push(`- ${c.action} \`${cell(c.name)}\`: ${cell(c.detail)}`);
+  }
+  if (plan.warnings.length) {
+    lines.push("", "> [!NOTE]", "> **Left as it is** (apply does not change these):");
+    for (const w of plan.warnings) lines.push(`> - ${cell(w)}`);
+  }
+  if (plan.unproven.length) {
+    lines.push(
+      "",
+      `**${plan.unproven.length} unchanged claw(s) to verify:** they run an image no verification has proven on their disk ` +
+        "(an earlier rollout stopped before verifying them, or ran with verification off); apply verifies them and records the healthy ones:",
+      "",
+    );
+    for (const u of plan.unproven)
+      lines.push(
+        `- \`${cell(u.claw)}\` on ${cell(u.imageVersion)} (last proven healthy: ${cell(u.lastHealthy ?? "never")})`,
+      );
+  }
+  if (plan.lease) {
+    const stale = options.now ? new Date(plan.lease.expiresAt).getTime() <= options.now.getTime() : undefined;
+    const what = `run ${cell(plan.lease.runId)}, ${stale === undefined ? "expires" : stale ? "**expired**" : "valid until"} ${plan.lease.expiresAt}`;
+    lines.push(
+      "",
+      plan.lease.clear
+        ? `**Rollout lease:** apply clears the lease recorded by ${what} (force-unlock).`
+        : `**Rollout lease:** recorded by ${what}. Apply waits for nobody: it fails while the lease is held; ` +
+            "when that run is gone, run again with the `force-unlock` input set to true.",
+    );
+  }
   const blocked = plan.claws.filter((c) => c.action === "blocked");
   const orphans = plan.claws.filter((c) => c.action === "orphan");
   if (blocked.length) {
@@ -82,5 +128,12 @@ export function renderPlanText(plan: Plan): string {
       .map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v))
       .join("  ")
       .trimEnd();
-  return [`plan ${plan.hash} — ${planCounts(plan) || "empty"}`, fmt(head), ...rows.map(fmt)].join("\n");
+  const extra = [
+    ...plan.shared.map((c) => `shared: ${c.action} ${c.name}: ${c.detail}`),
+    ...plan.unproven.map((u) => `verify: ${u.claw} on ${u.imageVersion} (not proven healthy)`),
+    ...(plan.lease?.clear ? [`lease: clear the lease of run ${plan.lease.runId}`] : []),
+  ];
+  return [`plan ${plan.hash} — ${planCounts(plan) || "empty"}`, fmt(head), ...rows.map(fmt), ...extra].join(
+    "\n",
+  );
 }

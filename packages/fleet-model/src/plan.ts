@@ -3,6 +3,7 @@
 // and the same hash.
 import { canonicalHash } from "./canonical-json.ts";
 import { compareGalleryVersions, isGalleryVersion, LATEST, resolveImageVersion } from "./image-version.ts";
+import { planSharedInfra } from "./shared-infra-plan.ts";
 import { TAGS } from "./tags.ts";
 import type {
   ActionKind,
@@ -16,6 +17,9 @@ import type {
   ObservedPublicIp,
   ObservedVm,
   Plan,
+  PlanLease,
+  SharedChange,
+  UnprovenClaw,
 } from "./types.ts";
 
 /** Actions that change Azure. */
@@ -411,13 +415,69 @@ function hashedFields(p: ClawPlan) {
   };
 }
 
-/** Stable sha256 hex over the claw plans' decisive fields (not the human reasons). */
-export function planHash(claws: ClawPlan[]): string {
-  return canonicalHash("openclawps-plan-v1", claws.map(hashedFields));
+/** What the plan hash covers: every claw plan's decisive fields and everything else apply does. */
+export interface HashedPlan {
+  claws: ClawPlan[];
+  shared?: SharedChange[];
+  unproven?: UnprovenClaw[];
+  lease?: PlanLease;
+}
+
+/**
+ * Stable sha256 hex over the claw plans' decisive fields (not the human reasons), the shared
+ * changes, the unproven claws apply verifies and the lease apply clears, so a reviewer approves
+ * every change apply makes.
+ */
+export function planHash(plan: HashedPlan): string {
+  return canonicalHash("openclawps-plan-v2", {
+    claws: plan.claws.map(hashedFields),
+    shared: (plan.shared ?? []).map((c) => ({
+      kind: c.kind,
+      name: lower(c.name),
+      action: c.action,
+      value: c.value,
+    })),
+    unproven: (plan.unproven ?? []).map((u) => ({ claw: u.claw, image: u.imageVersion })),
+    // Only a lease apply clears: a lease that expires between plan and apply must not change the hash.
+    clearLease: plan.lease?.clear ? plan.lease.runId : undefined,
+  });
+}
+
+export interface PlanOptions {
+  /** Apply takes over the recorded lease (the force-unlock input): the plan says so. */
+  forceUnlock?: boolean;
+}
+
+/**
+ * Running claws the plan leaves unchanged whose data disk does not record their current image as
+ * verified (the last-healthy-image tag a verified claw gets). A rollout that stopped after creating
+ * a claw's new VM and before its wave was verified leaves exactly this behind; the next plan, seeing
+ * a VM that matches the manifest, would otherwise never look at it again.
+ */
+export function unprovenClaws(claws: ClawPlan[], observed: ObservedFleet): UnprovenClaw[] {
+  const vms = new Map(observed.vms.map((v) => [lower(v.id), v]));
+  const disks = new Map(observed.disks.map((d) => [lower(d.id), d]));
+  const unproven: UnprovenClaw[] = [];
+  for (const c of claws) {
+    if (c.action !== "noop" || !c.desired || c.desired.retired) continue;
+    const vm = c.resources?.vm ? vms.get(lower(c.resources.vm)) : undefined;
+    const disk = c.resources?.dataDisk ? disks.get(lower(c.resources.dataDisk)) : undefined;
+    if (!vm || !disk || vm.powerState !== "running") continue;
+    const imageVersion = vmImageVersion(vm);
+    if (!imageVersion) continue;
+    const lastHealthy = tagValue(disk.tags, TAGS.lastHealthyImage);
+    if (lastHealthy !== imageVersion)
+      unproven.push(
+        lastHealthy === undefined
+          ? { claw: c.claw, imageVersion }
+          : { claw: c.claw, imageVersion, lastHealthy },
+      );
+  }
+  return unproven;
 }
 
 /** Pure diff of desired against observed. */
-export function planFleet(desired: DesiredFleet, observed: ObservedFleet): Plan {
+export function planFleet(desired: DesiredFleet, observed: ObservedFleet, options: PlanOptions = {}): Plan {
   const seen = new Set<string>();
   for (const d of desired.claws) {
     if (seen.has(lower(d.name)))
@@ -440,5 +500,40 @@ export function planFleet(desired: DesiredFleet, observed: ObservedFleet): Plan 
       return resources ? { ...p, resources } : p;
     });
   const all = [...claws, ...orphans];
-  return { hash: planHash(all), claws: all };
+  const shared = observed.shared ? planSharedInfra(desired, observed.shared) : { changes: [], warnings: [] };
+  const unproven = desired.rollout.verify ? unprovenClaws(all, observed) : [];
+  const lease: PlanLease | undefined = observed.lease && {
+    ...observed.lease,
+    clear: options.forceUnlock === true,
+  };
+  const plan: Omit<Plan, "hash"> = {
+    claws: all,
+    shared: shared.changes,
+    unproven,
+    warnings: shared.warnings,
+    ...(lease ? { lease } : {}),
+  };
+  return { hash: planHash(plan), ...plan };
+}
+
+/**
+ * Whether applying the plan would do anything: a claw action, a shared-infrastructure change, an
+ * unproven claw to verify, a lease to clear. What gates the apply job.
+ */
+export function planNeedsApply(plan: Plan): boolean {
+  return (
+    plan.claws.some((c) => ACTIONABLE.includes(c.action)) ||
+    plan.shared.length > 0 ||
+    plan.unproven.length > 0 ||
+    plan.lease?.clear === true
+  );
+}
+
+/**
+ * Claws apply cannot bring to what the manifest asks, each with why and the fix: blocked claws
+ * (an image version the gallery lacks, a disk held by another VM, a shrink, ...). Plan, apply and
+ * drift fail naming them, so nobody reads a green run as a deployed fleet.
+ */
+export function planProblems(plan: Plan): { claw: string; reason: string }[] {
+  return plan.claws.filter((c) => c.action === "blocked").map((c) => ({ claw: c.claw, reason: c.reason }));
 }

@@ -220,6 +220,44 @@ export interface ObservedFleet {
   publicIps: ObservedPublicIp[];
   /** Versions of the fleet's gallery image definition, `Major.Minor.Patch`. */
   imageVersions: string[];
+  /**
+   * The shared resources of the `azure:` block as Azure has them. Absent: not observed (the plan
+   * then proposes no shared change); the Azure adapter always fills it.
+   */
+  shared?: ObservedSharedInfra;
+  /** The rollout lease recorded on the resource group, if any (expired or not). */
+  lease?: ObservedLease;
+}
+
+/** One NSG security rule, flattened (single and plural ARM fields merged). */
+export interface ObservedSecurityRule {
+  name: string;
+  direction: string;
+  access: string;
+  protocol: string;
+  priority: number;
+  sourceAddressPrefixes: string[];
+  sourcePortRanges: string[];
+  destinationAddressPrefixes: string[];
+  destinationPortRanges: string[];
+}
+
+/** The fleet's shared resources; an absent member does not exist in Azure. */
+export interface ObservedSharedInfra {
+  resourceGroup?: { location: string; tags: Record<string, string> };
+  virtualNetwork?: {
+    addressPrefixes: string[];
+    subnets: { name: string; addressPrefixes: string[] }[];
+  };
+  networkSecurityGroup?: { rules: ObservedSecurityRule[] };
+  gallery?: Record<string, never>;
+  imageDefinition?: { publisher: string; offer: string; sku: string; hyperVGeneration?: string };
+}
+
+export interface ObservedLease {
+  runId: string;
+  /** ISO timestamp. */
+  expiresAt: string;
 }
 
 // ---------------------------------------------------------------- plan
@@ -264,10 +302,50 @@ export interface ClawPlan {
   resources?: { vm?: string; dataDisk?: string; nics?: string[]; publicIps?: string[] };
 }
 
+/** A change apply makes to a shared resource of the `azure:` block (never a delete of a resource). */
+export interface SharedChange {
+  kind:
+    | "resource-group"
+    | "virtual-network"
+    | "subnet"
+    | "network-security-group"
+    | "ssh-rule"
+    | "gallery"
+    | "image-definition";
+  /** Resource name (`vnet/subnet` for a subnet). */
+  name: string;
+  action: "create" | "update" | "remove";
+  /** One human sentence: what changes. */
+  detail: string;
+  /** What is written (decisive for the plan hash): tags, prefixes, the SSH rule's sources. */
+  value: unknown;
+}
+
+/** An unchanged claw whose disk does not record its current image as verified. */
+export interface UnprovenClaw {
+  claw: string;
+  imageVersion: string;
+  /** What the disk says last ran healthy on it, if anything. */
+  lastHealthy?: string;
+}
+
+export interface PlanLease extends ObservedLease {
+  /** Apply clears (takes over) this lease: the run was told to force-unlock. */
+  clear: boolean;
+}
+
 export interface Plan {
-  /** Stable hash over the claw plans (sha256 hex). */
+  /** Stable hash over everything apply would do (sha256 hex). */
   hash: string;
   claws: ClawPlan[];
+  /** Shared-infrastructure changes apply makes before any claw (empty when none or not observed). */
+  shared: SharedChange[];
+  /** Claws apply verifies although nothing changes on them (only when verification is on). */
+  unproven: UnprovenClaw[];
+  /** The rollout lease recorded on the fleet, if any. */
+  lease?: PlanLease;
+  /** Differences apply leaves alone (someone's address space, a foreign NSG rule, ...). */
+  warnings: string[];
 }
 
 export interface Wave {

@@ -47,14 +47,17 @@ describe("renderPlanMarkdown", () => {
     const odd: Plan = {
       hash: "0".repeat(64),
       claws: [{ claw: "a", action: "noop", reason: "x | y\n<b>z</b>", changes: [], gated: false }],
+      shared: [],
+      unproven: [],
+      warnings: [],
     };
     expect(renderPlanMarkdown(odd)).toContain("| a | noop |  | x \\| y &lt;b&gt;z&lt;/b&gt; |");
   });
 
   it("says so when there is nothing at all", () => {
-    expect(renderPlanMarkdown({ hash: "0".repeat(64), claws: [] })).toContain(
-      "The fleet has no claws and Azure has no claw resources.",
-    );
+    expect(
+      renderPlanMarkdown({ hash: "0".repeat(64), claws: [], shared: [], unproven: [], warnings: [] }),
+    ).toContain("The fleet has no claws and Azure has no claw resources.");
   });
 });
 

@@ -484,14 +484,14 @@ describe("the plan hash", () => {
   });
 
   it("does not cover the human reason", () => {
-    const a = planFleet(
-      desired,
-      fleetWith(vm("alice", { image: "1.0.0", power: "running" }), disk("alice-data")),
-    );
-    const b = planFleet(
-      desired,
-      fleetWith(vm("alice", { image: "1.0.0", power: "stopped" }), disk("alice-data")),
-    );
+    // Proven healthy on 1.0.0, so the running VM is not an unproven claw to verify.
+    const proven = () => {
+      const d = disk("alice-data");
+      d.tags[TAGS.lastHealthyImage] = "1.0.0";
+      return d;
+    };
+    const a = planFleet(desired, fleetWith(vm("alice", { image: "1.0.0", power: "running" }), proven()));
+    const b = planFleet(desired, fleetWith(vm("alice", { image: "1.0.0", power: "stopped" }), proven()));
     expect(a.claws[0]!.reason).not.toBe(b.claws[0]!.reason);
     expect(a.hash).toBe(b.hash);
   });

@@ -10,6 +10,9 @@ const planOf = (actions: [string, ActionKind][]): Plan => ({
   claws: actions.map(
     ([claw, action]): ClawPlan => ({ claw, action, reason: "", changes: [], gated: GATED.has(action) }),
   ),
+  shared: [],
+  unproven: [],
+  warnings: [],
 });
 const policy = (p: Partial<RolloutPolicy> = {}): RolloutPolicy => ({ ...ROLLOUT_DEFAULTS, ...p });
 const replaces = (n: number) =>

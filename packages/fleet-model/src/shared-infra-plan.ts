@@ -1,0 +1,245 @@
+// What apply must do to the fleet's shared resources (the `azure:` block and `ssh.allowed_cidrs`):
+// resource group, VNet + subnet, NSG and its one SSH rule, gallery, image definition. Pure, so the
+// plan shows (and its hash covers) exactly the writes the Azure adapter's ensure step makes: that
+// step observes, calls this, and executes the changes. Resources are created when missing and
+// never deleted; differences Azure cannot change in place, or that are someone else's, are
+// warnings and left alone.
+import type { ObservedSecurityRule, ObservedSharedInfra, ResolvedFleet, SharedChange } from "./types.ts";
+
+/** Name of the one NSG rule deploy-fleet owns. Other rules in the NSG are left alone (and reported). */
+export const SSH_RULE_NAME = "openclawps-ssh-inbound";
+const SSH_RULE_DEFAULT_PRIORITY = 1000;
+
+export type SharedInfraFleet = Pick<ResolvedFleet, "azure" | "ssh">;
+
+export interface SharedInfraPlan {
+  changes: SharedChange[];
+  warnings: string[];
+}
+
+/** Which shared resources a caller ensures: deploy-fleet all of them, bake only what Packer needs. */
+export type SharedScope = "fleet" | "image";
+
+/** The inbound SSH rule the manifest asks for, or undefined when `ssh.allowed_cidrs` is empty. */
+export function desiredSshRule(fleet: SharedInfraFleet, priority: number): ObservedSecurityRule | undefined {
+  const cidrs = [...new Set(fleet.ssh.allowed_cidrs)].sort();
+  if (cidrs.length === 0) return undefined;
+  return {
+    name: SSH_RULE_NAME,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    priority,
+    sourceAddressPrefixes: cidrs,
+    sourcePortRanges: ["*"],
+    destinationAddressPrefixes: ["*"],
+    destinationPortRanges: ["22"],
+  };
+}
+
+/** Priority for our SSH rule: the one it has, else the first free one from 1000 in steps of 10. */
+export function sshRulePriority(rules: ObservedSecurityRule[]): number {
+  const ours = rules.find((r) => r.name === SSH_RULE_NAME);
+  if (ours) return ours.priority;
+  const taken = new Set(rules.filter((r) => r.direction === "Inbound").map((r) => r.priority));
+  let p = SSH_RULE_DEFAULT_PRIORITY;
+  while (taken.has(p)) p += 10;
+  return p;
+}
+
+const star = (list: string[]) => (list.length === 0 ? ["*"] : list);
+
+export function sameSecurityRule(have: ObservedSecurityRule, want: ObservedSecurityRule): boolean {
+  return (
+    have.protocol.toLowerCase() === want.protocol.toLowerCase() &&
+    have.access === want.access &&
+    have.direction === want.direction &&
+    have.priority === want.priority &&
+    sameSet(star(have.sourcePortRanges), want.sourcePortRanges) &&
+    sameSet(star(have.destinationPortRanges), want.destinationPortRanges) &&
+    sameSet(star(have.destinationAddressPrefixes), want.destinationAddressPrefixes) &&
+    sameSet(have.sourceAddressPrefixes, want.sourceAddressPrefixes)
+  );
+}
+
+/** Pure: the shared-resource changes and warnings for `fleet` against what Azure has. */
+export function planSharedInfra(
+  fleet: SharedInfraFleet,
+  observed: ObservedSharedInfra,
+  scope: SharedScope = "fleet",
+): SharedInfraPlan {
+  const a = fleet.azure;
+  const changes: SharedChange[] = [];
+  const warnings: string[] = [];
+  const rg = observed.resourceGroup;
+  if (!rg) {
+    changes.push({
+      kind: "resource-group",
+      name: a.resource_group_name,
+      action: "create",
+      detail: `create resource group ${a.resource_group_name} in ${a.location}`,
+      value: { location: a.location, tags: a.tags },
+    });
+  } else {
+    if (!sameLocation(rg.location, a.location)) {
+      warnings.push(
+        `Resource group ${a.resource_group_name} is in ${rg.location}, not ${a.location} (azure.location); new resources go to ${a.location}.`,
+      );
+    }
+    const missingTags = Object.entries(a.tags).filter(([k, v]) => rg.tags[k] !== v);
+    if (missingTags.length > 0) {
+      changes.push({
+        kind: "resource-group",
+        name: a.resource_group_name,
+        action: "update",
+        detail: `tag resource group ${a.resource_group_name} with ${missingTags.map(([k, v]) => `${k}=${v}`).join(", ")} (azure.tags)`,
+        value: { tags: a.tags },
+      });
+    }
+  }
+  if (scope === "fleet") {
+    planNetwork(fleet, observed, changes, warnings);
+    planNsg(fleet, observed, changes, warnings);
+  }
+  if (!observed.gallery) {
+    changes.push({
+      kind: "gallery",
+      name: a.gallery_name,
+      action: "create",
+      detail: `create compute gallery ${a.gallery_name}`,
+      value: { location: a.location },
+    });
+  }
+  const def = a.image_definitions[a.fleet_image_definition_name];
+  const have = observed.imageDefinition;
+  if (!have) {
+    changes.push({
+      kind: "image-definition",
+      name: `${a.gallery_name}/${a.fleet_image_definition_name}`,
+      action: "create",
+      detail: `create image definition ${a.gallery_name}/${a.fleet_image_definition_name} (${def ? `${def.publisher}/${def.offer}/${def.sku}` : "?"}, ${a.hyper_v_generation}${def?.purchase_plan ? `, plan ${def.purchase_plan.name}` : ""}${a.trusted_launch_enabled ? ", trusted launch" : ""})`,
+      value: {
+        identifier: def && { publisher: def.publisher, offer: def.offer, sku: def.sku },
+        purchasePlan: def?.purchase_plan,
+        hyperVGeneration: a.hyper_v_generation,
+        trustedLaunch: a.trusted_launch_enabled,
+      },
+    });
+  } else if (def) {
+    // Identifier, OS state and generation cannot change after creation
+    // (https://learn.microsoft.com/azure/virtual-machines/shared-image-galleries#image-definitions).
+    const diffs: string[] = [];
+    if (have.publisher !== def.publisher || have.offer !== def.offer || have.sku !== def.sku) {
+      diffs.push(
+        `identifier ${have.publisher}/${have.offer}/${have.sku} (manifest: ${def.publisher}/${def.offer}/${def.sku})`,
+      );
+    }
+    if (have.hyperVGeneration && have.hyperVGeneration !== a.hyper_v_generation) {
+      diffs.push(`hyper-V generation ${have.hyperVGeneration} (manifest: ${a.hyper_v_generation})`);
+    }
+    if (diffs.length) {
+      warnings.push(
+        `Image definition ${a.fleet_image_definition_name} has ${diffs.join("; ")}; Azure cannot change these in place, so it is left as it is.`,
+      );
+    }
+  }
+  return { changes, warnings };
+}
+
+function planNetwork(
+  fleet: SharedInfraFleet,
+  observed: ObservedSharedInfra,
+  changes: SharedChange[],
+  warnings: string[],
+): void {
+  const a = fleet.azure;
+  const vnet = observed.virtualNetwork;
+  const subnetChange = (why: string): SharedChange => ({
+    kind: "subnet",
+    name: `${a.virtual_network_name}/${a.subnet_name}`,
+    action: "create",
+    detail: `${why} subnet ${a.subnet_name} (${a.subnet_prefixes.join(", ")})`,
+    value: { prefixes: a.subnet_prefixes },
+  });
+  if (!vnet) {
+    changes.push({
+      kind: "virtual-network",
+      name: a.virtual_network_name,
+      action: "create",
+      detail: `create virtual network ${a.virtual_network_name} (${a.address_space.join(", ")})`,
+      value: { addressSpace: a.address_space },
+    });
+    changes.push(subnetChange("create, with it,"));
+    return;
+  }
+  const have = new Set(vnet.addressPrefixes);
+  const missing = a.address_space.filter((p) => !have.has(p));
+  if (missing.length) {
+    warnings.push(
+      `Virtual network ${a.virtual_network_name} lacks address space ${missing.join(", ")} (azure.address_space); it is left as it is.`,
+    );
+  }
+  const subnet = vnet.subnets.find((s) => s.name.toLowerCase() === a.subnet_name.toLowerCase());
+  if (!subnet) {
+    changes.push(subnetChange("add"));
+    return;
+  }
+  if (!sameSet(subnet.addressPrefixes, a.subnet_prefixes)) {
+    warnings.push(
+      `Subnet ${a.subnet_name} has ${subnet.addressPrefixes.join(", ") || "no prefix"}, not ${a.subnet_prefixes.join(", ")} (azure.subnet_prefixes); it is left as it is.`,
+    );
+  }
+}
+
+function planNsg(
+  fleet: SharedInfraFleet,
+  observed: ObservedSharedInfra,
+  changes: SharedChange[],
+  warnings: string[],
+): void {
+  const name = fleet.azure.network_security_group_name;
+  const nsg = observed.networkSecurityGroup;
+  if (!nsg) {
+    const rule = desiredSshRule(fleet, SSH_RULE_DEFAULT_PRIORITY);
+    changes.push({
+      kind: "network-security-group",
+      name,
+      action: "create",
+      detail: `create network security group ${name} ${rule ? `admitting SSH from ${rule.sourceAddressPrefixes.join(", ")}` : "admitting nothing inbound"}`,
+      value: { ssh: rule?.sourceAddressPrefixes ?? null },
+    });
+    return;
+  }
+  const ours = nsg.rules.find((r) => r.name === SSH_RULE_NAME);
+  const foreign = nsg.rules.filter((r) => r.name !== SSH_RULE_NAME);
+  for (const r of foreign) {
+    if (r.direction === "Inbound" && r.access === "Allow") {
+      warnings.push(
+        `Network security group ${name} has inbound rule '${r.name}' (${r.protocol || "*"} ${r.destinationPortRanges.join(",") || "*"} from ${r.sourceAddressPrefixes.join(",") || "*"}) that claws.yaml does not declare; it is left as it is. Delete it if only SSH should reach the claws.`,
+      );
+    }
+  }
+  const want = desiredSshRule(fleet, sshRulePriority(nsg.rules));
+  if ((want && ours && sameSecurityRule(ours, want)) || (!want && !ours)) return;
+  const from = ours ? ours.sourceAddressPrefixes.join(", ") || "*" : undefined;
+  changes.push({
+    kind: "ssh-rule",
+    name: `${name}/${SSH_RULE_NAME}`,
+    action: want ? (ours ? "update" : "create") : "remove",
+    detail: want
+      ? `${ours ? "change" : "add"} the inbound SSH rule of ${name}: from ${want.sourceAddressPrefixes.join(", ")}${from ? ` (was ${from})` : ""}`
+      : `remove the inbound SSH rule of ${name} (ssh.allowed_cidrs is empty; was ${from})`,
+    value: { ssh: want?.sourceAddressPrefixes ?? null, priority: want?.priority },
+  });
+}
+
+function sameLocation(a: string | undefined, b: string): boolean {
+  const norm = (s: string) => s.replace(/\s+/g, "").toLowerCase();
+  return a === undefined || a === "" || norm(a) === norm(b);
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const sa = [...new Set(a)].sort();
+  const sb = [...new Set(b)].sort();
+  return sa.length === sb.length && sa.every((v, i) => v === sb[i]);
+}

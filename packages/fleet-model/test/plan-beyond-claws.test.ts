@@ -1,0 +1,192 @@
+// What a plan covers besides per-claw actions: shared-infrastructure changes, unproven claws,
+// the lease force-unlock clears; all in the hash, the summary and the apply-needed gate.
+import { describe, expect, it } from "vitest";
+import { planFleet, planNeedsApply, planProblems } from "../src/plan.ts";
+import { renderPlanMarkdown, renderPlanText } from "../src/plan-markdown.ts";
+import { planSharedInfra, SSH_RULE_NAME } from "../src/shared-infra-plan.ts";
+import { TAGS } from "../src/tags.ts";
+import type { ObservedFleet, ObservedSecurityRule, ObservedSharedInfra } from "../src/types.ts";
+import { desiredOf, manifestText } from "./helpers.ts";
+import { convergedFleet } from "./observed.ts";
+
+const sshRule = (sources: string[], o: Partial<ObservedSecurityRule> = {}): ObservedSecurityRule => ({
+  name: SSH_RULE_NAME,
+  direction: "Inbound",
+  access: "Allow",
+  protocol: "Tcp",
+  priority: 1000,
+  sourceAddressPrefixes: sources,
+  sourcePortRanges: ["*"],
+  destinationAddressPrefixes: ["*"],
+  destinationPortRanges: ["22"],
+  ...o,
+});
+
+/** The shared resources exactly as the base manifest asks. */
+const sharedAsDeclared = (): ObservedSharedInfra => ({
+  resourceGroup: { location: "westus", tags: { project: "openclawps" } },
+  virtualNetwork: {
+    addressPrefixes: ["10.0.0.0/16"],
+    subnets: [{ name: "default", addressPrefixes: ["10.0.0.0/24"] }],
+  },
+  networkSecurityGroup: { rules: [sshRule(["203.0.113.0/24"])] },
+  gallery: {},
+  imageDefinition: { publisher: "claw", offer: "claw-vm", sku: "desktop", hyperVGeneration: "V2" },
+});
+
+const desired = desiredOf(manifestText());
+/** Every claw converged and proven healthy on its image. */
+function converged(shared: ObservedSharedInfra = sharedAsDeclared()): ObservedFleet {
+  const fleet = convergedFleet(desired, ["1.0.0"], () => "1.0.0");
+  for (const d of fleet.disks) d.tags[TAGS.lastHealthyImage] = "1.0.0";
+  return { ...fleet, shared };
+}
+
+describe("a converged fleet", () => {
+  it("needs no apply and has nothing to show beyond the claws", () => {
+    const plan = planFleet(desired, converged());
+    expect(plan.shared).toEqual([]);
+    expect(plan.unproven).toEqual([]);
+    expect(planNeedsApply(plan)).toBe(false);
+    expect(renderPlanMarkdown(plan)).toContain("**Nothing to apply:**");
+  });
+});
+
+describe("shared-infrastructure changes", () => {
+  it("an empty subscription: every shared resource is created, resource group first", () => {
+    const { changes } = planSharedInfra(desired, {});
+    expect(changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      "create resource-group rg-claw",
+      "create virtual-network rg-claw-vnet",
+      "create subnet rg-claw-vnet/default",
+      "create network-security-group rg-claw-nsg",
+      "create gallery clawGallery",
+      "create image-definition clawGallery/claw-desktop",
+    ]);
+  });
+
+  it("bake's scope is the resource group, gallery and image definition only", () => {
+    const { changes } = planSharedInfra(desired, {}, "image");
+    expect(changes.map((c) => c.kind)).toEqual(["resource-group", "gallery", "image-definition"]);
+  });
+
+  it("a CIDR added to ssh.allowed_cidrs changes the SSH rule: apply needed, in the hash and the summary", () => {
+    const wider = desiredOf(manifestText({ 27: "  allowed_cidrs: [203.0.113.0/24, 198.51.100.7/32]" }));
+    const before = planFleet(desired, converged());
+    const plan = planFleet(wider, converged());
+    expect(plan.claws.every((c) => c.action === "noop")).toBe(true);
+    expect(plan.shared).toEqual([
+      expect.objectContaining({
+        kind: "ssh-rule",
+        action: "update",
+        value: { ssh: ["198.51.100.7/32", "203.0.113.0/24"], priority: 1000 },
+      }),
+    ]);
+    expect(planNeedsApply(plan)).toBe(true);
+    expect(plan.hash).not.toBe(before.hash);
+    const md = renderPlanMarkdown(plan);
+    expect(md).toContain("**Shared infrastructure**");
+    expect(md).toMatch(
+      /update `rg-claw-nsg\/openclawps-ssh-inbound`: change the inbound SSH rule of rg-claw-nsg: from 198\.51\.100\.7\/32, 203\.0\.113\.0\/24 \(was 203\.0\.113\.0\/24\)/,
+    );
+    expect(renderPlanText(plan)).toContain("shared: update rg-claw-nsg/openclawps-ssh-inbound");
+  });
+
+  it("emptied ssh.allowed_cidrs removes our rule; a foreign inbound rule is a warning, not a change", () => {
+    const closed = desiredOf(manifestText({ 27: "  allowed_cidrs: []" }));
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules.push(
+      sshRule(["0.0.0.0/0"], { name: "rdp", priority: 900, destinationPortRanges: ["3389"] }),
+    );
+    const plan = planFleet(closed, converged(shared));
+    expect(plan.shared.map((c) => `${c.action} ${c.kind}`)).toEqual(["remove ssh-rule"]);
+    expect(plan.warnings).toEqual([expect.stringContaining("inbound rule 'rdp' (Tcp 3389 from 0.0.0.0/0)")]);
+  });
+
+  it("the rule kept its priority and a rule written with single fields matches", () => {
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules = [
+      sshRule(["203.0.113.0/24"], { priority: 1010, sourcePortRanges: [] }),
+    ];
+    expect(planFleet(desired, converged(shared)).shared).toEqual([]);
+  });
+
+  it("a missing subnet is added; differences Azure cannot change in place are warnings", () => {
+    const shared = sharedAsDeclared();
+    shared.virtualNetwork = { addressPrefixes: ["10.9.0.0/16"], subnets: [] };
+    shared.imageDefinition = { publisher: "other", offer: "claw-vm", sku: "desktop", hyperVGeneration: "V1" };
+    shared.resourceGroup = { location: "eastus", tags: {} };
+    const plan = planFleet(desired, converged(shared));
+    expect(plan.shared.map((c) => `${c.action} ${c.kind}`)).toEqual([
+      "update resource-group",
+      "create subnet",
+    ]);
+    expect(plan.warnings.join("\n")).toMatch(/is in eastus, not westus/);
+    expect(plan.warnings.join("\n")).toMatch(/lacks address space 10\.0\.0\.0\/16/);
+    expect(plan.warnings.join("\n")).toMatch(/identifier other\/claw-vm\/desktop.*hyper-V generation V1/);
+  });
+
+  it("a fleet observed without shared resources (not read) proposes no shared change", () => {
+    const { shared: _, ...withoutShared } = converged();
+    expect(planFleet(desired, withoutShared).shared).toEqual([]);
+  });
+});
+
+describe("unproven claws", () => {
+  it("a running claw whose disk does not record its image as healthy is verified by apply", () => {
+    const fleet = converged();
+    delete fleet.disks.find((d) => d.name === "bob-data")!.tags[TAGS.lastHealthyImage];
+    const plan = planFleet(desired, fleet);
+    expect(plan.unproven).toEqual([{ claw: "bob", imageVersion: "1.0.0" }]);
+    expect(planNeedsApply(plan)).toBe(true);
+    expect(plan.hash).not.toBe(planFleet(desired, converged()).hash);
+    expect(renderPlanMarkdown(plan)).toMatch(
+      /1 unchanged claw\(s\) to verify.*\n\n- `bob` on 1\.0\.0 \(last proven healthy: never\)/,
+    );
+  });
+
+  it("with verification off nothing is unproven", () => {
+    const off = desiredOf(manifestText({ "+24": "  verify: false\n  rollback: false" }));
+    const fleet = converged();
+    for (const d of fleet.disks) delete d.tags[TAGS.lastHealthyImage];
+    const plan = planFleet(off, fleet);
+    expect(plan.unproven).toEqual([]);
+    expect(planNeedsApply(plan)).toBe(false);
+  });
+});
+
+describe("the rollout lease", () => {
+  const lease = { runId: "123-1", expiresAt: "2026-01-01T00:00:00.000Z" };
+
+  it("force-unlock with nothing else to do: apply needed to clear the lease, and the summary says so", () => {
+    const plan = planFleet(desired, { ...converged(), lease }, { forceUnlock: true });
+    expect(plan.lease).toEqual({ ...lease, clear: true });
+    expect(planNeedsApply(plan)).toBe(true);
+    expect(plan.hash).not.toBe(planFleet(desired, { ...converged(), lease }).hash);
+    expect(renderPlanMarkdown(plan, { now: new Date("2026-02-01T00:00:00Z") })).toContain(
+      "**Rollout lease:** apply clears the lease recorded by run 123-1, **expired** 2026-01-01T00:00:00.000Z (force-unlock).",
+    );
+  });
+
+  it("a recorded lease without force-unlock is shown with the way to clear it, and changes neither the gate nor the hash", () => {
+    const plan = planFleet(desired, { ...converged(), lease });
+    expect(planNeedsApply(plan)).toBe(false);
+    expect(plan.hash).toBe(planFleet(desired, converged()).hash);
+    expect(renderPlanMarkdown(plan)).toContain("run again with the `force-unlock` input set to true");
+  });
+});
+
+describe("planProblems", () => {
+  it("names each blocked claw with its reason (here: an image version the gallery lacks)", () => {
+    const pinned = desiredOf(manifestText({ 17: '  image_version: "9.9.9"' }));
+    const plan = planFleet(pinned, converged());
+    expect(planProblems(plan)).toEqual([
+      {
+        claw: "alice",
+        reason: expect.stringContaining("image version 9.9.9 is not in the gallery (it has 1.0.0)"),
+      },
+      { claw: "bob", reason: expect.stringContaining("image version 9.9.9 is not in the gallery") },
+    ]);
+    expect(planProblems(planFleet(desired, converged()))).toEqual([]);
+  });
+});
