@@ -72,6 +72,12 @@ install_app_layer() {
   assert_file_contains "$CLAW_APT_SOURCES/nodesource.list" \
     "deb [arch=amd64 signed-by=$CLAW_APT_KEYRINGS/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main"
   assert_file_contains "$CLAW_APT_SOURCES/tailscale.list" "$TAILSCALE_KEY_URL_BASE noble main"
+  # Every source is signed by a keyring that was installed (apt refuses a source whose
+  # signed-by keyring is missing: "The repository ... is not signed").
+  for list in "$CLAW_APT_SOURCES"/*.list; do
+    keyring=$(sed -n 's/.*signed-by=\([^] ]*\).*/\1/p' "$list")
+    [ -n "$keyring" ] && [ -s "$keyring" ] || { echo "$list: signed-by keyring '$keyring' was not installed"; false; }
+  done
   assert_file_contains "$CLAW_STATE_DIR/app-layer.ok" \
     "versions_sha256=$(sha256sum "$CLAW_INSTALL_DIR/versions.env" | cut -d' ' -f1)"
   [ ! -e "$CLAW_STATE_DIR/app-layer.failed" ]

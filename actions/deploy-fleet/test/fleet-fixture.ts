@@ -31,6 +31,8 @@ export interface ManifestOptions {
   claws: Record<string, Record<string, unknown>>;
   imageVersion?: string;
   rollout?: Record<string, unknown>;
+  /** Admin user's public key (default: a key nobody holds). */
+  adminPublicKey?: string;
   /** `ssh.allowed_cidrs`; default [203.0.113.0/24]. */
   allowedCidrs?: string[];
   /** Leave `ssh.admin_public_key` out, as a seed-era manifest does. */
@@ -71,7 +73,7 @@ export function manifestYaml(o: ManifestOptions): string {
       ...o.rollout,
     },
     ssh: {
-      ...(o.noAdminKey ? {} : { admin_public_key: ADMIN_KEY }),
+      ...(o.noAdminKey ? {} : { admin_public_key: o.adminPublicKey ?? ADMIN_KEY }),
       allowed_cidrs: o.allowedCidrs ?? ["203.0.113.0/24"],
     },
   });

@@ -16,6 +16,8 @@ Options:
   --time-scale <x>        multiply Azure's operation durations by x (default 0: instant)
   --page-size <n>         items per page in list answers (default 100)
   --throttle              enforce ARM's throttling limits
+  --guests                boot a guest for every running VM (root; see README "Guest mode");
+                          when this machine cannot, says why and keeps VMs as records
   --subject <sub>         federated credential subject (repeatable; default
                           repo:openclawps/example-fleet:environment:production)
   --env-out <file>        also write the export lines to this file (for the shell's source)
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<void> {
         "time-scale": { type: "string" },
         "page-size": { type: "string" },
         throttle: { type: "boolean" },
+        guests: { type: "boolean" },
         subject: { type: "string", multiple: true },
         "env-out": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -78,7 +81,12 @@ export async function main(argv: string[]): Promise<void> {
     ...(pageSize !== undefined ? { pageSize } : {}),
     ...(values.throttle ? { throttling: true } : {}),
     ...(values.subject ? { federatedSubjects: values.subject } : {}),
+    ...(values.guests ? { guests: true } : {}),
   });
+  if (azure.guestsUnavailableReason)
+    process.stderr.write(`local-azure: guest mode is off: ${azure.guestsUnavailableReason}\n`);
+  else if (azure.guests)
+    process.stderr.write(`local-azure: guest mode on (guests under ${azure.guests.dir})\n`);
   const lines = Object.entries(azure.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   const text = `${lines.join("\n")}\n`;
   if (values["env-out"]) writeFileSync(values["env-out"], text);

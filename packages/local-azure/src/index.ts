@@ -1,7 +1,20 @@
 export { FEDERATION_AUDIENCE } from "./entra.ts";
 export type { FaultMode, FaultSpec } from "./faults.ts";
 export { DEFAULT_SUBJECT } from "./github-oidc.ts";
-export { type LocalAzure, type LocalAzureOptions, startLocalAzure } from "./local-azure.ts";
+export {
+  DEFECT_TAG,
+  DEFECTS,
+  GuestManager,
+  type GuestOptions,
+  type GuestStatus,
+} from "./guests/guest-manager.ts";
+export { guestsUnavailableReason } from "./guests/host-check.ts";
+export {
+  type LocalAzure,
+  type LocalAzureOptions,
+  type SeedGalleryOptions,
+  startLocalAzure,
+} from "./local-azure.ts";
 export { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
 export type { CountFilter, Counts, RequestLogEntry } from "./request-log.ts";
 export type { SeedVmOptions } from "./seed.ts";

@@ -14,9 +14,12 @@ import { generateCertificates } from "./certificates.ts";
 import { Entra, objectIdFor } from "./entra.ts";
 import { type FaultSpec, Faults } from "./faults.ts";
 import { DEFAULT_SUBJECT, defaultIdTokenClaims, GITHUB_PATH, GitHubIssuer } from "./github-oidc.ts";
+import { DEFECT_TAG, GuestManager, type GuestOptions, type GuestStatus } from "./guests/guest-manager.ts";
+import { guestsUnavailableReason } from "./guests/host-check.ts";
+import { guestSpec } from "./guests/spec.ts";
 import { registerLifecycle } from "./lifecycle.ts";
 import { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
-import { registerCompute } from "./providers/compute.ts";
+import { powerState, registerCompute, VM, type VmPowerHooks } from "./providers/compute.ts";
 import { registerGallery } from "./providers/gallery.ts";
 import { registerNetwork } from "./providers/network.ts";
 import { registerResources } from "./providers/resources.ts";
@@ -50,6 +53,17 @@ export interface LocalAzureOptions {
   allowedActions?: string[];
   /** Lifetime of issued access tokens in seconds (default 3599). */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * Boot a guest for every running VM (README "Guest mode"). When this machine cannot
+   * (not root, no loop devices, missing tools), VMs stay records and `guestsUnavailableReason`
+   * says why.
+   */
+  guests?: boolean | GuestOptions;
+}
+
+export interface SeedGalleryOptions {
+  /** Publish the versions with a defective image layer (what breaks; see README "Guest mode"). */
+  defective?: "xrdp";
 }
 
 export interface LocalAzure {
@@ -92,7 +106,14 @@ export interface LocalAzure {
     versions: string[],
     location?: string,
     tags?: Record<string, string>,
+    options?: SeedGalleryOptions,
   ): Promise<void>;
+  /** Guest mode on: the guests' manager (undefined when off or unavailable). */
+  readonly guests: GuestManager | undefined;
+  /** Guest mode asked for but impossible here: why, in one line. */
+  readonly guestsUnavailableReason: string | undefined;
+  /** A VM's guest (guest mode on): state, OS disk and console paths. */
+  guestStatus(rg: string, vmName: string): GuestStatus | undefined;
   /** Creates VMs (with NIC, and data disk unless told otherwise) directly in the state, for scale tests. */
   seedVirtualMachines(rg: string, names: string[], options: SeedVmOptions): Promise<void>;
   /** A TokenCredential-shaped object that skips federation (for benchmarks and quick scripts). */
@@ -179,7 +200,22 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   registerResources(arm);
   registerNetwork(arm);
   registerGallery(arm);
-  registerCompute(arm);
+  let guests: GuestManager | undefined;
+  let guestsUnavailable: string | undefined;
+  if (opts.guests) {
+    guestsUnavailable = guestsUnavailableReason();
+    if (!guestsUnavailable) guests = new GuestManager(opts.guests === true ? {} : opts.guests);
+  }
+  const hooks: VmPowerHooks | undefined = guests && {
+    running: (a, vm) => guests.vmRunning(guestSpec(a, vm)),
+    stopped: (_a, vm) => guests.vmStopped(vm.id.toLowerCase()),
+    restarted: (a, vm) => guests.vmRestarted(guestSpec(a, vm)),
+    deleted: (_a, vm) => guests.vmDeleted(vm.id.toLowerCase(), vm.name, String(vm.properties.vmId)),
+  };
+  registerCompute(arm, hooks);
+  // A world loaded from a state file: its running VMs boot.
+  if (guests)
+    for (const vm of arm.ofType(VM)) if (powerState(vm) === "running") guests.vmRunning(guestSpec(arm, vm));
   const persist = () => {
     if (stateFile) saveWorld(stateFile, arm.world);
   };
@@ -417,10 +453,27 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     setTimeScale(scale) {
       timeScale = scale;
     },
-    async seedGalleryVersions(rg, gallery, image, versions, location = "westus", tags) {
+    async seedGalleryVersions(rg, gallery, image, versions, location = "westus", tags, options) {
       arm.settle();
-      seedGalleryVersions(arm, { rg, gallery, image, versions, location, ...(tags ? { tags } : {}) });
+      const allTags = { ...(tags ?? {}), ...(options?.defective ? { [DEFECT_TAG]: options.defective } : {}) };
+      seedGalleryVersions(arm, {
+        rg,
+        gallery,
+        image,
+        versions,
+        location,
+        ...(Object.keys(allTags).length > 0 ? { tags: allTags } : {}),
+      });
       persist();
+    },
+    guests,
+    guestsUnavailableReason: guestsUnavailable,
+    guestStatus(rg, vmName) {
+      if (!guests) return undefined;
+      arm.settle();
+      const vm = arm.find(`/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/${VM}/${vmName}`);
+      if (!vm) return undefined;
+      return guests.status(vm.id, vm.name, String(vm.properties.vmId));
     },
     async seedVirtualMachines(rg, names, options) {
       arm.settle();
@@ -435,6 +488,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
       return snapshot(arm);
     },
     async stop() {
+      await guests?.stop();
       for (const res of hanging) res.destroy();
       hanging.clear();
       await new Promise<void>((resolve) => {

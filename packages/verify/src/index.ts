@@ -1,6 +1,12 @@
 export * from "./readiness.ts";
 export * from "./report.ts";
-export { InvalidPrivateKeyError, parsePrivateKey as checkPrivateKey } from "./ssh-connection.ts";
+export {
+  ConnectFailure,
+  connect,
+  InvalidPrivateKeyError,
+  parsePrivateKey as checkPrivateKey,
+  type SshConnection,
+} from "./ssh-connection.ts";
 export * from "./types.ts";
 export * from "./verify-claws.ts";
 export {

@@ -5,7 +5,7 @@ set -euo pipefail
 # shellcheck source=../lib/pinned-apt.sh
 source "$CLAW_INSTALL_DIR/lib/pinned-apt.sh"
 
-install_pinned_key google "$GOOGLE_KEY_URL" "$GOOGLE_KEY_FINGERPRINTS"
+install_pinned_key google-chrome "$GOOGLE_KEY_URL" "$GOOGLE_KEY_FINGERPRINTS"
 add_apt_source google-chrome "https://dl.google.com/linux/chrome/deb/ stable main"
 apt-get update -q
 apt_install_pinned google-chrome-stable "$CHROME_VERSION"

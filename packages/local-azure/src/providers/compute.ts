@@ -1061,7 +1061,16 @@ function completeVmDelete(arm: Arm, op: OperationRecord): void {
   arm.remove(vm.id);
 }
 
-export function registerCompute(arm: Arm): void {
+/** Told when a VM's power state settles (guest mode boots and stops guests from here). */
+export interface VmPowerHooks {
+  running(arm: Arm, vm: StoredResource): void;
+  stopped(arm: Arm, vm: StoredResource): void;
+  restarted(arm: Arm, vm: StoredResource): void;
+  /** Before the VM leaves the world. */
+  deleted(arm: Arm, vm: StoredResource): void;
+}
+
+export function registerCompute(arm: Arm, hooks?: VmPowerHooks): void {
   arm.register(disks(arm));
   arm.register(snapshots(arm));
   arm.register(virtualMachines(arm));
@@ -1070,6 +1079,7 @@ export function registerCompute(arm: Arm): void {
     if (!vm) return;
     setProvisioningState(a, vm.id, "Succeeded");
     hidden(vm).power = "running";
+    hooks?.running(a, vm);
   });
   arm.registerCompletion("vm.create:failed", (a, op) => {
     const vm = a.find(op.resourceId);
@@ -1078,14 +1088,17 @@ export function registerCompute(arm: Arm): void {
     hidden(vm).power = "stopped";
     hidden(vm).lastError = op.error;
   });
-  const power = (final: Power) => (a: Arm, op: OperationRecord) => {
+  const power = (final: Power, hook?: keyof VmPowerHooks) => (a: Arm, op: OperationRecord) => {
     const vm = a.find(op.resourceId);
-    if (vm) hidden(vm).power = final;
+    if (!vm) return;
+    hidden(vm).power = final;
+    if (hook) hooks?.[hook](a, vm);
   };
-  arm.registerCompletion("vm.deallocate", power("deallocated"));
-  arm.registerCompletion("vm.start", power("running"));
-  arm.registerCompletion("vm.restart", power("running"));
-  arm.registerCompletion("vm.powerOff", power("stopped"));
+  // Deallocate and power off both stop the guest; the OS disk stays until the VM is deleted.
+  arm.registerCompletion("vm.deallocate", power("deallocated", "stopped"));
+  arm.registerCompletion("vm.start", power("running", "running"));
+  arm.registerCompletion("vm.restart", power("running", "restarted"));
+  arm.registerCompletion("vm.powerOff", power("stopped", "stopped"));
   for (const k of ["vm.deallocate", "vm.start", "vm.restart", "vm.powerOff"]) {
     // A failed power operation leaves the VM where it was before the transition finished.
     arm.registerCompletion(`${k}:failed`, (a, op) => {
@@ -1094,7 +1107,11 @@ export function registerCompute(arm: Arm): void {
         hidden(vm).power = k === "vm.deallocate" ? "running" : k === "vm.powerOff" ? "running" : "stopped";
     });
   }
-  arm.registerCompletion("vm.delete", completeVmDelete);
+  arm.registerCompletion("vm.delete", (a, op) => {
+    const vm = a.find(op.resourceId);
+    if (vm) hooks?.deleted(a, vm);
+    completeVmDelete(a, op);
+  });
   arm.registerCompletion("vm.delete:failed", (a, op) => {
     const vm = a.find(op.resourceId);
     if (vm) {

@@ -1,0 +1,460 @@
+// Guests: a running Linux userland per running VM, driven by the VM's power state in ARM.
+//
+// A guest is a process tree in its own mount, pid, uts, ipc and network namespaces
+// (guest/enter.sh builds its root and hands over to guest/image/.../init.py, the guest's pid 1):
+// the host's userland read-only under the image layer of the VM's gallery image version
+// (guest/build-image.sh) under a per-VM writable layer (the OS disk), the VM's data disk at
+// LUN 0 as a loop device, cloud-init fed the VM's customData through a NoCloud seed, sshd and
+// the claw's units through a systemctl stand-in. The host reaches the guest's sshd at the VM's
+// public IP port 22 through a TCP forwarder (Azure's public IP NAT) over a veth pair.
+//
+// Every host-side resource (network namespace, veth, loop device, processes) is recorded in the
+// instance directory, so a later instance removes what a crashed one left behind.
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { connect, createServer, type Server } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { GuestSpec } from "./spec.ts";
+
+const execFileAsync = promisify(execFile);
+
+/** Tag on a gallery image version whose image layer is built defective (value: what breaks). */
+export const DEFECT_TAG = "local-azure-defect";
+export const DEFECTS = ["xrdp"] as const;
+
+const GUEST_DIR = fileURLToPath(new URL("../../guest/", import.meta.url));
+const DEFAULT_VERSIONS_ENV = fileURLToPath(
+  new URL("../../../../vm-runtime/install/versions.env", import.meta.url),
+);
+const DEFAULT_BASE = "/var/tmp/local-azure-guests";
+const GIB = 1024 ** 3;
+
+export interface GuestOptions {
+  /** Where instance directories live (default /var/tmp/local-azure-guests). */
+  baseDir?: string;
+  /** Pinned versions the image layers' offline repositories hold (default: vm-runtime's). */
+  versionsEnv?: string;
+}
+
+interface Record_ {
+  unsharePid?: number;
+  netns: string;
+  hostIf: string;
+  loop?: string;
+}
+
+interface Running {
+  spec: GuestSpec;
+  n: number;
+  record: Record_;
+  proc: ChildProcess;
+  exited: Promise<void>;
+  forwarder?: Server;
+  guestAddr: string;
+}
+
+export interface GuestStatus {
+  state: "booting" | "running" | "stopped";
+  /** Host path of the OS disk (the per-VM layer); files under fs/ are the guest's /var, /home, ... */
+  osDisk: string;
+  /** Boot log of the guest (cloud-init's and the init's output). */
+  console: string;
+  /** Host pid of the guest's init (its /proc/PID/root is the guest's root). */
+  pid?: number;
+}
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function quiet(cmd: string, args: string[]): void {
+  try {
+    sh(cmd, args);
+  } catch {
+    // best effort: the resource is already gone
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function netnsPids(netns: string): number[] {
+  try {
+    return sh("ip", ["netns", "pids", netns]).trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Loop devices backed by files under DIR. */
+function loopsUnder(dir: string): string[] {
+  let out = "";
+  try {
+    out = sh("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"]);
+  } catch {
+    return [];
+  }
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/, 2))
+    .filter(([name, file]) => name && file?.startsWith(`${dir}/`))
+    .map(([name]) => name!);
+}
+
+function removeRecorded(rec: Record_): void {
+  if (rec.unsharePid && cmdline(rec.unsharePid).includes("unshare")) {
+    for (const c of childrenOf(rec.unsharePid)) quiet("kill", ["-KILL", String(c)]);
+    quiet("kill", ["-KILL", String(rec.unsharePid)]);
+  }
+  for (const pid of netnsPids(rec.netns)) quiet("kill", ["-KILL", String(pid)]);
+  quiet("ip", ["netns", "del", rec.netns]);
+  quiet("ip", ["link", "del", rec.hostIf]);
+  if (rec.loop) quiet("losetup", ["-d", rec.loop]);
+}
+
+/** Removes what instances whose process is gone left behind under BASE. */
+export function cleanLeftovers(base: string): void {
+  if (!existsSync(base)) return;
+  for (const tag of readdirSync(base)) {
+    const dir = join(base, tag);
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(join(dir, "owner"), "utf8").trim());
+    } catch {
+      // no owner file: a half-created instance
+    }
+    if (owner && alive(owner)) continue;
+    const recDir = join(dir, "guests");
+    if (existsSync(recDir)) {
+      for (const f of readdirSync(recDir)) {
+        try {
+          removeRecorded(JSON.parse(readFileSync(join(recDir, f), "utf8")) as Record_);
+        } catch {
+          // unreadable record: the loop and netns sweeps below still run
+        }
+      }
+    }
+    for (const loop of loopsUnder(dir)) quiet("losetup", ["-d", loop]);
+    try {
+      for (const ns of sh("ip", ["netns", "list"]).split("\n")) {
+        const name = ns.split(" ")[0];
+        if (name?.startsWith(`lzg-${tag}-`)) removeRecorded({ netns: name, hostIf: "" });
+      }
+    } catch {
+      // no netns support: nothing was created
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export class GuestManager {
+  readonly dir: string;
+  readonly tag: string;
+  private readonly versionsEnv: string;
+  private readonly images = new Map<string, Promise<string>>();
+  private readonly running = new Map<string, Running>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly diskOwner = new Map<string, string>();
+  private counter = 0;
+  /** One line per guest event or failure (also on stderr for failures). */
+  readonly log: string[] = [];
+
+  constructor(opts: GuestOptions = {}) {
+    const base = opts.baseDir ?? DEFAULT_BASE;
+    mkdirSync(base, { recursive: true });
+    cleanLeftovers(base);
+    this.tag = randomBytes(3).toString("hex");
+    this.dir = join(base, this.tag);
+    mkdirSync(join(this.dir, "guests"), { recursive: true });
+    writeFileSync(join(this.dir, "owner"), `${process.pid}\n`);
+    this.versionsEnv = opts.versionsEnv ?? DEFAULT_VERSIONS_ENV;
+  }
+
+  private note(line: string, failure = false): void {
+    this.log.push(line);
+    if (failure) process.stderr.write(`local-azure guests: ${line}\n`);
+  }
+
+  private enqueue(key: string, step: () => Promise<void>): void {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(step).catch((err: unknown) => {
+      this.note(`${key}: ${(err as Error).message}`, true);
+    });
+    this.queues.set(key, next);
+  }
+
+  /** Resolves when every power change asked for so far has been carried out. */
+  async settled(): Promise<void> {
+    let before: Promise<void>[];
+    do {
+      before = [...this.queues.values()];
+      await Promise.all(before);
+    } while (before.length !== this.queues.size || [...this.queues.values()].some((p, i) => p !== before[i]));
+  }
+
+  vmRunning(spec: GuestSpec): void {
+    this.enqueue(spec.key, () => this.boot(spec));
+  }
+
+  vmStopped(key: string): void {
+    this.enqueue(key, () => this.shutdown(key));
+  }
+
+  vmRestarted(spec: GuestSpec): void {
+    this.enqueue(spec.key, async () => {
+      await this.shutdown(spec.key);
+      await this.boot(spec);
+    });
+  }
+
+  vmDeleted(key: string, name: string, vmId: string): void {
+    this.enqueue(key, async () => {
+      await this.shutdown(key);
+      rmSync(this.osDiskDir(name, vmId), { recursive: true, force: true });
+    });
+  }
+
+  /** Builds (once) the image layer of a gallery image version. */
+  image(versionId: string, tags: Record<string, string>): Promise<string> {
+    const defect = tags[DEFECT_TAG] ?? "";
+    const key = `${versionId}|${defect}`;
+    let p = this.images.get(key);
+    if (!p) {
+      const out = join(this.dir, "images", `${this.images.size + 1}`);
+      p = execFileAsync("bash", [join(GUEST_DIR, "build-image.sh"), out, this.versionsEnv, defect]).then(
+        () => out,
+      );
+      this.images.set(key, p);
+    }
+    return p;
+  }
+
+  osDiskDir(name: string, vmId: string): string {
+    return join(this.dir, "os-disks", `${name}-${vmId}`);
+  }
+
+  diskFile(uniqueId: string): string {
+    return join(this.dir, "disks", `${uniqueId}.img`);
+  }
+
+  status(key: string, name: string, vmId: string): GuestStatus {
+    const os = this.osDiskDir(name, vmId);
+    const r = this.running.get(key.toLowerCase());
+    const pid = r?.proc.pid ? childrenOf(r.proc.pid)[0] : undefined;
+    let state: GuestStatus["state"] = "stopped";
+    if (r) state = pid && existsSync(`/proc/${pid}/root/run/local-azure-booted`) ? "running" : "booting";
+    return { state, osDisk: os, console: join(os, "console.log"), ...(pid ? { pid } : {}) };
+  }
+
+  private pickSubnet(): { host: string; guest: string } {
+    const used = (() => {
+      try {
+        return sh("ip", ["-o", "-4", "addr", "show"]);
+      } catch {
+        return "";
+      }
+    })();
+    for (let tries = 0; tries < 1000; tries++) {
+      const i = 1 + Math.floor(Math.random() * 16_382);
+      const base = `10.213.${Math.floor((i * 4) / 256)}.${(i * 4) % 256}`;
+      const parts = base.split(".").map(Number);
+      const host = `${parts[0]}.${parts[1]}.${parts[2]}.${parts[3]! + 1}`;
+      const guest = `${parts[0]}.${parts[1]}.${parts[2]}.${parts[3]! + 2}`;
+      if (!used.includes(` ${host}/`) && !used.includes(` ${guest}/`)) return { host, guest };
+    }
+    throw new Error("no free /30 in 10.213.0.0/16 for the guest's link");
+  }
+
+  private async boot(spec: GuestSpec): Promise<void> {
+    if (this.running.has(spec.key)) return;
+    if (!spec.imageVersionId) {
+      this.note(`${spec.name}: not a gallery image: no guest boots (the VM stays a record)`);
+      return;
+    }
+    const image = await this.image(spec.imageVersionId, spec.imageTags);
+    const os = this.osDiskDir(spec.name, spec.vmId);
+    const seed = join(os, "fs", "var", "lib", "cloud", "seed", "nocloud");
+    mkdirSync(seed, { recursive: true });
+    // cloud-init reads the exact customData bytes (gzip'd user data is gunzipped by cloud-init).
+    writeFileSync(join(seed, "user-data"), spec.customData ? Buffer.from(spec.customData, "base64") : "");
+    writeFileSync(
+      join(seed, "meta-data"),
+      `instance-id: ${spec.vmId}\nlocal-hostname: ${spec.computerName}\n`,
+    );
+
+    let loop: string | undefined;
+    if (spec.dataDisk) {
+      const owner = this.diskOwner.get(spec.dataDisk.key);
+      if (owner && owner !== spec.key)
+        throw new Error(`data disk ${spec.dataDisk.name} is attached to another guest`);
+      const file = this.diskFile(spec.dataDisk.uniqueId);
+      mkdirSync(join(this.dir, "disks"), { recursive: true });
+      // An empty managed disk reads as zeros: a sparse file of the disk's size.
+      if (!existsSync(file)) closeSync(openSync(file, "w"));
+      if (statSync(file).size < spec.dataDisk.sizeGB * GIB) truncateSync(file, spec.dataDisk.sizeGB * GIB);
+      loop = sh("losetup", ["--find", "--show", file]).trim();
+      this.diskOwner.set(spec.dataDisk.key, spec.key);
+    }
+
+    const n = ++this.counter;
+    const record: Record_ = {
+      netns: `lzg-${this.tag}-${n}`,
+      hostIf: `lz${this.tag}${n}`,
+      ...(loop ? { loop } : {}),
+    };
+    const recordFile = join(this.dir, "guests", `${n}.json`);
+    writeFileSync(recordFile, JSON.stringify(record));
+    const net = this.pickSubnet();
+    sh("ip", ["netns", "add", record.netns]);
+    sh("ip", ["link", "add", record.hostIf, "type", "veth", "peer", "name", "eth0", "netns", record.netns]);
+    sh("ip", ["addr", "add", `${net.host}/30`, "dev", record.hostIf]);
+    sh("ip", ["link", "set", record.hostIf, "up"]);
+
+    const root = join(os, "root");
+    mkdirSync(root, { recursive: true });
+    const consoleFd = openSync(join(os, "console.log"), "a");
+    const proc = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        record.netns,
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount",
+        "--uts",
+        "--ipc",
+        "--propagation",
+        "private",
+        "--kill-child=SIGKILL",
+        "bash",
+        join(GUEST_DIR, "enter.sh"),
+      ],
+      {
+        stdio: ["ignore", consoleFd, consoleFd],
+        detached: true,
+        env: {
+          PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+          GUEST_ROOT: root,
+          GUEST_OS_DISK: os,
+          GUEST_IMAGE: image,
+          GUEST_LOOP: loop ?? "",
+          GUEST_HOSTNAME: spec.computerName,
+          GUEST_ADDR: `${net.guest}/30`,
+          GUEST_BOOT_ID: randomUUID(),
+        },
+      },
+    );
+    closeSync(consoleFd);
+    proc.unref();
+    record.unsharePid = proc.pid;
+    writeFileSync(recordFile, JSON.stringify(record));
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    const r: Running = { spec, n, record, proc, exited, guestAddr: net.guest };
+    this.running.set(spec.key, r);
+    this.note(`${spec.name}: booting (console: ${join(os, "console.log")})`);
+    if (spec.publicIp) r.forwarder = await this.forward(spec, net.guest);
+  }
+
+  /** The VM's public IP port 22 → the guest's sshd (Azure's public IP NAT). */
+  private forward(spec: GuestSpec, guest: string): Promise<Server | undefined> {
+    const server = createServer((client) => {
+      const upstream = connect(22, guest);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("error", close);
+      upstream.on("error", close);
+      client.on("close", close);
+      upstream.on("close", close);
+    });
+    return new Promise((resolve) => {
+      server.once("error", (err) => {
+        this.note(`${spec.name}: cannot listen on ${spec.publicIp}:22: ${err.message}`, true);
+        resolve(undefined);
+      });
+      server.listen(22, spec.publicIp, () => resolve(server));
+    });
+  }
+
+  private async shutdown(key: string): Promise<void> {
+    const r = this.running.get(key);
+    if (!r) return;
+    this.running.delete(key);
+    if (r.forwarder) {
+      const f = r.forwarder;
+      await new Promise<void>((resolve) => f.close(() => resolve()));
+    }
+    const pid1 = r.proc.pid ? childrenOf(r.proc.pid)[0] : undefined;
+    if (pid1) quiet("kill", ["-TERM", String(pid1)]);
+    // The guest's init stops its units and exits; past the grace period, everything is killed.
+    const graceful = await Promise.race([
+      r.exited.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+    ]);
+    if (!graceful) {
+      for (const pid of netnsPids(r.record.netns)) quiet("kill", ["-KILL", String(pid)]);
+      if (r.proc.pid) quiet("kill", ["-KILL", String(r.proc.pid)]);
+      await r.exited;
+    }
+    removeRecorded({
+      netns: r.record.netns,
+      hostIf: r.record.hostIf,
+      ...(r.record.loop ? { loop: r.record.loop } : {}),
+    });
+    rmSync(join(this.dir, "guests", `${r.n}.json`), { force: true });
+    if (r.spec.dataDisk) this.diskOwner.delete(r.spec.dataDisk.key);
+    this.note(`${r.spec.name}: shut down${graceful ? "" : " (killed after the grace period)"}`);
+  }
+
+  /** Shuts every guest down, detaches every loop device, removes the instance directory. */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()]);
+    await Promise.all([...this.running.keys()].map((k) => this.shutdown(k)));
+    for (const loop of loopsUnder(this.dir)) quiet("losetup", ["-d", loop]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
