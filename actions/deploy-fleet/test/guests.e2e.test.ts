@@ -118,6 +118,18 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
         ["claw-002", "created", "healthy"],
       ]);
       for (const claw of CLAWS) expect(disk(claw).tags[TAGS.lastHealthyImage]).toBe("1.0.0");
+
+      // The gateway stand-in's contract (what verify.sh's gateway.health relies on): the health
+      // RPC succeeds with the token from .env and fails with any other; /healthz answers anyone.
+      const asUser = (env: string) =>
+        `cd /home/azureuser && sudo -n -u azureuser env HOME=/home/azureuser ${env} openclaw health --json --timeout 5000`;
+      const token = "$(sudo -n sed -n 's/^OPENCLAW_GATEWAY_TOKEN=//p' /mnt/claw-data/openclaw/.env)";
+      const health = JSON.parse(await ssh("claw-001", asUser(`OPENCLAW_GATEWAY_TOKEN="${token}"`)));
+      expect(health.ok).toBe(true);
+      await expect(ssh("claw-001", asUser("OPENCLAW_GATEWAY_TOKEN=not-the-token"))).rejects.toThrow(/401/);
+      expect(
+        await ssh("claw-001", "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18789/healthz"),
+      ).toBe("200");
     },
     STEP_MS,
   );

@@ -14,8 +14,8 @@
 # GUEST_HOSTNAME, GUEST_ADDR (guest address/prefix), GUEST_BOOT_ID.
 set -euo pipefail
 
-R=$GUEST_ROOT
-OS=$GUEST_OS_DISK
+R=${GUEST_ROOT:?}
+OS=${GUEST_OS_DISK:?}
 
 mount --make-rprivate /
 mount -t tmpfs -o mode=0755 guest-root "$R"

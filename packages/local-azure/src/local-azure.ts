@@ -1,6 +1,6 @@
 // The stand-in as a whole: one HTTPS listener on 127.0.0.1 serving ARM, Microsoft Entra and the
 // GitHub OIDC issuer, with request log, faults, throttling, latency and persistence around them.
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -206,6 +206,11 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     guestsUnavailable = guestsUnavailableReason();
     if (!guestsUnavailable) guests = new GuestManager(opts.guests === true ? {} : opts.guests);
   }
+  // Guests listen on their VM's public IP port 22, host-wide: a fresh world in guest mode takes
+  // its public IPs from a random block of 127.0.0.0/8, so instances running side by side (test
+  // files in parallel) do not hand out the same address.
+  if (guests && arm.world.nextPublicIp === 0 && Object.keys(arm.world.resources).length === 0)
+    arm.world.nextPublicIp = 254 * randomInt(1, 60_000);
   const hooks: VmPowerHooks | undefined = guests && {
     running: (a, vm) => guests.vmRunning(guestSpec(a, vm)),
     stopped: (_a, vm) => guests.vmStopped(vm.id.toLowerCase()),

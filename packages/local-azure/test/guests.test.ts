@@ -1,12 +1,13 @@
 // Guest mode: VMs created through the real SDK boot real guests (cloud-init, sshd, a data disk
 // on a loop device). Needs root and loop devices; elsewhere the suite is skipped with the reason.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanLeftovers } from "../src/guests/guest-manager.ts";
 import { guestsUnavailableReason } from "../src/guests/host-check.ts";
 import { type Clients, createFleetBase, LOCATION, NOW, startWithClients } from "./harness.ts";
 
@@ -217,5 +218,63 @@ describe.skipIf(reason !== undefined)("guest mode", () => {
       );
     },
     2 * BOOT_MS + 60_000,
+  );
+});
+
+describe.skipIf(reason !== undefined)("guest mode after a crash", () => {
+  it(
+    "removes what a killed instance left behind: processes, network namespace, loop device, files",
+    async () => {
+      const base = mkdtempSync(join(tmpdir(), "guests-crash-"));
+      // One process (node with the tsx loader, not the tsx CLI, which would leave its child
+      // running when killed): its death is the crash.
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", join(import.meta.dirname, "fixtures/guest-then-crash.ts"), base],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      const dir = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.includes("\n")) resolve(out.trim());
+        });
+        child.once("exit", (code) => reject(new Error(`the fixture exited (${code}) before its guest ran`)));
+      });
+      const tag = dir.split("/").pop()!;
+      const netns = async () =>
+        (await run("ip", ["netns", "list"])).stdout.split("\n").filter((l) => l.startsWith(`lzg-${tag}-`));
+      const loops = async () =>
+        (await run("losetup", ["-l", "-n", "-O", "BACK-FILE"])).stdout
+          .split("\n")
+          .filter((l) => l.includes(dir));
+      expect(await netns()).toHaveLength(1);
+      expect(await loops()).toHaveLength(1);
+      const pids = (await run("ip", ["netns", "pids", (await netns())[0]!.split(" ")[0]!])).stdout
+        .trim()
+        .split(/\s+/);
+      expect(pids.length).toBeGreaterThan(0);
+
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      // The guest outlived its local-azure (nothing stopped it)...
+      expect(await netns()).toHaveLength(1);
+      // ...until the next instance starts and sweeps.
+      cleanLeftovers(base);
+      expect(await netns()).toEqual([]);
+      expect(await loops()).toEqual([]);
+      expect(existsSync(dir)).toBe(false);
+      // Killed: gone, or a zombie until the host's init reaps it.
+      const running = (pid: string) => {
+        try {
+          return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+        } catch {
+          return false;
+        }
+      };
+      expect(pids.filter(running)).toEqual([]);
+      rmSync(base, { recursive: true, force: true });
+    },
+    BOOT_MS,
   );
 });

@@ -324,9 +324,13 @@ export class GuestManager {
 
     let loop: string | undefined;
     if (spec.dataDisk) {
+      // ARM detached the disk from its previous VM before attaching it here; that guest may
+      // still be shutting down: wait for it rather than attach one disk to two guests.
       const owner = this.diskOwner.get(spec.dataDisk.key);
-      if (owner && owner !== spec.key)
-        throw new Error(`data disk ${spec.dataDisk.name} is attached to another guest`);
+      if (owner && owner !== spec.key) await this.queues.get(owner);
+      const still = this.diskOwner.get(spec.dataDisk.key);
+      if (still && still !== spec.key)
+        throw new Error(`data disk ${spec.dataDisk.name} is still attached to another guest (${still})`);
       const file = this.diskFile(spec.dataDisk.uniqueId);
       mkdirSync(join(this.dir, "disks"), { recursive: true });
       // An empty managed disk reads as zeros: a sparse file of the disk's size.
