@@ -37,37 +37,7 @@ record_boot_failed() {
   printf '%s\n%s\n' "$(current_boot_id)" "$*" | write_atomically "$CLAW_STATE_DIR/boot-failed" 0644
 }
 
-# ---------------------------------------------------------------- finding the disk
-
-# NVMe sizes without azure-vm-utils' udev rules: the remote-disk controller exposes the OS
-# disk as namespace 1 and data disk LUN n as namespace n+2 (80-azure-disk.rules, see lib.sh).
-nvme_lun0_by_scan() {
-  local name model nsid
-  while read -r name model; do
-    [[ "$model" == "MSFT NVMe Accelerator v1.0" ]] || continue
-    nsid=$(cat "$CLAW_SYSFS_BLOCK/${name##*/}/nsid" 2>/dev/null) || continue
-    if [[ "$nsid" == 2 ]]; then
-      printf '%s\n' "$name"
-      return 0
-    fi
-  done < <(lsblk -dnpo NAME,MODEL 2>/dev/null || true)
-  return 1
-}
-
-locate_lun0() {
-  local path
-  if [[ -n "${CLAW_DATA_DEVICE:-}" ]]; then
-    [[ -e "$CLAW_DATA_DEVICE" ]] && printf '%s\n' "$CLAW_DATA_DEVICE"
-    return
-  fi
-  for path in "$CLAW_LUN0_PATH" "$CLAW_NVME_LUN0_PATH"; do
-    if [[ -e "$path" ]]; then
-      printf '%s\n' "$path"
-      return 0
-    fi
-  done
-  nvme_lun0_by_scan
-}
+# ---------------------------------------------------------------- waiting for the disk
 
 # The disk may still be attaching when the VM boots (a create request attaches it, but a
 # recover or a manual attach can lag): poll with a deadline instead of failing at once.
@@ -87,22 +57,6 @@ wait_for_data_disk() {
 }
 
 # ---------------------------------------------------------------- filesystem
-
-# Low-level probe (-p reads the device itself, not the blkid cache). Sets PROBE_*; returns
-# blkid's status: 0 something identified, 2 nothing identified, 8 ambivalent, other errors.
-probe_device() {
-  local dev=$1 out status=0 line
-  PROBE_TYPE='' PROBE_UUID='' PROBE_PTTYPE=''
-  out=$(blkid -p -o export -- "$dev") || status=$?
-  while IFS= read -r line; do
-    case $line in
-      TYPE=*) PROBE_TYPE=${line#TYPE=} ;;
-      UUID=*) PROBE_UUID=${line#UUID=} ;;
-      PTTYPE=*) PROBE_PTTYPE=${line#PTTYPE=} ;;
-    esac
-  done <<<"$out"
-  return "$status"
-}
 
 accept_filesystem() {
   local dev=$1
@@ -124,7 +78,7 @@ accept_filesystem() {
 use_single_partition() {
   local dev=$1 pttype=$PROBE_PTTYPE status=0
   local -a parts
-  mapfile -t parts < <(lsblk -lnpo NAME,TYPE -- "$dev" | awk '$2 == "part" { print $1 }')
+  mapfile -t parts < <(disk_partitions "$dev")
   if ((${#parts[@]} != 1)); then
     refuse "data disk $dev has a $pttype partition table with ${#parts[@]} partitions (expected exactly one)"
   fi

@@ -41,6 +41,63 @@ CLAW_SEED_VERSION_FILE_NAME=update-version.txt
 claw_marker() { printf '%s/%s\n' "$CLAW_DATA_MOUNT" "$CLAW_MARKER_NAME"; }
 claw_ledger_dir() { printf '%s/%s\n' "$CLAW_DATA_MOUNT" "$CLAW_LEDGER_NAME"; }
 
+# ---------------------------------------------------------------- the data disk
+# Shared by boot.sh (which formats and mounts it) and verify.sh (which checks that what is
+# mounted is this disk's filesystem): one rule for which device is LUN 0.
+
+# NVMe sizes without azure-vm-utils' udev rules: the remote-disk controller exposes the OS
+# disk as namespace 1 and data disk LUN n as namespace n+2 (80-azure-disk.rules, above).
+nvme_lun0_by_scan() {
+  local name model nsid
+  while read -r name model; do
+    [[ "$model" == "MSFT NVMe Accelerator v1.0" ]] || continue
+    nsid=$(cat "$CLAW_SYSFS_BLOCK/${name##*/}/nsid" 2>/dev/null) || continue
+    if [[ "$nsid" == 2 ]]; then
+      printf '%s\n' "$name"
+      return 0
+    fi
+  done < <(lsblk -dnpo NAME,MODEL 2>/dev/null || true)
+  return 1
+}
+
+locate_lun0() {
+  local path
+  if [[ -n "${CLAW_DATA_DEVICE:-}" ]]; then
+    [[ -e "$CLAW_DATA_DEVICE" ]] && printf '%s\n' "$CLAW_DATA_DEVICE"
+    return
+  fi
+  for path in "$CLAW_LUN0_PATH" "$CLAW_NVME_LUN0_PATH"; do
+    if [[ -e "$path" ]]; then
+      printf '%s\n' "$path"
+      return 0
+    fi
+  done
+  nvme_lun0_by_scan
+}
+
+# Low-level probe (-p reads the device itself, not the blkid cache). Sets PROBE_*; returns
+# blkid's status: 0 something identified, 2 nothing identified, 8 ambivalent, other errors.
+# shellcheck disable=SC2034 # PROBE_* are read by the scripts that source this file
+probe_device() {
+  local dev=$1 out status=0 line
+  PROBE_TYPE='' PROBE_UUID='' PROBE_PTTYPE=''
+  out=$(blkid -p -o export -- "$dev") || status=$?
+  while IFS= read -r line; do
+    case $line in
+      TYPE=*) PROBE_TYPE=${line#TYPE=} ;;
+      UUID=*) PROBE_UUID=${line#UUID=} ;;
+      PTTYPE=*) PROBE_PTTYPE=${line#PTTYPE=} ;;
+    esac
+  done <<<"$out"
+  return "$status"
+}
+
+# The partitions of disk DEV, one device path a line. boot.sh uses a partitioned data disk only
+# when it has exactly one (use_single_partition), and verify.sh expects that one mounted.
+disk_partitions() {
+  lsblk -lnpo NAME,TYPE -- "$1" | awk '$2 == "part" { print $1 }'
+}
+
 # ---------------------------------------------------------------- logging
 # One line per event, to stderr (journald) and to a log file when its directory is usable.
 CLAW_LOG_FILE=${CLAW_LOG_FILE:-}

@@ -7,7 +7,8 @@
 #                       {"id":"disk.mounted","group":"disk","status":"pass","label":"...","detail":"..."}
 #                       {"summary":true,"passed":N,"failed":N,"warnings":N}
 #
-# Exit status: 0 when no check failed (warnings allowed), 1 when any failed, 2 on a usage error.
+# Exit status: 0 when no check failed (warnings allowed), 1 when any failed, 2 on a usage error
+# (an unknown argument, or a malformed CLAW_SERVICE_SAMPLES / CLAW_SERVICE_SAMPLE_SECONDS).
 # Check ids, groups and every environment variable are documented in vm-runtime/VERIFY.md.
 # Every path and command is overridable so the bats suite runs this script in
 # a sandbox with stubbed system commands; commands are found through PATH.
@@ -17,6 +18,12 @@ set -euo pipefail
 
 # Byte-wise string handling (JSON escaping below) and stable, English command output.
 export LC_ALL=C
+
+# The environment contract and the rule for which device is LUN 0, shared with boot.sh.
+# verify.sh defines its own warn() below, after this.
+LIFECYCLE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$LIFECYCLE_DIR/lib.sh"
 
 CLAW_DATA_MOUNT=${CLAW_DATA_MOUNT:-/mnt/claw-data}
 CLAW_STATE_DIR=${CLAW_STATE_DIR:-/var/lib/claw}
@@ -36,8 +43,6 @@ CLAW_EXEC_APPROVALS=${CLAW_EXEC_APPROVALS:-$CLAW_OPENCLAW_DIR/exec-approvals.jso
 # Ports that must be listening (any address): xrdp, Sunshine's HTTP port.
 CLAW_PORTS=${CLAW_PORTS:-3389 47989}
 CLAW_GATEWAY_PORT=${CLAW_GATEWAY_PORT:-18789}
-# Liveness endpoint of the OpenClaw gateway (HTTP and WebSocket share the port).
-CLAW_GATEWAY_HEALTH_PATH=${CLAW_GATEWAY_HEALTH_PATH:-/healthz}
 # The app layer (install/os) and the baseline image (install/desktop) put these on PATH.
 CLAW_BINARIES=${CLAW_BINARIES:-node npm openclaw claude google-chrome tailscale sunshine}
 CLAW_BINARY_PATH=${CLAW_BINARY_PATH:-$PATH}
@@ -55,6 +60,9 @@ CLAW_GATEWAY_TOKEN_KEY=${CLAW_GATEWAY_TOKEN_KEY:-OPENCLAW_GATEWAY_TOKEN}
 CLAW_JSON_PARSER=${CLAW_JSON_PARSER:-}
 # Seconds any one external command may take (a wedged X server must not hang verify).
 CLAW_CHECK_TIMEOUT=${CLAW_CHECK_TIMEOUT:-10}
+# services.*: how many times each unit is sampled, and the seconds between two rounds.
+CLAW_SERVICE_SAMPLES=${CLAW_SERVICE_SAMPLES:-3}
+CLAW_SERVICE_SAMPLE_SECONDS=${CLAW_SERVICE_SAMPLE_SECONDS:-1}
 
 # The admin user, as boot.sh resolves it (lib.sh load_claw_settings): the environment, then
 # CLAW_USER in the settings file cloud-init wrote, then azureuser.
@@ -258,11 +266,7 @@ if isinstance(token, str):
 
 check_disk() {
   local out
-  if mountpoint -q -- "$CLAW_DATA_MOUNT" 2>/dev/null; then
-    pass disk.mounted disk "Data disk mounted at $CLAW_DATA_MOUNT"
-  else
-    fail disk.mounted disk "Data disk mounted at $CLAW_DATA_MOUNT" "$CLAW_DATA_MOUNT is not a mount point"
-  fi
+  check_disk_mounted
 
   # Never probe-write an unmounted mount point: that would write to the OS disk.
   local probe="$CLAW_DATA_MOUNT/.claw-verify-write-test.$$"
@@ -277,6 +281,70 @@ check_disk() {
 
   check_bind disk.bind-openclaw "$CLAW_USER_HOME/.openclaw" "$CLAW_OPENCLAW_DIR"
   check_bind disk.bind-workspace "$CLAW_USER_HOME/workspace" "$CLAW_WORKSPACE_DIR"
+}
+
+# A mount point is not enough: a tmpfs, the OS disk's own directory bind-mounted, or another
+# data disk would pass that. The filesystem mounted there must be the one boot.sh mounts: the
+# one on the disk at LUN 0 (the same UUID).
+check_disk_mounted() {
+  local label="Data disk mounted at $CLAW_DATA_MOUNT" uuid source
+  if ! mountpoint -q -- "$CLAW_DATA_MOUNT" 2>/dev/null; then
+    fail disk.mounted disk "$label" "$CLAW_DATA_MOUNT is not a mount point"
+    return
+  fi
+  if ! lun0_filesystem; then
+    fail disk.mounted disk "$label" "$LUN0_PROBLEM"
+    return
+  fi
+  uuid=$(mounted_column UUID)
+  source=$(mounted_column SOURCE)
+  # findmnt reads UUIDs from udev's database; where that has none, ask the device itself.
+  if [[ -z $uuid && $source == /* && -e $source ]] && probe_device "$source" 2>/dev/null; then
+    uuid=$PROBE_UUID
+  fi
+  if [[ -n $uuid && ${uuid,,} == "${LUN0_FS_UUID,,}" ]]; then
+    pass disk.mounted disk "$label"
+    return
+  fi
+  local fstype
+  fstype=$(mounted_column FSTYPE)
+  fail disk.mounted disk "$label" "$CLAW_DATA_MOUNT holds ${source:-an unknown source} (${fstype:-unknown type}, ${uuid:+UUID }${uuid:-no UUID}), not LUN 0's filesystem (UUID $LUN0_FS_UUID on $LUN0_FS_DEV)"
+}
+
+# mounted_column COLUMN: findmnt's COLUMN for the filesystem mounted at $CLAW_DATA_MOUNT (the
+# last listed, the one on top, when several are stacked there); empty when findmnt has none.
+mounted_column() {
+  local out
+  out=$(bounded findmnt -n -o "$1" --mountpoint "$CLAW_DATA_MOUNT" 2>/dev/null) || true
+  trim "${out##*$'\n'}"
+}
+
+# Sets LUN0_FS_DEV and LUN0_FS_UUID to the filesystem boot.sh mounts: on the disk lib.sh's
+# locate_lun0 finds, or on its only partition (boot.sh's use_single_partition). Otherwise
+# returns 1 with the reason in LUN0_PROBLEM.
+LUN0_FS_DEV='' LUN0_FS_UUID='' LUN0_PROBLEM=''
+lun0_filesystem() {
+  local dev status=0
+  local -a parts
+  if ! dev=$(locate_lun0); then
+    LUN0_PROBLEM="no disk at LUN 0 ($CLAW_LUN0_PATH, $CLAW_NVME_LUN0_PATH, NVMe namespace 2)"
+    return 1
+  fi
+  probe_device "$dev" 2>/dev/null || status=$?
+  if ((status == 0)) && [[ -n $PROBE_PTTYPE ]]; then
+    mapfile -t parts < <(disk_partitions "$dev" 2>/dev/null)
+    if ((${#parts[@]} != 1)); then
+      LUN0_PROBLEM="the disk at LUN 0 ($dev) has a $PROBE_PTTYPE partition table with ${#parts[@]} partitions: boot.sh mounts only a disk with exactly one"
+      return 1
+    fi
+    dev=${parts[0]}
+    probe_device "$dev" 2>/dev/null || status=$?
+  fi
+  if ((status != 0)) || [[ -z $PROBE_UUID ]]; then
+    LUN0_PROBLEM="no filesystem with a UUID on the disk at LUN 0 ($dev, blkid status $status): the mounted filesystem cannot be LUN 0's"
+    return 1
+  fi
+  LUN0_FS_DEV=$dev LUN0_FS_UUID=$PROBE_UUID
 }
 
 # check_bind ID PATH SOURCE: PATH shows the data disk's SOURCE directory.
@@ -386,16 +454,70 @@ check_secrets() {
 
 # ------------------------------------------------------------------ checks: services
 
+# One `systemctl is-active` answer proves little: a unit with Restart=on-failure that crashes
+# every few seconds is "active" most of the time. Every unit is sampled CLAW_SERVICE_SAMPLES
+# times, CLAW_SERVICE_SAMPLE_SECONDS apart (all units in each round, so the window is the same
+# for all and verify takes that long once), and its restart counter is read at the first and
+# the last round. NRestarts counts automatic restarts by Restart= (systemd.exec(5),
+# "$NRESTARTS"; a property since systemd 235).
 check_services() {
-  local unit name out
-  for unit in $CLAW_SERVICES; do
+  local -a units
+  local unit round name detail start_us elapsed
+  local -A restarts_first=() restarts_last=() inactive=() inactive_count=()
+  read -r -a units <<<"$CLAW_SERVICES"
+  ((${#units[@]})) || return 0
+  start_us=${EPOCHREALTIME/./}
+  for ((round = 1; round <= CLAW_SERVICE_SAMPLES; round++)); do
+    for unit in "${units[@]}"; do
+      ((round == 1)) && restarts_first[$unit]=$(unit_restarts "$unit")
+      sample_unit "$unit"
+      ((round == CLAW_SERVICE_SAMPLES)) && restarts_last[$unit]=$(unit_restarts "$unit")
+    done
+    ((round == CLAW_SERVICE_SAMPLES)) || sleep "$CLAW_SERVICE_SAMPLE_SECONDS"
+  done
+  elapsed=$(((${EPOCHREALTIME/./} - start_us + 500000) / 1000000))
+
+  local first last unreadable
+  for unit in "${units[@]}"; do
     name=${unit%.service}
-    if out=$(bounded systemctl is-active "$unit" 2>&1); then
+    detail=""
+    if [[ -n ${inactive[$unit]:-} ]]; then
+      detail="systemctl is-active: ${inactive[$unit]}"
+      if ((inactive_count[$unit] < CLAW_SERVICE_SAMPLES)); then
+        detail+=" (${inactive_count[$unit]} of $CLAW_SERVICE_SAMPLES samples in $elapsed s were not active)"
+      fi
+    fi
+    first=${restarts_first[$unit]} last=${restarts_last[$unit]} unreadable=""
+    [[ $last =~ ^[0-9]+$ ]] || unreadable=${last:-no answer}
+    [[ $first =~ ^[0-9]+$ ]] || unreadable=${first:-no answer}
+    if [[ -n $unreadable ]]; then
+      detail+="${detail:+; }cannot read its restart count: systemctl show -p NRestarts: $(first_line "$unreadable")"
+    elif ((last > first)); then
+      detail+="${detail:+; }restarted $((last - first)) times in $elapsed s (NRestarts $first -> $last): it keeps failing"
+    fi
+    if [[ -z $detail ]]; then
       pass "services.$name" services "$name active"
     else
-      fail "services.$name" services "$name active" "systemctl is-active: $(first_line "${out:-no answer}")"
+      fail "services.$name" services "$name active" "$detail"
     fi
   done
+}
+
+# sample_unit UNIT: one `is-active` sample; the first answer that was not "active" is kept.
+sample_unit() {
+  local unit=$1 out
+  if out=$(bounded systemctl is-active "$unit" 2>&1); then
+    return
+  fi
+  inactive_count[$unit]=$((${inactive_count[$unit]:-0} + 1))
+  [[ -n ${inactive[$unit]:-} ]] || inactive[$unit]=$(first_line "${out:-no answer}")
+}
+
+# unit_restarts UNIT: systemd's count of automatic restarts of UNIT (or what systemctl said).
+unit_restarts() {
+  local out
+  out=$(bounded systemctl show -p NRestarts --value "$1" 2>&1) || true
+  trim "$out"
 }
 
 # ------------------------------------------------------------------ checks: network
@@ -597,36 +719,122 @@ gateway_token() {
   printf '%s' "$token"
 }
 
+# gateway.health asks the gateway itself, over its authenticated RPC, with the token the claw is
+# configured with. Its HTTP probes (/healthz, /readyz) answer 200 with any token or none (they
+# are unauthenticated by design), so they cannot show that the gateway accepts the claw's token.
+#
+# `openclaw health --json --timeout <ms>` (https://docs.openclaw.ai/cli/health) calls the
+# gateway's "health" method over its WebSocket and prints the health summary, whose top-level
+# "ok" is true whenever the call succeeded (openclaw src/commands/health.ts, HealthSummary);
+# a failed call exits non-zero. It has no --token option (`openclaw gateway health` takes one,
+# on its command line). A CLI in local mode takes OPENCLAW_GATEWAY_TOKEN from its environment
+# before gateway.auth.token from openclaw.json ("env-first" in src/gateway/credentials.ts;
+# "config-first" only with OPENCLAW_SERVICE_KIND=gateway). So the token goes into the child's
+# environment, never onto a command line (the process list is world-readable), and the
+# variables that would redirect the call or change which credential wins are removed.
+#
+# It runs as the admin user with the user's home: the CLI reads ~/.openclaw (the data disk's
+# openclaw/ directory) and keeps its device identity there. As root it would read
+# /root/.openclaw, or leave root-owned files on the user's disk. runuser is util-linux's
+# (Essential on Debian 12 and Ubuntu 24.04), for root only, and asks no password.
+GATEWAY_HEALTH_TIMEOUT_MS=5000
+
 check_gateway() {
-  local label="Gateway answers an authenticated health request"
-  local url="http://127.0.0.1:$CLAW_GATEWAY_PORT$CLAW_GATEWAY_HEALTH_PATH" token code body_file out
+  local label="Gateway answers an authenticated health request" token openclaw code=0 out err line
   if ! token=$(gateway_token); then
     fail gateway.health gateway "$label" "no gateway token: neither gateway.auth.token in $CLAW_OPENCLAW_CONFIG nor $CLAW_GATEWAY_TOKEN_KEY in $CLAW_ENV_FILE"
     return
   fi
-  body_file="$WORK_DIR/gateway-body"
-  # The token goes to curl on stdin (a config file), never on its command line where any
-  # local user could read it from the process list.
-  if ! code=$(printf 'header = "Authorization: Bearer %s"\n' "$token" |
-    bounded curl -sS --max-time 5 --noproxy '*' -o "$body_file" -w '%{http_code}' --config - "$url" 2>"$WORK_DIR/gateway-err"); then
-    out=$(<"$WORK_DIR/gateway-err")
-    fail gateway.health gateway "$label" "GET $url: $(first_line "${out:-no answer}")"
+  if ! openclaw=$(PATH=$CLAW_BINARY_PATH command -v openclaw 2>/dev/null); then
+    fail gateway.health gateway "$label" "openclaw is not on the search path (CLAW_BINARY_PATH): nothing to ask the gateway with"
     return
   fi
-  case $code in
-    2??)
-      # Old gateways without the health route serve the control UI (HTML) for any path.
-      if [[ $(head -c 64 -- "$body_file" 2>/dev/null | tr -d '[:space:]') == \<* ]]; then
-        fail gateway.health gateway "$label" "GET $url answered HTML, not a health response: the gateway is too old or the path is wrong (CLAW_GATEWAY_HEALTH_PATH)"
-      else
-        pass gateway.health gateway "$label"
-      fi
+  OPENCLAW_GATEWAY_TOKEN=$token timeout "$CLAW_CHECK_TIMEOUT" runuser -u "$CLAW_USER" -- \
+    env -u OPENCLAW_GATEWAY_URL -u CLAWDBOT_GATEWAY_URL -u CLAWDBOT_GATEWAY_TOKEN \
+    -u OPENCLAW_GATEWAY_PASSWORD -u CLAWDBOT_GATEWAY_PASSWORD -u OPENCLAW_SERVICE_KIND \
+    HOME="$CLAW_USER_HOME" PATH="$CLAW_BINARY_PATH:$PATH" NO_COLOR=1 \
+    "$openclaw" health --json --timeout "$GATEWAY_HEALTH_TIMEOUT_MS" \
+    </dev/null >"$WORK_DIR/health-out" 2>"$WORK_DIR/health-err" || code=$?
+  out=$(untrusted "$WORK_DIR/health-out" "$token")
+  err=$(untrusted "$WORK_DIR/health-err" "$token")
+  line=$(first_nonempty_line "$err"$'\n'"$out")
+
+  if ((code == 124)); then
+    fail gateway.health gateway "$label" "unreachable: openclaw health had no answer within ${CLAW_CHECK_TIMEOUT}s"
+  elif ((code != 0)); then
+    if ! gateway_listening; then
+      fail gateway.health gateway "$label" "unreachable: nothing listens on TCP $CLAW_GATEWAY_PORT (openclaw health: ${line:-exit $code})"
+    elif [[ $err$out =~ ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT ]]; then
+      # Node's system error codes (not prose): the connection itself failed.
+      fail gateway.health gateway "$label" "unreachable: openclaw health could not connect to the gateway: ${line:-exit $code}"
+    else
+      fail gateway.health gateway "$label" "refused: the gateway did not answer the health request made with the claw's configured token (openclaw health exited $code: ${line:-no output})"
+    fi
+  else
+    case $(health_answer "$WORK_DIR/health-out") in
+      ok) pass gateway.health gateway "$label" ;;
+      not-ok) fail gateway.health gateway "$label" "bad output: the health answer does not say \"ok\": true: $(first_nonempty_line "$out")" ;;
+      no-parser) fail gateway.health gateway "$label" "bad output: neither python3 nor jq is installed to read the health answer" ;;
+      *) fail gateway.health gateway "$label" "bad output: openclaw health --json printed no JSON object: ${line:-nothing}" ;;
+    esac
+  fi
+}
+
+# gateway_listening: something listens on the gateway port (any address).
+gateway_listening() {
+  [[ -n $(awk -v p="$CLAW_GATEWAY_PORT" '$2 == p' <<<"$(listeners)") ]]
+}
+
+# untrusted FILE TOKEN: what a command printed, made safe for a detail: at most 4 KiB, terminal
+# escape sequences removed, other control characters (but newline and tab) as "?", and the
+# token, should the command echo it, replaced.
+untrusted() {
+  local text
+  text=$(head -c 4096 -- "$1" 2>/dev/null | sed -E $'s#\x1b\\[[0-?]*[ -/]*[@-~]##g' | tr '\000-\010\013-\037\177' '?') || true
+  [[ -n $2 ]] && text=${text//"$2"/<redacted>}
+  printf '%s' "$text"
+}
+
+# The first line with something on it, trimmed, for failure details.
+first_nonempty_line() {
+  local line
+  while IFS= read -r line; do
+    line=$(trim "$line")
+    if [[ -n $line ]]; then
+      first_line "$line"
+      return
+    fi
+  done <<<"$1"
+}
+
+# health_answer FILE: "ok" when FILE holds one JSON object with "ok": true (after any lines
+# printed before it, such as a runtime warning), "not-ok" for another object, "invalid" for
+# anything else, "no-parser" without python3 and jq.
+health_answer() {
+  local json
+  json=$(sed -n '/^[[:space:]]*{/,$p' -- "$1")
+  if [[ -z $json ]]; then
+    printf invalid
+    return
+  fi
+  case $(json_parser) in
+    python3)
+      printf '%s' "$json" | bounded python3 -c '
+import json, sys
+try:
+    answer = json.load(sys.stdin)
+except ValueError:
+    print("invalid")
+    sys.exit(0)
+print("ok" if isinstance(answer, dict) and answer.get("ok") is True else "not-ok" if isinstance(answer, dict) else "invalid")
+' 2>/dev/null || printf invalid
       ;;
-    401 | 403) fail gateway.health gateway "$label" "GET $url: HTTP $code: the gateway rejected the token from the claw's configuration" ;;
-    *)
-      out=$(head -c 200 -- "$body_file" 2>/dev/null || true)
-      fail gateway.health gateway "$label" "GET $url: HTTP $code${out:+: $(first_line "$out")}"
+    jq)
+      printf '%s' "$json" | bounded jq -r -s \
+        'if length != 1 or (.[0] | type) != "object" then "invalid" elif .[0].ok == true then "ok" else "not-ok" end' \
+        2>/dev/null || printf invalid
       ;;
+    *) printf no-parser ;;
   esac
 }
 
@@ -658,6 +866,15 @@ main() {
     esac
     shift
   done
+
+  if [[ ! $CLAW_SERVICE_SAMPLES =~ ^[1-9][0-9]*$ ]]; then
+    printf 'verify.sh: CLAW_SERVICE_SAMPLES must be a whole number of at least 1, not "%s"\n' "$CLAW_SERVICE_SAMPLES" >&2
+    exit 2
+  fi
+  if [[ ! $CLAW_SERVICE_SAMPLE_SECONDS =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+    printf 'verify.sh: CLAW_SERVICE_SAMPLE_SECONDS must be a number of seconds (e.g. 1 or 0.5), not "%s"\n' "$CLAW_SERVICE_SAMPLE_SECONDS" >&2
+    exit 2
+  fi
 
   WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/claw-verify.XXXXXX")
   trap 'rm -rf -- "$WORK_DIR"' EXIT

@@ -75,3 +75,40 @@ CONTRACT_GROUPS=(disk boot config secrets updates)
   verify_json
   [[ $(jq -r 'select(.id == "boot.completed") | .detail' <<<"$output") == "boot.sh failed during this boot: no data disk at LUN 0"* ]]
 }
+
+# mounted_instead TARGET LABEL: what is mounted at TARGET is replaced (the mount stub's record).
+mounted_instead() {
+  sed -i "\|^$1\t|d" "$STUB_STATE/mounts"
+  printf '%s\t%s\n' "$1" "$2" >>"$STUB_STATE/mounts"
+}
+
+@test "verify accepts the filesystem boot.sh mounted from LUN 0 and nothing else at the mount point" {
+  make_disk sdc
+  boot
+  [ "$status" -eq 0 ]
+  verify_json
+  [ "$(jq -r 'select(.id == "disk.mounted") | .status' <<<"$output")" = pass ]
+
+  mounted_instead "$CLAW_DATA_MOUNT" tmpfs
+  verify_json
+  [ "$(not_passing disk)" = "disk.mounted=fail" ]
+  [[ $(jq -r 'select(.id == "disk.mounted") | .detail' <<<"$output") == "$CLAW_DATA_MOUNT holds tmpfs (tmpfs, no UUID), not LUN 0's filesystem (UUID $(cat "$STUB_STATE/devices/sdc/uuid") on $CLAW_LUN0_PATH)" ]]
+
+  # another managed disk's filesystem (attached at another LUN) mounted by hand
+  make_device sdd ext4
+  mounted_instead "$CLAW_DATA_MOUNT" "UUID=$(cat "$STUB_STATE/devices/sdd/uuid")"
+  verify_json
+  [ "$(not_passing disk)" = "disk.mounted=fail" ]
+  [[ $(jq -r 'select(.id == "disk.mounted") | .detail' <<<"$output") == "$CLAW_DATA_MOUNT holds $SANDBOX/dev/sdd (ext4, UUID $(cat "$STUB_STATE/devices/sdd/uuid")), not LUN 0's"* ]]
+}
+
+@test "verify accepts a partitioned data disk's only partition, which boot.sh mounted" {
+  make_disk sdc
+  echo gpt >"$STUB_STATE/devices/sdc/pttype"
+  make_device sdc1 ext4
+  printf '%s disk\n%s part\n' "$CLAW_LUN0_PATH" "$SANDBOX/dev/sdc1" >"$STUB_STATE/devices/sdc/lsblk"
+  boot
+  [ "$status" -eq 0 ]
+  verify_json
+  [ -z "$(not_passing "${CONTRACT_GROUPS[@]}")" ] || { not_passing "${CONTRACT_GROUPS[@]}" >&2; false; }
+}

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # The real lifecycle/verify.sh in a sandbox: every path it reads points into
 # $BATS_TEST_TMPDIR and the system commands it calls (systemctl, ss, curl, xdpyinfo, lspci,
-# nvidia-smi, tailscale, mountpoint) are the stubs in verify-stubs/, which read their
-# behaviour from $STUB_STATE (see verify-stubs/README.md). Each test starts from a healthy
-# claw, breaks one thing, and checks that exactly the matching check reacts.
+# nvidia-smi, tailscale, mountpoint, findmnt, blkid, lsblk, runuser, openclaw) are the stubs
+# in verify-stubs/, which read their behaviour from $STUB_STATE (see verify-stubs/README.md).
+# Each test starts from a healthy claw, breaks one thing, and checks that exactly the matching
+# check reacts.
 #
 # `run --separate-stderr` sets $stderr; tests export variables for the script they run.
 # shellcheck disable=SC2154,SC2030,SC2031
@@ -17,6 +18,7 @@ BOOT_ID=8c1f2b7e-0d7a-4a43-9b51-1f0c6a3e2d44
 GATEWAY_TOKEN=gw-7c9e0a1b2d3f4e5a
 XAI_KEY=xai-canary-9f8e7d6c5b4a
 TELEGRAM_TOKEN=7123456789:AAH-canary_tg_1a2b3c4d5e6f
+DISK_UUID=5f1d2c3b-4a59-4e68-9d7c-0b1a2c3d4e5f
 
 setup() {
   S=$BATS_TEST_TMPDIR
@@ -35,14 +37,22 @@ setup() {
   export CLAW_SETTINGS_FILE=$S/etc/claw/claw.env
   export CLAW_SECRETS_STAGING=$S/etc/claw/secrets.env
   export CLAW_LOG_DIR=$S/var/log/claw
+  export CLAW_LUN0_PATH=$S/dev/disk/azure/scsi1/lun0 CLAW_NVME_LUN0_PATH=$S/dev/disk/azure/data/by-lun/0
+  # Three samples per unit (the default), without the second between them.
+  export CLAW_SERVICE_SAMPLE_SECONDS=0
   unset CLAW_SERVICES CLAW_BINARIES CLAW_JSON_PARSER CLAW_ENV_FILE CLAW_OPENCLAW_CONFIG CLAW_EXEC_APPROVALS CLAW_UPDATES_DIR CLAW_UPDATE_LEDGER
+  unset CLAW_DATA_DEVICE CLAW_SERVICE_SAMPLES CLAW_CHECK_TIMEOUT OPENCLAW_GATEWAY_TOKEN OPENCLAW_GATEWAY_URL OPENCLAW_SERVICE_KIND
 
-  mkdir -p "$STUB_STATE" "$CLAW_DATA_MOUNT"/{openclaw,workspace,.claw-updates} "$CLAW_STATE_DIR" \
+  mkdir -p "$STUB_STATE"/{nrestarts,is-active} "$CLAW_DATA_MOUNT"/{openclaw,workspace,.claw-updates} "$CLAW_STATE_DIR" \
     "$S/proc" "$S/etc/claw" "$CLAW_HOME/updates" "$CLAW_USER_HOME" "$CLAW_BINARY_PATH" "$CLAW_SYS_MODULE_DIR/amdgpu"
 
-  # disk: mounted; the home directories show the disk's directories (symlinks stand in for
-  # boot.sh's bind mounts: both make the two paths the same directory).
-  echo "$CLAW_DATA_MOUNT" >"$STUB_STATE/mounts"
+  # disk: LUN 0's ext4 filesystem mounted; the home directories show the disk's directories
+  # (symlinks stand in for boot.sh's bind mounts: both make the two paths the same directory).
+  mkdir -p "$STUB_STATE/blkid" "$STUB_STATE/lsblk" "$S/dev/disk/azure/scsi1"
+  : >"$S/dev/sdc"
+  ln -s ../../../sdc "$CLAW_LUN0_PATH"
+  printf 'UUID=%s\nTYPE=ext4\n' "$DISK_UUID" >"$STUB_STATE/blkid/sdc"
+  printf '%s\t%s\t%s\t%s\n' "$CLAW_DATA_MOUNT" "$DISK_UUID" "$S/dev/sdc" ext4 >"$STUB_STATE/mounts"
   ln -s "$CLAW_DATA_MOUNT/openclaw" "$CLAW_USER_HOME/.openclaw"
   ln -s "$CLAW_DATA_MOUNT/workspace" "$CLAW_USER_HOME/workspace"
   # boot
@@ -68,10 +78,11 @@ EOF
   # binaries
   touch "$CLAW_STATE_DIR/app-layer.ok"
   local b
-  for b in node npm openclaw claude google-chrome tailscale sunshine; do
+  for b in node npm claude google-chrome tailscale sunshine; do
     printf '#!/bin/sh\n' >"$CLAW_BINARY_PATH/$b"
     chmod +x "$CLAW_BINARY_PATH/$b"
   done
+  ln -s "$STUBS/openclaw" "$CLAW_BINARY_PATH/openclaw"
   # display, GPU (the default size is AMD V710)
   touch "$STUB_STATE/display-up"
   echo 'c3:00.0 Display controller: Advanced Micro Devices, Inc. [AMD/ATI] Navi 31 [Radeon Pro V710]' >"$STUB_STATE/lspci"
@@ -210,6 +221,88 @@ such missing: the vm-runtime payload is incomplete" ]
   [ -z "$(find "$CLAW_DATA_MOUNT" -name '.claw-verify-write-test*')" ]
 }
 
+# mount_at_data_mount UUID SOURCE FSTYPE: what findmnt reports mounted at the data mount.
+mount_at_data_mount() {
+  printf '%s\t%s\t%s\t%s\n' "$CLAW_DATA_MOUNT" "$1" "$2" "$3" >"$STUB_STATE/mounts"
+}
+
+@test "disk: a tmpfs at the mount point fails: it is not LUN 0's filesystem" {
+  mount_at_data_mount "" tmpfs tmpfs
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [ "$(detail_of disk.mounted)" = "$CLAW_DATA_MOUNT holds tmpfs (tmpfs, no UUID), not LUN 0's filesystem (UUID $DISK_UUID on $CLAW_LUN0_PATH)" ]
+}
+
+@test "disk: another disk's filesystem at the mount point fails, naming both" {
+  : >"$S/dev/sdd"
+  mount_at_data_mount 0c0ffee0-0000-4000-8000-00000000000d "$S/dev/sdd" xfs
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [ "$(detail_of disk.mounted)" = "$CLAW_DATA_MOUNT holds $S/dev/sdd (xfs, UUID 0c0ffee0-0000-4000-8000-00000000000d), not LUN 0's filesystem (UUID $DISK_UUID on $CLAW_LUN0_PATH)" ]
+}
+
+@test "disk: only the filesystem on top of a stacked mount point counts" {
+  printf '%s\t\ttmpfs\ttmpfs\n' "$CLAW_DATA_MOUNT" >>"$STUB_STATE/mounts"
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [[ $(detail_of disk.mounted) == "$CLAW_DATA_MOUNT holds tmpfs "* ]]
+  mount_at_data_mount "" tmpfs tmpfs
+  printf '%s\t%s\t%s\text4\n' "$CLAW_DATA_MOUNT" "$DISK_UUID" "$S/dev/sdc" >>"$STUB_STATE/mounts"
+  verify_json
+  only_these_did_not_pass
+}
+
+@test "disk: without a UUID from findmnt (no udev database) the mounted device itself is asked" {
+  mount_at_data_mount "" "$S/dev/sdc" ext4
+  verify_json
+  only_these_did_not_pass
+  : >"$S/dev/sdd"
+  printf 'UUID=0c0ffee0-0000-4000-8000-00000000000d\nTYPE=ext4\n' >"$STUB_STATE/blkid/sdd"
+  mount_at_data_mount "" "$S/dev/sdd" ext4
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [[ $(detail_of disk.mounted) == "$CLAW_DATA_MOUNT holds $S/dev/sdd (ext4, UUID 0c0ffee0-0000-4000-8000-00000000000d), not"* ]]
+}
+
+@test "disk: a partitioned disk at LUN 0 counts by its only partition, as boot.sh mounts it" {
+  : >"$S/dev/sdc1"
+  printf 'PTTYPE=gpt\n' >"$STUB_STATE/blkid/sdc"
+  printf 'UUID=%s\nTYPE=ext4\n' "$DISK_UUID" >"$STUB_STATE/blkid/sdc1"
+  printf '%s disk\n%s part\n' "$S/dev/sdc" "$S/dev/sdc1" >"$STUB_STATE/lsblk/sdc"
+  mount_at_data_mount "$DISK_UUID" "$S/dev/sdc1" ext4
+  verify_json
+  only_these_did_not_pass
+  : >"$S/dev/sdc2"
+  printf '%s disk\n%s part\n%s part\n' "$S/dev/sdc" "$S/dev/sdc1" "$S/dev/sdc2" >"$STUB_STATE/lsblk/sdc"
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [ "$(detail_of disk.mounted)" = "the disk at LUN 0 ($CLAW_LUN0_PATH) has a gpt partition table with 2 partitions: boot.sh mounts only a disk with exactly one" ]
+}
+
+@test "disk: without a disk at LUN 0, or with nothing readable on it, whatever is mounted fails" {
+  rm "$STUB_STATE/blkid/sdc"
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [ "$(detail_of disk.mounted)" = "no filesystem with a UUID on the disk at LUN 0 ($CLAW_LUN0_PATH, blkid status 2): the mounted filesystem cannot be LUN 0's" ]
+  rm "$CLAW_LUN0_PATH"
+  verify_json
+  only_these_did_not_pass disk.mounted
+  [ "$(detail_of disk.mounted)" = "no disk at LUN 0 ($CLAW_LUN0_PATH, $CLAW_NVME_LUN0_PATH, NVMe namespace 2)" ]
+}
+
+@test "disk: LUN 0 is found as boot.sh finds it: CLAW_DATA_DEVICE first, then the NVMe link" {
+  : >"$S/dev/nvme0n2"
+  printf 'UUID=%s\nTYPE=ext4\n' "$DISK_UUID" >"$STUB_STATE/blkid/nvme0n2"
+  rm "$CLAW_LUN0_PATH" "$STUB_STATE/blkid/sdc"
+  mkdir -p "${CLAW_NVME_LUN0_PATH%/*}"
+  ln -s "$S/dev/nvme0n2" "$CLAW_NVME_LUN0_PATH"
+  verify_json
+  only_these_did_not_pass
+  rm "$CLAW_NVME_LUN0_PATH"
+  CLAW_DATA_DEVICE=$S/dev/nvme0n2 run --separate-stderr "$VERIFY" --json
+  only_these_did_not_pass
+}
+
 @test "disk: a data disk that refuses writes fails with the reason, and a writable one keeps no probe file" {
   verify_json
   [ "$(status_of disk.writable)" = pass ]
@@ -218,7 +311,7 @@ such missing: the vm-runtime payload is incomplete" ]
   # too: the mount point is not a directory.
   local blocked=$S/blocked-mount
   touch "$blocked"
-  echo "$blocked" >"$STUB_STATE/mounts"
+  printf '%s\t%s\t%s\t%s\n' "$blocked" "$DISK_UUID" "$S/dev/sdc" ext4 >"$STUB_STATE/mounts"
   export CLAW_OPENCLAW_DIR=$CLAW_DATA_MOUNT/openclaw CLAW_WORKSPACE_DIR=$CLAW_DATA_MOUNT/workspace
   export CLAW_DATA_MOUNT=$blocked
   verify_json
@@ -379,6 +472,67 @@ such missing: the vm-runtime payload is incomplete" ]
   [ "$(jq -r 'select(.group == "services") | .id' <<<"$output" | tr '\n' ' ')" = "services.lightdm services.ssh " ]
 }
 
+@test "services: a crash-looping unit that is active at every sample fails, naming its restarts" {
+  # NRestarts read at the first and at the last round
+  printf '3\n5\n' >"$STUB_STATE/nrestarts/openclaw-gateway@azureuser.service"
+  verify_json
+  only_these_did_not_pass services.openclaw-gateway@azureuser
+  [[ $(detail_of services.openclaw-gateway@azureuser) =~ ^restarted\ 2\ times\ in\ [0-9]+\ s\ \(NRestarts\ 3\ -\>\ 5\):\ it\ keeps\ failing$ ]]
+}
+
+@test "services: a unit that restarted before verify ran but holds still passes" {
+  echo 4 >"$STUB_STATE/nrestarts/xrdp.service"
+  verify_json
+  only_these_did_not_pass
+}
+
+@test "services: a unit not active in one of the samples fails, saying how many" {
+  printf 'active\nactivating\nactive\n' >"$STUB_STATE/is-active/lightdm.service"
+  verify_json
+  only_these_did_not_pass services.lightdm
+  [[ $(detail_of services.lightdm) =~ ^systemctl\ is-active:\ activating\ \(1\ of\ 3\ samples\ in\ [0-9]+\ s\ were\ not\ active\)$ ]]
+}
+
+@test "services: a unit both flapping and restarting fails with both" {
+  printf 'activating\nactive\n' >"$STUB_STATE/is-active/xrdp.service"
+  printf '0\n1\n' >"$STUB_STATE/nrestarts/xrdp.service"
+  verify_json
+  only_these_did_not_pass services.xrdp
+  [[ $(detail_of services.xrdp) == "systemctl is-active: activating (1 of 3 samples in "*" s were not active); restarted 1 times in "* ]]
+}
+
+@test "services: every unit is sampled in each round, and its restart count read at the first and the last" {
+  export CLAW_SERVICES="a.service b.service" CLAW_SERVICE_SAMPLES=2
+  printf '%s\n' a.service b.service >>"$STUB_STATE/active-units"
+  verify_json
+  only_these_did_not_pass
+  [ "$(cat "$STUB_STATE/systemctl-calls")" = "show -p NRestarts --value a.service
+is-active a.service
+show -p NRestarts --value b.service
+is-active b.service
+is-active a.service
+show -p NRestarts --value a.service
+is-active b.service
+show -p NRestarts --value b.service" ]
+}
+
+@test "services: a restart count systemctl cannot give fails the unit" {
+  echo "Failed to connect to bus: No such file or directory" >"$STUB_STATE/nrestarts/xrdp.service"
+  verify_json
+  only_these_did_not_pass services.xrdp
+  [ "$(detail_of services.xrdp)" = "cannot read its restart count: systemctl show -p NRestarts: Failed to connect to bus: No such file or directory" ]
+}
+
+@test "services: malformed sampling settings are a usage error" {
+  CLAW_SERVICE_SAMPLES=0 run --separate-stderr "$VERIFY" --json
+  [ "$status" -eq 2 ]
+  [[ $stderr == *"CLAW_SERVICE_SAMPLES must be a whole number of at least 1"* ]]
+  CLAW_SERVICE_SAMPLE_SECONDS=1s run --separate-stderr "$VERIFY" --json
+  [ "$status" -eq 2 ]
+  [[ $stderr == *"CLAW_SERVICE_SAMPLE_SECONDS must be a number of seconds"* ]]
+  [ -z "$output" ]
+}
+
 # ------------------------------------------------------------------ network
 
 @test "network: a port with no listener fails" {
@@ -525,12 +679,17 @@ such missing: the vm-runtime payload is incomplete" ]
 
 # ------------------------------------------------------------------ gateway
 
-@test "gateway: the health request carries the configured token on curl's stdin, never on its command line" {
+@test "gateway: openclaw health runs as the admin user with the configured token in its environment, never on a command line" {
+  export OPENCLAW_GATEWAY_URL=ws://203.0.113.9:18789 OPENCLAW_SERVICE_KIND=gateway
   verify_json
-  [ "$(status_of gateway.health)" = pass ]
-  [ "$(cat "$STUB_STATE/curl-config")" = "header = \"Authorization: Bearer $GATEWAY_TOKEN\"" ]
-  [ "$(cat "$STUB_STATE/curl-url")" = "http://127.0.0.1:18789/healthz" ]
-  [[ $(cat "$STUB_STATE/curl-argv") != *"$GATEWAY_TOKEN"* ]]
+  only_these_did_not_pass
+  [ "$(cat "$STUB_STATE/runuser-calls")" = "-u azureuser -- env -u OPENCLAW_GATEWAY_URL -u CLAWDBOT_GATEWAY_URL -u CLAWDBOT_GATEWAY_TOKEN -u OPENCLAW_GATEWAY_PASSWORD -u CLAWDBOT_GATEWAY_PASSWORD -u OPENCLAW_SERVICE_KIND HOME=$CLAW_USER_HOME PATH=$CLAW_BINARY_PATH:$PATH NO_COLOR=1 $CLAW_BINARY_PATH/openclaw health --json --timeout 5000" ]
+  [ "$(cat "$STUB_STATE/openclaw-calls")" = "health --json --timeout 5000" ]
+  [ "$(cat "$STUB_STATE/openclaw-home")" = "$CLAW_USER_HOME" ]
+  grep -qxF OPENCLAW_GATEWAY_TOKEN "$STUB_STATE/openclaw-env-names"
+  # nothing that would send the call elsewhere or let the config's token win
+  run ! grep -qxE 'OPENCLAW_GATEWAY_URL|OPENCLAW_SERVICE_KIND' "$STUB_STATE/openclaw-env-names"
+  [[ $(cat "$STUB_STATE/runuser-calls" "$STUB_STATE/openclaw-calls") != *"$GATEWAY_TOKEN"* ]]
 }
 
 @test "gateway: the token comes from .env when openclaw.json has none, or when it references a variable" {
@@ -550,44 +709,100 @@ such missing: the vm-runtime payload is incomplete" ]
   verify_json
   only_these_did_not_pass gateway.health
   [[ $(detail_of gateway.health) == "no gateway token:"* ]]
-  [ ! -e "$STUB_STATE/curl-url" ]
+  [ ! -e "$STUB_STATE/openclaw-calls" ]
 }
 
-@test "gateway: a rejected token fails" {
+@test "gateway: a gateway that rejects the claw's own token fails as refused, with the CLI's complaint cleaned of escapes" {
+  # The gateway accepts another token than the one in openclaw.json and .env: its /healthz
+  # would still answer 200.
   echo -n other-token >"$STUB_STATE/gateway-token"
   verify_json
   only_these_did_not_pass gateway.health
-  [ "$(detail_of gateway.health)" = "GET http://127.0.0.1:18789/healthz: HTTP 401: the gateway rejected the token from the claw's configuration" ]
+  [ "$(detail_of gateway.health)" = "refused: the gateway did not answer the health request made with the claw's configured token (openclaw health exited 1: gateway connect failed: Error: unauthorized: gateway token mismatch (provide gateway auth token))" ]
+  run --separate-stderr "$VERIFY"
+  grep -qF "[FAIL] Gateway answers an authenticated health request — refused: " <<<"$output"
+  [[ $output != *$'\e'* ]]
 }
 
-@test "gateway: a gateway that does not answer fails with curl's error" {
+@test "gateway: a token the CLI echoes back never reaches the output" {
+  echo -n other-token >"$STUB_STATE/gateway-token"
+  # shellcheck disable=SC2016 # expanded by the script written here
+  printf '#!/bin/bash\necho "bad token $OPENCLAW_GATEWAY_TOKEN" >&2\nexit 1\n' >"$S/echoing-openclaw"
+  chmod +x "$S/echoing-openclaw"
+  ln -sf "$S/echoing-openclaw" "$CLAW_BINARY_PATH/openclaw"
+  verify_json
+  [ "$(detail_of gateway.health)" = "refused: the gateway did not answer the health request made with the claw's configured token (openclaw health exited 1: bad token <redacted>)" ]
+  [[ $output$stderr != *"$GATEWAY_TOKEN"* ]]
+}
+
+@test "gateway: a gateway nobody listens for fails as unreachable, naming the port" {
+  touch "$STUB_STATE/gateway-down"
+  sed -i '/:18789 /d' "$STUB_STATE/ss-listen"
+  verify_json
+  only_these_did_not_pass gateway.health network.gateway-loopback
+  [ "$(detail_of gateway.health)" = "unreachable: nothing listens on TCP 18789 (openclaw health: Error: connect ECONNREFUSED 127.0.0.1:18789)" ]
+}
+
+@test "gateway: a connection the gateway drops fails as unreachable even while the port listens" {
   touch "$STUB_STATE/gateway-down"
   verify_json
   only_these_did_not_pass gateway.health
-  [[ $(detail_of gateway.health) == *"Connection refused"* ]]
+  [ "$(detail_of gateway.health)" = "unreachable: openclaw health could not connect to the gateway: Error: connect ECONNREFUSED 127.0.0.1:18789" ]
 }
 
-@test "gateway: an unhealthy answer fails with its status and body" {
-  echo 503 >"$STUB_STATE/gateway-code"
-  echo '{"ok":false,"reason":"starting"}' >"$STUB_STATE/gateway-body"
-  verify_json
+@test "gateway: a health request that never returns fails after CLAW_CHECK_TIMEOUT" {
+  touch "$STUB_STATE/gateway-hangs"
+  # Long enough for every other command of a loaded machine, far shorter than the hang.
+  CLAW_CHECK_TIMEOUT=4 run --separate-stderr "$VERIFY" --json
   only_these_did_not_pass gateway.health
-  [ "$(detail_of gateway.health)" = 'GET http://127.0.0.1:18789/healthz: HTTP 503: {"ok":false,"reason":"starting"}' ]
+  [ "$(detail_of gateway.health)" = "unreachable: openclaw health had no answer within 4s" ]
 }
 
-@test "gateway: an HTML page instead of a health answer fails" {
-  echo '<!doctype html><html><body>Control UI</body></html>' >"$STUB_STATE/gateway-body"
-  verify_json
-  only_these_did_not_pass gateway.health
-  [[ $(detail_of gateway.health) == *"answered HTML"* ]]
+@test "gateway: an answer that is not {\"ok\": true} fails as bad output, with every JSON reader" {
+  local parser tried=0
+  for parser in python3 jq; do
+    command -v "$parser" >/dev/null || continue
+    tried=$((tried + 1))
+    export CLAW_JSON_PARSER=$parser
+    printf '{"ok": false, "error": "starting"}\n' >"$STUB_STATE/health-output"
+    verify_json
+    only_these_did_not_pass gateway.health
+    [ "$(detail_of gateway.health)" = 'bad output: the health answer does not say "ok": true: {"ok": false, "error": "starting"}' ]
+    printf '{"ok": "true"}\n' >"$STUB_STATE/health-output"
+    verify_json
+    [[ $(detail_of gateway.health) == 'bad output: the health answer does not say "ok": true'* ]]
+    printf '<!doctype html><html><body>Control UI</body></html>\n' >"$STUB_STATE/health-output"
+    verify_json
+    [ "$(detail_of gateway.health)" = "bad output: openclaw health --json printed no JSON object: <!doctype html><html><body>Control UI</body></html>" ]
+    printf '[{"ok": true}]\n' >"$STUB_STATE/health-output"
+    verify_json
+    [[ $(detail_of gateway.health) == "bad output: openclaw health --json printed no JSON object"* ]]
+    printf '{"ok": true}\n{"ok": true}\n' >"$STUB_STATE/health-output"
+    verify_json
+    [[ $(detail_of gateway.health) == "bad output: openclaw health --json printed no JSON object"* ]]
+    : >"$STUB_STATE/health-output"
+    verify_json
+    [ "$(detail_of gateway.health)" = "bad output: openclaw health --json printed no JSON object: nothing" ]
+  done
+  [ "$tried" -ge 1 ]
 }
 
-@test "gateway: the port and health path are configurable" {
-  export CLAW_GATEWAY_PORT=18999 CLAW_GATEWAY_HEALTH_PATH=/readyz
-  sed -i 's/:18789 /:18999 /' "$STUB_STATE/ss-listen"
+@test "gateway: a healthy answer after a runtime warning passes, with every JSON reader" {
+  local parser
+  printf '(node:4242) ExperimentalWarning: SQLite is an experimental feature\n{\n  "ok": true,\n  "channels": {}\n}\n' >"$STUB_STATE/health-output"
+  for parser in python3 jq; do
+    command -v "$parser" >/dev/null || continue
+    CLAW_JSON_PARSER=$parser run --separate-stderr "$VERIFY" --json
+    only_these_did_not_pass
+  done
+}
+
+@test "gateway: openclaw missing from the search path fails without running anything" {
+  rm "$CLAW_BINARY_PATH/openclaw"
   verify_json
-  only_these_did_not_pass
-  [ "$(cat "$STUB_STATE/curl-url")" = "http://127.0.0.1:18999/readyz" ]
+  only_these_did_not_pass gateway.health binaries.openclaw
+  [[ $(detail_of gateway.health) == "openclaw is not on the search path (CLAW_BINARY_PATH)"* ]]
+  [ ! -e "$STUB_STATE/runuser-calls" ]
 }
 
 # ------------------------------------------------------------------ tailscale

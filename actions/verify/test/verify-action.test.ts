@@ -122,7 +122,7 @@ describe("the verify action with explicit targets", () => {
     const clawAnnotations = run.annotations.filter((a) => a.startsWith("::error title=Claw"));
     expect(clawAnnotations).toHaveLength(1);
     expect(clawAnnotations[0]).toMatch(
-      /^::error title=Claw bob is unhealthy::2 check\(s\) failed: updates\.applied \(not applied: 002-second\.sh\); gateway\.health \(GET http/,
+      /^::error title=Claw bob is unhealthy::2 check\(s\) failed: updates\.applied \(not applied: 002-second\.sh\); gateway\.health \(unreachable: openclaw health could not connect/,
     );
     expect(run.annotations.at(-1)).toBe(
       "::error::1 of 2 claw(s) unhealthy: bob. See the annotations and the job summary.",
@@ -130,7 +130,7 @@ describe("the verify action with explicit targets", () => {
     expect(run.summary).toContain("| bob | ❌ 2 check(s) failed |");
     expect(run.summary).toContain("<details><summary><b>bob</b>: 2 check(s) failed</summary>");
     expect(run.summary).toMatch(
-      /\| ❌ \| Gateway answers an authenticated health request \(gateway\.health\) \| GET http:\/\/127\.0\.0\.1:18789\/healthz: curl: \(7\)/,
+      /\| ❌ \| Gateway answers an authenticated health request \(gateway\.health\) \| unreachable: openclaw health could not connect to the gateway: Error: connect ECONNREFUSED/,
     );
     expect(results(run).find((r) => r.name === "bob")?.reason).toBe("checks-failed");
     expectNoKey(run);

@@ -15,7 +15,7 @@ setup_sandbox() {
 
   export PATH="$STUBS:$PATH"
   local cmd
-  for cmd in mount mountpoint blkid wipefs mkfs.ext4 mkfs.xfs resize2fs xfs_growfs growpart chown systemctl tailscale lsblk; do
+  for cmd in mount mountpoint findmnt blkid wipefs mkfs.ext4 mkfs.xfs resize2fs xfs_growfs growpart chown systemctl tailscale lsblk runuser; do
     [[ "$(command -v "$cmd")" == "$STUBS/$cmd" ]] || {
       echo "sandbox: $cmd does not resolve to its stub" >&2
       return 1
