@@ -140,9 +140,21 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     subscriptionId: inputs.azure.subscriptionId,
     tenantId: inputs.azure.tenantId,
   };
-  const observed = await azure(`Reading the fleet in resource group ${ctx.resourceGroup}`, hints, () =>
-    observeFleet(ctx, fleet),
-  );
+  let observed: Awaited<ReturnType<typeof observeFleet>>;
+  try {
+    observed = await azure(`Reading the fleet in resource group ${ctx.resourceGroup}`, hints, () =>
+      observeFleet(ctx, fleet),
+    );
+  } catch (err) {
+    // No plan without a reading of Azure: the summary says why (a wrong subscription, a missing
+    // role), so a reviewer does not see an empty page.
+    if (err instanceof UserError) {
+      await core.summary
+        .addRaw(`## Fleet plan — \`${display}\`\n\n> [!CAUTION]\n> **No plan:** ${err.message}\n`)
+        .write();
+    }
+    throw err;
+  }
   const plan = selectClaws(
     planFleet(desired, observed, { forceUnlock: inputs.forceUnlock }),
     inputs.claws,

@@ -1,6 +1,16 @@
 // What plan mode publishes: the plan as JSON (compact: no desired-state internals), the claws it
 // changes, and the waves apply would run.
-import { ACTIONABLE, type ActionKind, type ClawPlan, type Plan, type Wave } from "@openclawps/fleet-model";
+import {
+  ACTIONABLE,
+  type ActionKind,
+  type ClawPlan,
+  type Plan,
+  type PlanLease,
+  planNeedsApply,
+  type SharedChange,
+  type UnprovenClaw,
+  type Wave,
+} from "@openclawps/fleet-model";
 
 export interface PlanJson {
   hash: string;
@@ -14,6 +24,12 @@ export interface PlanJson {
     changes: ClawPlan["changes"];
   }[];
   waves: Wave[];
+  /** Shared-infrastructure changes apply makes first. */
+  shared: Omit<SharedChange, "value">[];
+  /** Unchanged claws apply verifies. */
+  unproven: UnprovenClaw[];
+  lease?: PlanLease;
+  applyNeeded: boolean;
 }
 
 export function planJson(plan: Plan, waves: Wave[]): PlanJson {
@@ -29,6 +45,10 @@ export function planJson(plan: Plan, waves: Wave[]): PlanJson {
       changes: c.changes,
     })),
     waves,
+    shared: plan.shared.map(({ kind, name, action, detail }) => ({ kind, name, action, detail })),
+    unproven: plan.unproven,
+    ...(plan.lease ? { lease: plan.lease } : {}),
+    applyNeeded: planNeedsApply(plan),
   };
 }
 

@@ -144,6 +144,11 @@ describe("deploy-fleet plan outputs that gate the workflow", () => {
     expect(plan.outputs["changed-claws"]).toBe("[]");
     expect(plan.outputs["apply-needed"]).toBe("true");
     expect(plan.outputs["plan-hash"]).not.toBe(converged.outputs["plan-hash"]);
+    expect(JSON.parse(plan.outputs.plan!)).toMatchObject({
+      applyNeeded: true,
+      shared: [{ kind: "ssh-rule", action: "update", name: `${RG}-nsg/openclawps-ssh-inbound` }],
+      unproven: [],
+    });
     expect(plan.summary).toContain(
       `- update \`${RG}-nsg/openclawps-ssh-inbound\`: change the inbound SSH rule of ${RG}-nsg: from 198.51.100.7/32, 203.0.113.0/24 (was 203.0.113.0/24)`,
     );
@@ -227,6 +232,9 @@ describe("deploy-fleet plan outputs that gate the workflow", () => {
       `The subscription id ${wrong} does not exist in tenant ${fleet.azure.tenantId} or app registration ${fleet.azure.clientId} has no access to it (SubscriptionNotFound). Fix: set the AZURE_SUBSCRIPTION_ID secret`,
     );
     expect(plan.outputs["plan-hash"]).toBeUndefined();
+    expect(plan.summary).toContain(
+      `> **No plan:** Reading the fleet in resource group ${RG} failed: The subscription id ${wrong} does not exist`,
+    );
   });
 
   it("an image version the gallery lacks fails the plan naming each claw, after the outputs and summary", async () => {
