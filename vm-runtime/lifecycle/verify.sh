@@ -477,14 +477,15 @@ check_services() {
   done
   elapsed=$(((${EPOCHREALTIME/./} - start_us + 500000) / 1000000))
 
-  local first last unreadable
+  local first last unreadable not_active
   for unit in "${units[@]}"; do
     name=${unit%.service}
     detail=""
     if [[ -n ${inactive[$unit]:-} ]]; then
       detail="systemctl is-active: ${inactive[$unit]}"
-      if ((inactive_count[$unit] < CLAW_SERVICE_SAMPLES)); then
-        detail+=" (${inactive_count[$unit]} of $CLAW_SERVICE_SAMPLES samples in $elapsed s were not active)"
+      not_active=${inactive_count[$unit]}
+      if ((not_active < CLAW_SERVICE_SAMPLES)); then
+        detail+=" ($not_active of $CLAW_SERVICE_SAMPLES samples in $elapsed s were not active)"
       fi
     fi
     first=${restarts_first[$unit]} last=${restarts_last[$unit]} unreadable=""

@@ -598,7 +598,9 @@ show -p NRestarts --value b.service" ]
   mkdir -p "$S/hang"
   printf '#!/bin/sh\nexec sleep 30\n' >"$S/hang/xdpyinfo"
   chmod +x "$S/hang/xdpyinfo"
-  PATH="$S/hang:$PATH" CLAW_CHECK_TIMEOUT=1 run --separate-stderr "$VERIFY" --json
+  # Long enough for every other command of a loaded machine, far shorter than the hang; jq
+  # (which these tests need anyway) starts faster than python3.
+  PATH="$S/hang:$PATH" CLAW_CHECK_TIMEOUT=4 CLAW_JSON_PARSER=jq run --separate-stderr "$VERIFY" --json
   only_these_did_not_pass display.up
 }
 
@@ -752,8 +754,9 @@ show -p NRestarts --value b.service" ]
 
 @test "gateway: a health request that never returns fails after CLAW_CHECK_TIMEOUT" {
   touch "$STUB_STATE/gateway-hangs"
-  # Long enough for every other command of a loaded machine, far shorter than the hang.
-  CLAW_CHECK_TIMEOUT=4 run --separate-stderr "$VERIFY" --json
+  # Long enough for every other command of a loaded machine, far shorter than the hang; jq
+  # (which these tests need anyway) starts faster than python3.
+  CLAW_CHECK_TIMEOUT=4 CLAW_JSON_PARSER=jq run --separate-stderr "$VERIFY" --json
   only_these_did_not_pass gateway.health
   [ "$(detail_of gateway.health)" = "unreachable: openclaw health had no answer within 4s" ]
 }
