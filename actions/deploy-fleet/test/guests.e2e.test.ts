@@ -6,12 +6,15 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import type { BundledActionRun } from "@openclawps/action-kit/testing";
+import { ComputeManagementClient } from "@azure/arm-compute";
+import type { TokenCredential } from "@azure/core-auth";
+import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { TAGS } from "@openclawps/fleet-model";
 import { guestsUnavailableReason } from "@openclawps/local-azure";
 import type { RolloutReport } from "@openclawps/rollout";
+import type { ClawVerification } from "@openclawps/verify";
 import { type KeyPair, keygen } from "@openclawps/verify/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canarySecrets, errorOf, type Fleet, GALLERY, IMAGE, RG, startFleet } from "./fleet-fixture.ts";
@@ -23,6 +26,8 @@ if (reason && process.env.CI && process.getuid?.() === 0) {
 if (reason) console.warn(`guest chain skipped: ${reason}`);
 
 const run = promisify(execFile);
+// The verify action's bundle (turbo.json: a package's tests wait for its dependencies' bundles).
+const VERIFY_BUNDLE = resolve(import.meta.dirname, "../../verify/dist/index.js");
 const report = (r: BundledActionRun): RolloutReport => JSON.parse(r.outputs.result ?? "null");
 const CLAWS = ["claw-001", "claw-002"];
 // A first boot takes about a minute on a loaded 2-core machine; verification waits for it.
@@ -181,6 +186,83 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
       expect(vm("claw-001").imageReferenceId?.split("/").pop()).toBe("1.1.0");
       expect(await uuidOf("claw-001")).toBe(uuid);
       expect(vm("claw-002")).toEqual(untouched);
+    },
+    STEP_MS,
+  );
+  it(
+    "the verify action reports each claw healthy, and refuses a claw whose host key differs from its tag",
+    async () => {
+      const verifyAction = () =>
+        runBundledAction({
+          bundle: VERIFY_BUNDLE,
+          inputs: { manifest: "claws.yaml", "ssh-private-key": key.privateKey, timeout: "10m" },
+          env: { ...fleet.azure.env(), GITHUB_WORKSPACE: fleet.workspace },
+        });
+      const results = (r: BundledActionRun): ClawVerification[] => JSON.parse(r.outputs.results ?? "[]");
+
+      const good = await verifyAction();
+      expectSucceeded(good);
+      expect(results(good).map((c) => [c.name, c.healthy])).toEqual([
+        ["claw-001", true],
+        ["claw-002", true],
+      ]);
+      expect(good.summary).toContain("claw-001");
+      expect(results(good)[0]!.checks.some((c) => c.id === "gateway.health" && c.status === "pass")).toBe(
+        true,
+      );
+
+      // Another key's fingerprint in claw-002's tag: the guest presents the key from its
+      // customData, which no longer matches what ARM says, so it is refused before sign-in.
+      const compute = new ComputeManagementClient(
+        fleet.azure.staticCredential() as TokenCredential,
+        fleet.azure.subscriptionId,
+        { endpoint: fleet.azure.armEndpoint },
+      );
+      const pinned = vm("claw-002").tags[TAGS.hostKey]!;
+      const other = await keygen(dir, "other-host");
+      const otherFingerprint = other.fingerprint;
+      expect(otherFingerprint).not.toBe(pinned);
+      await compute.virtualMachines.beginUpdateAndWait(
+        RG,
+        "claw-002",
+        { tags: { ...vm("claw-002").tags, [TAGS.hostKey]: otherFingerprint } },
+        { updateIntervalInMs: 0 },
+      );
+      const refused = await verifyAction();
+      expect(refused.exitCode).toBe(1);
+      const [first, second] = results(refused);
+      expect(first).toMatchObject({ name: "claw-001", healthy: true });
+      expect(second).toMatchObject({ name: "claw-002", healthy: false, reason: "host-key-mismatch" });
+      await compute.virtualMachines.beginUpdateAndWait(
+        RG,
+        "claw-002",
+        { tags: { ...vm("claw-002").tags, [TAGS.hostKey]: pinned } },
+        { updateIntervalInMs: 0 },
+      );
+    },
+    STEP_MS,
+  );
+
+  it(
+    "fails gateway.health on a claw whose gateway runs with another token than its .env",
+    async () => {
+      // The gateway read its token when it started; .env now says another one (as after a
+      // rotation the gateway never picked up). verify.sh asks the gateway with .env's token.
+      await ssh(
+        "claw-002",
+        "sudo -n sed -i 's/^OPENCLAW_GATEWAY_TOKEN=.*/OPENCLAW_GATEWAY_TOKEN=rotated-but-not-restarted/' /mnt/claw-data/openclaw/.env",
+      );
+      const out = await ssh("claw-002", "sudo -n /opt/claw/verify.sh --json || true");
+      const checks = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { id?: string; status?: string; detail?: string });
+      const gateway = checks.find((c) => c.id === "gateway.health");
+      expect(gateway?.status).toBe("fail");
+      expect(gateway?.detail).toMatch(/refused/);
+      expect(out).not.toContain("rotated-but-not-restarted");
+      // Everything else on the claw is still fine: the one broken thing is named.
+      expect(checks.filter((c) => c.status === "fail").map((c) => c.id)).toEqual(["gateway.health"]);
     },
     STEP_MS,
   );
