@@ -6,7 +6,12 @@ import { Journey } from "./journey.ts";
 import { Rehearsal } from "./rehearsal.ts";
 
 const verify = process.env.REHEARSAL_VERIFY === "1";
-const rehearsal = await Rehearsal.start();
+const rehearsal = await Rehearsal.start({ guests: verify });
+if (verify && rehearsal.azure.guestsUnavailableReason) {
+  console.log(`✗ REHEARSAL_VERIFY=1 needs booting guests: ${rehearsal.azure.guestsUnavailableReason}`);
+  await rehearsal.stop();
+  process.exit(1);
+}
 let failed = 0;
 try {
   const journey = new Journey(

@@ -89,6 +89,11 @@ export class Journey {
     for (const name of this.clawNames(true)) this.manifest.deleteIn(["claws", name, "image_version"]);
     this.manifest.setIn(["rollout", "pause_seconds"], 0);
     this.manifest.setIn(["rollout", "verify"], options.verify);
+    if (options.verify) {
+      // The local guests have no GPU: a general-purpose size, for which verify.sh expects none.
+      this.manifest.setIn(["defaults", "vm_size"], "Standard_D2s_v5");
+      for (const name of this.clawNames(true)) this.manifest.deleteIn(["claws", name, "vm_size"]);
+    }
     rehearsal.secrets.CLAW_SECRETS_JSON = secretsFor(this.clawNames(true));
   }
 

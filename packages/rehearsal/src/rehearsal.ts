@@ -18,6 +18,8 @@ export interface RehearsalOptions {
   scratch?: string;
   /** Passed to the local Azure (e.g. a time scale). */
   timeScale?: number;
+  /** Boot a guest for every running VM (local Azure's guest mode), so claws can be verified. */
+  guests?: boolean;
 }
 
 /** The fleet repository: a git repository whose commits the runs check out. */
@@ -131,6 +133,7 @@ export class Rehearsal {
     // jobs in the production environment (GitHub puts a different subject in each).
     const azure = await startLocalAzure({
       timeScale: options.timeScale ?? 0,
+      ...(options.guests ? { guests: true } : {}),
       federatedSubjects: [
         `repo:${REPOSITORY}:ref:refs/heads/main`,
         `repo:${REPOSITORY}:environment:${ENVIRONMENT}`,
