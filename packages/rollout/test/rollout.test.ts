@@ -44,7 +44,7 @@ function claw(name: string, action: ActionKind, extra: Partial<ClawPlan> = {}): 
 }
 
 function plan(...claws: ClawPlan[]): Plan {
-  return { hash: "test", claws };
+  return { hash: "test", claws, shared: [], unproven: [], warnings: [] };
 }
 
 const policy = (p: Partial<RolloutPolicy> = {}): RolloutPolicy => ({
