@@ -10,8 +10,8 @@ export const CRASH_CLAW = "bob";
 
 export interface JourneyOptions {
   /**
-   * Verify claws over SSH (rollout.verify: true). Off until local VMs boot: the manifest then
-   * says `verify: false`, as an operator whose runners cannot reach the VMs would set it.
+   * Verify claws over SSH (rollout.verify: true); needs a rehearsal on booting guests. Off, the
+   * manifest says `verify: false`, as an operator whose runners cannot reach the VMs would set it.
    */
   verify: boolean;
 }

@@ -3,8 +3,8 @@
 // workflow (examples/fleet/.github/workflows/fleet.yml) through the rehearsal: bake, plan, apply,
 // verify and drift are the real workflows and the real action bundles.
 //
-// Local VMs do not boot yet, so the manifest says rollout.verify: false; REHEARSAL_VERIFY=1
-// turns verification on for machines whose guests boot.
+// The VMs are records here, so the manifest says rollout.verify: false; REHEARSAL_VERIFY=1 runs
+// it on booting guests with verification on (journey-guests.test.ts does the first push so in CI).
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRASH_CLAW, Journey, type JourneyStep } from "../src/journey.ts";
@@ -26,7 +26,7 @@ let rehearsal: Rehearsal;
 let journey: Journey;
 
 beforeAll(async () => {
-  rehearsal = await Rehearsal.start();
+  rehearsal = await Rehearsal.start({ guests: verify });
   journey = new Journey(
     rehearsal,
     { verify },

@@ -1,0 +1,51 @@
+// The journey's first push with verification on, on booting guests (local Azure's guest mode):
+// from an empty subscription, bake publishes the image, plan, apply with every claw proven
+// healthy over SSH (host keys pinned) by verify.sh, then the workflow's verify job, then drift.
+// Needs root, loop devices and packer; CI runs it as root (skipped elsewhere with the reason).
+// The rest of the journey on guests: REHEARSAL_VERIFY=1 npm run rehearse (a quarter of an hour).
+import { execFileSync } from "node:child_process";
+import { guestsUnavailableReason } from "@openclawps/local-azure";
+import { describe, expect, it } from "vitest";
+import { Journey } from "../src/journey.ts";
+import { Rehearsal } from "../src/rehearsal.ts";
+
+const reason =
+  guestsUnavailableReason() ??
+  (() => {
+    try {
+      execFileSync("packer", ["version"], { stdio: "ignore" });
+      return undefined;
+    } catch {
+      return "packer is not installed";
+    }
+  })();
+if (reason && process.env.CI && process.getuid?.() === 0) {
+  throw new Error(`the journey on guests must run in CI as root, but: ${reason}`);
+}
+if (reason) console.warn(`the journey on guests is skipped: ${reason}`);
+
+describe.skipIf(reason !== undefined)("the first push on booting guests", () => {
+  it("creates every claw and proves it healthy, in apply's wave and in the verify job", async () => {
+    const rehearsal = await Rehearsal.start({ guests: true });
+    try {
+      const journey = new Journey(
+        rehearsal,
+        { verify: true },
+        Rehearsal.exampleFile("examples/fleet/claws.yaml"),
+        Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml"),
+      );
+      const step = await journey.firstPush();
+      expect(step.problems, step.line).toEqual([]);
+      const push = step.runs[0]!;
+      const apply = push.job("deploy/deploy/apply").summary;
+      const verify = push.job("deploy/deploy/verify").summary;
+      for (const claw of journey.clawNames()) {
+        expect(apply).toMatch(new RegExp(`${claw} \\|[^\\n]*✅ healthy`));
+        expect(verify).toContain(claw);
+      }
+      expect(verify).toMatch(/4 of 4 claw\(s\) healthy/);
+    } finally {
+      await rehearsal.stop();
+    }
+  }, 1_200_000);
+});
