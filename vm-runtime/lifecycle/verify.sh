@@ -314,9 +314,12 @@ check_disk_mounted() {
 # mounted_column COLUMN: findmnt's COLUMN for the filesystem mounted at $CLAW_DATA_MOUNT (the
 # last listed, the one on top, when several are stacked there); empty when findmnt has none.
 mounted_column() {
-  local out
-  out=$(bounded findmnt -n -o "$1" --mountpoint "$CLAW_DATA_MOUNT" 2>/dev/null) || true
-  trim "${out##*$'\n'}"
+  # mapfile, not $(...): command substitution drops trailing empty lines, and an empty last line
+  # is the top mount's empty column (a tmpfs has no UUID), not the one beneath it.
+  local -a lines=()
+  mapfile -t lines < <(bounded findmnt -n -o "$1" --mountpoint "$CLAW_DATA_MOUNT" 2>/dev/null || true)
+  ((${#lines[@]})) || return 0
+  trim "${lines[-1]}"
 }
 
 # Sets LUN0_FS_DEV and LUN0_FS_UUID to the filesystem boot.sh mounts: on the disk lib.sh's
