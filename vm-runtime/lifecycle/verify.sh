@@ -6,6 +6,11 @@
 #   verify.sh --json    one JSON object per line per check, then one summary object:
 #                       {"id":"disk.mounted","group":"disk","status":"pass","label":"...","detail":"..."}
 #                       {"summary":true,"passed":N,"failed":N,"warnings":N}
+#   verify.sh --json --compact
+#                       the same lines, shorter, for channels that keep only the end of the
+#                       output (Azure Run Command keeps the last 4,096 bytes): a passed check
+#                       is {"id","group","status"} only; a failed or warned one keeps its label
+#                       and a detail of at most 160 characters.
 #
 # Exit status: 0 when no check failed (warnings allowed), 1 when any failed, 2 on a usage error
 # (an unknown argument, or a malformed CLAW_SERVICE_SAMPLES / CLAW_SERVICE_SAMPLE_SECONDS).
@@ -76,6 +81,9 @@ CLAW_XAUTHORITY=${CLAW_XAUTHORITY:-$CLAW_USER_HOME/.Xauthority}
 CLAW_SERVICES=${CLAW_SERVICES:-lightdm.service xrdp.service claw-sunshine@$CLAW_USER.service openclaw-gateway@$CLAW_USER.service}
 
 JSON=0
+COMPACT=0
+# Longest detail in --compact output: a whole report of failures still fits in 4 KB.
+COMPACT_DETAIL_MAX=160
 PASSED=0
 FAILED=0
 WARNINGS=0
@@ -83,7 +91,7 @@ CURRENT_GROUP=""
 WORK_DIR=""
 
 usage() {
-  printf 'usage: %s [--json]\n' "${0##*/}" >&2
+  printf 'usage: %s [--json [--compact]]\n' "${0##*/}" >&2
 }
 
 # ------------------------------------------------------------------ output
@@ -121,6 +129,13 @@ record() {
     warn) WARNINGS=$((WARNINGS + 1)) ;;
     *) printf 'verify.sh: bad status %s for %s\n' "$status" "$id" >&2; exit 70 ;;
   esac
+  if ((JSON && COMPACT)); then
+    if [[ $status == pass ]]; then
+      printf '{"id":"%s","group":"%s","status":"pass"}\n' "$(json_escape "$id")" "$(json_escape "$group")"
+      return
+    fi
+    if ((${#detail} > COMPACT_DETAIL_MAX)); then detail="${detail:0:COMPACT_DETAIL_MAX-3}..."; fi
+  fi
   if ((JSON)); then
     printf '{"id":"%s","group":"%s","status":"%s","label":"%s","detail":"%s"}\n' \
       "$(json_escape "$id")" "$(json_escape "$group")" "$status" \
@@ -865,12 +880,17 @@ main() {
   while (($#)); do
     case $1 in
       --json) JSON=1 ;;
+      --compact) COMPACT=1 ;;
       -h | --help) usage; exit 0 ;;
       *) usage; exit 2 ;;
     esac
     shift
   done
 
+  if ((COMPACT && !JSON)); then
+    usage
+    exit 2
+  fi
   if [[ ! $CLAW_SERVICE_SAMPLES =~ ^[1-9][0-9]*$ ]]; then
     printf 'verify.sh: CLAW_SERVICE_SAMPLES must be a whole number of at least 1, not "%s"\n' "$CLAW_SERVICE_SAMPLES" >&2
     exit 2

@@ -148,6 +148,44 @@ summary_line() {
   [ "$(tail -n 1 <<<"$output" | jq -c .)" = "{\"summary\":true,\"passed\":$n,\"failed\":0,\"warnings\":0}" ]
 }
 
+@test "--compact keeps a passed check to its id, group and status, and the same verdict" {
+  run --separate-stderr "$VERIFY" --json --compact
+  [ "$status" -eq 0 ]
+  jq -e -s 'map(select(.summary != true)) | all(keys == ["group","id","status"])' <<<"$output"
+  [ "$(jq -s 'map(select(.summary != true)) | length' <<<"$output")" -eq 32 ]
+  [ "$(tail -n 1 <<<"$output" | jq -c .)" = '{"summary":true,"passed":32,"failed":0,"warnings":0}' ]
+}
+
+@test "--compact keeps a failed check's label and clips its detail to 160 characters" {
+  rm -f "$CLAW_STATE_DIR/boot-completed"
+  printf '%s\n%s\n' "$BOOT_ID" "$(printf 'reason%.0s ' {1..60})" >"$CLAW_STATE_DIR/boot-failed"
+  run --separate-stderr "$VERIFY" --json
+  local full
+  full=$(detail_of boot.completed)
+  [ "${#full}" -gt 300 ]
+  run --separate-stderr "$VERIFY" --json --compact
+  [ "$status" -eq 1 ]
+  [ "$(status_of boot.completed)" = fail ]
+  [ -n "$(jq -r 'select(.id == "boot.completed") | .label' <<<"$output")" ]
+  local detail
+  detail=$(detail_of boot.completed)
+  [ "${#detail}" -eq 160 ]
+  [[ $detail == "boot.sh failed during this boot: reason"*... ]]
+}
+
+@test "the whole compact report of a claw failing many checks fits Run Command's 4,096 bytes" {
+  rm -f "$CLAW_DATA_MOUNT/openclaw/.env" "$CLAW_DATA_MOUNT/openclaw/openclaw.json" "$CLAW_STATE_DIR/boot-completed"
+  run --separate-stderr "$VERIFY" --json --compact
+  [ "$status" -eq 1 ]
+  [ "$(printf '%s\n' "$output" | wc -c)" -le 4096 ]
+  [ "$(tail -n 1 <<<"$output" | jq -r .failed)" -ge 3 ]
+}
+
+@test "--compact without --json is a usage error" {
+  run --separate-stderr "$VERIFY" --compact
+  [ "$status" -eq 2 ]
+}
+
 @test "groups come out in the documented order" {
   verify_json
   [ "$(jq -r 'select(.group) | .group' <<<"$output" | uniq | tr '\n' ' ')" = \

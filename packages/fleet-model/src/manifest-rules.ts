@@ -271,6 +271,13 @@ function rolloutProblems(rollout: unknown, claws: Record<string, unknown> | unde
   return out;
 }
 
+/**
+ * An allowed SSH source wider than this prefix length is a warning: no operator office or
+ * self-hosted runner pool needs more than a /8, and anything wider is a large share of the
+ * internet (GitHub-hosted runners' published ranges are many small prefixes, not one wide one).
+ */
+export const WIDEST_SSH_PREFIX = 8;
+
 function sshProblems(doc: Record<string, unknown>): RuleProblem[] {
   if (!("ssh" in doc)) return [];
   const ssh = doc.ssh;
@@ -288,12 +295,16 @@ function sshProblems(doc: Record<string, unknown>): RuleProblem[] {
   if (isRecord(ssh) && Array.isArray(ssh.allowed_cidrs)) {
     ssh.allowed_cidrs.forEach((v, i) => {
       const c = typeof v === "string" ? parseCidr(v) : undefined;
-      if (c && c.prefix === 0) {
+      if (c && c.prefix < WIDEST_SSH_PREFIX) {
         out.push({
           path: ["ssh", "allowed_cidrs", i],
           severity: "warning",
-          message: `${quoted(v)} opens SSH (port 22) to the whole internet`,
-          fix: "list only the address ranges your runners and operators connect from",
+          message:
+            c.prefix === 0
+              ? `${quoted(v)} opens SSH (port 22) to the whole internet`
+              : `${quoted(v)} opens SSH (port 22) to a /${c.prefix}, wider than a /${WIDEST_SSH_PREFIX}: a large part of the internet`,
+          fix:
+            "list only the address ranges your runners and operators connect from; with the default verify transport (run-command) no SSH rule is needed at all",
         });
       }
     });

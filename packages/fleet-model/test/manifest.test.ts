@@ -722,6 +722,15 @@ const CASES: Case[] = [
     severity: "warning",
   },
   {
+    name: "SSH open to a prefix wider than /8 is a warning",
+    edits: { 27: "  allowed_cidrs: [203.0.113.0/24, 64.0.0.0/3]" },
+    line: 27,
+    column: 35,
+    path: "ssh.allowed_cidrs.1",
+    message: /"64\.0\.0\.0\/3" opens SSH \(port 22\) to a \/3, wider than a \/8/,
+    severity: "warning",
+  },
+  {
     name: "an ssh block without an admin key is a warning",
     edits: { 26: null },
     line: 25,
