@@ -303,8 +303,7 @@ function sshProblems(doc: Record<string, unknown>): RuleProblem[] {
             c.prefix === 0
               ? `${quoted(v)} opens SSH (port 22) to the whole internet`
               : `${quoted(v)} opens SSH (port 22) to a /${c.prefix}, wider than a /${WIDEST_SSH_PREFIX}: a large part of the internet`,
-          fix:
-            "list only the address ranges your runners and operators connect from; with the default verify transport (run-command) no SSH rule is needed at all",
+          fix: "list only the address ranges your runners and operators connect from; with the default verify transport (run-command) no SSH rule is needed at all",
         });
       }
     });

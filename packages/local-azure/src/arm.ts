@@ -59,6 +59,10 @@ export interface LroOptions {
   headers: "async" | "location" | "both";
   data?: Record<string, unknown>;
   result?: unknown;
+  /** The operation has no schedule: whoever started it sets `readyAt` when it is done. */
+  pending?: boolean;
+  /** Called with the operation record once it exists. */
+  onAccepted?: (op: OperationRecord) => void;
 }
 
 export interface ResourceType {
@@ -254,13 +258,14 @@ export class Arm {
       resourceId: lro.resourceId,
       status: "InProgress",
       startTime: new Date(now).toISOString(),
-      readyAt: injected?.hang ? null : now + delay,
+      readyAt: injected?.hang || lro.pending ? null : now + delay,
     };
     if (lro.data !== undefined) op.data = lro.data;
     if (lro.result !== undefined) op.result = lro.result;
     if (injected?.fail) op.failWith = injected.fail;
     this.injection = undefined;
     this.world.operations[id] = op;
+    if (!injected?.hang) lro.onAccepted?.(op);
     const headers: Record<string, string> = {};
     if (lro.headers === "async" || lro.headers === "both")
       headers["azure-asyncoperation"] = this.asyncUrl(op, req.apiVersion);

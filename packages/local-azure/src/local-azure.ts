@@ -23,6 +23,7 @@ import { powerState, registerCompute, VM, type VmPowerHooks } from "./providers/
 import { registerGallery } from "./providers/gallery.ts";
 import { registerNetwork } from "./providers/network.ts";
 import { registerResources } from "./providers/resources.ts";
+import type { VmAgents } from "./providers/run-commands.ts";
 import { type CountFilter, type Counts, countRequests, type RequestLogEntry } from "./request-log.ts";
 import { type SeedVmOptions, seedGalleryVersions, seedVirtualMachines } from "./seed.ts";
 import { type LocalAzureState, snapshot } from "./snapshot.ts";
@@ -217,7 +218,14 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     restarted: (a, vm) => guests.vmRestarted(guestSpec(a, vm)),
     deleted: (_a, vm) => guests.vmDeleted(vm.id.toLowerCase(), vm.name, String(vm.properties.vmId)),
   };
-  registerCompute(arm, hooks);
+  // The VM agent lives in the guest: without guests no VM has one (Run Commands fail as on a VM
+  // whose agent never reports, and the instance view says "Not Ready").
+  const agents: VmAgents | undefined = guests && {
+    ready: (vm) => guests.agentReady(vm.id),
+    starting: (vm) => guests.isUp(vm.id),
+    run: (vm, req) => guests.runScript(vm.id, req),
+  };
+  registerCompute(arm, hooks, agents);
   // A world loaded from a state file: its running VMs boot.
   if (guests)
     for (const vm of arm.ofType(VM)) if (powerState(vm) === "running") guests.vmRunning(guestSpec(arm, vm));

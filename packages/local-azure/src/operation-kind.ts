@@ -25,7 +25,9 @@ export type OperationKind =
   | "gallery.delete"
   | "imageVersion.create"
   | "imageVersion.delete"
-  | "tags.write";
+  | "tags.write"
+  | "runCommand.write"
+  | "runCommand.delete";
 
 /**
  * Typical durations in Azure, in milliseconds. Rough public figures: a Linux VM from a gallery image
@@ -57,4 +59,9 @@ export const AZURE_LATENCY_MS: Record<OperationKind, number> = {
   "imageVersion.create": 600_000,
   "imageVersion.delete": 30_000,
   "tags.write": 500,
+  // An asynchronous Run Command's PUT; a synchronous one lasts as long as its script.
+  // "The minimum time to run a script is about 20 seconds"
+  // (https://learn.microsoft.com/azure/virtual-machines/linux/run-command#restrictions).
+  "runCommand.write": 20_000,
+  "runCommand.delete": 10_000,
 };

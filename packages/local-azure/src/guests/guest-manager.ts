@@ -67,6 +67,41 @@ interface Running {
   guestAddr: string;
 }
 
+export interface GuestScriptRequest {
+  /** The Run Command's name (a directory of the handler's download area). */
+  name: string;
+  script: string;
+  /** Parameters and protected parameters, as environment variables. */
+  env: [string, string][];
+  runAsUser?: string;
+  timeoutSeconds: number;
+  /** Aborting ends the script (a deleted or replaced Run Command). */
+  signal?: AbortSignal;
+}
+
+export interface GuestScriptResult {
+  /** null when killed (timeout, or the guest shut down). */
+  exitCode: number | null;
+  /** The end of the output (at most the last MiB); Run Command's own cut is the caller's. */
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Keeps the last MiB of a stream. */
+class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+    while (this.size > 1024 * 1024 && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
+
 export interface GuestStatus {
   state: "booting" | "running" | "stopped";
   /** Host path of the OS disk (the per-VM layer); files under fs/ are the guest's /var, /home, ... */
@@ -284,6 +319,92 @@ export class GuestManager {
     let state: GuestStatus["state"] = "stopped";
     if (r) state = pid && existsSync(`/proc/${pid}/root/run/local-azure-booted`) ? "running" : "booting";
     return { state, osDisk: os, console: join(os, "console.log"), ...(pid ? { pid } : {}) };
+  }
+
+  /** The guest's VM agent is up (see guest/image/.../init.py): Run Commands can run. */
+  agentReady(key: string): boolean {
+    const pid = this.initPid(key);
+    return pid !== undefined && existsSync(`/proc/${pid}/root/run/local-azure-agent-ready`);
+  }
+
+  /** The guest is booting or running (its agent may still come up). */
+  isUp(key: string): boolean {
+    return this.running.has(key.toLowerCase());
+  }
+
+  private initPid(key: string): number | undefined {
+    const r = this.running.get(key.toLowerCase());
+    return r?.proc.pid ? childrenOf(r.proc.pid)[0] : undefined;
+  }
+
+  /**
+   * Runs a Run Command's script inside the guest as the Linux agent's run-command handler does:
+   * the script saved under /var/lib/waagent/run-command-handler/download/NAME/SEQ/ and run by
+   * bash as root (or runAsUser), parameters as environment variables, killed at the timeout.
+   * Rejects when the agent is not ready.
+   */
+  async runScript(key: string, req: GuestScriptRequest): Promise<GuestScriptResult> {
+    const r = this.running.get(key.toLowerCase());
+    const pid = this.initPid(key);
+    if (!r || pid === undefined || !this.agentReady(key)) throw new Error("the VM agent is not ready");
+    const seq = ++this.counter;
+    const guestDir = `/var/lib/waagent/run-command-handler/download/${req.name}/${seq}`;
+    const hostDir = join(this.osDiskDir(r.spec.name, r.spec.vmId), "fs", guestDir);
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(hostDir, "script.sh"), req.script, { mode: 0o700 });
+    const env = [
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      `HOME=${req.runAsUser ? `/home/${req.runAsUser}` : "/root"}`,
+      "LANG=C.UTF-8",
+      ...req.env.map(([k, v]) => `${k}=${v}`),
+    ];
+    const runAs = req.runAsUser ? ["runuser", "-u", req.runAsUser, "--"] : [];
+    const proc = spawn(
+      "nsenter",
+      [
+        "-t",
+        String(pid),
+        "-m",
+        "-u",
+        "-i",
+        "-n",
+        "-p",
+        "-r",
+        "-w",
+        "--",
+        ...runAs,
+        "/usr/bin/env",
+        "-i",
+        ...env,
+        "/bin/bash",
+        `${guestDir}/script.sh`,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    const out = new TailBuffer();
+    const err = new TailBuffer();
+    proc.stdout?.on("data", (b: Buffer) => out.push(b));
+    proc.stderr?.on("data", (b: Buffer) => err.push(b));
+    let timedOut = false;
+    const kill = () => {
+      try {
+        process.kill(-proc.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, req.timeoutSeconds * 1000);
+    req.signal?.addEventListener("abort", kill, { once: true });
+    const exitCode = await new Promise<number | null>((resolve) => {
+      proc.once("error", () => resolve(null));
+      proc.once("close", (code) => resolve(code));
+    });
+    clearTimeout(timer);
+    this.note(`${r.spec.name}: run command ${req.name} ${timedOut ? "timed out" : `exited ${exitCode}`}`);
+    return { exitCode, stdout: out.text(), stderr: err.text(), timedOut };
   }
 
   private pickSubnet(): { host: string; guest: string } {

@@ -27,6 +27,7 @@ import {
 } from "./common.ts";
 import { GALLERY_IMAGE, GALLERY_IMAGE_VERSION, latestVersion, missing } from "./gallery.ts";
 import { attachNic, deleteNic, NETWORK_TYPES } from "./network.ts";
+import { RUN_COMMAND, runCommands, type VmAgents, vmAgentView } from "./run-commands.ts";
 
 export const DISK = "Microsoft.Compute/disks";
 export const SNAPSHOT = "Microsoft.Compute/snapshots";
@@ -361,8 +362,12 @@ function provisioningStatus(vm: StoredResource): Record<string, unknown> {
   };
 }
 
-/** The VM instance view: provisioning and power state as Azure reports them. */
-export function instanceView(vm: StoredResource): Record<string, unknown> {
+/**
+ * The VM instance view: provisioning and power state as Azure reports them, and the VM agent
+ * (Ready once the guest's agent is up; absent while deallocated). `agentReady` undefined: no
+ * agent is known (an instance view without a vmAgent section).
+ */
+export function instanceView(vm: StoredResource, agentReady?: boolean): Record<string, unknown> {
   const power = (hidden(vm).power as Power | undefined) ?? "running";
   const storage = obj(vm.properties.storageProfile) ?? {};
   const diskNames = [
@@ -382,11 +387,14 @@ export function instanceView(vm: StoredResource): Record<string, unknown> {
         { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" },
       ],
     })),
+    ...(agentReady === undefined || power === "deallocated" || power === "deallocating"
+      ? {}
+      : { vmAgent: vmAgentView(agentReady && power === "running") }),
     statuses: [provisioningStatus(vm), powerStatus(power)],
   };
 }
 
-function vmView(vm: StoredResource, query: URLSearchParams | undefined): unknown {
+function vmView(vm: StoredResource, query: URLSearchParams | undefined, agentReady?: boolean): unknown {
   const expand = (query?.get("$expand") ?? "").toLowerCase();
   if (query?.get("statusOnly") === "true") {
     // statusOnly=true answers with the run-time status only.
@@ -395,12 +403,12 @@ function vmView(vm: StoredResource, query: URLSearchParams | undefined): unknown
       name: vm.name,
       type: vm.type,
       location: vm.location,
-      properties: { instanceView: instanceView(vm) },
+      properties: { instanceView: instanceView(vm, agentReady) },
     };
   }
   const v = stripHidden(vm);
   const props = v.properties as Record<string, unknown>;
-  if (expand.includes("instanceview")) props.instanceView = instanceView(vm);
+  if (expand.includes("instanceview")) props.instanceView = instanceView(vm, agentReady);
   // userData is returned only on request; customData and adminPassword never are.
   // https://learn.microsoft.com/azure/virtual-machines/user-data
   if (expand.includes("userdata") && typeof hidden(vm).userData === "string")
@@ -995,7 +1003,8 @@ function powerAction(
   };
 }
 
-function virtualMachines(arm: Arm): ResourceType {
+function virtualMachines(arm: Arm, agents: VmAgents | undefined): ResourceType {
+  const agentReady = (vm: StoredResource) => agents?.ready(vm) ?? false;
   return {
     type: VM,
     sdkName: "virtualMachines",
@@ -1026,10 +1035,10 @@ function virtualMachines(arm: Arm): ResourceType {
       poweroff: powerAction(arm, "vm.powerOff", "stopping"),
       instanceview: {
         method: "GET",
-        handler: (_req, vm) => ({ status: 200, body: instanceView(vm) }),
+        handler: (_req, vm) => ({ status: 200, body: instanceView(vm, agentReady(vm)) }),
       },
     },
-    view: vmView,
+    view: (vm, query) => vmView(vm, query, agentReady(vm)),
     filterList: filterVmList,
   };
 }
@@ -1058,6 +1067,8 @@ function completeVmDelete(arm: Arm, op: OperationRecord): void {
     if (n.properties?.deleteOption === "Delete") deleteNic(arm, n.id);
     else attachNic(arm, n.id, undefined);
   }
+  // Run Commands are the VM's child resources: they go with it.
+  for (const rc of arm.children(vm.id, RUN_COMMAND)) arm.remove(rc.id);
   arm.remove(vm.id);
 }
 
@@ -1070,10 +1081,11 @@ export interface VmPowerHooks {
   deleted(arm: Arm, vm: StoredResource): void;
 }
 
-export function registerCompute(arm: Arm, hooks?: VmPowerHooks): void {
+export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgents): void {
   arm.register(disks(arm));
   arm.register(snapshots(arm));
-  arm.register(virtualMachines(arm));
+  arm.register(virtualMachines(arm, agents));
+  arm.register(runCommands(arm, agents, powerState));
   arm.registerCompletion("vm.create", (a, op) => {
     const vm = a.find(op.resourceId);
     if (!vm) return;

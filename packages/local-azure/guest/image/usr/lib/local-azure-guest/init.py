@@ -22,6 +22,9 @@ STAGES = [
     ["systemctl", "__boot"],
 ]
 
+AGENT_AFTER = ["cloud-init", "init"]
+
+
 class Stop(Exception):
     pass
 
@@ -42,6 +45,13 @@ def boot_sequence():
         rc = subprocess.call(argv)
         if rc != 0:
             log(f"{argv[0]} {argv[1]} exited with status {rc}")
+        if argv == AGENT_AFTER:
+            # The Azure Linux agent (walinuxagent.service) starts once cloud-init's network stage
+            # is done (After=cloud-init.service); from then on it runs Run Commands. local-azure
+            # reports the VM agent Ready (and runs Run Commands) once this marker exists.
+            with open("/run/local-azure-agent-ready", "w") as f:
+                f.write("ok\n")
+            log("VM agent ready")
     log("boot sequence finished")
     # Marker for local-azure (and for people): the guest reached multi-user.
     with open("/run/local-azure-booted", "w") as f:
