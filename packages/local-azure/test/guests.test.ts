@@ -181,6 +181,51 @@ describe.skipIf(reason !== undefined)("guest mode", () => {
     BOOT_MS + 60_000,
   );
 
+  it("runs a Run Command's script in the guest as root: output, exit status, parameters, the 4 KB tail, the timeout", async () => {
+    const vmAgent = await c.compute.virtualMachines.instanceView(RG, "g1");
+    expect(vmAgent.vmAgent?.statuses?.[0]?.displayStatus).toBe("Ready");
+    const run = async (name: string, body: Record<string, unknown>) => {
+      await c.compute.virtualMachineRunCommands.createOrUpdate(
+        RG,
+        "g1",
+        name,
+        { location: LOCATION, timeoutInSeconds: 60, ...body },
+        NOW,
+      );
+      return (
+        await c.compute.virtualMachineRunCommands.getByVirtualMachine(RG, "g1", name, {
+          expand: "instanceView",
+        })
+      ).instanceView!;
+    };
+    const ok = await run("who", {
+      source: {
+        script: 'id -u; hostname; cat /etc/guest-test/marker; echo; echo "$GREETING"; echo oops >&2; exit 3',
+      },
+      parameters: [{ name: "GREETING", value: "hello" }],
+    });
+    expect(ok.output).toBe("0\ng1\nwritten by cloud-init\nhello\n");
+    expect(ok.error).toBe("oops\n");
+    expect(ok.exitCode).toBe(3);
+    expect(ok.executionState).toBe("Failed");
+    expect(ok.startTime).toBeTruthy();
+
+    const long = await run("long", {
+      source: { script: "head -c 6000 /dev/zero | tr '\\0' a; echo; echo END" },
+    });
+    expect(long.executionState).toBe("Succeeded");
+    expect(Buffer.byteLength(long.output!)).toBe(4096);
+    expect(long.output!.endsWith("a\nEND\n")).toBe(true);
+
+    const slow = await run("slow", {
+      source: { script: "echo started; sleep 30; echo never" },
+      timeoutInSeconds: 2,
+    });
+    expect(slow.executionState).toBe("TimedOut");
+    expect(slow.output).toBe("started\n");
+    await c.compute.virtualMachineRunCommands.delete(RG, "g1", "slow", NOW);
+  }, 120_000);
+
   it(
     "deallocate stops the guest; start boots it again on the same data disk; delete keeps the disk",
     async () => {
