@@ -36,6 +36,13 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/virtualMachines/deallocate/action",
   "Microsoft.Compute/virtualMachines/start/action",
 
+  // Verification through managed Run Command (the default transport): runs verify.sh as root
+  // on a claw's VM through its agent, reads the result, deletes the Run Command. Whoever holds
+  // runCommands/write can run any code as root on every VM in the resource group.
+  "Microsoft.Compute/virtualMachines/runCommands/read",
+  "Microsoft.Compute/virtualMachines/runCommands/write",
+  "Microsoft.Compute/virtualMachines/runCommands/delete",
+
   // Data disks and their snapshots: created, tagged, grown, snapshotted — never deleted.
   "Microsoft.Compute/disks/read",
   "Microsoft.Compute/disks/write",

@@ -10,4 +10,5 @@ export * from "./observe.ts";
 export * from "./rate-limit.ts";
 export * from "./resource-ids.ts";
 export * from "./resource-tags.ts";
+export * from "./run-command.ts";
 export * from "./shared-infra.ts";
