@@ -146,3 +146,31 @@ function unavailable(err: unknown, vm: string, clientId: string | undefined): Ru
     return new RunCommandUnavailable("vm-not-running", `VM ${vm} is not running: ${text}`);
   return new RunCommandUnavailable("arm-error", `Run Command on ${vm} failed: ${text}`);
 }
+
+/**
+ * The Run Command channel @openclawps/verify's `verifyClawsByRunCommand` takes (its
+ * RunCommandChannel, matched by shape): agent state from the instance view, scripts through
+ * runScriptOnVm. A claw's VM is named by its resource id or name.
+ */
+export function runCommandChannel(ctx: AzureContext, hints: { clientId?: string } = {}) {
+  return {
+    agentState: (target: { vm: string }) => vmAgentState(ctx, vmNameOf(target.vm)),
+    async run(target: { vm: string }, script: string, timeoutSeconds: number) {
+      try {
+        const outcome = await runScriptOnVm(ctx, target.vm, script, {
+          timeoutSeconds,
+          ...(hints.clientId ? { clientId: hints.clientId } : {}),
+        });
+        return { ok: true as const, ...outcome };
+      } catch (err) {
+        if (err instanceof RunCommandUnavailable)
+          return { ok: false as const, kind: err.kind, message: err.message };
+        return {
+          ok: false as const,
+          kind: "arm-error" as const,
+          message: `Run Command on ${vmNameOf(target.vm)} failed: ${describeAzureError(err, hints)}`,
+        };
+      }
+    },
+  };
+}

@@ -1,5 +1,6 @@
 export * from "./readiness.ts";
 export * from "./report.ts";
+export * from "./run-command-transport.ts";
 export {
   ConnectFailure,
   connect,
