@@ -222,14 +222,15 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   // Every changed claw but a retired one gets verified.
   const needsVerifier =
     policy.verify && (unproven.length > 0 || waves.some((w) => w.claws.some((c) => changedVm(plan, c))));
-  if (needsVerifier && !inputs.sshPrivateKey) {
+  const overSsh = inputs.transport === "ssh";
+  if (needsVerifier && overSsh && !inputs.sshPrivateKey) {
     throw new UserError(
-      "Wave verification is on but no ssh-private-key was given, so no claw could be proven healthy; nothing was changed.",
+      "Wave verification over SSH (transport: ssh) is on but no ssh-private-key was given, so no claw could be proven healthy; nothing was changed.",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
-      "Pass `ssh-private-key: ${{ secrets.CLAW_SSH_PRIVATE_KEY }}`, or set `verify: false` when runners cannot reach the VMs (claws are then reported unverified).",
+      "Pass `ssh-private-key: ${{ secrets.CLAW_SSH_PRIVATE_KEY }}`, or verify through Azure Run Command instead (`transport: run-command`, the default: no key, no inbound port).",
     );
   }
-  if (needsVerifier) {
+  if (needsVerifier && overSsh) {
     try {
       checkPrivateKey(inputs.sshPrivateKey);
     } catch (err) {
@@ -288,7 +289,9 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     ? buildWaveVerifier({
         ctx,
         fleet,
+        transport: inputs.transport,
         privateKey: inputs.sshPrivateKey,
+        clientId: inputs.azure.clientId,
         timeoutSeconds: inputs.verifyTimeoutSeconds,
         log: env.log,
       })

@@ -14,6 +14,7 @@ import {
   maskSecret,
   UserError,
 } from "@openclawps/action-kit";
+import { DEFAULT_VERIFY_TRANSPORT, VERIFY_TRANSPORTS, type VerifyTransport } from "@openclawps/verify";
 
 export type DeployMode = "plan" | "apply";
 
@@ -40,7 +41,9 @@ export interface DeployInputs {
   imageVersion: string;
   rollout: RolloutOverrides;
   azure: AzureInputs;
-  /** OpenSSH private key for wave verification (secret). */
+  /** How the wave gate reaches claws: Run Command through ARM (default) or SSH. */
+  transport: VerifyTransport;
+  /** OpenSSH private key for wave verification over SSH (secret); unused with run-command. */
   sshPrivateKey: string;
   /** Admin public key for a manifest without `ssh.admin_public_key` (seed era); empty = none. */
   adminPublicKey: string;
@@ -148,6 +151,7 @@ export function getDeployInputs(): DeployInputs {
     imageVersion,
     rollout,
     azure: getAzureInputs(),
+    transport: getChoice("transport", VERIFY_TRANSPORTS, DEFAULT_VERIFY_TRANSPORT),
     sshPrivateKey,
     adminPublicKey: getString("admin-public-key").trim(),
     secretsJson,

@@ -1,21 +1,49 @@
-// The wave gate: proves a wave's claws healthy over SSH with the same library the verify action
-// uses, against the public IPs and pinned host keys read through ARM (an authenticated channel).
-import { type AzureContext, getClawEndpoints } from "@openclawps/azure";
+// The wave gate: proves a wave's claws healthy with the same library the verify action uses,
+// through the chosen transport: Azure Run Command (default; no inbound port, the ARM channel is
+// authenticated) or SSH against the public IPs and pinned host keys read through ARM.
+import { type AzureContext, getClawEndpoints, runCommandChannel } from "@openclawps/azure";
 import type { ResolvedFleet } from "@openclawps/fleet-model";
 import type { RolloutLog, WaveVerifier } from "@openclawps/rollout";
-import { type VerifyTarget, verifyClaws, waveVerifier } from "@openclawps/verify";
+import {
+  type RunCommandTarget,
+  type VerifyProgress,
+  type VerifyTarget,
+  type VerifyTransport,
+  verifyClaws,
+  verifyClawsByRunCommand,
+  waveVerifier,
+} from "@openclawps/verify";
 
 export interface WaveVerifierOptions {
   ctx: AzureContext;
   fleet: ResolvedFleet;
-  /** The admin's OpenSSH private key (a secret: verifyClaws never logs it). */
+  transport: VerifyTransport;
+  /** The admin's OpenSSH private key (a secret: verifyClaws never logs it); only for ssh. */
   privateKey: string;
-  /** How long each claw may take to become ready (SSH up with the pinned key, boot finished). */
+  /** How long each claw may take to become ready (boot finished and reachable). */
   timeoutSeconds: number;
   log: RolloutLog;
+  /** The app registration, to name it in permission errors. */
+  clientId?: string;
 }
 
 export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
+  const onProgress = (e: VerifyProgress) => {
+    if (e.phase !== "done") o.log.info(`  ${e.claw}: verify — ${e.message}`);
+  };
+  const parallelism = o.fleet.rollout.parallelism;
+  if (o.transport === "run-command") {
+    const channel = runCommandChannel(o.ctx, o.clientId ? { clientId: o.clientId } : {});
+    return waveVerifier<RunCommandTarget>(
+      async (claws) => (await getClawEndpoints(o.ctx, claws)).map((e) => ({ name: e.name, vm: e.vmId })),
+      (targets) =>
+        verifyClawsByRunCommand(targets, channel, {
+          timeoutSeconds: o.timeoutSeconds,
+          parallelism,
+          onProgress,
+        }),
+    );
+  }
   const usernames = new Map(o.fleet.claws.map((c) => [c.name, c.settings.admin_username]));
   return waveVerifier<VerifyTarget>(
     async (claws) =>
@@ -32,10 +60,8 @@ export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
         username: "azureuser",
         privateKey: o.privateKey,
         timeoutSeconds: o.timeoutSeconds,
-        parallelism: o.fleet.rollout.parallelism,
-        onProgress: (e) => {
-          if (e.phase !== "done") o.log.info(`  ${e.claw}: verify — ${e.message}`);
-        },
+        parallelism,
+        onProgress,
       }),
   );
 }

@@ -2,6 +2,7 @@
 // the input and the fix, before any connection is made.
 import {
   getBoolean,
+  getChoice,
   getDuration,
   getInteger,
   getList,
@@ -9,12 +10,22 @@ import {
   getString,
   UserError,
 } from "@openclawps/action-kit";
-import type { VerifyTarget } from "@openclawps/verify";
+import {
+  DEFAULT_VERIFY_COMMAND,
+  DEFAULT_VERIFY_TRANSPORT,
+  RUN_COMMAND_VERIFY_COMMAND,
+  VERIFY_TRANSPORTS,
+  type VerifyTarget,
+  type VerifyTransport,
+} from "@openclawps/verify";
 
 export interface VerifyInputs {
+  /** How claws are reached: Azure Run Command (default) or SSH. */
+  transport: VerifyTransport;
   manifest: string;
   /** Only these claws (empty: every claw that is not retired). */
   claws: string[];
+  /** The admin's private key; empty with run-command (not needed). */
   privateKey: string;
   /** Admin user for targets without one; with a manifest, overrides its admin_username when set. */
   username: string;
@@ -32,16 +43,30 @@ export const DEFAULT_TIMEOUT_SECONDS = 600;
 
 export function getVerifyInputs(): VerifyInputs {
   const privateKey = getSecret("ssh-private-key");
-  if (!privateKey) {
+  const transport = getChoice("transport", VERIFY_TRANSPORTS, DEFAULT_VERIFY_TRANSPORT);
+  if (transport === "ssh" && !privateKey) {
     throw new UserError(
-      "Input 'ssh-private-key' is required: verify signs in to each claw with the admin user's private key.",
+      "Input 'ssh-private-key' is required with transport ssh: verify signs in to each claw with the admin user's private key.",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
-      "Pass `ssh-private-key: ${{ secrets.CLAW_SSH_PRIVATE_KEY }}` (the private half of ssh.admin_public_key in claws.yaml).",
+      "Pass `ssh-private-key: ${{ secrets.CLAW_SSH_PRIVATE_KEY }}` (the private half of ssh.admin_public_key in claws.yaml), or verify through Azure Run Command (`transport: run-command`, the default), which needs no key.",
     );
   }
   const rawTargets = getString("targets").trim();
+  if (rawTargets && transport !== "ssh") {
+    throw new UserError(
+      "Input 'targets' lists SSH hosts, but transport is run-command, which finds each claw's VM in Azure from the manifest.",
+      "Set `transport: ssh` to verify these hosts over SSH, or leave targets empty.",
+    );
+  }
   const readyCommand = getString("ready-command").trim();
+  if (readyCommand && readyCommand !== "none" && transport !== "ssh") {
+    throw new UserError(
+      "Input 'ready-command' is a check run over SSH; with transport run-command the boot check runs inside the Run Command's script.",
+      'Leave ready-command empty (or "none" to skip the boot wait), or set `transport: ssh`.',
+    );
+  }
   return {
+    transport,
     manifest: getString("manifest", "claws.yaml"),
     claws: getList("claws"),
     privateKey,
@@ -50,7 +75,9 @@ export function getVerifyInputs(): VerifyInputs {
     timeoutSeconds: getDuration("timeout", DEFAULT_TIMEOUT_SECONDS),
     parallelism: getInteger("parallelism", { fallback: 10, min: 1, max: 64 }),
     reportOnly: getBoolean("report-only", false),
-    command: getString("command", "sudo -n /opt/claw/verify.sh --json").trim(),
+    command:
+      getString("command").trim() ||
+      (transport === "ssh" ? DEFAULT_VERIFY_COMMAND : RUN_COMMAND_VERIFY_COMMAND),
     ...(readyCommand ? { readyCommand: readyCommand === "none" ? false : readyCommand } : {}),
   };
 }

@@ -4,14 +4,18 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { annotate, getAzureInputs, UserError } from "@openclawps/action-kit";
-import { connectAzure, describeAzureError, getClawEndpoints } from "@openclawps/azure";
+import { type AzureContext, connectAzure, describeAzureError, getClawEndpoints } from "@openclawps/azure";
 import { parseManifest, resolveFleet } from "@openclawps/fleet-model";
-import type { VerifyTarget } from "@openclawps/verify";
+import type { RunCommandTarget, VerifyTarget } from "@openclawps/verify";
 import type { VerifyInputs } from "./inputs.ts";
 
 export interface TargetPlan {
-  /** Claws to connect to, in manifest (or input) order. */
+  /** Claws to connect to over SSH, in manifest (or input) order. */
   targets: VerifyTarget[];
+  /** The same claws' VMs, for Run Command (empty with the targets input). */
+  vms: RunCommandTarget[];
+  /** The connection the claws were found with (absent with the targets input). */
+  ctx?: AzureContext;
   /** Claws that cannot be verified at all (no VM), with the reason. */
   missing: { name: string; error: string }[];
   /** Every selected claw, in order. */
@@ -29,7 +33,13 @@ export async function resolveTargets(inputs: VerifyInputs, workspace: string): P
 function explicitTargets(inputs: VerifyInputs, all: VerifyTarget[]): TargetPlan {
   const targets = selectByName(all, inputs.claws, "the targets input");
   const withUser = targets.map((t) => ({ ...t, username: t.username || inputs.username || "azureuser" }));
-  return { targets: withUser, missing: [], order: withUser.map((t) => t.name), source: "the targets input" };
+  return {
+    targets: withUser,
+    vms: [],
+    missing: [],
+    order: withUser.map((t) => t.name),
+    source: "the targets input",
+  };
 }
 
 async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promise<TargetPlan> {
@@ -89,6 +99,7 @@ async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promis
   }
   const byName = new Map(endpoints.map((e) => [e.name, e]));
   const targets: VerifyTarget[] = [];
+  const vms: RunCommandTarget[] = [];
   const missing: TargetPlan["missing"] = [];
   for (const claw of selected) {
     const e = byName.get(claw.name);
@@ -103,9 +114,12 @@ async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promis
       ...(e.hostKeyFingerprint ? { hostKeyFingerprint: e.hostKeyFingerprint } : {}),
       username: inputs.username || claw.settings.admin_username,
     });
+    vms.push({ name: claw.name, vm: e.vmId });
   }
   return {
     targets,
+    vms,
+    ctx,
     missing,
     order: names,
     manifest: { display, lineOf: (claw) => parse.locate(`claws.${claw}`).line },

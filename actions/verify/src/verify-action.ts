@@ -2,6 +2,7 @@
 // outputs. The SSH work and its judgement live in @openclawps/verify.
 import * as core from "@actions/core";
 import { annotate, type Finding, UserError } from "@openclawps/action-kit";
+import { runCommandChannel } from "@openclawps/azure";
 import {
   type ClawVerification,
   InvalidPrivateKeyError,
@@ -9,6 +10,7 @@ import {
   type VerifyProgress,
   verdict,
   verifyClaws,
+  verifyClawsByRunCommand,
 } from "@openclawps/verify";
 import { getVerifyInputs } from "./inputs.ts";
 import { resolveTargets, type TargetPlan } from "./targets.ts";
@@ -17,20 +19,33 @@ export async function runVerifyAction(workspace: string): Promise<void> {
   const inputs = getVerifyInputs();
   const plan = await resolveTargets(inputs, workspace);
   core.info(
-    `Verifying ${plan.order.length} claw(s) from ${plan.source} (timeout ${inputs.timeoutSeconds}s, ${inputs.parallelism} at a time)`,
+    `Verifying ${plan.order.length} claw(s) from ${plan.source} through ${inputs.transport === "ssh" ? "SSH" : "Azure Run Command"} (timeout ${inputs.timeoutSeconds}s, ${inputs.parallelism} at a time)`,
   );
 
   let verified: ClawVerification[];
   try {
-    verified = await verifyClaws(plan.targets, {
-      username: inputs.username || "azureuser",
-      privateKey: inputs.privateKey,
-      timeoutSeconds: inputs.timeoutSeconds,
-      parallelism: inputs.parallelism,
-      command: inputs.command,
-      ...(inputs.readyCommand === undefined ? {} : { readiness: { bootCheck: inputs.readyCommand } }),
-      onProgress: logProgress,
-    });
+    verified =
+      inputs.transport === "run-command" && plan.ctx
+        ? await verifyClawsByRunCommand(
+            plan.vms,
+            runCommandChannel(plan.ctx, { clientId: plan.ctx.options.clientId }),
+            {
+              timeoutSeconds: inputs.timeoutSeconds,
+              parallelism: inputs.parallelism,
+              command: inputs.command,
+              ...(inputs.readyCommand === false ? { readiness: { bootCheck: false as const } } : {}),
+              onProgress: logProgress,
+            },
+          )
+        : await verifyClaws(plan.targets, {
+            username: inputs.username || "azureuser",
+            privateKey: inputs.privateKey,
+            timeoutSeconds: inputs.timeoutSeconds,
+            parallelism: inputs.parallelism,
+            command: inputs.command,
+            ...(inputs.readyCommand === undefined ? {} : { readiness: { bootCheck: inputs.readyCommand } }),
+            onProgress: logProgress,
+          });
   } catch (err) {
     if (err instanceof InvalidPrivateKeyError) {
       throw new UserError(

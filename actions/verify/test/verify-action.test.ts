@@ -63,6 +63,7 @@ const target = (name: string, server: Sshd, fingerprint = server.hostKey.fingerp
 
 function inputs(targets: object[], extra: Record<string, string> = {}): Record<string, string> {
   return {
+    transport: "ssh",
     "ssh-private-key": clientKey.privateKey,
     username: currentUser,
     targets: JSON.stringify(targets),
@@ -208,7 +209,7 @@ describe("the verify action's input errors", () => {
   it("requires the private key, and rejects one that cannot be used without echoing it", async () => {
     expectUserError(
       await runVerifyAction({ ...inputs([target("alice", good)]), "ssh-private-key": "" }),
-      "Input 'ssh-private-key' is required",
+      "Input 'ssh-private-key' is required with transport ssh",
     );
     const bogus =
       "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbCwganVzdCB0ZXh0\n-----END OPENSSH PRIVATE KEY-----";
@@ -268,6 +269,7 @@ describe("the verify action through Azure", () => {
     writeFileSync(join(workspace, "claws.yaml"), manifest(rg));
     const run = await runVerifyAction(
       {
+        transport: "ssh",
         "ssh-private-key": clientKey.privateKey,
         username: currentUser,
         timeout: "30s",
@@ -295,6 +297,30 @@ describe("the verify action through Azure", () => {
         (e) => e.method === "GET" && /\/(virtualMachines|networkInterfaces|publicIPAddresses)\b/.test(e.path),
       ),
     ).toHaveLength(3);
+  });
+
+  it("verifies through Azure Run Command by default, with no SSH key, and says why a VM is not ready", async () => {
+    const rg = "rg-verify-runcmd";
+    await azure.seedGalleryVersions(rg, "gallery", "claw-desktop", ["1.0.0"]);
+    const imageId = `/subscriptions/${azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/gallery/images/claw-desktop/versions/1.0.0`;
+    await azure.seedVirtualMachines(rg, ["alice"], {
+      imageId,
+      dataDiskSizeGB: 0,
+      publicIp: false,
+      tags: { [TAGS.claw]: "alice" },
+    });
+    const workspace = mkdtempSync(join(dir, "repo-"));
+    writeFileSync(join(workspace, "claws.yaml"), manifest(rg));
+    const run = await runVerifyAction({ timeout: "1s" }, { ...azure.env(), GITHUB_WORKSPACE: workspace });
+    expect(run.stderr, run.stdout).toBe("");
+    expect(run.stdout).toContain("through Azure Run Command");
+    // The local Azure without guests has no VM agent: the claw is not ready, and the result says why.
+    expect(results(run).map((r) => [r.name, r.healthy, r.reason ?? ""])).toEqual([
+      ["alice", false, "not-ready"],
+      ["ghost", false, "not-ready"],
+    ]);
+    expect(results(run)[0]?.error).toMatch(/the VM agent is not ready \(Not Ready/);
+    expect(run.exitCode).toBe(1);
   });
 });
 

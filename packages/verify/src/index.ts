@@ -8,6 +8,7 @@ export {
   parsePrivateKey as checkPrivateKey,
   type SshConnection,
 } from "./ssh-connection.ts";
+export * from "./transport.ts";
 export * from "./types.ts";
 export * from "./verify-claws.ts";
 export {
