@@ -317,7 +317,7 @@ describe("deploy-fleet with wave verification on", () => {
 
   // Local guests do not answer SSH, so every claw fails the gate: this runs the real verifier
   // (ARM endpoints, pinned host keys, SSH with a real key) and the real rollback path.
-  it("rolls an unreachable canary back onto its disk, never calls it healthy, and halts", async () => {
+  it("rolls back a canary whose VM agent never becomes ready (Run Command, the default), never calls it healthy, and halts", async () => {
     const names = clawNames(3);
     fleet = await startFleet(
       { claws: Object.fromEntries(names.map((n) => [n, {}])) },
@@ -326,13 +326,12 @@ describe("deploy-fleet with wave verification on", () => {
     expectSucceeded(await fleet.deploy({ mode: "apply" }));
     const disk = diskOf(fleet, "claw-001")!;
     const untouched = vmOf(fleet, "claw-002")!;
-    const key = await keygen(mkdtempSync(join(tmpdir(), "deploy-fleet-key-")), "admin");
 
+    // No SSH key: the default transport needs none. The local Azure without guests has no VM agent.
     const run = await fleet.deploy({
       mode: "apply",
       "image-version": "1.1.0",
       verify: "true",
-      "ssh-private-key": key.privateKey,
       "verify-timeout": "1s",
     });
     expect(run.exitCode).toBe(1);
@@ -346,6 +345,7 @@ describe("deploy-fleet with wave verification on", () => {
     expect(result.claws[0]!.error).toMatch(
       /^unhealthy on 1\.1\.0 \(.+\) and still unhealthy after rollback to 1\.0\.0$/,
     );
+    expect(result.claws[0]!.error).toMatch(/the VM agent is not ready \(Not Ready/);
     expect(result.claws[0]!.steps.map((s) => s.name)).toContain("rollback");
     // Rolled back: the previous image runs again, on the same disk; nothing recorded it healthy.
     expect(imageOf(fleet, "claw-001")).toBe("1.0.0");
@@ -354,7 +354,6 @@ describe("deploy-fleet with wave verification on", () => {
     expect(vmOf(fleet, "claw-002")).toEqual(untouched);
     expect(errorOf(run)).toContain("Rollout halted: canary claw-001 failed");
     expect(run.summary).not.toContain("✅ healthy");
-    expect(logged(run)).not.toContain("BEGIN OPENSSH PRIVATE KEY");
   });
 
   it("verifies unchanged claws no verification has proven, and fails naming them without touching them", async () => {
@@ -383,10 +382,12 @@ describe("deploy-fleet with wave verification on", () => {
     const run = await fleet.deploy({
       mode: "apply",
       verify: "true",
+      transport: "ssh",
       "ssh-private-key": key.privateKey,
       "verify-timeout": "1s",
     });
     expect(run.exitCode).toBe(1);
+    expect(logged(run)).not.toContain("BEGIN OPENSSH PRIVATE KEY");
     expect(errorOf(run)).toMatch(
       /^2 unchanged claw\(s\) failed verification on the image they run: claw-001 \(.+\); claw-002 \(.+\)\.\nFix: These claws were not part of this plan, so nothing was rolled back\./,
     );
@@ -396,16 +397,18 @@ describe("deploy-fleet with wave verification on", () => {
     for (const n of names) expect(diskOf(fleet, n)!.tags[TAGS.lastHealthyImage]).toBeUndefined();
   });
 
-  it("refuses to start, before any ARM write, when verification is on and no SSH key is given", async () => {
+  it("refuses to start, before any ARM write, when verification over SSH is on and no SSH key is given", async () => {
     const names = clawNames(1);
     fleet = await startFleet(
       { claws: Object.fromEntries(names.map((n) => [n, {}])) },
       canarySecrets(names).json,
     );
     const writes = since(fleet);
-    const run = await fleet.deploy({ mode: "apply", verify: "true" });
+    const run = await fleet.deploy({ mode: "apply", verify: "true", transport: "ssh" });
     expect(run.exitCode).toBe(1);
-    expect(errorOf(run)).toContain("Wave verification is on but no ssh-private-key was given");
+    expect(errorOf(run)).toContain(
+      "Wave verification over SSH (transport: ssh) is on but no ssh-private-key was given",
+    );
     expect(writes().writes).toBe(0);
   });
 });

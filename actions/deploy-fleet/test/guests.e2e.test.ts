@@ -1,7 +1,8 @@
 // The whole chain on booting guests (local Azure's guest mode): the bundled action creates claws
 // whose customData runs through real cloud-init, boot.sh on the data disk, the real install
-// scripts, sshd with the pinned host key; verify.sh over SSH gates every wave; a defective image
-// is rolled back onto the same disk. Needs root and loop devices (skipped elsewhere with the
+// scripts, sshd with the pinned host key; verify.sh gates every wave, through Azure Run Command
+// (the default: run by the guest's VM agent, no SSH rule in the NSG) or over SSH with the pinned
+// host key (transport: ssh); a defective image is rolled back onto the same disk. Needs root and loop devices (skipped elsewhere with the
 // reason; CI runs it as root).
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -46,6 +47,9 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
   const manifest = () => ({
     claws: Object.fromEntries(CLAWS.map((n) => [n, {}])),
     adminPublicKey: key.publicKey,
+    // No SSH rule: the default transport (Run Command) needs no inbound port. (The local Azure
+    // does not filter traffic by NSG, so the SSH steps below still reach the guests.)
+    allowedCidrs: [],
     rollout: { verify: true, canary: 1, wave_size: 1 },
   });
 
@@ -102,20 +106,24 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
     return stdout.trim();
   }
   const uuidOf = (claw: string) => ssh(claw, "sudo -n blkid -s UUID -o value /dev/disk/azure/scsi1/lun0");
+  // The default settings: verification through Run Command, no SSH key given.
   const deploy = (inputs: Record<string, string>) =>
-    fleet.deploy({
-      mode: "apply",
-      verify: "true",
-      "ssh-private-key": key.privateKey,
-      "verify-timeout": VERIFY_TIMEOUT,
-      ...inputs,
-    });
+    fleet.deploy({ mode: "apply", verify: "true", "verify-timeout": VERIFY_TIMEOUT, ...inputs });
+  const sshRules = () =>
+    Object.values(state().resources)
+      .filter((r) => r.type === "Microsoft.Network/networkSecurityGroups")
+      .flatMap(
+        (r) => (r.properties.securityRules as { properties?: { destinationPortRange?: string } }[]) ?? [],
+      )
+      .filter((rule) => rule.properties?.destinationPortRange === "22");
 
   it(
-    "creates two claws and proves them healthy over SSH with their pinned host keys",
+    "creates two claws and proves them healthy through Run Command, with no SSH rule in the NSG",
     async () => {
       const r = await deploy({});
       expectSucceeded(r);
+      expect(sshRules()).toEqual([]);
+      expect(r.stdout).toMatch(/verify — \/opt\/claw\/verify\.sh --json --compact through Run Command/);
       const result = report(r);
       expect(result.verification).toBe(true);
       expect(result.claws.map((c) => [c.claw, c.outcome, c.health])).toEqual([
@@ -140,7 +148,7 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
   );
 
   it(
-    "moves both claws to a new image with a rotated secret: healthy, and .env holds the new secret",
+    "moves both claws to a new image with a rotated secret, proven over SSH with pinned host keys (transport: ssh)",
     async () => {
       const uuids = await Promise.all(CLAWS.map(uuidOf));
       secrets = canarySecrets(CLAWS);
@@ -148,6 +156,7 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
       const r = await fleet.deploy({
         mode: "apply",
         verify: "true",
+        transport: "ssh",
         "ssh-private-key": key.privateKey,
         "verify-timeout": VERIFY_TIMEOUT,
         "image-version": "1.1.0",
@@ -169,7 +178,7 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
   );
 
   it(
-    "rolls a defective image back onto the same disk, halts, and leaves the other claw alone",
+    "rolls a defective image, found through Run Command, back onto the same disk, halts, and leaves the other claw alone",
     async () => {
       const uuid = await uuidOf("claw-001");
       const untouched = vm("claw-002");
@@ -190,16 +199,25 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
     STEP_MS,
   );
   it(
-    "the verify action reports each claw healthy, and refuses a claw whose host key differs from its tag",
+    "the verify action reports each claw healthy (Run Command, then SSH), and refuses a claw whose host key differs from its tag",
     async () => {
-      const verifyAction = () =>
+      const verifyAction = (
+        inputs: Record<string, string> = { transport: "ssh", "ssh-private-key": key.privateKey },
+      ) =>
         runBundledAction({
           bundle: VERIFY_BUNDLE,
-          inputs: { manifest: "claws.yaml", "ssh-private-key": key.privateKey, timeout: "10m" },
+          inputs: { manifest: "claws.yaml", timeout: "10m", ...inputs },
           env: { ...fleet.azure.env(), GITHUB_WORKSPACE: fleet.workspace },
         });
       const results = (r: BundledActionRun): ClawVerification[] => JSON.parse(r.outputs.results ?? "[]");
 
+      // The default: Run Command, no key.
+      const byRunCommand = await verifyAction({});
+      expectSucceeded(byRunCommand);
+      expect(results(byRunCommand).map((c) => [c.name, c.healthy])).toEqual([
+        ["claw-001", true],
+        ["claw-002", true],
+      ]);
       const good = await verifyAction();
       expectSucceeded(good);
       expect(results(good).map((c) => [c.name, c.healthy])).toEqual([
