@@ -50,4 +50,25 @@ describe("reusable workflow inputs", () => {
     expect(text(wf.rawJobs.get("apply"))).toContain("inputs.verify-timeout");
     expect(text(wf.rawJobs.get("verify"))).toContain("inputs.verify-timeout");
   });
+
+  it("deploy.yml and pipeline.yml: transport defaults to run-command and reaches the wave gate and the verify job; the SSH key is optional", async () => {
+    const wf = await load("deploy.yml");
+    const call = wf.template.events.workflow_call;
+    expect(call?.inputs?.transport).toMatchObject({ type: "string", default: "run-command" });
+    for (const id of ["apply", "verify"])
+      expect(text(wf.rawJobs.get(id))).toContain(
+        '{"Key":"transport","Value":{"type":3,"expr":"inputs.transport"}}',
+      );
+    expect(call?.secrets?.CLAW_SSH_PRIVATE_KEY).toMatchObject({ required: false });
+    const pipeline = await load("pipeline.yml");
+    expect(pipeline.template.events.workflow_call?.inputs?.transport).toMatchObject({
+      default: "run-command",
+    });
+    expect(pipeline.template.events.workflow_call?.secrets?.CLAW_SSH_PRIVATE_KEY).toMatchObject({
+      required: false,
+    });
+    expect(text(pipeline.rawJobs.get("deploy"))).toContain(
+      '{"Key":"transport","Value":{"type":3,"expr":"inputs.transport"}}',
+    );
+  });
 });
