@@ -198,3 +198,32 @@ describe.skipIf(!hasPacker).sequential("approval without environment reviewers (
     expect((await rehearsal.drift()).job("drift/drift").result).toBe("success");
   });
 });
+
+describe.skipIf(!hasPacker || verify).sequential("verification transports through the workflows", () => {
+  // The VMs are records here (no guest, no VM agent, no sshd), so verification cannot prove them:
+  // what shows is that the pipeline's `transport` input reaches apply's wave gate, and how each
+  // transport reports a claw it cannot reach. The guest journey proves claws healthy.
+  it.each([
+    ["run-command", /the VM agent is not ready \(Not Ready/],
+    ["ssh", /SSH at 127\.[0-9.]+:22 did not answer within 5s/],
+  ])(
+    "verify on, transport %s: apply's gate reaches every claw that way and says why it is not ready",
+    async (transport, why) => {
+      const workflow = Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml").replace(
+        "approval: environment",
+        `approval: environment\n      verify: "true"\n      verify-timeout: 5s\n      transport: ${transport}`,
+      );
+      expect(workflow).toContain(`transport: ${transport}`);
+      const before = images();
+      const run = await rehearsal.push(
+        { ".github/workflows/fleet.yml": workflow },
+        `verify through ${transport}`,
+      );
+      const apply = run.job("deploy/deploy/apply");
+      expect(apply.result, run.line()).toBe("failure");
+      expect(apply.log).toMatch(why);
+      expect(apply.log).toMatch(/unchanged claw\(s\) failed verification/);
+      expect(images()).toEqual(before);
+    },
+  );
+});
