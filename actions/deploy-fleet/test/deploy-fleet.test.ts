@@ -463,6 +463,7 @@ describe("deploy-fleet when an ARM write of a replace fails", () => {
   // Every write a replace makes (snapshots on): the probe test below pins this list to what the
   // adapter really sends, so a new write step cannot escape these tests.
   const REPLACE_WRITES: Record<string, string> = {
+    "virtualMachines.update": "mark-stopping",
     "virtualMachines.deallocate": "deallocate",
     "disks.update": "tag-disk",
     "snapshots.createOrUpdate": "snapshot",

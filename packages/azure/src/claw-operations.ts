@@ -72,10 +72,16 @@ export class AzureClawOperations implements ClawOperations {
     return this.converge(plan, this.target(plan), report, { createDisk: false, snapshot: false });
   }
 
-  replace(plan: ClawPlan, imageVersion: string, report: StepReporter): Promise<OperationResult> {
+  replace(
+    plan: ClawPlan,
+    imageVersion: string,
+    report: StepReporter,
+    options: { rollback?: boolean } = {},
+  ): Promise<OperationResult> {
     return this.converge(plan, imageVersion, report, {
       createDisk: false,
       snapshot: this.opts.snapshotBeforeReplace,
+      rollback: options.rollback === true,
     });
   }
 
@@ -195,7 +201,7 @@ export class AzureClawOperations implements ClawOperations {
     plan: ClawPlan,
     imageVersion: string,
     report: StepReporter,
-    opts: { createDisk: boolean; snapshot: boolean },
+    opts: { createDisk: boolean; snapshot: boolean; rollback?: boolean },
   ): Promise<OperationResult> {
     const claw = this.desired(plan);
     const c = claw.name;
@@ -265,7 +271,11 @@ export class AzureClawOperations implements ClawOperations {
         ),
       );
     }
+    // Stopped by its owner (not by a rollout): the claw stays stopped after the change.
+    const ownerStopped = vm !== undefined && isOwnerStopped(vm);
     if (vm && this.isConverged(vm, claw, imageVersion, disk)) {
+      if (ownerStopped)
+        return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id, leftDeallocated: true };
       await this.ensureRunning(c, vm, report);
       return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
     }
@@ -283,6 +293,7 @@ export class AzureClawOperations implements ClawOperations {
     if (vm) {
       const removed = await this.removeVm(c, vm, disk, report, {
         snapshot: opts.snapshot ? { claw, disk } : undefined,
+        rollback: opts.rollback === true,
       });
       snapshotId = removed.snapshotId;
       vm = undefined;
@@ -324,7 +335,24 @@ export class AzureClawOperations implements ClawOperations {
         new Error(`VM ${n.vm} ended in provisioning state ${created.provisioningState}`),
       );
     }
-    return { claw: c, imageVersion, vmId: created.id, dataDiskId: disk.id, snapshotId };
+    if (ownerStopped) {
+      // Azure starts every VM it creates; its owner had deallocated the one it replaces.
+      await this.step(
+        c,
+        "deallocate",
+        () => this.ctx.compute.virtualMachines.deallocate(this.rg, n.vm, this.ctx.poll),
+        report,
+        "its owner had deallocated the VM it replaces",
+      );
+    }
+    return {
+      claw: c,
+      imageVersion,
+      vmId: created.id,
+      dataDiskId: disk.id,
+      snapshotId,
+      ...(ownerStopped ? { leftDeallocated: true } : {}),
+    };
   }
 
   /** The VM already is what this step would create: right image, config, disk at LUN 0, provisioned. */
@@ -403,19 +431,25 @@ export class AzureClawOperations implements ClawOperations {
    */
   private async removeVm(
     claw: string,
-    vm: Vm,
+    running: Vm,
     disk: Disk | undefined,
     report: StepReporter,
-    opts: { snapshot: { claw: DesiredClaw; disk: Disk } | undefined },
+    opts: { snapshot: { claw: DesiredClaw; disk: Disk } | undefined; rollback?: boolean },
   ): Promise<{ snapshotId?: string; disk?: Disk }> {
-    await this.deallocate(claw, vm, report);
+    // Marked before it stops: a run that fails between here and the delete (tag-disk, snapshot,
+    // a refused delete) leaves a VM the next plan starts, not one it takes for stopped by its owner.
+    const vm = await this.stopForChange(claw, running, report);
     const attached =
       disk && (vm.storageProfile?.dataDisks ?? []).some((d) => sameId(d.managedDisk?.id, disk.id));
     let current = disk;
     const version = vmImageVersion(vm);
-    // A VM whose create failed never ran its image on the disk: the disk keeps what it had.
-    const ran = vm.provisioningState === "Succeeded";
-    if (disk && attached && ran && version && disk.tags?.[TAGS.lastImage] !== version) {
+    // A VM whose create failed never ran its image on the disk: the disk keeps what it had (read
+    // before the deallocate, which leaves even a failed VM Succeeded).
+    const ran = running.provisioningState === "Succeeded";
+    // A rollback takes down a VM whose image failed verification: unless that image once proved
+    // healthy on this disk, the disk keeps naming the image it can return to.
+    const unproven = opts.rollback === true && disk?.tags?.[TAGS.lastHealthyImage] !== version;
+    if (disk && attached && ran && !unproven && version && disk.tags?.[TAGS.lastImage] !== version) {
       // Written before the delete: after a crash between delete and create, the disk still says
       // which image it last ran, so the claw can be recovered or rolled back onto it.
       current = await this.step(
@@ -649,6 +683,12 @@ export class AzureClawOperations implements ClawOperations {
       throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
     }
   }
+}
+
+/** Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy): its owner's choice. */
+function isOwnerStopped(vm: Vm): boolean {
+  const state = powerStateOf(vm);
+  return (state === "deallocated" || state === "stopped") && vm.tags?.[TAGS.stoppedBy] === undefined;
 }
 
 /** The seed's names, for claws no longer in the manifest. */

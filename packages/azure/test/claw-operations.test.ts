@@ -1,6 +1,6 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { generateHostKey } from "@openclawps/cloud-init";
-import { type ClawPlan, type DesiredClaw, TAGS } from "@openclawps/fleet-model";
+import { type ClawPlan, type DesiredClaw, planFleet, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import type { StepReporter } from "@openclawps/rollout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { AzureClawOperations, type RenderClaw } from "../src/claw-operations.ts"
 import type { AzureContext } from "../src/connect.ts";
 import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
+import { observeFleet } from "../src/observe.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
 import { claw, fleet } from "./fixtures.ts";
 import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
@@ -188,6 +189,7 @@ describe("AzureClawOperations.replace", () => {
     expect(at("virtualMachines.delete")).toBeGreaterThan(at("snapshots.createOrUpdate"));
     expect(at("virtualMachines.createOrUpdate")).toBeGreaterThan(at("virtualMachines.delete"));
     expect(lines).toEqual([
+      "bravo:mark-stopping",
       "bravo:deallocate",
       "bravo:tag-disk",
       "bravo:snapshot",
@@ -207,13 +209,20 @@ describe("AzureClawOperations.replace", () => {
     expect(snap?.properties).toMatchObject({ incremental: true });
   });
 
-  it("rolls back onto the previous image around the same disk", async () => {
+  it("rolls back onto the previous image around the same disk, never recording the unproven one", async () => {
     const c = claw("bravo");
     const { ops } = opsFor([c], { snapshot: false });
     const before = disk("bravo-data")!;
-    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", steps().report);
+    const { lines, report } = steps();
+    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", report, { rollback: true });
     expect(vm("bravo")!.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
     expect(disk("bravo-data")!.id).toBe(before.id);
+    // 1.1.0 failed verification: a crash before the create must not leave it as the way back.
+    expect(disk("bravo-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
+    expect(lines).not.toContain("bravo:tag-disk");
+    // A plain replace records the image the VM ran.
+    await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
+    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", steps().report);
     expect(disk("bravo-data")!.tags[TAGS.lastImage]).toBe("1.1.0");
   });
 
@@ -267,6 +276,45 @@ describe("AzureClawOperations.replace", () => {
     expect(vm("india")!.dataDisks[0]!.diskId.toLowerCase()).toBe(before.id.toLowerCase());
     await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
     expect(disk("india-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+  });
+
+  it("leaves a VM whose replace failed after the deallocate marked, so the plan starts it after a revert", async () => {
+    const c = claw("juliet");
+    const { ops } = opsFor([c], { rolloutId: "run-7" });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    azure.injectFault({ operation: "snapshots.createOrUpdate", status: 409, code: "OperationNotAllowed" });
+    const err = await ops
+      .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect((err as Error).message).toMatch(/^juliet: snapshot failed \(OperationNotAllowed\)/);
+    expect(vm("juliet")).toMatchObject({ powerState: "deallocated" });
+    expect(vm("juliet")!.tags[TAGS.stoppedBy]).toBe("run-7");
+    // The operator reverts the image bump: the claw is not changed, and its VM is started.
+    const p = planFleet({ ...FLEET, claws: [c] }, await observeFleet(ctx, FLEET)).claws.find(
+      (x) => x.claw === "juliet",
+    )!;
+    expect(p).toMatchObject({
+      action: "resize",
+      reason: expect.stringMatching(/^start the VM: rollout run-7/),
+    });
+    await opsFor([c]).ops.resize(p, steps().report);
+    expect(vm("juliet")).toMatchObject({ powerState: "running" });
+    expect(vm("juliet")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("keeps a VM its owner deallocated deallocated through a replace, unmarked", async () => {
+    const c = claw("kilo");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    await ctx.compute.virtualMachines.deallocate(RG, "kilo", ctx.poll);
+    const { lines, report } = steps();
+    const result = await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report);
+    expect(result).toMatchObject({ imageVersion: "1.1.0", leftDeallocated: true });
+    expect(vm("kilo")).toMatchObject({ powerState: "deallocated" });
+    expect(vm("kilo")!.imageReferenceId).toMatch(/\/versions\/1\.1\.0$/);
+    expect(vm("kilo")!.tags[TAGS.stoppedBy]).toBeUndefined();
+    expect(lines).toEqual(["kilo:tag-disk", "kilo:delete-vm", "kilo:create-vm", "kilo:deallocate"]);
   });
 
   it("takes a fresh snapshot in every rollout even when a long claw name leaves no room in the snapshot name", async () => {
@@ -389,6 +437,7 @@ describe("AzureClawOperations.retire", () => {
     expect(disk("foxtrot-data")!.managedBy).toBeUndefined();
     expect(disk("foxtrot-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
     expect(lines).toEqual([
+      "foxtrot:mark-stopping",
       "foxtrot:deallocate",
       "foxtrot:tag-disk",
       "foxtrot:delete-vm",
