@@ -18,6 +18,7 @@ import type {
   ObservedVm,
   Plan,
   PlanLease,
+  RolloutPolicy,
   SharedChange,
   UnprovenClaw,
 } from "./types.ts";
@@ -478,6 +479,7 @@ export interface HashedPlan {
   shared?: SharedChange[];
   unproven?: UnprovenClaw[];
   lease?: PlanLease;
+  rollout?: RolloutPolicy;
 }
 
 /**
@@ -486,7 +488,7 @@ export interface HashedPlan {
  * every change apply makes.
  */
 export function planHash(plan: HashedPlan): string {
-  return canonicalHash("openclawps-plan-v2", {
+  return canonicalHash("openclawps-plan-v3", {
     claws: plan.claws.map(hashedFields),
     shared: (plan.shared ?? []).map((c) => ({
       kind: c.kind,
@@ -497,6 +499,8 @@ export function planHash(plan: HashedPlan): string {
     unproven: (plan.unproven ?? []).map((u) => ({ claw: u.claw, image: u.imageVersion })),
     // Only a lease apply clears: a lease that expires between plan and apply must not change the hash.
     clearLease: plan.lease?.clear ? plan.lease.runId : undefined,
+    // An apply with the snapshots, verification or canary turned off is not the apply reviewed.
+    rollout: plan.rollout,
   });
 }
 
@@ -569,6 +573,7 @@ export function planFleet(desired: DesiredFleet, observed: ObservedFleet, option
     unproven,
     warnings: shared.warnings,
     ...(lease ? { lease } : {}),
+    rollout: desired.rollout,
   };
   return { hash: planHash(plan), ...plan };
 }

@@ -352,6 +352,11 @@ export interface Plan {
   lease?: PlanLease;
   /** Differences apply leaves alone (someone's address space, a foreign NSG rule, ...). */
   warnings: string[];
+  /**
+   * How apply rolls the changes out (canary, waves, verification, rollback, snapshots): in the
+   * hash, so an approved plan cannot apply with a weaker policy.
+   */
+  rollout?: RolloutPolicy;
 }
 
 export interface Wave {
