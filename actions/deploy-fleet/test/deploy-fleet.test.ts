@@ -125,6 +125,38 @@ describe("deploy-fleet on an empty resource group", () => {
   });
 });
 
+describe("deploy-fleet with a rollout policy other than the approved one", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("refuses, before any ARM write, an approved plan applied with snapshots or the canary turned off", async () => {
+    const names = clawNames(2);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const plan = await fleet.deploy({ mode: "plan", "image-version": "1.1.0" });
+    expectSucceeded(plan);
+    const approved = plan.outputs["plan-hash"]!;
+    for (const weaker of [{ snapshot: "false" }, { canary: "0" }] as Record<string, string>[]) {
+      const writes = since(fleet);
+      const apply = await fleet.deploy({
+        mode: "apply",
+        "image-version": "1.1.0",
+        "approved-plan-hash": approved,
+        ...weaker,
+      });
+      expect(apply.exitCode).toBe(1);
+      expect(errorOf(apply)).toContain(`The plan changed since it was approved (approved ${approved}`);
+      expect(writes().writes).toBe(0);
+    }
+    expectSucceeded(
+      await fleet.deploy({ mode: "apply", "image-version": "1.1.0", "approved-plan-hash": approved }),
+    );
+  });
+});
+
 describe("deploy-fleet plan outputs that gate the workflow", () => {
   let fleet: Fleet;
   afterEach(async () => fleet?.stop());

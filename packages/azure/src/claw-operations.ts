@@ -91,28 +91,45 @@ export class AzureClawOperations implements ClawOperations {
     let vm = await this.step(claw.name, "read", () => this.getVm(name));
     if (!vm) throw new ClawStepError(claw.name, "resize", new Error(`VM ${name} does not exist`));
     const size = claw.settings.vm_size;
+    const ownerStopped = isOwnerStopped(vm);
     if (vm.hardwareProfile?.vmSize !== size) {
       // A size the current host cluster may not offer needs the VM deallocated first
       // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
       vm = await this.stopForChange(claw.name, vm, report);
       const tags = vm.tags;
-      await this.step(
-        claw.name,
-        "resize",
-        () =>
-          this.ctx.compute.virtualMachines.update(
-            this.rg,
-            name,
-            {
-              hardwareProfile: { vmSize: size },
-              tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
-            },
-            this.ctx.poll,
-          ),
-        report,
-        `${vm.hardwareProfile?.vmSize} → ${size}`,
-      );
+      const from = vm.hardwareProfile?.vmSize;
+      try {
+        await this.step(
+          claw.name,
+          "resize",
+          () =>
+            this.ctx.compute.virtualMachines.update(
+              this.rg,
+              name,
+              {
+                hardwareProfile: { vmSize: size },
+                tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
+              },
+              this.ctx.poll,
+            ),
+          report,
+          `${from} → ${size}`,
+        );
+      } catch (err) {
+        // Refused (no capacity, a size the VM cannot take): the claw runs again on its old size.
+        const now = await this.mustGetVm(claw.name, name);
+        report(claw.name, "restore", now.hardwareProfile?.vmSize);
+        if (!ownerStopped) await this.ensureRunning(claw.name, now, report);
+        throw new ClawRestoredError(
+          err,
+          ownerStopped
+            ? `left deallocated at size ${now.hardwareProfile?.vmSize}, as its owner had it`
+            : `started again at size ${now.hardwareProfile?.vmSize}`,
+        );
+      }
     }
+    if (ownerStopped)
+      return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm), leftDeallocated: true };
     await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, name), report);
     return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm) };
   }
@@ -201,7 +218,13 @@ export class AzureClawOperations implements ClawOperations {
     plan: ClawPlan,
     imageVersion: string,
     report: StepReporter,
-    opts: { createDisk: boolean; snapshot: boolean; rollback?: boolean },
+    opts: {
+      createDisk: boolean;
+      snapshot: boolean;
+      rollback?: boolean;
+      /** Recreating the VM as it was after Azure refused its replacement: no second restore. */
+      restoring?: { ownerStopped: boolean };
+    },
   ): Promise<OperationResult> {
     const claw = this.desired(plan);
     const c = claw.name;
@@ -272,7 +295,9 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
     // Stopped by its owner (not by a rollout): the claw stays stopped after the change.
-    const ownerStopped = vm !== undefined && isOwnerStopped(vm);
+    const ownerStopped = opts.restoring?.ownerStopped ?? (vm !== undefined && isOwnerStopped(vm));
+    // What the VM was, to recreate it when Azure refuses its replacement after it is gone.
+    const previous = vm?.provisioningState === "Succeeded" ? runningAs(vm) : undefined;
     if (vm && this.isConverged(vm, claw, imageVersion, disk)) {
       if (ownerStopped)
         return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id, leftDeallocated: true };
@@ -304,37 +329,47 @@ export class AzureClawOperations implements ClawOperations {
       disk = await this.grow(claw, disk, report);
     }
 
-    const created = await this.step(
-      c,
-      "create-vm",
-      () =>
-        this.ctx.compute.virtualMachines.createOrUpdate(
-          this.rg,
-          n.vm,
-          vmBody({
-            fleet: this.fleet,
-            claw,
-            imageVersion,
-            imageVersionId: image.id ?? imageVersionId,
-            dataDiskId: disk.id!,
-            nicId,
-            customData: boot.customData,
-            configHash: boot.configHash,
-            hostKeyFingerprint: boot.hostKeyFingerprint,
-            rolloutId: this.opts.rolloutId,
-          }),
-          this.ctx.poll,
-        ),
+    const created = await this.createOrRestore(
+      plan,
+      previous,
+      ownerStopped,
+      opts.restoring !== undefined,
       report,
-      `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+      () =>
+        this.step(
+          c,
+          "create-vm",
+          () =>
+            this.ctx.compute.virtualMachines.createOrUpdate(
+              this.rg,
+              n.vm,
+              vmBody({
+                fleet: this.fleet,
+                claw,
+                imageVersion,
+                imageVersionId: image.id ?? imageVersionId,
+                dataDiskId: disk.id!,
+                nicId,
+                customData: boot.customData,
+                configHash: boot.configHash,
+                hostKeyFingerprint: boot.hostKeyFingerprint,
+                rolloutId: this.opts.rolloutId,
+              }),
+              this.ctx.poll,
+            ),
+          report,
+          `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+        ).then((vm) => {
+          if (vm.provisioningState && vm.provisioningState !== "Succeeded") {
+            throw new ClawStepError(
+              c,
+              "create-vm",
+              new Error(`VM ${n.vm} ended in provisioning state ${vm.provisioningState}`),
+            );
+          }
+          return vm;
+        }),
     );
-    if (created.provisioningState && created.provisioningState !== "Succeeded") {
-      throw new ClawStepError(
-        c,
-        "create-vm",
-        new Error(`VM ${n.vm} ended in provisioning state ${created.provisioningState}`),
-      );
-    }
     if (ownerStopped) {
       // Azure starts every VM it creates; its owner had deallocated the one it replaces.
       await this.step(
@@ -353,6 +388,50 @@ export class AzureClawOperations implements ClawOperations {
       snapshotId,
       ...(ownerStopped ? { leftDeallocated: true } : {}),
     };
+  }
+
+  /**
+   * Runs the create of a claw's new VM. When Azure refuses it after the old VM is gone (a size
+   * without capacity, an image the size cannot boot, ...), recreates the VM as it was (its image
+   * and size, around the same disk) and then fails with the refusal: the claw runs, and the run is
+   * red naming why.
+   */
+  private async createOrRestore<T>(
+    plan: ClawPlan,
+    previous: { imageVersion: string; vmSize: string } | undefined,
+    ownerStopped: boolean,
+    restoring: boolean,
+    report: StepReporter,
+    create: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await create();
+    } catch (err) {
+      if (!previous || restoring) throw err;
+      const claw = this.desired(plan);
+      report(claw.name, "restore", `image ${previous.imageVersion}, ${previous.vmSize}`);
+      const as = { ...plan, desired: { ...claw, settings: { ...claw.settings, vm_size: previous.vmSize } } };
+      try {
+        await this.converge(as, previous.imageVersion, report, {
+          createDisk: false,
+          snapshot: false,
+          rollback: true,
+          restoring: { ownerStopped },
+        });
+      } catch (restoreErr) {
+        throw new ClawStepError(
+          claw.name,
+          "restore",
+          new Error(
+            `${errorText(err)}; recreating the VM as it was (image ${previous.imageVersion}, ${previous.vmSize}) failed too: ${errorText(restoreErr)}`,
+          ),
+        );
+      }
+      throw new ClawRestoredError(
+        err,
+        `recreated as it was (image ${previous.imageVersion}, ${previous.vmSize}) around the same data disk`,
+      );
+    }
   }
 
   /** The VM already is what this step would create: right image, config, disk at LUN 0, provisioned. */
@@ -683,6 +762,26 @@ export class AzureClawOperations implements ClawOperations {
       throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
     }
   }
+}
+
+/** A refused change after which the claw was put back as it was: the refusal, and what runs. */
+export class ClawRestoredError extends Error {
+  /** `how`: what was done, e.g. "recreated as it was (image 1.0.0, Standard_D2s_v5) around the same data disk". */
+  constructor(cause: unknown, how: string) {
+    super(`${errorText(cause)}. The VM was ${how}; fix the cause, then apply again`, { cause });
+    this.name = "ClawRestoredError";
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The image and size a running VM was created with, when both are known. */
+function runningAs(vm: Vm): { imageVersion: string; vmSize: string } | undefined {
+  const imageVersion = vmImageVersion(vm);
+  const vmSize = vm.hardwareProfile?.vmSize;
+  return imageVersion && vmSize ? { imageVersion, vmSize } : undefined;
 }
 
 /** Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy): its owner's choice. */

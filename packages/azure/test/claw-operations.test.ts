@@ -6,7 +6,7 @@ import type { StepReporter } from "@openclawps/rollout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM_ACTIONS } from "../src/arm-actions.ts";
 import { ClawStepError } from "../src/azure-error.ts";
-import { AzureClawOperations, type RenderClaw } from "../src/claw-operations.ts";
+import { AzureClawOperations, ClawRestoredError, type RenderClaw } from "../src/claw-operations.ts";
 import type { AzureContext } from "../src/connect.ts";
 import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
@@ -226,7 +226,7 @@ describe("AzureClawOperations.replace", () => {
     expect(disk("bravo-data")!.tags[TAGS.lastImage]).toBe("1.1.0");
   });
 
-  it("fails with the claw, the step and the ARM code when the VM create fails, and converges on re-run", async () => {
+  it("fails with the claw, the step and the ARM code when the VM create fails, runs the old VM again, and converges on re-run", async () => {
     const c = claw("charlie");
     const { ops } = opsFor([c], { snapshot: false });
     await ops.create(plan(c, "create", "1.0.0"), steps().report);
@@ -242,10 +242,12 @@ describe("AzureClawOperations.replace", () => {
       .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
       .catch((e: unknown) => e);
     azure.clearFaults();
-    expect(err).toBeInstanceOf(ClawStepError);
-    expect((err as ClawStepError).message).toMatch(
+    // The refusal is reported, and the claw runs again as it was.
+    expect(err).toBeInstanceOf(ClawRestoredError);
+    expect((err as Error).message).toMatch(
       /^charlie: create-vm failed \(AllocationFailed\): Azure cannot place/,
     );
+    expect(vm("charlie")!.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
     expect(disk("charlie-data")!.id).toBe(before.id);
     expect(disk("charlie-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
 
@@ -316,6 +318,47 @@ describe("AzureClawOperations.replace", () => {
     expect(vm("kilo")!.tags[TAGS.stoppedBy]).toBeUndefined();
     expect(lines).toEqual(["kilo:tag-disk", "kilo:delete-vm", "kilo:create-vm", "kilo:deallocate"]);
   });
+
+  it.each([
+    ["after accepting it (AllocationFailed at the end of the create)", "lro-fail", "AllocationFailed"],
+    ["outright (SkuNotAvailable)", "fail", "SkuNotAvailable"],
+  ] as const)(
+    "recreates the VM as it was when Azure refuses its replacement %s, then fails naming the refusal",
+    async (_, mode, code) => {
+      const c = claw(`lima-${mode}`);
+      const { ops } = opsFor([c], { snapshot: false });
+      await ops.create(plan(c, "create", "1.0.0"), steps().report);
+      const before = disk(`${c.name}-data`)!;
+      azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode, status: 409, code });
+      const bigger = claw(c.name, { vm_size: "Standard_D4s_v5" });
+      const { lines, report } = steps();
+      const err = await opsFor([bigger])
+        .ops.replace(plan(bigger, "replace", "1.1.0"), "1.1.0", report)
+        .catch((e: unknown) => e);
+      azure.clearFaults();
+      expect(err).toBeInstanceOf(ClawRestoredError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^${c.name}: create-vm failed \\(${code}\\): .*\\. The VM was recreated as it was \\(image 1\\.0\\.0, Standard_B2s\\) around the same data disk; fix the cause, then apply again$`,
+          "s",
+        ),
+      );
+      expect(lines).toContain(`${c.name}:restore`);
+      const v = vm(c.name)!;
+      expect(v).toMatchObject({
+        provisioningState: "Succeeded",
+        powerState: "running",
+        vmSize: "Standard_B2s",
+      });
+      expect(v.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
+      expect(v.tags[TAGS.stoppedBy]).toBeUndefined();
+      expect(v.dataDisks[0]).toMatchObject({
+        lun: 0,
+        diskId: expect.stringMatching(new RegExp(`${c.name}-data$`, "i")),
+      });
+      expect(disk(`${c.name}-data`)).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+    },
+  );
 
   it("takes a fresh snapshot in every rollout even when a long claw name leaves no room in the snapshot name", async () => {
     // 60 characters: "{claw}-data-pre-{image}-{rollout}" is over Azure's 80, so a plain cut would drop the
@@ -491,6 +534,35 @@ describe("AzureClawOperations.resize, growDisk and markHealthy", () => {
     expect(lines).toEqual(["india:start", "india:untag-stopped"]);
     expect(vm("india")!.powerState).toBe("running");
     expect(vm("india")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("starts a VM whose resize Azure refused again on its old size, unmarked, and fails naming the refusal", async () => {
+    const c = claw("mike");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const bigger = claw("mike", { vm_size: "Standard_D4s_v5" });
+    // The first update marks the VM; the second is the resize.
+    azure.injectFault({ operation: "virtualMachines.update", nth: 2, status: 409, code: "SkuNotAvailable" });
+    const err = await opsFor([bigger])
+      .ops.resize(plan(bigger, "resize"), steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect(err).toBeInstanceOf(ClawRestoredError);
+    expect((err as Error).message).toMatch(
+      /^mike: resize failed \(SkuNotAvailable\): .*\. The VM was started again at size Standard_B2s; fix the cause, then apply again$/s,
+    );
+    expect(vm("mike")).toMatchObject({ powerState: "running", vmSize: "Standard_B2s" });
+    expect(vm("mike")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("resizes a VM its owner deallocated without starting it", async () => {
+    const c = claw("november");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    await ctx.compute.virtualMachines.deallocate(RG, "november", ctx.poll);
+    const bigger = claw("november", { vm_size: "Standard_D4s_v5" });
+    const result = await opsFor([bigger]).ops.resize(plan(bigger, "resize"), steps().report);
+    expect(result).toMatchObject({ leftDeallocated: true });
+    expect(vm("november")).toMatchObject({ powerState: "deallocated", vmSize: "Standard_D4s_v5" });
+    expect(vm("november")!.tags[TAGS.stoppedBy]).toBeUndefined();
   });
 
   it("grows the data disk in place, keeping it the same resource", async () => {
