@@ -51,6 +51,8 @@ export interface AzureClawOperationsOptions {
 type Vm = VirtualMachine & { name: string };
 
 const SETTLE_TIMEOUT_MS = 30 * 60_000;
+/** Azure holds a deleted VM's NIC for about 180 s; a little more, then the refusal stands. */
+const NIC_RESERVATION_WAIT_MS = 240_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AzureClawOperations implements ClawOperations {
@@ -174,14 +176,7 @@ export class AzureClawOperations implements ClawOperations {
     const nic = await this.step(claw, "read", () =>
       getIfExists(this.ctx.network.networkInterfaces.get(this.rg, names.nic)),
     );
-    if (nic) {
-      await this.step(
-        claw,
-        "delete-nic",
-        () => this.ctx.network.networkInterfaces.delete(this.rg, names.nic, this.ctx.poll),
-        report,
-      );
-    }
+    if (nic) await this.deleteNicWhenFree(claw, names.nic, report);
     const pip = await this.step(claw, "read", () =>
       getIfExists(this.ctx.network.publicIPAddresses.get(this.rg, names.publicIp)),
     );
@@ -692,6 +687,35 @@ export class AzureClawOperations implements ClawOperations {
     }
     await this.deallocate(claw, vm, report);
     return this.mustGetVm(claw, vm.name!);
+  }
+
+  /**
+   * Deletes a NIC, waiting out the hold Azure puts on it for the VM just deleted: a 400
+   * NicReservedForAnotherVm for about 180 s, which the SDK does not retry
+   * (https://github.com/microsoft/AzureTRE/pull/4511). Bounded: NIC_RESERVATION_WAIT_MS.
+   */
+  private async deleteNicWhenFree(claw: string, name: string, report: StepReporter): Promise<void> {
+    const deadline = Date.now() + NIC_RESERVATION_WAIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.step(
+          claw,
+          "delete-nic",
+          () => this.ctx.network.networkInterfaces.delete(this.rg, name, this.ctx.poll),
+          attempt === 1 ? report : undefined,
+        );
+        return;
+      } catch (err) {
+        if (
+          !(err instanceof ClawStepError) ||
+          err.code !== "NicReservedForAnotherVm" ||
+          Date.now() > deadline
+        )
+          throw err;
+        if (attempt === 1) report(claw, "wait", `NIC ${name} is held for the deleted VM (about 180 s)`);
+        await sleep(Math.min(Math.max(this.ctx.poll.updateIntervalInMs, 100), 15_000));
+      }
+    }
   }
 
   /**

@@ -3,7 +3,7 @@ import { generateHostKey } from "@openclawps/cloud-init";
 import { type ClawPlan, type DesiredClaw, planFleet, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import type { StepReporter } from "@openclawps/rollout";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ARM_ACTIONS } from "../src/arm-actions.ts";
 import { ClawStepError } from "../src/azure-error.ts";
 import { AzureClawOperations, ClawRestoredError, type RenderClaw } from "../src/claw-operations.ts";
@@ -488,6 +488,33 @@ describe("AzureClawOperations.retire", () => {
       "foxtrot:delete-public-ip",
       "foxtrot:keep-disk",
     ]);
+  });
+});
+
+describe("AzureClawOperations.retire right after Azure deleted the VM", () => {
+  afterEach(() => azure.setTimeScale(0));
+
+  it("waits out the hold Azure puts on the deleted VM's NIC (NicReservedForAnotherVm), then deletes it", async () => {
+    const c = claw("oscar");
+    const { ops } = opsFor([c]);
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // 180 s of Azure time become 0.9 s here; every other step is scaled alike.
+    azure.setTimeScale(0.005);
+    const since = Date.now();
+    const { lines, report } = steps();
+    await ops.retire({ ...plan(c, "retire"), desired: { ...c, retired: true } }, report);
+    const refused = azure.requestLog.filter(
+      (e) =>
+        e.at >= since &&
+        e.operation === "networkInterfaces.delete" &&
+        e.errorCode === "NicReservedForAnotherVm",
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.status).toBe(400);
+    expect(lines).toContain("oscar:wait");
+    expect(Object.values(azure.state().networkInterfaces).some((n) => n.name === "oscar-nic")).toBe(false);
+    expect(Object.keys(azure.state().publicIps).some((id) => /oscar-pip$/i.test(id))).toBe(false);
+    expect(disk("oscar-data")).toBeDefined();
   });
 });
 

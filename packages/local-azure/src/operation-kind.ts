@@ -25,7 +25,9 @@ export type OperationKind =
   | "gallery.delete"
   | "imageVersion.create"
   | "imageVersion.delete"
-  | "tags.write";
+  | "tags.write"
+  /** How long a NIC stays reserved for the VM just deleted: not a request, a hold. */
+  | "nic.reservation";
 
 /**
  * Typical durations in Azure, in milliseconds. Rough public figures: a Linux VM from a gallery image
@@ -57,4 +59,8 @@ export const AZURE_LATENCY_MS: Record<OperationKind, number> = {
   "imageVersion.create": 600_000,
   "imageVersion.delete": 30_000,
   "tags.write": 500,
+  // "Nic(s) in request is reserved for another Virtual Machine for 180 seconds. Please provide
+  // another nic(s) or retry after 180 seconds." (NicReservedForAnotherVm, 400, after a VM delete;
+  // https://github.com/microsoft/AzureTRE/pull/4511, https://github.com/rancher/machine/pull/359)
+  "nic.reservation": 180_000,
 };

@@ -26,7 +26,7 @@ import {
   requireSameLocation,
 } from "./common.ts";
 import { GALLERY_IMAGE, GALLERY_IMAGE_VERSION, latestVersion, missing } from "./gallery.ts";
-import { attachNic, deleteNic, NETWORK_TYPES } from "./network.ts";
+import { attachNic, deleteNic, NETWORK_TYPES, releaseNicAfterVmDelete } from "./network.ts";
 
 export const DISK = "Microsoft.Compute/disks";
 export const SNAPSHOT = "Microsoft.Compute/snapshots";
@@ -1056,7 +1056,7 @@ function completeVmDelete(arm: Arm, op: OperationRecord): void {
       | undefined) ?? [];
   for (const n of nics) {
     if (n.properties?.deleteOption === "Delete") deleteNic(arm, n.id);
-    else attachNic(arm, n.id, undefined);
+    else releaseNicAfterVmDelete(arm, n.id, vm.id);
   }
   arm.remove(vm.id);
 }
