@@ -125,6 +125,38 @@ describe("deploy-fleet on an empty resource group", () => {
   });
 });
 
+describe("deploy-fleet with a rollout policy other than the approved one", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("refuses, before any ARM write, an approved plan applied with snapshots or the canary turned off", async () => {
+    const names = clawNames(2);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    const plan = await fleet.deploy({ mode: "plan", "image-version": "1.1.0" });
+    expectSucceeded(plan);
+    const approved = plan.outputs["plan-hash"]!;
+    for (const weaker of [{ snapshot: "false" }, { canary: "0" }] as Record<string, string>[]) {
+      const writes = since(fleet);
+      const apply = await fleet.deploy({
+        mode: "apply",
+        "image-version": "1.1.0",
+        "approved-plan-hash": approved,
+        ...weaker,
+      });
+      expect(apply.exitCode).toBe(1);
+      expect(errorOf(apply)).toContain(`The plan changed since it was approved (approved ${approved}`);
+      expect(writes().writes).toBe(0);
+    }
+    expectSucceeded(
+      await fleet.deploy({ mode: "apply", "image-version": "1.1.0", "approved-plan-hash": approved }),
+    );
+  });
+});
+
 describe("deploy-fleet plan outputs that gate the workflow", () => {
   let fleet: Fleet;
   afterEach(async () => fleet?.stop());
@@ -250,6 +282,43 @@ describe("deploy-fleet plan outputs that gate the workflow", () => {
     );
     expect(plan.outputs["plan-hash"]).toMatch(/^[0-9a-f]{64}$/);
     expect(plan.summary).toContain("| claw-001 | **blocked** |");
+  });
+});
+
+describe("deploy-fleet with a claw it cannot change", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("applies the other claws, then fails naming the blocked claw and the fix; plan and drift fail too", async () => {
+    const names = clawNames(2);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])) },
+      canarySecrets(names).json,
+    );
+    expectSucceeded(await fleet.deploy({ mode: "apply" }));
+    // claw-001 asks for a shrink Azure cannot do; claw-002 moves to a new image.
+    fleet.writeManifest({
+      claws: { "claw-001": { data_disk_size_gb: 16 }, "claw-002": {} },
+      imageVersion: "1.1.0",
+    });
+    const plan = await fleet.deploy({ mode: "plan" });
+    expect(plan.exitCode).toBe(1);
+    expect(actions(plan)).toEqual({ "claw-001": "blocked", "claw-002": "replace" });
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expect(apply.exitCode).toBe(1);
+    expect(errorOf(apply)).toMatch(
+      /^1 claw\(s\) cannot be brought to what the manifest asks \(the others were applied\):\n- claw-001: data disk claw-001-data is 32 GiB and the manifest asks for 16 GiB; Azure cannot shrink a disk \(set data_disk_size_gb: 32 or more\)\nFix: /,
+    );
+    expect(imageOf(fleet, "claw-002")).toBe("1.1.0");
+    expect(report(apply).claws.map((c) => [c.claw, c.outcome])).toEqual([
+      ["claw-001", "unchanged"],
+      ["claw-002", "replaced"],
+    ]);
+    // What drift runs: a plan with nothing to apply still fails while a claw is blocked.
+    const drift = await fleet.deploy({ mode: "plan" });
+    expect(drift.outputs["apply-needed"]).toBe("false");
+    expect(drift.exitCode).toBe(1);
+    expect(errorOf(drift)).toContain("- claw-001: data disk claw-001-data is 32 GiB");
   });
 });
 
@@ -466,6 +535,7 @@ describe("deploy-fleet when an ARM write of a replace fails", () => {
   // Every write a replace makes (snapshots on): the probe test below pins this list to what the
   // adapter really sends, so a new write step cannot escape these tests.
   const REPLACE_WRITES: Record<string, string> = {
+    "virtualMachines.update": "mark-stopping",
     "virtualMachines.deallocate": "deallocate",
     "disks.update": "tag-disk",
     "snapshots.createOrUpdate": "snapshot",

@@ -51,6 +51,8 @@ export interface AzureClawOperationsOptions {
 type Vm = VirtualMachine & { name: string };
 
 const SETTLE_TIMEOUT_MS = 30 * 60_000;
+/** Azure holds a deleted VM's NIC for about 180 s; a little more, then the refusal stands. */
+const NIC_RESERVATION_WAIT_MS = 240_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AzureClawOperations implements ClawOperations {
@@ -72,10 +74,16 @@ export class AzureClawOperations implements ClawOperations {
     return this.converge(plan, this.target(plan), report, { createDisk: false, snapshot: false });
   }
 
-  replace(plan: ClawPlan, imageVersion: string, report: StepReporter): Promise<OperationResult> {
+  replace(
+    plan: ClawPlan,
+    imageVersion: string,
+    report: StepReporter,
+    options: { rollback?: boolean } = {},
+  ): Promise<OperationResult> {
     return this.converge(plan, imageVersion, report, {
       createDisk: false,
       snapshot: this.opts.snapshotBeforeReplace,
+      rollback: options.rollback === true,
     });
   }
 
@@ -85,28 +93,45 @@ export class AzureClawOperations implements ClawOperations {
     let vm = await this.step(claw.name, "read", () => this.getVm(name));
     if (!vm) throw new ClawStepError(claw.name, "resize", new Error(`VM ${name} does not exist`));
     const size = claw.settings.vm_size;
+    const ownerStopped = isOwnerStopped(vm);
     if (vm.hardwareProfile?.vmSize !== size) {
       // A size the current host cluster may not offer needs the VM deallocated first
       // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
       vm = await this.stopForChange(claw.name, vm, report);
       const tags = vm.tags;
-      await this.step(
-        claw.name,
-        "resize",
-        () =>
-          this.ctx.compute.virtualMachines.update(
-            this.rg,
-            name,
-            {
-              hardwareProfile: { vmSize: size },
-              tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
-            },
-            this.ctx.poll,
-          ),
-        report,
-        `${vm.hardwareProfile?.vmSize} → ${size}`,
-      );
+      const from = vm.hardwareProfile?.vmSize;
+      try {
+        await this.step(
+          claw.name,
+          "resize",
+          () =>
+            this.ctx.compute.virtualMachines.update(
+              this.rg,
+              name,
+              {
+                hardwareProfile: { vmSize: size },
+                tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
+              },
+              this.ctx.poll,
+            ),
+          report,
+          `${from} → ${size}`,
+        );
+      } catch (err) {
+        // Refused (no capacity, a size the VM cannot take): the claw runs again on its old size.
+        const now = await this.mustGetVm(claw.name, name);
+        report(claw.name, "restore", now.hardwareProfile?.vmSize);
+        if (!ownerStopped) await this.ensureRunning(claw.name, now, report);
+        throw new ClawRestoredError(
+          err,
+          ownerStopped
+            ? `left deallocated at size ${now.hardwareProfile?.vmSize}, as its owner had it`
+            : `started again at size ${now.hardwareProfile?.vmSize}`,
+        );
+      }
     }
+    if (ownerStopped)
+      return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm), leftDeallocated: true };
     await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, name), report);
     return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm) };
   }
@@ -151,14 +176,7 @@ export class AzureClawOperations implements ClawOperations {
     const nic = await this.step(claw, "read", () =>
       getIfExists(this.ctx.network.networkInterfaces.get(this.rg, names.nic)),
     );
-    if (nic) {
-      await this.step(
-        claw,
-        "delete-nic",
-        () => this.ctx.network.networkInterfaces.delete(this.rg, names.nic, this.ctx.poll),
-        report,
-      );
-    }
+    if (nic) await this.deleteNicWhenFree(claw, names.nic, report);
     const pip = await this.step(claw, "read", () =>
       getIfExists(this.ctx.network.publicIPAddresses.get(this.rg, names.publicIp)),
     );
@@ -195,7 +213,13 @@ export class AzureClawOperations implements ClawOperations {
     plan: ClawPlan,
     imageVersion: string,
     report: StepReporter,
-    opts: { createDisk: boolean; snapshot: boolean },
+    opts: {
+      createDisk: boolean;
+      snapshot: boolean;
+      rollback?: boolean;
+      /** Recreating the VM as it was after Azure refused its replacement: no second restore. */
+      restoring?: { ownerStopped: boolean };
+    },
   ): Promise<OperationResult> {
     const claw = this.desired(plan);
     const c = claw.name;
@@ -265,7 +289,13 @@ export class AzureClawOperations implements ClawOperations {
         ),
       );
     }
+    // Stopped by its owner (not by a rollout): the claw stays stopped after the change.
+    const ownerStopped = opts.restoring?.ownerStopped ?? (vm !== undefined && isOwnerStopped(vm));
+    // What the VM was, to recreate it when Azure refuses its replacement after it is gone.
+    const previous = vm?.provisioningState === "Succeeded" ? runningAs(vm) : undefined;
     if (vm && this.isConverged(vm, claw, imageVersion, disk)) {
+      if (ownerStopped)
+        return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id, leftDeallocated: true };
       await this.ensureRunning(c, vm, report);
       return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
     }
@@ -283,6 +313,7 @@ export class AzureClawOperations implements ClawOperations {
     if (vm) {
       const removed = await this.removeVm(c, vm, disk, report, {
         snapshot: opts.snapshot ? { claw, disk } : undefined,
+        rollback: opts.rollback === true,
       });
       snapshotId = removed.snapshotId;
       vm = undefined;
@@ -293,38 +324,109 @@ export class AzureClawOperations implements ClawOperations {
       disk = await this.grow(claw, disk, report);
     }
 
-    const created = await this.step(
-      c,
-      "create-vm",
-      () =>
-        this.ctx.compute.virtualMachines.createOrUpdate(
-          this.rg,
-          n.vm,
-          vmBody({
-            fleet: this.fleet,
-            claw,
-            imageVersion,
-            imageVersionId: image.id ?? imageVersionId,
-            dataDiskId: disk.id!,
-            nicId,
-            customData: boot.customData,
-            configHash: boot.configHash,
-            hostKeyFingerprint: boot.hostKeyFingerprint,
-            rolloutId: this.opts.rolloutId,
-          }),
-          this.ctx.poll,
-        ),
+    const created = await this.createOrRestore(
+      plan,
+      previous,
+      ownerStopped,
+      opts.restoring !== undefined,
       report,
-      `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+      () =>
+        this.step(
+          c,
+          "create-vm",
+          () =>
+            this.ctx.compute.virtualMachines.createOrUpdate(
+              this.rg,
+              n.vm,
+              vmBody({
+                fleet: this.fleet,
+                claw,
+                imageVersion,
+                imageVersionId: image.id ?? imageVersionId,
+                dataDiskId: disk.id!,
+                nicId,
+                customData: boot.customData,
+                configHash: boot.configHash,
+                hostKeyFingerprint: boot.hostKeyFingerprint,
+                rolloutId: this.opts.rolloutId,
+              }),
+              this.ctx.poll,
+            ),
+          report,
+          `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+        ).then((vm) => {
+          if (vm.provisioningState && vm.provisioningState !== "Succeeded") {
+            throw new ClawStepError(
+              c,
+              "create-vm",
+              new Error(`VM ${n.vm} ended in provisioning state ${vm.provisioningState}`),
+            );
+          }
+          return vm;
+        }),
     );
-    if (created.provisioningState && created.provisioningState !== "Succeeded") {
-      throw new ClawStepError(
+    if (ownerStopped) {
+      // Azure starts every VM it creates; its owner had deallocated the one it replaces.
+      await this.step(
         c,
-        "create-vm",
-        new Error(`VM ${n.vm} ended in provisioning state ${created.provisioningState}`),
+        "deallocate",
+        () => this.ctx.compute.virtualMachines.deallocate(this.rg, n.vm, this.ctx.poll),
+        report,
+        "its owner had deallocated the VM it replaces",
       );
     }
-    return { claw: c, imageVersion, vmId: created.id, dataDiskId: disk.id, snapshotId };
+    return {
+      claw: c,
+      imageVersion,
+      vmId: created.id,
+      dataDiskId: disk.id,
+      snapshotId,
+      ...(ownerStopped ? { leftDeallocated: true } : {}),
+    };
+  }
+
+  /**
+   * Runs the create of a claw's new VM. When Azure refuses it after the old VM is gone (a size
+   * without capacity, an image the size cannot boot, ...), recreates the VM as it was (its image
+   * and size, around the same disk) and then fails with the refusal: the claw runs, and the run is
+   * red naming why.
+   */
+  private async createOrRestore<T>(
+    plan: ClawPlan,
+    previous: { imageVersion: string; vmSize: string } | undefined,
+    ownerStopped: boolean,
+    restoring: boolean,
+    report: StepReporter,
+    create: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await create();
+    } catch (err) {
+      if (!previous || restoring) throw err;
+      const claw = this.desired(plan);
+      report(claw.name, "restore", `image ${previous.imageVersion}, ${previous.vmSize}`);
+      const as = { ...plan, desired: { ...claw, settings: { ...claw.settings, vm_size: previous.vmSize } } };
+      try {
+        await this.converge(as, previous.imageVersion, report, {
+          createDisk: false,
+          snapshot: false,
+          rollback: true,
+          restoring: { ownerStopped },
+        });
+      } catch (restoreErr) {
+        throw new ClawStepError(
+          claw.name,
+          "restore",
+          new Error(
+            `${errorText(err)}; recreating the VM as it was (image ${previous.imageVersion}, ${previous.vmSize}) failed too: ${errorText(restoreErr)}`,
+          ),
+        );
+      }
+      throw new ClawRestoredError(
+        err,
+        `recreated as it was (image ${previous.imageVersion}, ${previous.vmSize}) around the same data disk`,
+      );
+    }
   }
 
   /** The VM already is what this step would create: right image, config, disk at LUN 0, provisioned. */
@@ -403,19 +505,25 @@ export class AzureClawOperations implements ClawOperations {
    */
   private async removeVm(
     claw: string,
-    vm: Vm,
+    running: Vm,
     disk: Disk | undefined,
     report: StepReporter,
-    opts: { snapshot: { claw: DesiredClaw; disk: Disk } | undefined },
+    opts: { snapshot: { claw: DesiredClaw; disk: Disk } | undefined; rollback?: boolean },
   ): Promise<{ snapshotId?: string; disk?: Disk }> {
-    await this.deallocate(claw, vm, report);
+    // Marked before it stops: a run that fails between here and the delete (tag-disk, snapshot,
+    // a refused delete) leaves a VM the next plan starts, not one it takes for stopped by its owner.
+    const vm = await this.stopForChange(claw, running, report);
     const attached =
       disk && (vm.storageProfile?.dataDisks ?? []).some((d) => sameId(d.managedDisk?.id, disk.id));
     let current = disk;
     const version = vmImageVersion(vm);
-    // A VM whose create failed never ran its image on the disk: the disk keeps what it had.
-    const ran = vm.provisioningState === "Succeeded";
-    if (disk && attached && ran && version && disk.tags?.[TAGS.lastImage] !== version) {
+    // A VM whose create failed never ran its image on the disk: the disk keeps what it had (read
+    // before the deallocate, which leaves even a failed VM Succeeded).
+    const ran = running.provisioningState === "Succeeded";
+    // A rollback takes down a VM whose image failed verification: unless that image once proved
+    // healthy on this disk, the disk keeps naming the image it can return to.
+    const unproven = opts.rollback === true && disk?.tags?.[TAGS.lastHealthyImage] !== version;
+    if (disk && attached && ran && !unproven && version && disk.tags?.[TAGS.lastImage] !== version) {
       // Written before the delete: after a crash between delete and create, the disk still says
       // which image it last ran, so the claw can be recovered or rolled back onto it.
       current = await this.step(
@@ -582,6 +690,35 @@ export class AzureClawOperations implements ClawOperations {
   }
 
   /**
+   * Deletes a NIC, waiting out the hold Azure puts on it for the VM just deleted: a 400
+   * NicReservedForAnotherVm for about 180 s, which the SDK does not retry
+   * (https://github.com/microsoft/AzureTRE/pull/4511). Bounded: NIC_RESERVATION_WAIT_MS.
+   */
+  private async deleteNicWhenFree(claw: string, name: string, report: StepReporter): Promise<void> {
+    const deadline = Date.now() + NIC_RESERVATION_WAIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.step(
+          claw,
+          "delete-nic",
+          () => this.ctx.network.networkInterfaces.delete(this.rg, name, this.ctx.poll),
+          attempt === 1 ? report : undefined,
+        );
+        return;
+      } catch (err) {
+        if (
+          !(err instanceof ClawStepError) ||
+          err.code !== "NicReservedForAnotherVm" ||
+          Date.now() > deadline
+        )
+          throw err;
+        if (attempt === 1) report(claw, "wait", `NIC ${name} is held for the deleted VM (about 180 s)`);
+        await sleep(Math.min(Math.max(this.ctx.poll.updateIntervalInMs, 100), 15_000));
+      }
+    }
+  }
+
+  /**
    * Waits out an operation in flight on the VM (a create or delete a crashed run started): ARM
    * refuses a second operation on a VM that is Creating/Updating/Deleting (409 Conflict).
    * Returns the VM in a terminal state, or undefined when it is gone.
@@ -649,6 +786,32 @@ export class AzureClawOperations implements ClawOperations {
       throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
     }
   }
+}
+
+/** A refused change after which the claw was put back as it was: the refusal, and what runs. */
+export class ClawRestoredError extends Error {
+  /** `how`: what was done, e.g. "recreated as it was (image 1.0.0, Standard_D2s_v5) around the same data disk". */
+  constructor(cause: unknown, how: string) {
+    super(`${errorText(cause)}. The VM was ${how}; fix the cause, then apply again`, { cause });
+    this.name = "ClawRestoredError";
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The image and size a running VM was created with, when both are known. */
+function runningAs(vm: Vm): { imageVersion: string; vmSize: string } | undefined {
+  const imageVersion = vmImageVersion(vm);
+  const vmSize = vm.hardwareProfile?.vmSize;
+  return imageVersion && vmSize ? { imageVersion, vmSize } : undefined;
+}
+
+/** Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy): its owner's choice. */
+function isOwnerStopped(vm: Vm): boolean {
+  const state = powerStateOf(vm);
+  return (state === "deallocated" || state === "stopped") && vm.tags?.[TAGS.stoppedBy] === undefined;
 }
 
 /** The seed's names, for claws no longer in the manifest. */

@@ -1,15 +1,16 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { generateHostKey } from "@openclawps/cloud-init";
-import { type ClawPlan, type DesiredClaw, TAGS } from "@openclawps/fleet-model";
+import { type ClawPlan, type DesiredClaw, planFleet, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import type { StepReporter } from "@openclawps/rollout";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ARM_ACTIONS } from "../src/arm-actions.ts";
 import { ClawStepError } from "../src/azure-error.ts";
-import { AzureClawOperations, type RenderClaw } from "../src/claw-operations.ts";
+import { AzureClawOperations, ClawRestoredError, type RenderClaw } from "../src/claw-operations.ts";
 import type { AzureContext } from "../src/connect.ts";
 import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
+import { observeFleet } from "../src/observe.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
 import { claw, fleet } from "./fixtures.ts";
 import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
@@ -188,6 +189,7 @@ describe("AzureClawOperations.replace", () => {
     expect(at("virtualMachines.delete")).toBeGreaterThan(at("snapshots.createOrUpdate"));
     expect(at("virtualMachines.createOrUpdate")).toBeGreaterThan(at("virtualMachines.delete"));
     expect(lines).toEqual([
+      "bravo:mark-stopping",
       "bravo:deallocate",
       "bravo:tag-disk",
       "bravo:snapshot",
@@ -207,17 +209,24 @@ describe("AzureClawOperations.replace", () => {
     expect(snap?.properties).toMatchObject({ incremental: true });
   });
 
-  it("rolls back onto the previous image around the same disk", async () => {
+  it("rolls back onto the previous image around the same disk, never recording the unproven one", async () => {
     const c = claw("bravo");
     const { ops } = opsFor([c], { snapshot: false });
     const before = disk("bravo-data")!;
-    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", steps().report);
+    const { lines, report } = steps();
+    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", report, { rollback: true });
     expect(vm("bravo")!.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
     expect(disk("bravo-data")!.id).toBe(before.id);
+    // 1.1.0 failed verification: a crash before the create must not leave it as the way back.
+    expect(disk("bravo-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
+    expect(lines).not.toContain("bravo:tag-disk");
+    // A plain replace records the image the VM ran.
+    await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
+    await ops.replace(plan(c, "replace", "1.0.0"), "1.0.0", steps().report);
     expect(disk("bravo-data")!.tags[TAGS.lastImage]).toBe("1.1.0");
   });
 
-  it("fails with the claw, the step and the ARM code when the VM create fails, and converges on re-run", async () => {
+  it("fails with the claw, the step and the ARM code when the VM create fails, runs the old VM again, and converges on re-run", async () => {
     const c = claw("charlie");
     const { ops } = opsFor([c], { snapshot: false });
     await ops.create(plan(c, "create", "1.0.0"), steps().report);
@@ -233,10 +242,12 @@ describe("AzureClawOperations.replace", () => {
       .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
       .catch((e: unknown) => e);
     azure.clearFaults();
-    expect(err).toBeInstanceOf(ClawStepError);
-    expect((err as ClawStepError).message).toMatch(
+    // The refusal is reported, and the claw runs again as it was.
+    expect(err).toBeInstanceOf(ClawRestoredError);
+    expect((err as Error).message).toMatch(
       /^charlie: create-vm failed \(AllocationFailed\): Azure cannot place/,
     );
+    expect(vm("charlie")!.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
     expect(disk("charlie-data")!.id).toBe(before.id);
     expect(disk("charlie-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
 
@@ -268,6 +279,86 @@ describe("AzureClawOperations.replace", () => {
     await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report);
     expect(disk("india-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
   });
+
+  it("leaves a VM whose replace failed after the deallocate marked, so the plan starts it after a revert", async () => {
+    const c = claw("juliet");
+    const { ops } = opsFor([c], { rolloutId: "run-7" });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    azure.injectFault({ operation: "snapshots.createOrUpdate", status: 409, code: "OperationNotAllowed" });
+    const err = await ops
+      .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect((err as Error).message).toMatch(/^juliet: snapshot failed \(OperationNotAllowed\)/);
+    expect(vm("juliet")).toMatchObject({ powerState: "deallocated" });
+    expect(vm("juliet")!.tags[TAGS.stoppedBy]).toBe("run-7");
+    // The operator reverts the image bump: the claw is not changed, and its VM is started.
+    const p = planFleet({ ...FLEET, claws: [c] }, await observeFleet(ctx, FLEET)).claws.find(
+      (x) => x.claw === "juliet",
+    )!;
+    expect(p).toMatchObject({
+      action: "resize",
+      reason: expect.stringMatching(/^start the VM: rollout run-7/),
+    });
+    await opsFor([c]).ops.resize(p, steps().report);
+    expect(vm("juliet")).toMatchObject({ powerState: "running" });
+    expect(vm("juliet")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("keeps a VM its owner deallocated deallocated through a replace, unmarked", async () => {
+    const c = claw("kilo");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    await ctx.compute.virtualMachines.deallocate(RG, "kilo", ctx.poll);
+    const { lines, report } = steps();
+    const result = await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report);
+    expect(result).toMatchObject({ imageVersion: "1.1.0", leftDeallocated: true });
+    expect(vm("kilo")).toMatchObject({ powerState: "deallocated" });
+    expect(vm("kilo")!.imageReferenceId).toMatch(/\/versions\/1\.1\.0$/);
+    expect(vm("kilo")!.tags[TAGS.stoppedBy]).toBeUndefined();
+    expect(lines).toEqual(["kilo:tag-disk", "kilo:delete-vm", "kilo:create-vm", "kilo:deallocate"]);
+  });
+
+  it.each([
+    ["after accepting it (AllocationFailed at the end of the create)", "lro-fail", "AllocationFailed"],
+    ["outright (SkuNotAvailable)", "fail", "SkuNotAvailable"],
+  ] as const)(
+    "recreates the VM as it was when Azure refuses its replacement %s, then fails naming the refusal",
+    async (_, mode, code) => {
+      const c = claw(`lima-${mode}`);
+      const { ops } = opsFor([c], { snapshot: false });
+      await ops.create(plan(c, "create", "1.0.0"), steps().report);
+      const before = disk(`${c.name}-data`)!;
+      azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode, status: 409, code });
+      const bigger = claw(c.name, { vm_size: "Standard_D4s_v5" });
+      const { lines, report } = steps();
+      const err = await opsFor([bigger])
+        .ops.replace(plan(bigger, "replace", "1.1.0"), "1.1.0", report)
+        .catch((e: unknown) => e);
+      azure.clearFaults();
+      expect(err).toBeInstanceOf(ClawRestoredError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^${c.name}: create-vm failed \\(${code}\\): .*\\. The VM was recreated as it was \\(image 1\\.0\\.0, Standard_B2s\\) around the same data disk; fix the cause, then apply again$`,
+          "s",
+        ),
+      );
+      expect(lines).toContain(`${c.name}:restore`);
+      const v = vm(c.name)!;
+      expect(v).toMatchObject({
+        provisioningState: "Succeeded",
+        powerState: "running",
+        vmSize: "Standard_B2s",
+      });
+      expect(v.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
+      expect(v.tags[TAGS.stoppedBy]).toBeUndefined();
+      expect(v.dataDisks[0]).toMatchObject({
+        lun: 0,
+        diskId: expect.stringMatching(new RegExp(`${c.name}-data$`, "i")),
+      });
+      expect(disk(`${c.name}-data`)).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+    },
+  );
 
   it("takes a fresh snapshot in every rollout even when a long claw name leaves no room in the snapshot name", async () => {
     // 60 characters: "{claw}-data-pre-{image}-{rollout}" is over Azure's 80, so a plain cut would drop the
@@ -389,6 +480,7 @@ describe("AzureClawOperations.retire", () => {
     expect(disk("foxtrot-data")!.managedBy).toBeUndefined();
     expect(disk("foxtrot-data")!.tags[TAGS.lastImage]).toBe("1.0.0");
     expect(lines).toEqual([
+      "foxtrot:mark-stopping",
       "foxtrot:deallocate",
       "foxtrot:tag-disk",
       "foxtrot:delete-vm",
@@ -396,6 +488,33 @@ describe("AzureClawOperations.retire", () => {
       "foxtrot:delete-public-ip",
       "foxtrot:keep-disk",
     ]);
+  });
+});
+
+describe("AzureClawOperations.retire right after Azure deleted the VM", () => {
+  afterEach(() => azure.setTimeScale(0));
+
+  it("waits out the hold Azure puts on the deleted VM's NIC (NicReservedForAnotherVm), then deletes it", async () => {
+    const c = claw("oscar");
+    const { ops } = opsFor([c]);
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // 180 s of Azure time become 0.9 s here; every other step is scaled alike.
+    azure.setTimeScale(0.005);
+    const since = Date.now();
+    const { lines, report } = steps();
+    await ops.retire({ ...plan(c, "retire"), desired: { ...c, retired: true } }, report);
+    const refused = azure.requestLog.filter(
+      (e) =>
+        e.at >= since &&
+        e.operation === "networkInterfaces.delete" &&
+        e.errorCode === "NicReservedForAnotherVm",
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.status).toBe(400);
+    expect(lines).toContain("oscar:wait");
+    expect(Object.values(azure.state().networkInterfaces).some((n) => n.name === "oscar-nic")).toBe(false);
+    expect(Object.keys(azure.state().publicIps).some((id) => /oscar-pip$/i.test(id))).toBe(false);
+    expect(disk("oscar-data")).toBeDefined();
   });
 });
 
@@ -442,6 +561,35 @@ describe("AzureClawOperations.resize, growDisk and markHealthy", () => {
     expect(lines).toEqual(["india:start", "india:untag-stopped"]);
     expect(vm("india")!.powerState).toBe("running");
     expect(vm("india")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("starts a VM whose resize Azure refused again on its old size, unmarked, and fails naming the refusal", async () => {
+    const c = claw("mike");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const bigger = claw("mike", { vm_size: "Standard_D4s_v5" });
+    // The first update marks the VM; the second is the resize.
+    azure.injectFault({ operation: "virtualMachines.update", nth: 2, status: 409, code: "SkuNotAvailable" });
+    const err = await opsFor([bigger])
+      .ops.resize(plan(bigger, "resize"), steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect(err).toBeInstanceOf(ClawRestoredError);
+    expect((err as Error).message).toMatch(
+      /^mike: resize failed \(SkuNotAvailable\): .*\. The VM was started again at size Standard_B2s; fix the cause, then apply again$/s,
+    );
+    expect(vm("mike")).toMatchObject({ powerState: "running", vmSize: "Standard_B2s" });
+    expect(vm("mike")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("resizes a VM its owner deallocated without starting it", async () => {
+    const c = claw("november");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    await ctx.compute.virtualMachines.deallocate(RG, "november", ctx.poll);
+    const bigger = claw("november", { vm_size: "Standard_D4s_v5" });
+    const result = await opsFor([bigger]).ops.resize(plan(bigger, "resize"), steps().report);
+    expect(result).toMatchObject({ leftDeallocated: true });
+    expect(vm("november")).toMatchObject({ powerState: "deallocated", vmSize: "Standard_D4s_v5" });
+    expect(vm("november")!.tags[TAGS.stoppedBy]).toBeUndefined();
   });
 
   it("grows the data disk in place, keeping it the same resource", async () => {

@@ -18,6 +18,7 @@ import type {
   ObservedVm,
   Plan,
   PlanLease,
+  RolloutPolicy,
   SharedChange,
   UnprovenClaw,
 } from "./types.ts";
@@ -200,7 +201,26 @@ function planRetired(d: DesiredClaw, g: Owned): ClawPlan {
   });
 }
 
-function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan {
+/**
+ * Where a failed verification returns the claw: the disk's last healthy image when it is not the
+ * target, else the image it runs (or last ran) when that is not the target.
+ */
+function rollbackImage(
+  lastHealthy: string | undefined,
+  current: string | undefined,
+  target: string,
+): string | undefined {
+  if (lastHealthy !== undefined && !sameVersion(lastHealthy, target)) return lastHealthy;
+  if (current !== undefined && !sameVersion(current, target)) return current;
+  return undefined;
+}
+
+function planActive(
+  d: DesiredClaw,
+  g: Owned,
+  imageVersions: string[],
+  rollout?: { rollback: boolean; verify: boolean },
+): ClawPlan {
   const requested = d.settings.image_version;
   const desiredSize = d.settings.data_disk_size_gb;
   const vm = g.vms[0];
@@ -266,9 +286,12 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
         changes: [{ field: "exists", from: presentList(g, vm, disk), to: "vm+nic+pip+disk" }],
       };
     }
+    const lastHealthy = tagValue(disk.tags, TAGS.lastHealthyImage);
+    const rollbackTo = rollbackImage(lastHealthy, current, available);
     return withCurrent({
       ...base,
       ...target,
+      ...(rollbackTo !== undefined ? { rollbackImageVersion: rollbackTo } : {}),
       action: "recover",
       reason: `VM missing, data disk ${disk.name} exists: recreate the VM around it on image ${available}${growText}`,
       changes: [
@@ -316,16 +339,42 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
   const resizeText = resize ? `; size ${resize.from} → ${resize.to}` : "";
   if (resize) changes.push(resize);
   if (grow) changes.push(grow);
-  const withTarget = { ...base, targetImageVersion: target, changes };
+  const rollbackTo = rollbackImage(tagValue(disk.tags, TAGS.lastHealthyImage), current, target);
+  const withTarget = {
+    ...base,
+    targetImageVersion: target,
+    changes,
+    ...(rollbackTo !== undefined ? { rollbackImageVersion: rollbackTo } : {}),
+  };
 
+  const running = vm.powerState === "running" || vm.powerState === "starting";
+  const stoppedBy = tagValue(vm.tags, TAGS.stoppedBy);
   if (replaceWhy.length > 0) {
     // A new VM needs its image in the gallery, even when it is the version the VM runs now.
     if (!available) return blocked(`cannot replace (${replaceWhy.join("; ")}): ${missingImage}`, changes);
+    const policy = rollout ?? { rollback: false, verify: false };
+    if (
+      rollbackTo !== undefined &&
+      policy.rollback &&
+      policy.verify &&
+      resolveImageVersion(rollbackTo, imageVersions) === undefined
+    ) {
+      // Without it a failed verification would leave the claw on the new image: a gated replace
+      // must keep its way back.
+      return blocked(
+        `cannot replace safely (${replaceWhy.join("; ")}): the image to roll back to, ${rollbackTo}, is no longer in the gallery; ` +
+          `publish ${rollbackTo} again, or set rollout.rollback: false to replace without a way back`,
+        changes,
+      );
+    }
+    // Azure starts every VM it creates; the adapter deallocates the new one again when its owner
+    // had stopped the old one, and it stays unverified until it runs.
+    const ownerStopped = !running && !stoppedBy ? `; the VM stays ${vm.powerState} as its owner left it` : "";
     return withCurrent({
       ...withTarget,
       action: "replace",
       gated: true,
-      reason: `new VM on the same disk: ${replaceWhy.join("; ")}${resizeText}${growText}`,
+      reason: `new VM on the same disk: ${replaceWhy.join("; ")}${resizeText}${growText}${ownerStopped}`,
     });
   }
   if (resize)
@@ -342,8 +391,6 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
       gated: true,
       reason: `grow data disk ${grow.from} → ${grow.to} GiB`,
     });
-  const running = vm.powerState === "running" || vm.powerState === "starting";
-  const stoppedBy = tagValue(vm.tags, TAGS.stoppedBy);
   if (!running && stoppedBy) {
     // A rollout stopped it to resize it or grow its disk and was interrupted before starting it
     // again: finishing that change is a resize to the size it already has (start, then verify).
@@ -352,6 +399,16 @@ function planActive(d: DesiredClaw, g: Owned, imageVersions: string[]): ClawPlan
       action: "resize",
       gated: true,
       reason: `start the VM: rollout ${stoppedBy} stopped it to change it and did not start it again`,
+    });
+  }
+  if (running && stoppedBy) {
+    // Running again (started by hand, or the rollout's untag step failed): the mark must go, or a
+    // later plan would start the VM after its owner stops it. ensureRunning drops it.
+    return withCurrent({
+      ...withTarget,
+      action: "resize",
+      gated: true,
+      reason: `clear the mark of rollout ${stoppedBy}: the VM it stopped runs again`,
     });
   }
   const power = running ? "" : `; VM is ${vm.powerState} (deploy does not start it)`;
@@ -400,6 +457,7 @@ function hashedFields(p: ClawPlan) {
     changes: p.changes,
     target: p.targetImageVersion,
     current: p.currentImageVersion,
+    rollback: p.rollbackImageVersion,
     gated: p.gated,
     configHash: p.desired?.configHash,
     // What a new VM and disk are made with (a create's size, disk size and SKU appear in no
@@ -421,6 +479,7 @@ export interface HashedPlan {
   shared?: SharedChange[];
   unproven?: UnprovenClaw[];
   lease?: PlanLease;
+  rollout?: RolloutPolicy;
 }
 
 /**
@@ -429,7 +488,7 @@ export interface HashedPlan {
  * every change apply makes.
  */
 export function planHash(plan: HashedPlan): string {
-  return canonicalHash("openclawps-plan-v2", {
+  return canonicalHash("openclawps-plan-v3", {
     claws: plan.claws.map(hashedFields),
     shared: (plan.shared ?? []).map((c) => ({
       kind: c.kind,
@@ -440,6 +499,8 @@ export function planHash(plan: HashedPlan): string {
     unproven: (plan.unproven ?? []).map((u) => ({ claw: u.claw, image: u.imageVersion })),
     // Only a lease apply clears: a lease that expires between plan and apply must not change the hash.
     clearLease: plan.lease?.clear ? plan.lease.runId : undefined,
+    // An apply with the snapshots, verification or canary turned off is not the apply reviewed.
+    rollout: plan.rollout,
   });
 }
 
@@ -487,7 +548,7 @@ export function planFleet(desired: DesiredFleet, observed: ObservedFleet, option
   const groups = groupResources(desired.claws, observed);
   const claws: ClawPlan[] = desired.claws.map((d) => {
     const g = groups.get(lower(d.name)) ?? EMPTY;
-    const p = d.retired ? planRetired(d, g) : planActive(d, g, observed.imageVersions);
+    const p = d.retired ? planRetired(d, g) : planActive(d, g, observed.imageVersions, desired.rollout);
     const resources = resourcesOf(g);
     return resources ? { ...p, resources } : p;
   });
@@ -512,6 +573,7 @@ export function planFleet(desired: DesiredFleet, observed: ObservedFleet, option
     unproven,
     warnings: shared.warnings,
     ...(lease ? { lease } : {}),
+    rollout: desired.rollout,
   };
   return { hash: planHash(plan), ...plan };
 }

@@ -292,6 +292,12 @@ export interface ClawPlan {
   targetImageVersion?: string;
   /** Image version the claw runs now (VM tag/imageReference, or the disk's last-image tag). */
   currentImageVersion?: string;
+  /**
+   * Image a failed verification rolls the claw back to: the disk's last healthy image when it
+   * differs from the target, else the current image when that differs. Never an image known not
+   * to have proved itself while one that did is known.
+   */
+  rollbackImageVersion?: string;
   /** Replacements (and resizes) are health-gated in waves; creates/recovers are not. */
   gated: boolean;
   /**
@@ -346,6 +352,11 @@ export interface Plan {
   lease?: PlanLease;
   /** Differences apply leaves alone (someone's address space, a foreign NSG rule, ...). */
   warnings: string[];
+  /**
+   * How apply rolls the changes out (canary, waves, verification, rollback, snapshots): in the
+   * hash, so an approved plan cannot apply with a weaker policy.
+   */
+  rollout?: RolloutPolicy;
 }
 
 export interface Wave {

@@ -190,3 +190,32 @@ describe("planProblems", () => {
     expect(planProblems(planFleet(desired, converged()))).toEqual([]);
   });
 });
+
+describe("the rollout policy", () => {
+  it("is in the plan hash: snapshots, verification, rollback, canary, waves, budget, pause, parallelism", () => {
+    const upgrade = (extra: string) =>
+      desiredOf(manifestText({ 17: '  image_version: "1.1.0"', ...(extra ? { "+24": extra } : {}) }));
+    const fleet = { ...converged(), imageVersions: ["1.0.0", "1.1.0"] };
+    const base = planFleet(upgrade(""), fleet);
+    expect(base.rollout).toMatchObject({ verify: true, snapshot_before_replace: true });
+    const variants = [
+      "  snapshot_before_replace: false",
+      "  verify: false\n  rollback: false",
+      "  rollback: false",
+      "  max_unhealthy: 3",
+      "  pause_seconds: 60",
+      "  parallelism: 1",
+    ];
+    const hashes = variants.map((v) => planFleet(upgrade(v), fleet).hash);
+    hashes.push(
+      planFleet(desiredOf(manifestText({ 17: '  image_version: "1.1.0"', 23: "  canary: 0" })), fleet).hash,
+    );
+    hashes.push(
+      planFleet(desiredOf(manifestText({ 17: '  image_version: "1.1.0"', 24: "  wave_size: 100%" })), fleet)
+        .hash,
+    );
+    expect(new Set([base.hash, ...hashes]).size).toBe(variants.length + 3);
+    // The same policy written another way is the same plan.
+    expect(planFleet(upgrade("  verify: true"), fleet).hash).toBe(base.hash);
+  });
+});

@@ -124,6 +124,28 @@ describe("noop", () => {
     });
   });
 
+  it("clears, through a gated resize, the mark of a rollout on a VM that runs again", () => {
+    const marked = vm("alice", { image: "1.0.0", power: "running" });
+    marked.tags[TAGS.stoppedBy] = "gh-42-1";
+    const plan = planFleet(desired, fleetWith(marked, disk("alice-data"), ...bobUp()));
+    expect(claw(plan, "alice")).toMatchObject({
+      action: "resize",
+      gated: true,
+      changes: [],
+      reason: "clear the mark of rollout gh-42-1: the VM it stopped runs again",
+    });
+  });
+
+  it("says a replace keeps a VM its owner deallocated deallocated", () => {
+    const plan = planFleet(
+      { ...desired, claws: desired.claws.map((c) => ({ ...c, configHash: "hash-2" })) },
+      fleetWith(vm("alice", { image: "1.0.0", power: "deallocated" }), disk("alice-data"), ...bobUp()),
+    );
+    expect(claw(plan, "alice")).toMatchObject({ action: "replace" });
+    expect(claw(plan, "alice").reason).toMatch(/; the VM stays deallocated as its owner left it$/);
+    expect(claw(plan, "bob").reason).not.toMatch(/owner/);
+  });
+
   it("keeps a VM on a pinned version the gallery no longer has", () => {
     const plan = planFleet(desired, { ...fleetWith(...aliceUp(), ...bobUp()), imageVersions: ["1.1.0"] });
     expect(claw(plan, "alice")).toMatchObject({ action: "noop", targetImageVersion: "1.0.0" });
@@ -500,4 +522,82 @@ describe("the plan hash", () => {
 it("refuses a desired fleet with the same claw twice (a programmer error)", () => {
   const twice = { ...desired, claws: [desired.claws[0]!, { ...desired.claws[0]!, name: "ALICE" }] };
   expect(() => planFleet(twice, observed())).toThrow(/appears twice/);
+});
+
+describe("rollback image", () => {
+  const upgrade = desiredOf(manifestText({ 17: '  image_version: "1.1.0"' }));
+  const healthyOn = (version: string, o: Parameters<typeof disk>[1] = {}) => {
+    const d = disk("alice-data", o);
+    d.tags[TAGS.lastHealthyImage] = version;
+    return d;
+  };
+
+  it("rolls an upgrade back to the image that last proved healthy on the disk", () => {
+    const p = claw(
+      planFleet(upgrade, fleetWith(vm("alice", { image: "1.0.0" }), healthyOn("1.0.0"), ...bobUp())),
+      "alice",
+    );
+    expect(p).toMatchObject({
+      action: "replace",
+      currentImageVersion: "1.0.0",
+      rollbackImageVersion: "1.0.0",
+    });
+  });
+
+  it("returns a claw left on an unproven image to the last healthy one, not to the unproven one", () => {
+    // A rollback failed part-way: the VM runs the new image, which never proved healthy.
+    const changed = { ...upgrade, claws: upgrade.claws.map((c) => ({ ...c, configHash: "hash-2" })) };
+    const p = claw(
+      planFleet(changed, fleetWith(vm("alice", { image: "1.1.0" }), healthyOn("1.0.0"), ...bobUp())),
+      "alice",
+    );
+    expect(p).toMatchObject({
+      action: "replace",
+      currentImageVersion: "1.1.0",
+      rollbackImageVersion: "1.0.0",
+    });
+    const recover = claw(
+      planFleet(upgrade, fleetWith(healthyOn("1.0.0", { attachedTo: null, lastImage: "1.1.0" }), ...bobUp())),
+      "alice",
+    );
+    expect(recover).toMatchObject({
+      action: "recover",
+      currentImageVersion: "1.1.0",
+      rollbackImageVersion: "1.0.0",
+    });
+  });
+
+  it("blocks, naming the fix, a replace whose rollback image is gone from the gallery", () => {
+    const fleet = {
+      ...fleetWith(vm("alice", { image: "1.0.0" }), healthyOn("1.0.0"), ...bobUp()),
+      imageVersions: ["1.1.0"],
+    };
+    const p = claw(planFleet(upgrade, fleet), "alice");
+    expect(p.action).toBe("blocked");
+    expect(p.reason).toBe(
+      "cannot replace safely (image 1.0.0 → 1.1.0): the image to roll back to, 1.0.0, is no longer in the gallery; " +
+        "publish 1.0.0 again, or set rollout.rollback: false to replace without a way back",
+    );
+    const noRollback = desiredOf(
+      manifestText({ 17: '  image_version: "1.1.0"', "+23": "  rollback: false" }),
+    );
+    expect(claw(planFleet(noRollback, fleet), "alice").action).toBe("replace");
+  });
+
+  it("is part of the plan hash", () => {
+    const withOld = (o: ReturnType<typeof fleetWith>) => ({
+      ...o,
+      imageVersions: ["0.9.0", "1.0.0", "1.1.0"],
+    });
+    const a = planFleet(
+      upgrade,
+      withOld(fleetWith(vm("alice", { image: "1.0.0" }), healthyOn("1.0.0"), ...bobUp())),
+    );
+    const b = planFleet(
+      upgrade,
+      withOld(fleetWith(vm("alice", { image: "1.0.0" }), healthyOn("0.9.0"), ...bobUp())),
+    );
+    expect(claw(b, "alice")).toMatchObject({ action: "replace", rollbackImageVersion: "0.9.0" });
+    expect(a.hash).not.toBe(b.hash);
+  });
 });

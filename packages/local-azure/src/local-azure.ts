@@ -322,7 +322,8 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     const method = (req.method ?? "GET").toUpperCase();
     // Collapse repeated slashes before parsing: the SDK's `/{+scope}/...` templates yield `//subscriptions/...`
     // when the scope is a resource id, which WHATWG URL parsing would read as a host.
-    const url = new URL((req.url ?? "/").replace(/^\/+/, "/").replace(/\/{2,}(?=[^?]*(\?|$))/g, "/"), base);
+    // Only in the path: a query may carry `//` (`audience=api://AzureADTokenExchange`, unencoded).
+    const url = new URL(collapsePathSlashes(req.url ?? "/"), base);
     const entry: RequestLogEntry = {
       method,
       path: url.pathname,
@@ -512,4 +513,12 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     },
   };
   return azure;
+}
+
+/** `//a//b?x=api://y` → `/a/b?x=api://y`: repeated slashes collapse in the path, never in the query. */
+function collapsePathSlashes(requestUrl: string): string {
+  const q = requestUrl.indexOf("?");
+  const path = q < 0 ? requestUrl : requestUrl.slice(0, q);
+  const query = q < 0 ? "" : requestUrl.slice(q);
+  return path.replace(/\/{2,}/g, "/") + query;
 }

@@ -27,7 +27,9 @@ export type OperationKind =
   | "imageVersion.delete"
   | "tags.write"
   | "runCommand.write"
-  | "runCommand.delete";
+  | "runCommand.delete"
+  /** How long a NIC stays reserved for the VM just deleted: not a request, a hold. */
+  | "nic.reservation";
 
 /**
  * Typical durations in Azure, in milliseconds. Rough public figures: a Linux VM from a gallery image
@@ -64,4 +66,8 @@ export const AZURE_LATENCY_MS: Record<OperationKind, number> = {
   // (https://learn.microsoft.com/azure/virtual-machines/linux/run-command#restrictions).
   "runCommand.write": 20_000,
   "runCommand.delete": 10_000,
+  // "Nic(s) in request is reserved for another Virtual Machine for 180 seconds. Please provide
+  // another nic(s) or retry after 180 seconds." (NicReservedForAnotherVm, 400, after a VM delete;
+  // https://github.com/microsoft/AzureTRE/pull/4511, https://github.com/rancher/machine/pull/359)
+  "nic.reservation": 180_000,
 };

@@ -1,4 +1,5 @@
 // Workload identity federation and ARM's token and role checks, as a workflow meets them.
+import { request as httpsRequest } from "node:https";
 import * as core from "@actions/core";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ResourceManagementClient } from "@azure/arm-resources";
@@ -51,6 +52,28 @@ describe("Microsoft Entra token exchange", () => {
     await expect(clientsFor(c.azure).resources.resourceGroups.get("rg-auth")).resolves.toMatchObject({
       name: "rg-auth",
     });
+  });
+
+  it("keeps `//` in an unencoded audience of the GitHub token request (api://AzureADTokenExchange)", async () => {
+    const url = `${c.azure.idTokenRequestUrl}&audience=api://AzureADTokenExchange`;
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        url,
+        { ca: c.azure.caCertPem, headers: { authorization: `Bearer ${c.azure.idTokenRequestToken}` } },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on("end", () => resolve(text));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    const token = (JSON.parse(body) as { value: string }).value;
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { aud: string };
+    expect(claims.aud).toBe("api://AzureADTokenExchange");
   });
 
   it("refuses an assertion minted for another audience", async () => {

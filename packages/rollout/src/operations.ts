@@ -16,6 +16,11 @@ export interface OperationResult {
   vmId?: string;
   dataDiskId?: string;
   snapshotId?: string;
+  /**
+   * The claw's VM was left deallocated because its owner had deallocated the VM the operation
+   * replaced: nothing to verify until it runs again.
+   */
+  leftDeallocated?: boolean;
 }
 
 /**
@@ -33,9 +38,16 @@ export interface ClawOperations {
   recover(plan: ClawPlan, report: StepReporter): Promise<OperationResult>;
   /**
    * New VM on `imageVersion` around the same disk (also used for rollback with the
-   * previous image). Grows the disk on the way when the plan asks for it.
+   * previous image). Grows the disk on the way when the plan asks for it. A rollback
+   * (`rollback: true`) takes down a VM whose image failed verification: it never records that
+   * image on the disk as one the claw can return to.
    */
-  replace(plan: ClawPlan, imageVersion: string, report: StepReporter): Promise<OperationResult>;
+  replace(
+    plan: ClawPlan,
+    imageVersion: string,
+    report: StepReporter,
+    options?: { rollback?: boolean },
+  ): Promise<OperationResult>;
   /** Change VM size (deallocate → update → start). */
   resize(plan: ClawPlan, report: StepReporter): Promise<OperationResult>;
   /** Grow the data disk in place (deallocating the VM when Azure requires it). */

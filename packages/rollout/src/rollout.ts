@@ -354,7 +354,10 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
                 r.imageAfter =
                   p.action === "retire" ? undefined : (result.imageVersion ?? p.targetImageVersion);
                 r.health = p.action === "retire" ? "not-applicable" : "unverified";
-                done.push(name);
+                if (result.leftDeallocated) {
+                  // Its owner had stopped it: nothing runs to verify, and nothing is called healthy.
+                  r.detail = "left deallocated as its owner had it; verified once it runs again";
+                } else done.push(name);
                 log.info(`  ${name}: ${r.outcome} (${formatElapsed(now() - t0)})`);
               } catch (err) {
                 r.imageAfter = undefined;
@@ -446,11 +449,11 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
         limit(async () => {
           const p = byName.get(name)!;
           const r = reports.get(name)!;
-          const previous = p.currentImageVersion!;
+          const previous = rollbackTarget(p)!;
           const report = reporterFor(name);
           report(name, "rollback", `to ${previous}`);
           try {
-            const result = await operations.replace(p, previous, report);
+            const result = await operations.replace(p, previous, report, { rollback: true });
             r.imageAfter = result.imageVersion ?? previous;
             rolledBack.push(name);
           } catch (err) {
@@ -511,16 +514,23 @@ function rollbackBlocker(p: ClawPlan, policy: RolloutPolicy): string | undefined
   if (!policy.rollback) return "rollback is off (rollout.rollback: false)";
   // A recover has a previous image when an earlier run crashed between deleting the claw's VM and
   // creating the new one: the disk was tagged with the image it last ran before the delete
-  // (design invariant 2), and the plan took it from there.
-  if (p.action !== "replace" && p.action !== "recover")
+  // (design invariant 2), and the plan took it from there. Any change has one when the claw's
+  // image never proved healthy and the disk names one that did (the plan's rollback image).
+  if (p.action !== "replace" && p.action !== "recover" && p.rollbackImageVersion === undefined)
     return `a ${p.action} has no previous image to roll back to`;
-  if (!p.currentImageVersion) return "the previous image version is unknown";
-  if (p.currentImageVersion === p.targetImageVersion) {
+  const previous = rollbackTarget(p);
+  if (!previous) return "the previous image version is unknown";
+  if (previous === p.targetImageVersion) {
     return p.action === "recover"
-      ? `the disk last ran the same image (${p.currentImageVersion}), so there is nothing to roll back to`
-      : `the image did not change (${p.currentImageVersion}); only the configuration did, so there is nothing to roll back to`;
+      ? `the disk last ran the same image (${previous}), so there is nothing to roll back to`
+      : `the image did not change (${previous}); only the configuration did, so there is nothing to roll back to`;
   }
   return undefined;
+}
+
+/** The plan's rollback image (the disk's last healthy one), else the image the claw ran before. */
+function rollbackTarget(p: ClawPlan): string | undefined {
+  return p.rollbackImageVersion ?? p.currentImageVersion;
 }
 
 /** Programmer errors: the waves must schedule exactly the plan's actionable claws, once each. */

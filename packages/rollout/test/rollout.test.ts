@@ -68,6 +68,8 @@ class FakeFleet implements ClawOperations {
   maxInFlight = 0;
   /** `${claw}:${op}` → error message thrown when that call happens. */
   readonly failures = new Map<string, string>();
+  /** Claws whose owner had deallocated their VM: the operation leaves the new VM deallocated. */
+  readonly ownerStopped = new Set<string>();
 
   constructor(initial: Record<string, string | undefined>) {
     for (const [k, v] of Object.entries(initial)) this.vms.set(k, v);
@@ -93,6 +95,7 @@ class FakeFleet implements ClawOperations {
       if (failure) throw new Error(failure);
       if (name === "retire") this.vms.delete(p.claw);
       else this.vms.set(p.claw, image);
+      if (this.ownerStopped.has(p.claw)) return { claw: p.claw, imageVersion: image, leftDeallocated: true };
       return { claw: p.claw, imageVersion: image };
     } finally {
       this.inFlight--;
@@ -110,8 +113,14 @@ class FakeFleet implements ClawOperations {
   recover(p: ClawPlan, r: StepReporter) {
     return this.op("recover", p, r, p.targetImageVersion, ["create-vm"]);
   }
-  replace(p: ClawPlan, image: string, r: StepReporter) {
-    return this.op("replace", p, r, image, ["deallocate", "tag-disk", "snapshot", "delete-vm", "create-vm"]);
+  replace(p: ClawPlan, image: string, r: StepReporter, o: { rollback?: boolean } = {}) {
+    return this.op(o.rollback ? "rollback" : "replace", p, r, image, [
+      "deallocate",
+      "tag-disk",
+      "snapshot",
+      "delete-vm",
+      "create-vm",
+    ]);
   }
   resize(p: ClawPlan, r: StepReporter) {
     return this.op("resize", p, r, p.currentImageVersion, ["deallocate", "update-vm", "start"]);
@@ -186,7 +195,7 @@ describe("runRollout", () => {
     expect(report.status).toBe("halted");
     expect(report.haltReason).toContain("canary a failed");
     // The canary was rolled back to its previous image on the same disk and verified again.
-    expect(fleet.calls).toEqual([`replace:a@${NEW}`, `replace:a@${OLD}`]);
+    expect(fleet.calls).toEqual([`replace:a@${NEW}`, `rollback:a@${OLD}`]);
     expect(outcomeOf(report, "a")).toMatchObject({
       outcome: "rolled-back",
       health: "healthy",
@@ -250,9 +259,9 @@ describe("runRollout", () => {
       imageAfter: OLD,
     });
     expect(outcomeOf(report, "b").detail).toContain("openclaw-gateway inactive");
-    expect(fleet.calls.filter((c) => c.startsWith("replace:b"))).toEqual([
+    expect(fleet.calls.filter((c) => /^(replace|rollback):b@/.test(c))).toEqual([
       `replace:b@${NEW}`,
-      `replace:b@${OLD}`,
+      `rollback:b@${OLD}`,
     ]);
     expect(fleet.vms.get("b")).toBe(OLD);
     // The disk records the image that passed verification on it: the new one elsewhere, the old one on b.
@@ -439,13 +448,67 @@ describe("runRollout", () => {
       verifier: verifierFor(fleet, { badImages: [NEW] }),
       policy: policy({ max_unhealthy: 1 }),
     });
-    expect(fleet.calls).toEqual([`recover:a@${NEW}`, `replace:a@${OLD}`]);
+    expect(fleet.calls).toEqual([`recover:a@${NEW}`, `rollback:a@${OLD}`]);
     expect(outcomeOf(report, "a")).toMatchObject({
       outcome: "rolled-back",
       health: "healthy",
       imageAfter: OLD,
     });
     expect(fleet.healthyMarks).toEqual([`a@${OLD}`]);
+  });
+
+  it("rolls back to the plan's rollback image, the last healthy one, even from a resize", async () => {
+    // A rollback that failed part-way left the claw on the new image, which never proved healthy:
+    // the next run's plan names the disk's last healthy image as the way back.
+    const fleet = new FakeFleet({ a: NEW, b: NEW });
+    const { report } = await run({
+      plan: plan(
+        claw("a", "replace", {
+          currentImageVersion: NEW,
+          targetImageVersion: NEW,
+          rollbackImageVersion: OLD,
+        }),
+        claw("b", "resize", { currentImageVersion: NEW, targetImageVersion: NEW, rollbackImageVersion: OLD }),
+      ),
+      waves: [{ index: 1, kind: "wave", claws: ["a", "b"] }],
+      operations: fleet,
+      verifier: verifierFor(fleet, { badImages: [NEW] }),
+      policy: policy({ max_unhealthy: 2 }),
+    });
+    expect([...fleet.calls].sort()).toEqual([
+      `replace:a@${NEW}`,
+      `resize:b@${NEW}`,
+      `rollback:a@${OLD}`,
+      `rollback:b@${OLD}`,
+    ]);
+    for (const c of ["a", "b"]) {
+      expect(outcomeOf(report, c)).toMatchObject({
+        outcome: "rolled-back",
+        health: "healthy",
+        imageAfter: OLD,
+      });
+    }
+    expect([...fleet.healthyMarks].sort()).toEqual([`a@${OLD}`, `b@${OLD}`]);
+  });
+
+  it("leaves a claw its owner had deallocated unverified, never calling it healthy", async () => {
+    const fleet = new FakeFleet({ a: OLD, b: OLD });
+    fleet.ownerStopped.add("a");
+    const verifier = verifierFor(fleet);
+    const { report } = await run({
+      plan: plan(claw("a", "replace"), claw("b", "replace")),
+      waves: [{ index: 1, kind: "wave", claws: ["a", "b"] }],
+      operations: fleet,
+      verifier,
+    });
+    expect(report.status).toBe("succeeded");
+    expect(verifier.calls).toEqual([["b"]]);
+    expect(outcomeOf(report, "a")).toMatchObject({
+      outcome: "replaced",
+      health: "unverified",
+      detail: "left deallocated as its owner had it; verified once it runs again",
+    });
+    expect(fleet.healthyMarks).toEqual([`b@${NEW}`]);
   });
 
   it("reports a claw failed when it is still unhealthy after its rollback", async () => {

@@ -26,7 +26,7 @@ import {
   requireSameLocation,
 } from "./common.ts";
 import { GALLERY_IMAGE, GALLERY_IMAGE_VERSION, latestVersion, missing } from "./gallery.ts";
-import { attachNic, deleteNic, NETWORK_TYPES } from "./network.ts";
+import { attachNic, deleteNic, NETWORK_TYPES, releaseNicAfterVmDelete } from "./network.ts";
 import { RUN_COMMAND, runCommands, type VmAgents, vmAgentView } from "./run-commands.ts";
 
 export const DISK = "Microsoft.Compute/disks";
@@ -1065,7 +1065,7 @@ function completeVmDelete(arm: Arm, op: OperationRecord): void {
       | undefined) ?? [];
   for (const n of nics) {
     if (n.properties?.deleteOption === "Delete") deleteNic(arm, n.id);
-    else attachNic(arm, n.id, undefined);
+    else releaseNicAfterVmDelete(arm, n.id, vm.id);
   }
   // Run Commands are the VM's child resources: they go with it.
   for (const rc of arm.children(vm.id, RUN_COMMAND)) arm.remove(rc.id);

@@ -677,6 +677,15 @@ const networkInterfaces: (arm: Arm) => ResourceType = (arm) => ({
   },
   patch: (req, existing) => updateTags(arm, existing, req),
   delete(req, existing) {
+    const reserved = nicReservations.get(arm)?.get(existing.id.toLowerCase());
+    if (reserved && arm.now() < reserved.until) {
+      // A 400 the SDK does not retry; the caller waits out the hold (see operation-kind.ts).
+      throw new ArmError(
+        400,
+        "NicReservedForAnotherVm",
+        `Nic(s) in request is reserved for another Virtual Machine for 180 seconds. Please provide another nic(s) or retry after 180 seconds. Reserved VM: ${reserved.vmId}`,
+      );
+    }
     const vm = idOf(existing.properties.virtualMachine);
     if (vm) {
       // https://learn.microsoft.com/azure/virtual-network/virtual-network-network-interface#delete-a-network-interface
@@ -700,6 +709,22 @@ export function attachNic(arm: Arm, nicId: string, vmId: string | undefined): vo
   } else {
     delete nic.properties.virtualMachine;
   }
+}
+
+/** NIC id (lower case) → the VM it is held for after that VM's delete, and until when (arm.now()). */
+const nicReservations = new WeakMap<Arm, Map<string, { vmId: string; until: number }>>();
+
+/**
+ * Called by Compute when a VM delete releases a NIC it keeps (deleteOption Detach): Azure holds
+ * the NIC for that VM for about 180 s (scaled like every other duration here), refusing its delete.
+ */
+export function releaseNicAfterVmDelete(arm: Arm, nicId: string, vmId: string): void {
+  attachNic(arm, nicId, undefined);
+  const hold = arm.options.latencyMs("nic.reservation");
+  if (hold <= 0) return;
+  let held = nicReservations.get(arm);
+  if (!held) nicReservations.set(arm, (held = new Map()));
+  held.set(nicId.toLowerCase(), { vmId, until: arm.now() + hold });
 }
 
 /** Deletes a NIC (VM deletion with deleteOption Delete), releasing its public IPs. */
