@@ -2,7 +2,6 @@
 // Packer is touched.
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import * as core from "@actions/core";
 import {
   type AzureInputs,
   annotate,
@@ -11,6 +10,7 @@ import {
   getBoolean,
   getChoice,
   getString,
+  log,
   maskSecret,
   UserError,
 } from "@openclawps/action-kit";
@@ -136,7 +136,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
     ...(process.env.RUNNER_TEMP ? { tempDir: process.env.RUNNER_TEMP } : {}),
   };
   if (baseImage && !urn) {
-    core.info(
+    log.info(
       `Base image ${baseImage.publisher}:${baseImage.offer}:${baseImage.sku} from the purchase plan of image definition ${azure.fleet_image_definition_name}.`,
     );
   }

@@ -6,6 +6,7 @@ import {
   getBoolean,
   getSecret,
   getString,
+  log,
   maskSecret,
   runAction,
 } from "@openclawps/action-kit";
@@ -27,7 +28,7 @@ await runAction(async () => {
     shippedVmRuntime: findShippedVmRuntime(import.meta.url),
   });
 
-  for (const check of report.checks) core.info(`${check.name}: ${check.status} — ${check.detail}`);
+  for (const check of report.checks) log.info(`${check.name}: ${check.status} — ${check.detail}`);
   const { omitted } = annotate(report.findings);
   for (const notice of report.notices) core.notice(notice);
 
@@ -45,7 +46,7 @@ await runAction(async () => {
     const counts = `${report.errors} error(s), ${report.warnings} warning(s)${strict ? " (strict)" : ""}`;
     core.setFailed(`Fleet validation failed: ${counts}. Every problem is listed in the job summary.`);
   } else {
-    core.info(
+    log.info(
       `Fleet validation passed (${report.warnings === 1 ? "1 warning" : `${report.warnings} warnings`}).`,
     );
   }
