@@ -68,7 +68,7 @@ export interface DeployOutcome {
 /** Runs plan or apply. User mistakes throw UserError (message + fix); ARM errors are described, never dropped. */
 export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment): Promise<DeployOutcome> {
   // ---- manifest
-  const manifestAbs = resolveInRepo(env.workspace, inputs.manifest);
+  const manifestAbs = resolveInRepo(env.workspace, inputs.manifest, "Input 'manifest'");
   const display = displayPath(env.workspace, manifestAbs);
   const manifestCheck = checkManifest(manifestAbs, display);
   await failOnFindings(manifestCheck.findings, `${display} has problems`);
@@ -429,7 +429,7 @@ async function failOnFindings(findings: Finding[], what: string): Promise<void> 
 
 function findOverlay(given: string, manifestAbs: string, workspace: string): string | undefined {
   if (given) {
-    const abs = resolveInRepo(workspace, given);
+    const abs = resolveInRepo(workspace, given, "Input 'vm-runtime'");
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
       throw new UserError(
         `vm-runtime overlay '${given}' is not a directory.`,
@@ -438,7 +438,11 @@ function findOverlay(given: string, manifestAbs: string, workspace: string): str
     }
     return abs;
   }
-  const beside = join(dirname(manifestAbs), "vm-runtime");
+  const beside = resolveInRepo(
+    workspace,
+    join(dirname(manifestAbs), "vm-runtime"),
+    "The vm-runtime overlay beside the manifest,",
+  );
   return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
 }
 

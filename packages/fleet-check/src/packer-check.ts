@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
+import { REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/cloud-init";
 import { findOnPath, runTool } from "./external-tool.ts";
 
 export interface PackerResult {
@@ -31,6 +32,9 @@ export function parsePackerVersion(text: string): [number, number, number] | und
  * Runs `packer validate` on a template directory and maps its diagnostics to findings at
  * their files and lines. `display` is how the directory is shown (relative to the repository).
  */
+/** Directories of a Packer directory that are never its input (bake's content hash skips them too). */
+export const PACKER_SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([".git", "packer_cache"]);
+
 export async function checkPacker(options: {
   dir: string;
   display: string;
@@ -50,6 +54,21 @@ export async function checkPacker(options: {
           fix: "Set the packer-dir input to the directory holding the *.pkr.hcl files, relative to the repository root, or leave it empty.",
         },
       ],
+    };
+  }
+  // Packer would follow a link to whatever it points at on the runner: refuse before it runs
+  // (the same walk and rule as the vm-runtime payload and bake's content hash).
+  const refused = walkShippedTree(dir, PACKER_SKIPPED_DIRECTORIES).refused;
+  if (refused.length > 0) {
+    return {
+      ran: false,
+      findings: refused.map((r) => ({
+        file: `${display}/${r.rel}`,
+        severity: "error",
+        title: TITLE,
+        message: `${r.rel} ${r.message}, and nothing in the Packer directory may be one.`,
+        fix: `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+      })),
     };
   }
   const packer = findOnPath("packer", options.path ?? process.env.PATH);
