@@ -26,6 +26,8 @@ await runAction(async () => {
     adminPublicKey: getString("admin-public-key"),
     maskSecret,
     shippedVmRuntime: findShippedVmRuntime(import.meta.url),
+    // pull_request and pull_request_target: the template comes from the pull request.
+    pullRequest: (process.env.GITHUB_EVENT_NAME ?? "").startsWith("pull_request"),
   });
 
   for (const check of report.checks) log.info(`${check.name}: ${check.status} — ${check.detail}`);

@@ -32,6 +32,8 @@ export interface ValidateOptions {
   path?: string;
   /** The admin-public-key input, for a manifest without `ssh.admin_public_key`; "" = none. */
   adminPublicKey?: string;
+  /** The run is for a pull request: `packer init` installs only allow-listed plugins. */
+  pullRequest?: boolean;
 }
 
 export type CheckStatus = "passed" | "failed" | "warnings" | "skipped";
@@ -174,6 +176,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
           dir: packerDirAbs,
           display: displayPath(workspace, packerDirAbs),
           ...(options.path !== undefined ? { path: options.path } : {}),
+          pullRequest: options.pullRequest ?? false,
         })
       : undefined,
   ]);
