@@ -15,8 +15,9 @@
 // Packer's shell provisioner converts a script's line endings before running it (its `binary`
 // option, false by default: https://developer.hashicorp.com/packer/docs/provisioners/shell).
 import { createHash } from "node:crypto";
-import { readdir, readFile, readlink } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { UserError } from "@openclawps/action-kit";
+import { PACKER_SKIPPED_DIRECTORIES, REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/fleet-check";
 
 /** Bump when the recipe below changes, so old tags stop matching instead of matching wrongly. */
 export const CONTENT_HASH_SCHEME = "openclawps-bake-content/v1";
@@ -36,25 +37,28 @@ export interface ContentAddress {
   files: string[];
 }
 
-const SKIPPED_DIRECTORIES = new Set([".git", "packer_cache"]);
-
-/** Every input file of the Packer directory (see the rules at the top of this file). */
-export async function packerDirectoryFiles(dir: string, label = "packer"): Promise<HashedFile[]> {
-  const out: HashedFile[] = [];
-  async function walk(abs: string, rel: string): Promise<void> {
-    const entries = await readdir(abs, { withFileTypes: true });
-    for (const entry of entries) {
-      const childAbs = join(abs, entry.name);
-      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) await walk(childAbs, childRel);
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && !entry.name.toLowerCase().endsWith(".md")) {
-        out.push({ path: `${label}/${childRel}`, absolutePath: childAbs });
-      }
-    }
+/**
+ * Every input file of the Packer directory (see the rules at the top of this file). A link or a
+ * special file in it is refused (UserError) before anything reaches Azure: Packer would follow
+ * it and upload or read whatever it points at on the runner.
+ */
+export async function packerDirectoryFiles(
+  dir: string,
+  label = "packer",
+  display = dir,
+): Promise<HashedFile[]> {
+  const tree = walkShippedTree(dir, PACKER_SKIPPED_DIRECTORIES);
+  if (tree.refused.length > 0) {
+    throw new UserError(
+      `The Packer directory '${display}' holds what bake never reads: ${tree.refused
+        .map((r) => `${r.rel} ${r.message}`)
+        .join("; ")}.`,
+      `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+    );
   }
-  await walk(dir, "");
-  return out;
+  return tree.files
+    .filter((f) => !f.rel.toLowerCase().endsWith(".md"))
+    .map((f) => ({ path: `${label}/${f.rel}`, absolutePath: f.abs }));
 }
 
 /**
@@ -81,17 +85,9 @@ export async function contentAddress(files: HashedFile[], parameters: object): P
 }
 
 async function fileDigest(path: string): Promise<string> {
-  let content: Buffer;
-  try {
-    content = await readFile(path);
-  } catch (err) {
-    // A dangling symlink has no content; its target names what it would be.
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-      return `symlink:${await readlink(path)}`;
-    }
-    throw err;
-  }
-  return createHash("sha256").update(normaliseText(content)).digest("hex");
+  return createHash("sha256")
+    .update(normaliseText(await readFile(path)))
+    .digest("hex");
 }
 
 /** CRLF → LF for text (no NUL byte in it); binary content as it is. */

@@ -1,8 +1,7 @@
 // The action's inputs, read and checked up front: every mistake is reported before Azure or
 // Packer is touched.
 import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import * as core from "@actions/core";
+import { dirname, join, resolve } from "node:path";
 import {
   type AzureInputs,
   annotate,
@@ -11,10 +10,17 @@ import {
   getBoolean,
   getChoice,
   getString,
+  log,
   maskSecret,
   UserError,
 } from "@openclawps/action-kit";
-import { checkManifest, displayPath, mergeVmRuntime, resolveInRepo } from "@openclawps/fleet-check";
+import {
+  checkManifest,
+  displayPath,
+  mergeVmRuntime,
+  REFUSED_ENTRY_FIX,
+  resolveInRepo,
+} from "@openclawps/fleet-check";
 import type { SharedInfraFleet } from "@openclawps/fleet-model";
 import type { BakeRequest } from "./bake.ts";
 import type { BaseImage, PackerAuth } from "./packer-variables.ts";
@@ -40,7 +46,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
 
   // ---- manifest: the azure block names the gallery, image definition and regions
-  const manifestAbs = resolveInRepo(workspace, getString("manifest", "claws.yaml"));
+  const manifestAbs = resolveInRepo(workspace, getString("manifest", "claws.yaml"), "Input 'manifest'");
   const manifestDisplay = displayPath(workspace, manifestAbs);
   const checked = checkManifest(manifestAbs, manifestDisplay);
   const manifest = checked.parse?.manifest;
@@ -57,7 +63,9 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
 
   // ---- template and vm-runtime
   const packerInput = getString("packer-dir");
-  const packerDir = packerInput ? resolveInRepo(workspace, packerInput) : findShippedPackerDir(moduleUrl);
+  const packerDir = packerInput
+    ? resolveInRepo(workspace, packerInput, "Input 'packer-dir'")
+    : findShippedPackerDir(moduleUrl);
   const packerDirDisplay = displayPath(workspace, packerDir);
   if (!existsSync(packerDir) || !statSync(packerDir).isDirectory()) {
     throw new UserError(
@@ -71,6 +79,15 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
     ...(overlay ? { overlay } : {}),
     workspace,
   });
+  // Nothing a link points at may reach the build VM: refused before anything reaches Azure.
+  if (vmRuntime.refused.length > 0) {
+    throw new UserError(
+      `The vm-runtime holds what bake never reads: ${vmRuntime.refused
+        .map((r) => `${displayPath(workspace, r.abs)} ${r.message}`)
+        .join("; ")}.`,
+      `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+    );
+  }
 
   // ---- base image: input, else the marketplace image behind the definition's purchase plan
   const urn = getString("base-image");
@@ -136,7 +153,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
     ...(process.env.RUNNER_TEMP ? { tempDir: process.env.RUNNER_TEMP } : {}),
   };
   if (baseImage && !urn) {
-    core.info(
+    log.info(
       `Base image ${baseImage.publisher}:${baseImage.offer}:${baseImage.sku} from the purchase plan of image definition ${azure.fleet_image_definition_name}.`,
     );
   }
@@ -145,13 +162,13 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
 
 /** A bare name is looked up on PATH; a path is taken relative to the repository root (Packer runs in the template directory). */
 function packerBinary(workspace: string, given: string): string {
-  return given.includes("/") ? resolveInRepo(workspace, given) : given;
+  return given.includes("/") ? resolve(workspace, given) : given;
 }
 
 /** The fleet repository's vm-runtime overlay: the input, else vm-runtime/ beside the manifest when it exists. */
 function overlayDir(workspace: string, manifestAbs: string, given: string): string | undefined {
   if (given) {
-    const abs = resolveInRepo(workspace, given);
+    const abs = resolveInRepo(workspace, given, "Input 'vm-runtime'");
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
       throw new UserError(
         `The vm-runtime overlay directory '${displayPath(workspace, abs)}' does not exist.`,
@@ -160,6 +177,10 @@ function overlayDir(workspace: string, manifestAbs: string, given: string): stri
     }
     return abs;
   }
-  const beside = join(dirname(manifestAbs), "vm-runtime");
+  const beside = resolveInRepo(
+    workspace,
+    join(dirname(manifestAbs), "vm-runtime"),
+    "The vm-runtime overlay beside the manifest,",
+  );
   return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
 }

@@ -1,8 +1,7 @@
 import "@openclawps/action-kit/commonjs-globals";
-import * as core from "@actions/core";
-import { runAction, UserError } from "@openclawps/action-kit";
+import { log, runAction, UserError } from "@openclawps/action-kit";
 import { azureImageGallery } from "./azure-gallery.ts";
-import { type BakeLog, bake, PackerBuildFailure } from "./bake.ts";
+import { bake, PackerBuildFailure } from "./bake.ts";
 import { readBakeInputs } from "./inputs.ts";
 import { reportFailure, reportOutcome } from "./report.ts";
 
@@ -14,14 +13,8 @@ function firstProblem(failure: PackerBuildFailure): string {
   return `${where}${f.message}`.split("\n")[0] ?? "";
 }
 
-// Thin edge: inputs → bake → outputs, summary, annotations.
-const log: BakeLog = {
-  info: core.info,
-  notice: (text) => core.notice(text),
-  warning: (text) => core.warning(text),
-  startGroup: core.startGroup,
-  endGroup: core.endGroup,
-};
+// Thin edge: inputs → bake → outputs, summary, annotations (log: action-kit's, which neutralises
+// workflow commands in Packer's output).
 
 await runAction(async () => {
   const { request, azure, fleet } = readBakeInputs(import.meta.url);

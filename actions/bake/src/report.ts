@@ -1,7 +1,7 @@
 // What the bake tells the workflow: outputs, the job summary, and on failure Packer's own
 // error as annotations.
 import * as core from "@actions/core";
-import { annotate, mdTable } from "@openclawps/action-kit";
+import { annotate, log, mdTable } from "@openclawps/action-kit";
 import type { BakeOutcome, PackerBuildFailure } from "./bake.ts";
 
 export function formatDuration(ms: number): string {
@@ -52,7 +52,7 @@ function inputsMarkdown(files: string[]): string {
 
 export async function reportOutcome(outcome: BakeOutcome, galleryLabel: string): Promise<void> {
   setBakeOutputs(outcome);
-  core.info(
+  log.info(
     outcome.status === "skipped"
       ? `Skipped: ${outcome.reason} Image version ${outcome.imageVersion}.`
       : `Baked image version ${outcome.imageVersion} (${outcome.imageId}) in ${formatDuration(outcome.durationMs)}.`,

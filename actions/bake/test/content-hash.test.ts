@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UserError } from "@openclawps/action-kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { contentAddress, type HashedFile, packerDirectoryFiles } from "../src/content-hash.ts";
 
@@ -110,6 +111,19 @@ describe("content address of the baseline inputs", () => {
     ]);
     expect(address.recipe).toMatch(
       /^openclawps-bake-content\/v1\nparameters \{"plan":null\}\nfile packer\/build\.pkr\.hcl [0-9a-f]{64}\n/,
+    );
+  });
+});
+
+describe("the Packer directory's links", () => {
+  it("refuses a symlinked folder (was EISDIR) and a link out of the tree, naming each, before anything is read", async () => {
+    const dir = tree("links", { ...TEMPLATE, "scripts/a.sh": "#!/bin/sh\n" });
+    symlinkSync("scripts", join(dir, "linked"));
+    symlinkSync("/proc/self/environ", join(dir, "env.pkrvars.hcl"));
+    const refused = packerDirectoryFiles(dir, "packer", "infra/packer");
+    await expect(refused).rejects.toThrow(UserError);
+    await expect(refused).rejects.toThrow(
+      "The Packer directory 'infra/packer' holds what bake never reads: env.pkrvars.hcl is a symbolic link (to /proc/self/environ); linked is a symbolic link (to scripts).",
     );
   });
 });

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as core from "@actions/core";
-import { annotate, type Finding, findingsMarkdown, maskSecret, UserError } from "@openclawps/action-kit";
+import { annotate, type Finding, findingsMarkdown, log, maskSecret, UserError } from "@openclawps/action-kit";
 import {
   AzureClawOperations,
   AzureFleetLease,
@@ -68,7 +68,7 @@ export interface DeployOutcome {
 /** Runs plan or apply. User mistakes throw UserError (message + fix); ARM errors are described, never dropped. */
 export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment): Promise<DeployOutcome> {
   // ---- manifest
-  const manifestAbs = resolveInRepo(env.workspace, inputs.manifest);
+  const manifestAbs = resolveInRepo(env.workspace, inputs.manifest, "Input 'manifest'");
   const display = displayPath(env.workspace, manifestAbs);
   const manifestCheck = checkManifest(manifestAbs, display);
   await failOnFindings(manifestCheck.findings, `${display} has problems`);
@@ -181,7 +181,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       `\n**Adopting ${toAdopt.length} resource(s) a seed-era deployment created** (tagged \`${TAGS.claw}\` on apply, ` +
       `nothing else changes): ${toAdopt.map((r) => `\`${r.name}\``).join(", ")}\n`;
   }
-  core.info(
+  log.info(
     `Plan ${plan.hash}: ${changed.length} claw(s) to change${changed.length ? `: ${changed.join(", ")}` : ""}` +
       `${plan.shared.length ? `, ${plan.shared.length} shared-infrastructure change(s)` : ""}` +
       `${unproven.length ? `, ${unproven.length} unproven claw(s) to verify` : ""}` +
@@ -250,15 +250,15 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       hints,
       () => ensureSharedInfra(ctx, fleet),
     );
-    for (const c of shared.created) core.info(`Created ${c}`);
-    for (const u of shared.updated) core.info(`Updated ${u}`);
+    for (const c of shared.created) log.info(`Created ${c}`);
+    for (const u of shared.updated) log.info(`Updated ${u}`);
     for (const w of shared.warnings) core.warning(w, { file: display });
     // Seed-era resources ({claw}, {claw}-nic, {claw}-pip, {claw}-data) are adopted by name:
     // tagged as the claw's, so they are never duplicated and later runs find them by tag.
     const adopted = await azure("Adopting resources a seed-era deployment created", hints, () =>
       adoptSeedResources(ctx, fleet, observed),
     );
-    for (const r of adopted) core.info(`Adopted ${r.kind} ${r.name} for claw ${r.claw}`);
+    for (const r of adopted) log.info(`Adopted ${r.kind} ${r.name} for claw ${r.claw}`);
   };
   const lease = new AzureFleetLease(ctx, {
     createResourceGroup: { location: fleet.azure.location, tags: fleet.azure.tags },
@@ -267,8 +267,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     if (plan.shared.length > 0 || plan.lease?.clear || toAdopt.length > 0) {
       // Writes without a rollout still happen under the lease: another run may be rolling out.
       await withLease(lease, env.runId, inputs.forceUnlock, hints, prepareSharedInfra);
-      if (plan.lease?.clear)
-        core.info(`Cleared the rollout lease of run ${plan.lease.runId} (force-unlock).`);
+      if (plan.lease?.clear) log.info(`Cleared the rollout lease of run ${plan.lease.runId} (force-unlock).`);
     } else await prepareSharedInfra();
   }
 
@@ -433,7 +432,7 @@ async function failOnFindings(findings: Finding[], what: string): Promise<void> 
 
 function findOverlay(given: string, manifestAbs: string, workspace: string): string | undefined {
   if (given) {
-    const abs = resolveInRepo(workspace, given);
+    const abs = resolveInRepo(workspace, given, "Input 'vm-runtime'");
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
       throw new UserError(
         `vm-runtime overlay '${given}' is not a directory.`,
@@ -442,7 +441,11 @@ function findOverlay(given: string, manifestAbs: string, workspace: string): str
     }
     return abs;
   }
-  const beside = join(dirname(manifestAbs), "vm-runtime");
+  const beside = resolveInRepo(
+    workspace,
+    join(dirname(manifestAbs), "vm-runtime"),
+    "The vm-runtime overlay beside the manifest,",
+  );
   return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
 }
 

@@ -2,7 +2,7 @@
 // (fleet-model's unprovenClaws finds them; the plan lists them): verified by apply, and the proof
 // recorded as the data disk's last-healthy-image tag (ClawOperations.markHealthy).
 import * as core from "@actions/core";
-import { UserError } from "@openclawps/action-kit";
+import { log, UserError } from "@openclawps/action-kit";
 import type { UnprovenClaw } from "@openclawps/fleet-model";
 import type { ClawHealth, ClawOperations, WaveVerifier } from "@openclawps/rollout";
 
@@ -26,7 +26,7 @@ export async function proveUnchangedClaws(
   const healthy = new Set(health.filter((h) => h.healthy).map((h) => h.claw));
   for (const u of unproven.filter((u) => healthy.has(u.claw))) {
     await operations.markHealthy(u.claw, u.imageVersion);
-    core.info(`${u.claw}: healthy on image ${u.imageVersion} (recorded on its data disk)`);
+    log.info(`${u.claw}: healthy on image ${u.imageVersion} (recorded on its data disk)`);
   }
   const sick = health.filter((h) => !h.healthy);
   const rows = unproven.map((u) => {

@@ -6,6 +6,7 @@ import {
   getBoolean,
   getSecret,
   getString,
+  log,
   maskSecret,
   runAction,
 } from "@openclawps/action-kit";
@@ -25,9 +26,11 @@ await runAction(async () => {
     adminPublicKey: getString("admin-public-key"),
     maskSecret,
     shippedVmRuntime: findShippedVmRuntime(import.meta.url),
+    // pull_request and pull_request_target: the template comes from the pull request.
+    pullRequest: (process.env.GITHUB_EVENT_NAME ?? "").startsWith("pull_request"),
   });
 
-  for (const check of report.checks) core.info(`${check.name}: ${check.status} — ${check.detail}`);
+  for (const check of report.checks) log.info(`${check.name}: ${check.status} — ${check.detail}`);
   const { omitted } = annotate(report.findings);
   for (const notice of report.notices) core.notice(notice);
 
@@ -45,7 +48,7 @@ await runAction(async () => {
     const counts = `${report.errors} error(s), ${report.warnings} warning(s)${strict ? " (strict)" : ""}`;
     core.setFailed(`Fleet validation failed: ${counts}. Every problem is listed in the job summary.`);
   } else {
-    core.info(
+    log.info(
       `Fleet validation passed (${report.warnings === 1 ? "1 warning" : `${report.warnings} warnings`}).`,
     );
   }

@@ -1,7 +1,7 @@
 // The verify action's flow: inputs → targets → verifyClaws → annotations, job summary,
 // outputs. The SSH work and its judgement live in @openclawps/verify.
 import * as core from "@actions/core";
-import { annotate, type Finding, UserError } from "@openclawps/action-kit";
+import { annotate, type Finding, log, UserError } from "@openclawps/action-kit";
 import { runCommandChannel } from "@openclawps/azure";
 import {
   type ClawVerification,
@@ -18,7 +18,7 @@ import { resolveTargets, type TargetPlan } from "./targets.ts";
 export async function runVerifyAction(workspace: string): Promise<void> {
   const inputs = getVerifyInputs();
   const plan = await resolveTargets(inputs, workspace);
-  core.info(
+  log.info(
     `Verifying ${plan.order.length} claw(s) from ${plan.source} through ${inputs.transport === "ssh" ? "SSH" : "Azure Run Command"} (timeout ${inputs.timeoutSeconds}s, ${inputs.parallelism} at a time)`,
   );
 
@@ -61,7 +61,7 @@ export async function runVerifyAction(workspace: string): Promise<void> {
 
 function logProgress(e: VerifyProgress): void {
   if (e.phase === "done") return;
-  core.info(`${e.claw}: ${e.message}`);
+  log.info(`${e.claw}: ${e.message}`);
 }
 
 /** Every selected claw, in order; a claw with no VM gets a result of its own, never dropped. */
@@ -89,7 +89,7 @@ function inOrder(plan: TargetPlan, verified: ClawVerification[]): ClawVerificati
 
 async function report(results: ClawVerification[], plan: TargetPlan, reportOnly: boolean): Promise<void> {
   const unhealthy = results.filter((r) => !r.healthy);
-  for (const r of results) core.info(`${r.healthy ? "✅" : "❌"} ${r.name}: ${verdict(r)}`);
+  for (const r of results) log.info(`${r.healthy ? "✅" : "❌"} ${r.name}: ${verdict(r)}`);
 
   // One error annotation per unhealthy claw, on its line in the manifest when there is one.
   // GitHub shows 10 per step: the rest are in the summary (annotate says how many it left out).
@@ -118,11 +118,11 @@ async function report(results: ClawVerification[], plan: TargetPlan, reportOnly:
   core.setOutput("unhealthy", JSON.stringify(unhealthy.map((r) => r.name)));
 
   if (unhealthy.length === 0) {
-    core.info(`All ${results.length} claw(s) healthy.`);
+    log.info(`All ${results.length} claw(s) healthy.`);
     return;
   }
   const names = unhealthy.map((r) => r.name).join(", ");
   const message = `${unhealthy.length} of ${results.length} claw(s) unhealthy: ${names}.`;
-  if (reportOnly) core.info(`${message} report-only is set: the step does not fail.`);
+  if (reportOnly) log.info(`${message} report-only is set: the step does not fail.`);
   else core.setFailed(`${message} See the annotations and the job summary.`);
 }

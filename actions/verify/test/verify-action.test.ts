@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
+import { type BundledActionRun, runBundledAction, workflowCommands } from "@openclawps/action-kit/testing";
 import { TAGS } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
 import type { ClawVerification } from "@openclawps/verify";
@@ -181,6 +181,103 @@ describe("the verify action with explicit targets", () => {
     );
     expect(run.exitCode).toBe(0);
     expect(results(run).map((r) => r.name)).toEqual(["alice"]);
+  });
+});
+
+/** Every workflow-command form the runner obeys, on every kind of line break (see untrusted()). */
+const HOSTILE =
+  "x\n::add-mask::hunter2\r::error title=PWNED::obeyed\r\n  ::stop-commands::pwned\n##[set-output name=a]b";
+
+/**
+ * The commands in a run's stdout that came from HOSTILE rather than from the action (which writes
+ * only annotations and the masks of its private key): nothing else may be obeyed.
+ */
+function foreignCommands(run: BundledActionRun) {
+  return workflowCommands(run.stdout).filter((c) =>
+    c.command === "add-mask"
+      ? c.data.includes("hunter2")
+      : !["error", "warning", "notice"].includes(c.command) || c.info.includes("PWNED"),
+  );
+}
+
+/**
+ * A server that speaks just enough of the SSH transport (RFC 4253 §4.2, §6, §11.1) to send a
+ * DISCONNECT with a description of its choosing before any key exchange — what a hostile peer
+ * at a claw's address can send before its host key is checked. OpenSSH's sshd cannot be made
+ * to send chosen text, hence this stand-in.
+ */
+function hostileSshServer(description: string): Promise<{ port: number; close(): void }> {
+  const server = createServer((socket) => {
+    socket.on("error", () => {});
+    socket.write("SSH-2.0-OpenSSH_9.6\r\n");
+    socket.once("data", () => {
+      const text = Buffer.from(description, "utf8");
+      const payload = Buffer.alloc(1 + 4 + 4 + text.length + 4);
+      payload.writeUInt8(1, 0); // SSH_MSG_DISCONNECT
+      payload.writeUInt32BE(2, 1); // SSH_DISCONNECT_PROTOCOL_ERROR
+      payload.writeUInt32BE(text.length, 5);
+      text.copy(payload, 9);
+      payload.writeUInt32BE(0, 9 + text.length); // language tag ""
+      let padding = 8 - ((4 + 1 + payload.length) % 8);
+      if (padding < 4) padding += 8;
+      const packet = Buffer.alloc(4 + 1 + payload.length + padding);
+      packet.writeUInt32BE(1 + payload.length + padding, 0);
+      packet.writeUInt8(padding, 4);
+      payload.copy(packet, 5);
+      socket.end(packet);
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve({
+        port: typeof address === "object" && address ? address.port : 0,
+        close: () => server.close(),
+      });
+    }),
+  );
+}
+
+describe("the verify action with a hostile claw or peer", () => {
+  it("logs a claw's hostile verify.sh detail and check name without obeying a workflow command in them", async () => {
+    const line = (o: object) => `printf '%s\\n' ${shellQuote(JSON.stringify(o))}`;
+    const hostileCommand = [
+      line({ id: `x.${HOSTILE}`, group: "x", status: "fail", label: `label ${HOSTILE}`, detail: HOSTILE }),
+      line({ passed: 0, failed: 1, warnings: 0, healthy: false }),
+      `printf '%s\\n' ${shellQuote(HOSTILE)} >&2`,
+      "exit 1",
+    ].join("; ");
+    const run = await runVerifyAction(inputs([target("alice", good)], { command: hostileCommand }));
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain("hunter2"); // the detail did reach the log
+    expect(foreignCommands(run)).toEqual([]);
+    expect(run.annotations.length).toBe(2); // the claw's and the failed step's
+  });
+
+  it("logs an SSH server's hostile DISCONNECT description without obeying a workflow command in it", async () => {
+    const peer = await hostileSshServer(HOSTILE);
+    try {
+      const run = await runVerifyAction(
+        inputs(
+          [
+            {
+              name: "alice",
+              host: "127.0.0.1",
+              port: peer.port,
+              hostKeyFingerprint: good.hostKey.fingerprint,
+            },
+          ],
+          {
+            timeout: "5s",
+          },
+        ),
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain("hunter2"); // the description did reach the log
+      expect(foreignCommands(run)).toEqual([]);
+    } finally {
+      peer.close();
+    }
   });
 });
 
@@ -363,4 +460,9 @@ claws:
   alice: {}
   ghost: {}
 `;
+}
+
+/** POSIX single quotes: the text as one shell word. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
 }

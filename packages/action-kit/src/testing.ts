@@ -156,3 +156,67 @@ export async function runBundledAction(options: BundledActionOptions): Promise<B
     if (!options.keepFiles) rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The commands registered with the runner (the command extensions plus `stop-commands`,
+ * added in ActionCommandManager's constructor): what the runner would obey on a log line.
+ * https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs
+ */
+const RUNNER_COMMANDS = new Set([
+  "set-env",
+  "set-output",
+  "save-state",
+  "add-mask",
+  "add-path",
+  "add-matcher",
+  "remove-matcher",
+  "debug",
+  "warning",
+  "error",
+  "notice",
+  "group",
+  "endgroup",
+  "echo",
+  "stop-commands",
+]);
+
+export interface ParsedWorkflowCommand {
+  /** The 1-based line of stdout it was read from. */
+  line: number;
+  command: string;
+  /** The name and its properties, e.g. `error file=claws.yaml,line=3`. */
+  info: string;
+  /** The rest of the line after the command (not unescaped). */
+  data: string;
+}
+
+/**
+ * Every workflow command the runner would obey in a step's stdout, parsed by its own rules
+ * (actions/runner src/Runner.Common/ActionCommand.cs): lines split on CR, LF or CRLF; the
+ * `::name ...::data` form after leading whitespace (TryParseV2), else the legacy `##[name ...]data`
+ * form anywhere in the line (TryParse); only registered command names count.
+ */
+export function workflowCommands(stdout: string): ParsedWorkflowCommand[] {
+  const found: ParsedWorkflowCommand[] = [];
+  stdout.split(/\r\n|\r|\n/).forEach((raw, i) => {
+    const trimmed = raw.replace(/^[\s\u0085]+/, "");
+    if (trimmed.startsWith("::")) {
+      const end = trimmed.indexOf("::", 2);
+      if (end >= 0) {
+        const command = trimmed.slice(2, end).split(" ")[0] ?? "";
+        if (RUNNER_COMMANDS.has(command)) {
+          found.push({ line: i + 1, command, info: trimmed.slice(2, end), data: trimmed.slice(end + 2) });
+          return;
+        }
+      }
+    }
+    const prefix = raw.indexOf("##[");
+    if (prefix < 0) return;
+    const rb = raw.indexOf("]", prefix);
+    if (rb < 0) return;
+    const info = raw.slice(prefix + 3, rb);
+    const command = info.split(" ")[0] ?? "";
+    if (RUNNER_COMMANDS.has(command)) found.push({ line: i + 1, command, info, data: raw.slice(rb + 1) });
+  });
+  return found;
+}

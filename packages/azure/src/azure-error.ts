@@ -101,11 +101,7 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
         `Microsoft Entra ID found no federated credential on ${app} that matches ${presented} (AADSTS70021). ` +
         "The subject depends on how the job runs: `repo:OWNER/REPO:environment:NAME` when the job has an environment, " +
         "`repo:OWNER/REPO:ref:refs/heads/BRANCH` for a branch, `repo:OWNER/REPO:pull_request` for pull requests. " +
-        (subject
-          ? `Add a federated credential with exactly that subject: az ad app federated-credential create --id ${appId} --parameters ` +
-            `'{"name":"github-${subject.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 80)}","issuer":"${issuer}","subject":"${subject}","audiences":["api://AzureADTokenExchange"]}' ` +
-            "— or run the job where an existing credential's subject applies (e.g. in the environment it names)."
-          : "Add a federated credential for the subject this job presents (az ad app federated-credential create).")
+        federationAdvice(subject, issuer, appId)
       );
     }
     case "AADSTS700016":
@@ -207,4 +203,34 @@ export class ClawStepError extends Error {
     this.name = "ClawStepError";
     this.code = code;
   }
+}
+
+/**
+ * What to do about a subject Entra ID does not know. Only a job gated by an environment gets a
+ * ready command: federating a pull request would hand Azure to code nobody has reviewed, and
+ * federating any branch lets whoever can push to it act in Azure without the approval gate.
+ */
+function federationAdvice(subject: string | undefined, issuer: string, appId: string): string {
+  if (!subject)
+    return "Add a federated credential for the subject this job presents (az ad app federated-credential create).";
+  if (/:pull_request$/.test(subject)) {
+    return (
+      "This job runs for a pull request, and a pull request must not have Azure access: its code is not reviewed yet. " +
+      "Do not federate this subject. Run only validate on pull requests (it needs no Azure), and plan, bake and deploy on pushes to the deploy branch."
+    );
+  }
+  const environment = /:environment:(.+)$/.exec(subject)?.[1];
+  if (environment) {
+    return (
+      `If jobs in environment '${environment}' are meant to reach Azure (protect it with required reviewers and a deployment branch policy first), ` +
+      `add a federated credential with exactly that subject: az ad app federated-credential create --id ${appId} --parameters ` +
+      `'{"name":"github-${subject.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 80)}","issuer":"${issuer}","subject":"${subject}","audiences":["api://AzureADTokenExchange"]}'.`
+    );
+  }
+  const branch = /:ref:refs\/heads\/(.+)$/.exec(subject)?.[1];
+  return (
+    `This job (${branch ? `branch '${branch}'` : "this ref"}) should not have Azure access: only the branch the fleet deploys from and the production environment are federated, ` +
+    "so that nothing reaches Azure without review. Run the job on that branch (merge the change into it), or, if this really is the fleet's deploy branch, " +
+    "re-run infra/azure/bootstrap-oidc.sh with --branch set to it."
+  );
 }

@@ -136,18 +136,32 @@ describe("throttling", () => {
 });
 
 describe("describeAzureError", () => {
-  it("names the presented subject and the command to federate it when the subject does not match", async () => {
-    azure.setIdTokenClaims({ sub: "repo:octo/fleet:ref:refs/heads/main" });
+  const rejected = async (sub: string) => {
+    azure.setIdTokenClaims({ sub });
     try {
       const err = await failure(connectTo(azure, "rg-connect").resources.resourceGroups.get("rg-connect"));
-      const message = describeAzureError(err, { clientId: azure.clientId });
-      expect(message).toContain("AADSTS70021");
-      expect(message).toContain("subject 'repo:octo/fleet:ref:refs/heads/main'");
-      expect(message).toContain(`az ad app federated-credential create --id ${azure.clientId}`);
-      expect(message).toContain('"subject":"repo:octo/fleet:ref:refs/heads/main"');
+      return describeAzureError(err, { clientId: azure.clientId });
     } finally {
       azure.setIdTokenClaims({ sub: "repo:openclawps/example-fleet:environment:production" });
     }
+  };
+
+  it("names the presented subject and, for an environment, the command to federate it", async () => {
+    const message = await rejected("repo:octo/fleet:environment:staging");
+    expect(message).toContain("AADSTS70021");
+    expect(message).toContain("subject 'repo:octo/fleet:environment:staging'");
+    expect(message).toContain(`az ad app federated-credential create --id ${azure.clientId}`);
+    expect(message).toContain('"subject":"repo:octo/fleet:environment:staging"');
+  });
+
+  it("never hands out a command that federates a pull request or a branch: that job should not reach Azure", async () => {
+    const pr = await rejected("repo:octo/fleet:pull_request");
+    expect(pr).toContain("subject 'repo:octo/fleet:pull_request'");
+    expect(pr).toContain("a pull request must not have Azure access");
+    expect(pr).not.toContain("federated-credential create");
+    const branch = await rejected("repo:octo/fleet:ref:refs/heads/feature-x");
+    expect(branch).toContain("This job (branch 'feature-x') should not have Azure access");
+    expect(branch).not.toContain("federated-credential create");
   });
 
   it("says to add `id-token: write` when the job has no OIDC token endpoint", async () => {

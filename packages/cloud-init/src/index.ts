@@ -27,6 +27,14 @@ export {
   renderCustomData,
 } from "./render.ts";
 export {
+  NOT_PAYLOAD_DIRECTORIES,
+  REFUSED_ENTRY_FIX,
+  type RefusedEntry,
+  type ShippedTree,
+  type TreeFile,
+  walkShippedTree,
+} from "./shipped-tree.ts";
+export {
   renderSecretsEnv,
   renderSettingsEnv,
   SECRET_ENV_NAMES,

@@ -1,8 +1,9 @@
 // What of vm-runtime/ goes onto a claw, and where. The shipped vm-runtime directory comes
 // with the actions (the deploying commit); a fleet repository's overlay directory mirrors its
 // layout and adds files or replaces shipped ones (design: "Where vm-runtime comes from").
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { NOT_PAYLOAD_DIRECTORIES, REFUSED_ENTRY_FIX, walkShippedTree } from "./shipped-tree.ts";
 
 /** Payload root on the VM (lifecycle scripts at /opt/claw/*.sh). */
 export const CLAW_HOME = "/opt/claw";
@@ -77,39 +78,17 @@ export function payloadDestination(path: string): string | undefined {
 
 const modeOf = (path: string): PayloadFile["mode"] => (path.endsWith(".sh") ? "0755" : "0644");
 
-/** Every regular file under `root` (following symlinks), as sorted "/"-separated relative paths. */
-function walk(root: string, dir: string, out: string[], broken: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (entry.name === ".git" || entry.name === "node_modules") continue;
-    const full = join(dir, entry.name);
-    let stat: ReturnType<typeof statSync>;
-    try {
-      stat = statSync(full);
-    } catch {
-      broken.push(full);
-      continue;
-    }
-    if (stat.isDirectory()) walk(root, full, out, broken);
-    else if (stat.isFile()) out.push(relative(root, full).split(sep).join("/"));
-  }
-}
-
 function collectFrom(
   root: string,
   origin: PayloadFile["origin"],
   payload: Payload,
   into: Map<string, PayloadFile>,
 ) {
-  const paths: string[] = [];
-  const broken: string[] = [];
-  walk(root, root, paths, broken);
-  for (const file of broken) {
-    payload.issues.push({
-      file,
-      message: "is a symbolic link to nothing",
-      fix: "remove the link or point it at a file",
-    });
+  const tree = walkShippedTree(root, NOT_PAYLOAD_DIRECTORIES);
+  for (const entry of tree.refused) {
+    payload.issues.push({ file: entry.abs, message: entry.message, fix: REFUSED_ENTRY_FIX });
   }
+  const paths = tree.files.map((f) => f.rel);
   for (const path of paths) {
     const destination = payloadDestination(path);
     const sourceFile = join(root, ...path.split("/"));

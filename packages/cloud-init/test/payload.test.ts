@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -68,7 +69,7 @@ describe("collectPayload", () => {
     symlinkSync(join(overlay, "nowhere"), join(overlay, "updates/018-link.sh"));
     const { issues, files } = collectPayload(VM_RUNTIME, overlay);
     expect(issues.map((i) => i.message)).toEqual([
-      "is a symbolic link to nothing",
+      `is a symbolic link (to ${join(overlay, "nowhere")})`,
       '"7-quick.sh" is not a valid update script name, so run-updates.sh would never run it',
     ]);
     expect(issues[1]?.file).toBe(join(overlay, "updates/7-quick.sh"));
@@ -84,5 +85,43 @@ describe("collectPayload", () => {
     expect(() => collectPayload(join(dir, "defaults"))).toThrow(
       /is not a vm-runtime directory: lifecycle\/lib\.sh is missing/,
     );
+  });
+
+  it("ships no link, wherever it points, and nothing that is not a regular file", () => {
+    const overlay = tempDir();
+    mkdirSync(join(overlay, "defaults/workspace"), { recursive: true });
+    mkdirSync(join(overlay, "defaults/real"), { recursive: true });
+    writeFileSync(join(overlay, "defaults/real/ok.md"), "ok\n");
+    // Measured: this link put the runner's environment (the admin key, every secret, the OIDC
+    // request token) into every claw's customData.
+    symlinkSync("/proc/self/environ", join(overlay, "defaults/workspace/NOTES.md"));
+    symlinkSync("../../.git/config", join(overlay, "defaults/workspace/git-config"));
+    symlinkSync("real/ok.md", join(overlay, "defaults/inside.md")); // inside the tree: refused too
+    symlinkSync("real", join(overlay, "defaults/linked-dir"));
+    execFileSync("mkfifo", [join(overlay, "defaults/pipe")]);
+    const { files, issues } = collectPayload(VM_RUNTIME, overlay);
+    expect(issues.map((i) => [i.file, i.message])).toEqual([
+      [join(overlay, "defaults/inside.md"), "is a symbolic link (to real/ok.md)"],
+      [join(overlay, "defaults/linked-dir"), "is a symbolic link (to real)"],
+      [join(overlay, "defaults/pipe"), "is not a regular file (a named pipe)"],
+      [join(overlay, "defaults/workspace/NOTES.md"), "is a symbolic link (to /proc/self/environ)"],
+      [join(overlay, "defaults/workspace/git-config"), "is a symbolic link (to ../../.git/config)"],
+    ]);
+    expect(issues.every((i) => /never shipped/.test(i.fix))).toBe(true);
+    expect(files.filter((f) => f.origin === "overlay").map((f) => f.path)).toEqual(["defaults/real/ok.md"]);
+  });
+
+  it("does not follow link loops: two folder links to each other and a link to its own folder", () => {
+    const overlay = tempDir();
+    mkdirSync(join(overlay, "defaults"), { recursive: true });
+    symlinkSync("b", join(overlay, "defaults/a"));
+    symlinkSync("a", join(overlay, "defaults/b"));
+    symlinkSync(".", join(overlay, "defaults/self"));
+    const { issues } = collectPayload(VM_RUNTIME, overlay);
+    expect(issues.map((i) => i.message)).toEqual([
+      "is a symbolic link (to b)",
+      "is a symbolic link (to a)",
+      "is a symbolic link (to .)",
+    ]);
   });
 });

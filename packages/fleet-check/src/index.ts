@@ -1,3 +1,4 @@
+export { NOT_PAYLOAD_DIRECTORIES, REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/cloud-init";
 export * from "./custom-data-check.ts";
 export * from "./external-tool.ts";
 export * from "./manifest-check.ts";

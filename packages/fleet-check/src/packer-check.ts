@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
+import { REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/cloud-init";
 import { findOnPath, runTool } from "./external-tool.ts";
 
 export interface PackerResult {
@@ -31,11 +32,18 @@ export function parsePackerVersion(text: string): [number, number, number] | und
  * Runs `packer validate` on a template directory and maps its diagnostics to findings at
  * their files and lines. `display` is how the directory is shown (relative to the repository).
  */
+/** Directories of a Packer directory that are never its input (bake's content hash skips them too). */
+export const PACKER_SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([".git", "packer_cache"]);
+
 export async function checkPacker(options: {
   dir: string;
   display: string;
   variables?: Record<string, string>;
   path?: string;
+  /** The run is for a pull request: `packer init` installs only allow-listed plugin sources. */
+  pullRequest?: boolean;
+  /** Plugin sources `packer init` may install on a pull request (default ALLOWED_PLUGIN_SOURCES). */
+  allowedPlugins?: readonly string[];
 }): Promise<PackerResult> {
   const { dir, display } = options;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -52,10 +60,25 @@ export async function checkPacker(options: {
       ],
     };
   }
+  // Packer would follow a link to whatever it points at on the runner: refuse before it runs
+  // (the same walk and rule as the vm-runtime payload and bake's content hash).
+  const refused = walkShippedTree(dir, PACKER_SKIPPED_DIRECTORIES).refused;
+  if (refused.length > 0) {
+    return {
+      ran: false,
+      findings: refused.map((r) => ({
+        file: `${display}/${r.rel}`,
+        severity: "error",
+        title: TITLE,
+        message: `${r.rel} ${r.message}, and nothing in the Packer directory may be one.`,
+        fix: `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+      })),
+    };
+  }
   const packer = findOnPath("packer", options.path ?? process.env.PATH);
   if (!packer) return { ran: false, findings: [] };
   // CHECKPOINT_DISABLE: no update check against HashiCorp's servers on every run.
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", PACKER_NO_COLOR: "1" };
+  const env = { CHECKPOINT_DISABLE: "1", PACKER_NO_COLOR: "1" };
   const versionText = (await runTool(packer, ["version"], { cwd: dir, env })).stdout;
   const version = parsePackerVersion(versionText);
   const versionLabel = version?.join(".") ?? "(unknown version)";
@@ -80,7 +103,24 @@ export async function checkPacker(options: {
   }
   try {
     const findings: Finding[] = [];
-    if (!legacy && needsPlugins) {
+    const notAllowed = options.pullRequest
+      ? pluginSources(dir).filter(
+          (source) => !(options.allowedPlugins ?? ALLOWED_PLUGIN_SOURCES).includes(source),
+        )
+      : [];
+    if (!legacy && needsPlugins && notAllowed.length > 0) {
+      // A pull request chooses what `packer init` downloads and runs on the runner: only
+      // allow-listed plugin sources are installed for one.
+      syntaxOnly = true;
+      mode = "packer validate -syntax-only (plugins not installed for a pull request)";
+      findings.push({
+        file: `${display}/${PLUGINS_FILE}`,
+        severity: "warning",
+        title: "packer init",
+        message: `packer init was not run: on a pull request only plugins from ${(options.allowedPlugins ?? ALLOWED_PLUGIN_SOURCES).join(", ")} are installed, and the template requires ${notAllowed.join(", ")}. Only its syntax was checked.`,
+        fix: "Use the allow-listed plugin, or validate the template on a push to the deploy branch.",
+      });
+    } else if (!legacy && needsPlugins) {
       const init = await runTool(packer, ["init", "."], { cwd: workDir, env });
       if (init.code !== 0) {
         syntaxOnly = true;
@@ -139,6 +179,20 @@ export async function checkPacker(options: {
 
 /** What a variable without a default is set to for validation. */
 export const PLACEHOLDER = "validate-placeholder";
+
+/** Plugins `packer init` installs on a pull request: the shipped template's. */
+export const ALLOWED_PLUGIN_SOURCES: readonly string[] = ["github.com/hashicorp/azure"];
+
+/** The `source` of every plugin the templates' required_plugins blocks name. */
+function pluginSources(dir: string): string[] {
+  const sources = new Set<string>();
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".pkr.hcl"))) {
+    const text = readFileSync(join(dir, f), "utf8");
+    if (!/\brequired_plugins\b/.test(text)) continue;
+    for (const m of text.matchAll(/\bsource\s*=\s*"([^"]*)"/g)) sources.add((m[1] as string).toLowerCase());
+  }
+  return [...sources].sort();
+}
 
 function usesRequiredPlugins(dir: string): boolean {
   return readdirSync(dir)

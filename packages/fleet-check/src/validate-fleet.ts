@@ -32,6 +32,8 @@ export interface ValidateOptions {
   path?: string;
   /** The admin-public-key input, for a manifest without `ssh.admin_public_key`; "" = none. */
   adminPublicKey?: string;
+  /** The run is for a pull request: `packer init` installs only allow-listed plugins. */
+  pullRequest?: boolean;
 }
 
 export type CheckStatus = "passed" | "failed" | "warnings" | "skipped";
@@ -78,7 +80,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   const notices: string[] = [];
 
   // ---- manifest
-  const manifestAbs = resolveInRepo(workspace, options.manifest);
+  const manifestAbs = resolveInRepo(workspace, options.manifest, "Input 'manifest'");
   const manifestDisplay = displayPath(workspace, manifestAbs);
   const manifest = checkManifest(manifestAbs, manifestDisplay);
   const parsed = manifest.parse?.manifest;
@@ -99,7 +101,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   let overlayAbs: string | undefined;
   let overlayNote: string;
   if (options.vmRuntime) {
-    const abs = resolveInRepo(workspace, options.vmRuntime);
+    const abs = resolveInRepo(workspace, options.vmRuntime, "Input 'vm-runtime'");
     const shown = displayPath(workspace, abs);
     if (existsSync(abs) && statSync(abs).isDirectory()) {
       overlayAbs = abs;
@@ -117,7 +119,11 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
       });
     }
   } else {
-    const beside = join(dirname(manifestAbs), "vm-runtime");
+    const beside = resolveInRepo(
+      workspace,
+      join(dirname(manifestAbs), "vm-runtime"),
+      "The vm-runtime overlay beside the manifest,",
+    );
     if (existsSync(beside) && statSync(beside).isDirectory()) {
       overlayAbs = beside;
       overlayNote = `overlay \`${displayPath(workspace, beside)}/\``;
@@ -133,7 +139,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   // What cloud-init actually writes onto a claw; the script checks look at these files.
   const payload = collectPayload(options.shippedVmRuntime, overlayAbs);
   const ships = new Set(payload.files.map((f) => f.path));
-  const shipped: VmRuntimeTree = { files: tree.files.filter((f) => ships.has(f.rel)) };
+  const shipped: VmRuntimeTree = { files: tree.files.filter((f) => ships.has(f.rel)), refused: tree.refused };
   const overlayFiles = tree.files.filter((f) => f.origin === "overlay");
   const updates = shipped.files.filter((f) => f.rel.startsWith("updates/"));
   const updateFindings = checkUpdateScripts(tree);
@@ -157,7 +163,9 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   checks.push(outcome("Executable bits", plural(shFiles, "shell script"), checkExecutableBits(shipped)));
 
   // ---- external tools, side by side
-  const packerDirAbs = options.packerDir ? resolveInRepo(workspace, options.packerDir) : undefined;
+  const packerDirAbs = options.packerDir
+    ? resolveInRepo(workspace, options.packerDir, "Input 'packer-dir'")
+    : undefined;
   const [shellcheck, packer] = await Promise.all([
     runShellcheck(tree, {
       only: (f) => ships.has(f.rel),
@@ -168,6 +176,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
           dir: packerDirAbs,
           display: displayPath(workspace, packerDirAbs),
           ...(options.path !== undefined ? { path: options.path } : {}),
+          pullRequest: options.pullRequest ?? false,
         })
       : undefined,
   ]);

@@ -1,5 +1,4 @@
-import { readdirSync, type Stats, statSync } from "node:fs";
-import { join } from "node:path";
+import { NOT_PAYLOAD_DIRECTORIES, type RefusedEntry, walkShippedTree } from "@openclawps/cloud-init";
 import { displayPath } from "./repo-paths.ts";
 
 /** One file of the vm-runtime a claw would get: shipped with the actions, or from the fleet's overlay. */
@@ -19,6 +18,8 @@ export interface RuntimeFile {
 export interface VmRuntimeTree {
   /** Every file, overlay winning over shipped, sorted by `rel`. */
   files: RuntimeFile[];
+  /** Links and special files in either tree: never read, never shipped; each is an error. */
+  refused: RefusedEntry[];
 }
 
 /** Prefix for shipped files that are not inside the repository being validated. */
@@ -37,7 +38,9 @@ export function mergeVmRuntime(options: {
     const shown = displayPath(options.workspace, abs);
     return shown.startsWith("/") ? `${SHIPPED_LABEL}/${rel}` : shown;
   };
-  const shipped = listFiles(options.shipped).map(
+  const shippedTree = walkShippedTree(options.shipped, NOT_PAYLOAD_DIRECTORIES);
+  const overlayTree = options.overlay ? walkShippedTree(options.overlay, NOT_PAYLOAD_DIRECTORIES) : undefined;
+  const shipped = shippedTree.files.map(
     ({ rel, abs, mode }): RuntimeFile => ({
       rel,
       abs,
@@ -49,7 +52,7 @@ export function mergeVmRuntime(options: {
   );
   const byRel = new Map(shipped.map((f) => [f.rel, f]));
   if (options.overlay) {
-    for (const { rel, abs, mode } of listFiles(options.overlay)) {
+    for (const { rel, abs, mode } of overlayTree?.files ?? []) {
       byRel.set(rel, {
         rel,
         abs,
@@ -61,24 +64,5 @@ export function mergeVmRuntime(options: {
     }
   }
   const files = [...byRel.values()].sort((a, b) => a.rel.localeCompare(b.rel));
-  return { files };
-}
-
-/** Regular files under root, following symbolic links as cloud-init's payload does (broken ones are its to report). */
-function listFiles(root: string, prefix = ""): { rel: string; abs: string; mode: number }[] {
-  const out: { rel: string; abs: string; mode: number }[] = [];
-  for (const name of readdirSync(join(root, prefix)).sort()) {
-    if (name === ".git" || name === "node_modules") continue;
-    const rel = prefix ? `${prefix}/${name}` : name;
-    const abs = join(root, rel);
-    let stat: Stats;
-    try {
-      stat = statSync(abs);
-    } catch {
-      continue;
-    }
-    if (stat.isDirectory()) out.push(...listFiles(root, rel));
-    else if (stat.isFile()) out.push({ rel, abs, mode: stat.mode });
-  }
-  return out;
+  return { files, refused: [...shippedTree.refused, ...(overlayTree?.refused ?? [])] };
 }

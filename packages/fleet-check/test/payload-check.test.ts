@@ -47,8 +47,8 @@ describe("payload check", () => {
         file: "vm-runtime/updates/901-link.sh",
         severity: "error",
         title: "vm-runtime payload",
-        message: "901-link.sh is a symbolic link to nothing.",
-        fix: "Remove the link or point it at a file",
+        message: `901-link.sh is a symbolic link (to ${workspace}/nowhere).`,
+        fix: "Replace it with a regular file (copy the content in): links and special files are never shipped, wherever they point",
       },
     ]);
   });

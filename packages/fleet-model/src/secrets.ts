@@ -64,6 +64,15 @@ const looksLikeKey = (key: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(k
 const safeName = (key: string) => (looksLikeKey(key) ? JSON.stringify(key) : "an unrecognised key");
 /** Path segment for a problem: the key, unless it could be a pasted secret. */
 const safeSegment = (key: string) => (looksLikeKey(key) ? key : "?");
+/**
+ * A key inside a claw's secrets is quoted only when it is a known secret key or close to one
+ * (what a did-you-mean suggests): a value pasted where a key belongs (`"tskey-auth-k1Ab...":
+ * ""`) looks like a key too, and would be echoed into the log, an annotation and the summary.
+ */
+const isNearSecretKey = (key: string) =>
+  (SECRET_KEYS as readonly string[]).includes(key) || didYouMean(key, SECRET_KEYS) !== undefined;
+const secretKeyName = (key: string) => (isNearSecretKey(key) ? JSON.stringify(key) : "an unrecognised key");
+const secretKeySegment = (key: string) => (isNearSecretKey(key) ? key : "?");
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -85,7 +94,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       file: label,
       line: at.line,
       column: at.column,
-      path: path.map(safeSegment).join("."),
+      path: path.map((k, i) => (i === 1 ? secretKeySegment(k) : safeSegment(k))).join("."),
       message,
       severity,
     };
@@ -122,7 +131,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
     const where =
       d.path.length === 1
         ? `claw ${safeName(d.path[0]!)}`
-        : `${safeName(d.path[d.path.length - 1]!)} of claw ${safeName(d.path[0]!)}`;
+        : `${secretKeyName(d.path[d.path.length - 1]!)} of claw ${safeName(d.path[0]!)}`;
     push(
       d.position.start,
       d.path,
@@ -187,7 +196,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
         push(
           at,
           [claw, key],
-          `${safeName(key)} is not a secret key${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`,
+          `${secretKeyName(key)} is not a secret key${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`,
           guess ? `rename it to ${guess}` : `keys allowed: ${SECRET_KEYS.join(", ")}`,
         );
         continue;

@@ -1,0 +1,59 @@
+// No `${{ }}` inside a `run:` script, in any workflow or any example in the docs: GitHub pastes
+// the expression's value into the script before the shell reads it, so an output holding text
+// from a pull request (a claw named `x';touch PWNED;#`) runs as code. Values reach scripts
+// through `env:` instead.
+// https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ACTIONS_ROOT } from "../src/rehearsal.ts";
+
+/**
+ * Every `run:` whose script holds `${{`, as "line: script". A `run:` key in YAML or in a Markdown
+ * code block, with its value on the line or as a block scalar (the lines indented below it).
+ */
+function expressionsInRunBlocks(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  const found: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)(?:-\s+)?run:\s*(.*)$/.exec(lines[i] as string);
+    if (!m) continue;
+    const indent = (m[1] as string).length;
+    const script = [m[2] as string];
+    if (/^[|>]/.test(m[2] as string)) {
+      for (let j = i + 1; j < lines.length; j++) {
+        const line = lines[j] as string;
+        if (line.trim() !== "" && line.length - line.trimStart().length <= indent) break;
+        script.push(line);
+      }
+    }
+    if (script.some((l) => l.includes("\u0024{{"))) found.push(`${i + 1}: ${script.join("\n").trim()}`);
+  }
+  return found;
+}
+
+describe("run: scripts", () => {
+  it("are found with an expression on the line, in a block scalar and in a list item", () => {
+    expect(expressionsInRunBlocks("- run: echo '\u0024{{ steps.v.outputs.problems }}'")).toHaveLength(1);
+    expect(
+      expressionsInRunBlocks("    run: |\n      set -e\n      echo \u0024{{ inputs.x }}\n    env:\n"),
+    ).toHaveLength(1);
+    expect(expressionsInRunBlocks("  run: >\n    a\n  with:\n    x: \u0024{{ inputs.x }}\n")).toEqual([]);
+    expect(expressionsInRunBlocks('  env:\n    X: \u0024{{ inputs.x }}\n  run: echo "$X"\n')).toEqual([]);
+  });
+
+  it("hold no expression anywhere in the repository's Markdown and workflows", () => {
+    const files = execFileSync("git", ["ls-files", "*.md", "*.yml", "*.yaml"], {
+      cwd: ACTIONS_ROOT,
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter(Boolean);
+    expect(files.length).toBeGreaterThan(20);
+    const found = files.flatMap((f) =>
+      expressionsInRunBlocks(readFileSync(join(ACTIONS_ROOT, f), "utf8")).map((hit) => `${f}:${hit}`),
+    );
+    expect(found).toEqual([]);
+  });
+});
