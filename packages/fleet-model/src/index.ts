@@ -8,7 +8,13 @@ export {
   parseGalleryVersion,
   resolveImageVersion,
 } from "./image-version.ts";
-export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
+export {
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_DEPTH,
+  MAX_PROBLEMS_PER_MAP,
+  parseManifest,
+  type WorkMeter,
+} from "./manifest.ts";
 export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
