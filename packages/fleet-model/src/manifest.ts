@@ -19,7 +19,7 @@ import { didYouMean } from "./did-you-mean.ts";
 import { LATEST } from "./image-version.ts";
 import { manifestRuleProblems } from "./manifest-rules.ts";
 import { fieldDoc, KNOWN_KEYS, knownKeysAt, manifestSchema } from "./manifest-schema.ts";
-import { decodeSource } from "./source-text.ts";
+import { decodeSource, tooLargeProblem } from "./source-text.ts";
 import type { Manifest, ParseResult, Problem } from "./types.ts";
 import { type PathSegment, type SourceRange, YamlLocator } from "./yaml-locator.ts";
 
@@ -414,6 +414,12 @@ function toManifest(data: z.output<typeof manifestSchema>): Manifest {
     ssh: data.ssh,
     claws,
   };
+}
+
+/** The problem of a manifest file of `size` bytes over MAX_MANIFEST_BYTES, found from its size alone. */
+export function manifestTooLarge(size: number, file: string): Problem {
+  const p = tooLargeProblem(size, MAX_MANIFEST_BYTES, "the manifest");
+  return { file, ...p.at, path: "", message: p.message, fix: p.fix, severity: "error" };
 }
 
 /** Counts the work a parse did (source-locator steps and problems), for tests that it stays linear. */
