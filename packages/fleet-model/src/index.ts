@@ -1,4 +1,5 @@
 export { canonicalJson } from "./canonical-json.ts";
+export { ENV_SAFE_VALUE, envValueProblem } from "./env-value.ts";
 export * from "./fingerprint.ts";
 export {
   compareGalleryVersions,

@@ -2,7 +2,8 @@
 // counted instead of listed, and ordinary YAML mistakes are problems, never exceptions.
 import { describe, expect, it } from "vitest";
 import { MAX_PROBLEMS_PER_MAP, parseManifest, type WorkMeter } from "../src/manifest.ts";
-import { BASE_LINES } from "./helpers.ts";
+import { parseSecrets } from "../src/secrets.ts";
+import { BASE_LINES, manifestText as manifestWith } from "./helpers.ts";
 
 /** BASE_LINES up to `claws:` (line 19), then `tail`. */
 const withClaws = (head: string, claws: string) =>
@@ -87,6 +88,59 @@ describe("YAML mistakes are problems, not exceptions", () => {
       expect(r.problems).toHaveLength(1);
       expect(r.problems[0]!.message).toContain("carriage return (CR) alone");
       expect(r.problems[0]!.fix).toContain("LF");
+    }
+  });
+});
+
+describe("what apply would hit, caught by the manifest check", () => {
+  const fleet = (prefix: string, claws: string) =>
+    BASE_LINES.slice(0, 18)
+      .join("\n")
+      .replace("subnet_prefixes: [10.0.0.0/24]", `subnet_prefixes: [${prefix}]`) + `\nclaws:\n${claws}`;
+  const claws = (n: number, retired = 0) =>
+    Array.from({ length: n }, (_, i) => `  c${i}: {${i < retired ? " retired: true " : ""}}\n`).join("");
+
+  it("refuses more active claws than a subnet has usable addresses (a /29 holds 3)", () => {
+    const r = parseManifest(fleet("10.0.0.0/29", claws(6)), "claws.yaml");
+    const errors = r.problems.filter((p) => p.severity === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ line: 8, path: "azure.subnet_prefixes" });
+    expect(errors[0]!.message).toContain("3 usable addresses");
+    expect(errors[0]!.message).toContain("6 active claws");
+    expect(errors[0]!.fix).toContain("/28");
+    expect(r.manifest).toBeUndefined();
+  });
+
+  it("counts only claws that are not retired", () => {
+    expect(parseManifest(fleet("10.0.0.0/29", claws(3)), "claws.yaml").manifest).toBeDefined();
+    expect(parseManifest(fleet("10.0.0.0/29", claws(6, 3)), "claws.yaml").manifest).toBeDefined();
+    expect(parseManifest(fleet("10.0.0.0/29", claws(4)), "claws.yaml").manifest).toBeUndefined();
+  });
+});
+
+describe("values a claw's .env cannot carry", () => {
+  it("a bad character in defaults.model is one error at the defaults.model line, not one per claw", () => {
+    const text = manifestWith({ 16: '  model: "xai/grok#4"' });
+    const errors = parseManifest(text, "claws.yaml").problems.filter((p) => p.severity === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ line: 16, path: "defaults.model" });
+    expect(errors[0]!.message).toContain(".env cannot carry");
+  });
+
+  it("a claw's own model with a space is reported at that claw's model", () => {
+    const text = manifestWith({ 21: '  bob: { model: "xai/grok 4" }' });
+    const errors = parseManifest(text, "claws.yaml").problems.filter((p) => p.severity === "error");
+    expect(errors).toMatchObject([{ line: 21, path: "claws.bob.model" }]);
+  });
+
+  it("a secret with a space, a # or a newline is a secrets problem that never shows the value", () => {
+    for (const bad of ["xai-CANARY 1", "xai-CANARY#1", "xai-CANARY\n1"]) {
+      const json = JSON.stringify({ alice: { telegram_bot_token: "123456789:AAH-tok_0123456789abcdefghijk", xai_api_key: bad } });
+      const r = parseSecrets(json, ["alice"]);
+      const errors = r.problems.filter((p) => p.severity === "error");
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toContain("alice.xai_api_key contains a character the claw's .env cannot carry");
+      expect(JSON.stringify(errors)).not.toContain("CANARY");
     }
   });
 });
