@@ -100,7 +100,7 @@ function subnetCapacityProblems(azure: Record<string, unknown>, active: number):
     {
       path: ["azure", "subnet_prefixes"],
       severity: "error",
-      message: `the subnet has ${usable} usable address${usable === 1 ? "" : "es"} (Azure reserves ${AZURE_RESERVED_SUBNET_ADDRESSES} of each prefix) but the fleet has ${active} active claws, one network interface each; Azure would refuse the claws past the ${usable}th (SubnetIsFull)`,
+      message: `the subnet has ${usable} usable address${usable === 1 ? "" : "es"} (Azure reserves ${AZURE_RESERVED_SUBNET_ADDRESSES} of each prefix) but the fleet has ${active} active claws, one network interface each; Azure would refuse the network interfaces past the first ${usable} (SubnetIsFull)`,
       fix: `use a /${wider} or wider subnet prefix (inside azure.address_space), or retire claws`,
     },
   ];

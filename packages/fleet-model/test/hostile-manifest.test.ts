@@ -135,11 +135,15 @@ describe("values a claw's .env cannot carry", () => {
 
   it("a secret with a space, a # or a newline is a secrets problem that never shows the value", () => {
     for (const bad of ["xai-CANARY 1", "xai-CANARY#1", "xai-CANARY\n1"]) {
-      const json = JSON.stringify({ alice: { telegram_bot_token: "123456789:AAH-tok_0123456789abcdefghijk", xai_api_key: bad } });
+      const json = JSON.stringify({
+        alice: { telegram_bot_token: "123456789:AAH-tok_0123456789abcdefghijk", xai_api_key: bad },
+      });
       const r = parseSecrets(json, ["alice"]);
       const errors = r.problems.filter((p) => p.severity === "error");
       expect(errors).toHaveLength(1);
-      expect(errors[0]!.message).toContain("alice.xai_api_key contains a character the claw's .env cannot carry");
+      expect(errors[0]!.message).toContain(
+        "alice.xai_api_key contains a character the claw's .env cannot carry",
+      );
       expect(JSON.stringify(errors)).not.toContain("CANARY");
     }
   });
