@@ -16,8 +16,21 @@ import {
   observeFleet,
   seedResourcesToAdopt,
 } from "@openclawps/azure";
-import { configHash, generateHostKey, renderCustomData } from "@openclawps/cloud-init";
-import { checkManifest, checkSecrets, displayPath, resolveInRepo } from "@openclawps/fleet-check";
+import {
+  CustomDataTooLargeError,
+  configHash,
+  generateHostKey,
+  renderCustomData,
+  StagingValueError,
+} from "@openclawps/cloud-init";
+import {
+  checkCustomData,
+  checkManifest,
+  checkSecrets,
+  checkVmRuntime,
+  displayPath,
+  resolveInRepo,
+} from "@openclawps/fleet-check";
 import {
   type ClawSecrets,
   chooseAdminKey,
@@ -118,6 +131,28 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     );
   }
   if (adminKey.key) fleet.ssh = { ...fleet.ssh, admin_public_key: adminKey.key };
+
+  // ---- every claw's cloud-init, checked as validate checks it, before any Azure call: what apply
+  // would hit (an overlay update reusing a shipped number, customData over Azure's limit, a value
+  // the .env cannot carry) fails the plan, and apply writes nothing.
+  const runtime = checkVmRuntime({
+    workspace: env.workspace,
+    shipped: env.shippedVmRuntime,
+    ...(overlayDir ? { overlay: overlayDir } : {}),
+  });
+  await failOnFindings(
+    [...runtime.updateFindings, ...runtime.payloadFindings],
+    "The vm-runtime has problems",
+  );
+  const customData = checkCustomData({
+    fleet,
+    manifest: parse,
+    manifestDisplay: display,
+    vmRuntimeDir: env.shippedVmRuntime,
+    ...(overlayDir ? { overlayDir } : {}),
+    secrets,
+  });
+  await failOnFindings(customData.findings, "The claws' cloud-init cannot be rendered");
   const desired: DesiredFleet = {
     ...fleet,
     claws: fleet.claws.map((claw) => ({
@@ -394,14 +429,15 @@ async function withLease(
 }
 
 /**
- * Rendering fails on what the fleet repository holds (an overlay file that does not belong,
- * customData over Azure's limit): the renderer's message names the claw, the file and the fix.
+ * Rendering fails on what the fleet repository holds (a value the .env cannot carry, customData
+ * over Azure's limit; checked before planning, so this is the last line): the renderer's message
+ * names the claw, the field or file, and the fix. Told apart by type; anything else is a bug.
  */
 function rendered<T>(claw: string, render: () => T): T {
   try {
     return render();
   } catch (err) {
-    if (!(err instanceof Error) || !/cloud-init|customData|custom data/i.test(err.message)) throw err;
+    if (!(err instanceof StagingValueError || err instanceof CustomDataTooLargeError)) throw err;
     throw new UserError(`Rendering the cloud-init of claw ${claw} failed: ${err.message}`);
   }
 }

@@ -91,6 +91,18 @@ describe("getDeployInputs", () => {
     expect(inputs.rollout.verify).toBeUndefined();
   });
 
+  it("refuses a pause Node's timers would overflow, and one longer than a job can wait", () => {
+    setInputs({ ...AZURE, pause: "999999h" });
+    expect(() => getDeployInputs()).toThrow(UserError);
+    expect(() => getDeployInputs()).toThrow("Input 'pause' is 999999h; the longest it may be is 6h.");
+    setInputs({ ...AZURE, pause: "6h" });
+    expect(getDeployInputs().rollout.pause_seconds).toBe(6 * 3600);
+    setInputs({ ...AZURE, pause: "", "verify-timeout": "30d" });
+    expect(() => getDeployInputs()).toThrow(/Input 'verify-timeout' must be a duration/);
+    setInputs({ ...AZURE, "verify-timeout": "999999h" });
+    expect(() => getDeployInputs()).toThrow("the longest it may be is 596h31m23s");
+  });
+
   it("refuses an approved plan hash that is not a plan-hash output", () => {
     setInputs({ ...AZURE, mode: "apply", "approved-plan-hash": "abc123" });
     expect(() => getDeployInputs()).toThrow(UserError);

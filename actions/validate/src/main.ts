@@ -10,7 +10,7 @@ import {
   maskSecret,
   runAction,
 } from "@openclawps/action-kit";
-import { validateFleet, validationSummaryMarkdown } from "@openclawps/fleet-check";
+import { validateFleet, validationSummary } from "@openclawps/fleet-check";
 
 // Thin edge: inputs → validateFleet → annotations, job summary, outputs. The checks live in
 // @openclawps/fleet-check.
@@ -35,18 +35,19 @@ await runAction(async () => {
   for (const notice of report.notices) core.notice(notice);
 
   const failed = report.errors > 0 || (strict && report.warnings > 0);
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary
-      .addRaw(validationSummaryMarkdown(report, { strict, omittedAnnotations: omitted }))
-      .write();
-  }
+  const summary = validationSummary(report, { strict, omittedAnnotations: omitted });
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary.markdown).write();
   core.setOutput("valid", String(!failed));
   core.setOutput("errors", String(report.errors));
   core.setOutput("warnings", String(report.warnings));
   core.setOutput("problems", JSON.stringify(report.findings));
   if (failed) {
     const counts = `${report.errors} error(s), ${report.warnings} warning(s)${strict ? " (strict)" : ""}`;
-    core.setFailed(`Fleet validation failed: ${counts}. Every problem is listed in the job summary.`);
+    const where =
+      summary.unlisted > 0
+        ? `The job summary lists the first ${report.findings.length - summary.unlisted} problems; ${summary.unlisted} more did not fit in GitHub's 1 MiB job summary (fix those listed and run again).`
+        : "Every problem is listed in the job summary.";
+    core.setFailed(`Fleet validation failed: ${counts}. ${where}`);
   } else {
     log.info(
       `Fleet validation passed (${report.warnings === 1 ? "1 warning" : `${report.warnings} warnings`}).`,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -95,6 +95,21 @@ const CASES: Case[] = [
     first: /^::error title=manifest,file=claws\.yaml,line=1,.*::the manifest is empty%0AFix: .+$/,
   },
   {
+    name: "a merge of a scalar anchor",
+    content: () =>
+      seed
+        .replace("  chad-claw: {}", "  chad-claw:\n    <<: *size")
+        .replace("defaults:", "x-size: &size Standard_D4s_v5\ndefaults:"),
+    first:
+      /^::error title=manifest,file=claws\.yaml,line=34,.*::YAML: << merges a single value; only a map can be merged%0AFix: .+$/,
+  },
+  {
+    name: "a file with CR-only line endings",
+    content: () => seed.replace(/\n/g, "\r"),
+    first:
+      /^::error title=manifest,file=claws\.yaml,line=1,.*::the manifest's lines end in a carriage return \(CR\) alone, so YAML reads the whole file as one line%0AFix: save the file with LF .+$/,
+  },
+  {
     name: "two YAML documents",
     content: () => `${seed}---\n${seed}`,
     first:
@@ -114,4 +129,62 @@ describe("malformed manifests", () => {
     expect(run.summary).toContain("#### `claws.yaml`");
     expect(hasStackTrace(run.stdout + run.stderr)).toBe(false);
   });
+});
+
+describe("manifest paths that are not a manifest file", () => {
+  const cases: { name: string; prepare: (repo: string) => string; message: RegExp }[] = [
+    {
+      name: "a directory",
+      prepare: (repo) => {
+        mkdirSync(join(repo, "fleet"));
+        writeFileSync(join(repo, "fleet", "claws.yaml"), seed);
+        return "fleet";
+      },
+      message:
+        /::Manifest 'fleet' is a directory, not a file\.%0AFix: It holds a claws\.yaml: set the manifest input to fleet\/claws\.yaml\.$/,
+    },
+    {
+      name: "/dev/zero",
+      prepare: () => "/dev/zero",
+      message: /::Manifest '\/dev\/zero' is a device, not a file\.%0AFix: .+$/,
+    },
+    {
+      name: "a sparse file over 2 GiB (never read)",
+      prepare: (repo) => {
+        const path = join(repo, "claws.yaml");
+        writeFileSync(path, seed);
+        truncateSync(path, 2 ** 31 + 10);
+        return "claws.yaml";
+      },
+      message: /::the manifest is 2147483658 bytes; the limit is 1048576 bytes%0AFix: .+$/,
+    },
+  ];
+  it.each(cases)("says what $name is, with no stack trace", async ({ prepare, message }) => {
+    const repo = mkdtempSync(join(tmpdir(), "validate-path-"));
+    const manifest = prepare(repo);
+    const run = await runValidate(repo, { manifest }, { path: PATH_WITHOUT_TOOLS });
+    expect(run.annotations[0]).toMatch(message);
+    expect(run.exitCode).toBe(1);
+    expect(hasStackTrace(run.stdout + run.stderr)).toBe(false);
+  });
+});
+
+describe("a manifest with thousands of problems", () => {
+  it("keeps the job summary under GitHub's 1 MiB and says how many problems it could not list", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "validate-many-"));
+    // 8,000 claws, each with its own bad vm_size and data disk size: 16,000 problems.
+    const claws = Array.from(
+      { length: 8000 },
+      (_, i) => `  claw-${i}: { vm_size: "not a size ${i}", data_disk_size_gb: 1 }`,
+    ).join("\n");
+    writeFileSync(join(repo, "claws.yaml"), seed.replace("  chad-claw: {}", claws));
+    const run = await runValidate(repo, {}, { path: PATH_WITHOUT_TOOLS });
+    expect(run.exitCode).toBe(1);
+    expect(Number(run.outputs.errors)).toBe(16000);
+    expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024);
+    const unlisted = /(\d+) of 16000 problems are not listed here/.exec(run.summary);
+    expect(Number(unlisted?.[1])).toBeGreaterThan(0);
+    expect(run.stdout).toContain(`${unlisted?.[1]} more did not fit in GitHub's 1 MiB job summary`);
+    expect(run.stdout).not.toContain("Every problem is listed");
+  }, 120_000);
 });

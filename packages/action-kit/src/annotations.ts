@@ -67,26 +67,71 @@ export function sortFindings(findings: Finding[]): Finding[] {
   );
 }
 
-/** Markdown: every finding, grouped by file, for the job summary. */
-export function findingsMarkdown(findings: Finding[]): string {
-  if (findings.length === 0) return "No problems found.\n";
+/**
+ * GitHub drops a step's whole job summary when it is over 1 MiB ("$GITHUB_STEP_SUMMARY upload
+ * aborted, supports content up to a size of 1024k"; limits in
+ * https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary).
+ */
+export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
+/** What a step may spend on its list of findings, leaving room for its tables and notes. */
+export const FINDINGS_SUMMARY_BUDGET_BYTES = STEP_SUMMARY_LIMIT_BYTES - 128 * 1024;
+
+export interface FindingsList {
+  markdown: string;
+  /** Findings left out to stay within the byte budget (0 when all are listed). */
+  unlisted: number;
+}
+
+/**
+ * Markdown: the findings, grouped by file, for the job summary, as many as fit in `maxBytes`
+ * (UTF-8); a note at the end counts the ones left out.
+ */
+export function listFindings(findings: Finding[], maxBytes = FINDINGS_SUMMARY_BUDGET_BYTES): FindingsList {
+  if (findings.length === 0) return { markdown: "No problems found.\n", unlisted: 0 };
   const byFile = new Map<string, Finding[]>();
   for (const f of [...findings].sort(
     (a, b) =>
       a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
   )) {
-    byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
+    const list = byFile.get(f.file);
+    if (list) list.push(f);
+    else byFile.set(f.file, [f]);
   }
+  // Room for the note on what was cut.
+  const budget = maxBytes - 512;
   let md = "";
-  for (const [file, list] of byFile) {
-    md += `\n#### \`${file}\` (${list.length})\n\n| | Line | Problem | Fix |\n|---|---|---|---|\n`;
+  let bytes = 0;
+  let listed = 0;
+  const add = (text: string) => {
+    const size = Buffer.byteLength(text, "utf8");
+    if (bytes + size > budget) return false;
+    md += text;
+    bytes += size;
+    return true;
+  };
+  outer: for (const [file, list] of byFile) {
+    if (!add(`\n#### \`${file}\` (${list.length})\n\n| | Line | Problem | Fix |\n|---|---|---|---|\n`)) break;
     for (const f of list) {
       const icon = f.severity === "error" ? "❌" : f.severity === "warning" ? "⚠️" : "ℹ️";
       const where = f.line === undefined ? "" : `${f.line}${f.column === undefined ? "" : `:${f.column}`}`;
-      md += `| ${icon} | ${where} | ${mdCell(f.title ? `**${f.title}**: ${f.message}` : f.message)} | ${mdCell(f.fix ?? "")} |\n`;
+      const row = `| ${icon} | ${where} | ${mdCell(f.title ? `**${f.title}**: ${f.message}` : f.message)} | ${mdCell(f.fix ?? "")} |\n`;
+      if (!add(row)) break outer;
+      listed++;
     }
   }
-  return md;
+  const unlisted = findings.length - listed;
+  if (unlisted > 0) {
+    md +=
+      `\n> [!NOTE]\n> ${unlisted} of ${findings.length} problems are not listed here: GitHub shows no job summary over 1 MiB. ` +
+      "The list above is by file and line; fix those and run again to see the rest.\n";
+  }
+  return { markdown: md, unlisted };
+}
+
+/** Markdown: the findings, grouped by file, for the job summary (within the summary's size budget). */
+export function findingsMarkdown(findings: Finding[], maxBytes = FINDINGS_SUMMARY_BUDGET_BYTES): string {
+  return listFindings(findings, maxBytes).markdown;
 }
 
 /** Escapes text for one Markdown table cell. */

@@ -69,14 +69,36 @@ export function parseDuration(raw: string): number | undefined {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SECONDS[p[2] as string] ?? 0), 0);
 }
 
-export function getDuration(name: string, fallbackSeconds: number): number {
+/**
+ * Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms
+ * (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args), so no duration input may
+ * be longer.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+export function getDuration(name: string, fallbackSeconds: number, maxSeconds = MAX_TIMER_SECONDS): number {
   const raw = core.getInput(name);
   if (raw.trim() === "") return fallbackSeconds;
   const seconds = parseDuration(raw);
   if (seconds === undefined) {
     throw new UserError(`Input '${name}' must be a duration like 90s, 15m or 1h (got '${raw.trim()}').`);
   }
+  if (seconds > Math.min(maxSeconds, MAX_TIMER_SECONDS)) {
+    const max = Math.min(maxSeconds, MAX_TIMER_SECONDS);
+    throw new UserError(
+      `Input '${name}' is ${raw.trim()}; the longest it may be is ${formatDuration(max)}.`,
+      `Set ${name} to at most ${formatDuration(max)}.`,
+    );
+  }
   return seconds;
+}
+
+/** 21600 → "6h", 90 → "1m30s". */
+export function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.round(seconds % 60);
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s || (!h && !m) ? `${s}s` : ""}`;
 }
 
 /** Comma- or newline-separated list, blanks dropped. */

@@ -8,8 +8,10 @@ import {
   getDuration,
   getInteger,
   getSecret,
+  listFindings,
   mdTable,
   parseDuration,
+  STEP_SUMMARY_LIMIT_BYTES,
   UserError,
 } from "../src/index.ts";
 
@@ -94,6 +96,36 @@ describe("inputs", () => {
     expect(parseDuration("1h30m")).toBe(5400);
     expect(parseDuration("ten minutes")).toBeUndefined();
     expect(parseDuration("5m junk")).toBeUndefined();
+  });
+
+  it("refuses a duration longer than Node's timers can wait, or than the caller allows", () => {
+    process.env.INPUT_PAUSE = "999999h";
+    expect(() => getDuration("pause", 0)).toThrow(
+      /Input 'pause' is 999999h; the longest it may be is 596h31m23s/,
+    );
+    process.env.INPUT_PAUSE = "7h";
+    expect(() => getDuration("pause", 0, 6 * 3600)).toThrow(/at most 6h/);
+    process.env.INPUT_PAUSE = "6h";
+    expect(getDuration("pause", 0, 6 * 3600)).toBe(6 * 3600);
+  });
+
+  it("lists findings up to a byte budget and counts the ones left out", () => {
+    const findings = Array.from({ length: 5000 }, (_, i) => ({
+      file: "claws.yaml",
+      line: i + 1,
+      message: `problem ${i} ${"x".repeat(200)}`,
+      severity: "error" as const,
+    }));
+    const all = listFindings(findings.slice(0, 10));
+    expect(all.unlisted).toBe(0);
+    expect(all.markdown).not.toContain("not listed");
+    const cut = listFindings(findings, 64 * 1024);
+    expect(Buffer.byteLength(cut.markdown)).toBeLessThanOrEqual(64 * 1024);
+    expect(cut.unlisted).toBeGreaterThan(4000);
+    expect(cut.markdown).toContain(`${cut.unlisted} of 5000 problems are not listed here`);
+    expect(cut.markdown).toContain("problem 0 ");
+    const full = listFindings(findings);
+    expect(Buffer.byteLength(full.markdown)).toBeLessThan(STEP_SUMMARY_LIMIT_BYTES);
   });
 
   it("names the input and the accepted values when a value is wrong", () => {

@@ -5,7 +5,7 @@
 // Both are KEY=VALUE lines with the value verbatim to the end of the line, which is also how
 // the .env on the disk is written; OpenClaw reads that file with dotenv, where an unquoted
 // value ends at "#" and a leading quote starts a quoted value.
-import type { ClawSecrets, ResolvedClaw } from "@openclawps/fleet-model";
+import { type ClawSecrets, envValueProblem, type ResolvedClaw } from "@openclawps/fleet-model";
 
 export const SECRETS_STAGING_PATH = "/etc/claw/secrets.env";
 export const SETTINGS_PATH = "/etc/claw/claw.env";
@@ -35,17 +35,14 @@ export class StagingValueError extends Error {
   }
 }
 
-// Printable ASCII without space, quotes, backtick, backslash or "#".
-const SAFE_VALUE = /^[!$-&(-[\]-_a-~]*$/;
-
 function checked(claw: string, field: string, value: string, secret: boolean): string {
-  if (SAFE_VALUE.test(value)) return value;
+  const problem = envValueProblem(value);
+  if (problem === undefined) return value;
   const what = secret ? `secret ${field} of claw "${claw}"` : `${field} of claw "${claw}"`;
   throw new StagingValueError(
     claw,
     field,
-    `${what} contains a character the claw's .env cannot carry (whitespace, a quote, a backtick, a backslash, "#" or a non-ASCII character)` +
-      `; fix: ${secret ? "set it in CLAW_SECRETS_JSON" : "set it in claws.yaml"} without those characters`,
+    `${what} ${problem}; fix: ${secret ? "set it in CLAW_SECRETS_JSON" : "set it in claws.yaml"} without those characters`,
   );
 }
 

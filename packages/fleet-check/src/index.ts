@@ -10,4 +10,5 @@ export * from "./shellcheck.ts";
 export * from "./summary-markdown.ts";
 export * from "./update-scripts.ts";
 export * from "./validate-fleet.ts";
+export * from "./vm-runtime-check.ts";
 export * from "./vm-runtime-tree.ts";

@@ -30,8 +30,7 @@ export function checkUpdateScripts(tree: VmRuntimeTree): Finding[] {
     if (number === undefined) continue;
     numbered.set(number, [...(numbered.get(number) ?? []), file]);
   }
-  let next = Math.max(0, ...[...numbered.keys()].map(Number)) + 1;
-  const nextFree = () => String(next++).padStart(3, "0");
+  const nextFree = freeNumbers(new Set([...numbered.keys()].map(Number)));
 
   for (const file of scripts) {
     if (UPDATE_SCRIPT_NAME.test(baseName(file))) continue;
@@ -102,6 +101,25 @@ function hasShebang(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Numbers to suggest, one per call: after the highest in use (scripts run in number order, so a
+ * new one goes last), else the lowest free one. Always three digits: 999 is the last.
+ */
+function freeNumbers(used: Set<number>): () => string {
+  const taken = new Set(used);
+  return () => {
+    let n = Math.max(0, ...taken) + 1;
+    if (n > 999) {
+      n = 1;
+      while (taken.has(n) && n <= 999) n++;
+    }
+    // With all 999 taken there is no free number; 999 at least keeps the name's shape.
+    const pick = Math.min(n, 999);
+    taken.add(pick);
+    return String(pick).padStart(3, "0");
+  };
 }
 
 function suggestedName(name: string): string {

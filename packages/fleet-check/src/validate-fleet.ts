@@ -1,17 +1,16 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
-import { collectPayload } from "@openclawps/cloud-init";
 import { chooseAdminKey, resolveFleet } from "@openclawps/fleet-model";
 import { type ClawPayload, checkCustomData } from "./custom-data-check.ts";
 import { checkManifest } from "./manifest-check.ts";
 import { checkPacker } from "./packer-check.ts";
-import { checkPayload } from "./payload-check.ts";
 import { displayPath, resolveInRepo } from "./repo-paths.ts";
 import { checkSecrets } from "./secrets-check.ts";
 import { runShellcheck } from "./shellcheck.ts";
-import { checkExecutableBits, checkUpdateScripts } from "./update-scripts.ts";
-import { mergeVmRuntime, type VmRuntimeTree } from "./vm-runtime-tree.ts";
+import { checkExecutableBits } from "./update-scripts.ts";
+import { checkVmRuntime } from "./vm-runtime-check.ts";
+import type { VmRuntimeTree } from "./vm-runtime-tree.ts";
 
 export interface ValidateOptions {
   /** Repository root: paths are resolved against it and shown relative to it. */
@@ -131,24 +130,16 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
       overlayNote = `no overlay (no \`${displayPath(workspace, beside)}/\`)`;
     }
   }
-  const tree: VmRuntimeTree = mergeVmRuntime({
+  // What cloud-init actually writes onto a claw; the script checks look at these files.
+  const { tree, payload, updateFindings, payloadFindings } = checkVmRuntime({
+    workspace,
     shipped: options.shippedVmRuntime,
     ...(overlayAbs ? { overlay: overlayAbs } : {}),
-    workspace,
   });
-  // What cloud-init actually writes onto a claw; the script checks look at these files.
-  const payload = collectPayload(options.shippedVmRuntime, overlayAbs);
   const ships = new Set(payload.files.map((f) => f.path));
   const shipped: VmRuntimeTree = { files: tree.files.filter((f) => ships.has(f.rel)), refused: tree.refused };
   const overlayFiles = tree.files.filter((f) => f.origin === "overlay");
   const updates = shipped.files.filter((f) => f.rel.startsWith("updates/"));
-  const updateFindings = checkUpdateScripts(tree);
-  const payloadFindings = checkPayload({
-    payload,
-    workspace,
-    ...(overlayAbs ? { overlayDir: overlayAbs } : {}),
-    alreadyReported: new Set(updateFindings.map((f) => f.file)),
-  });
   const overlayDetail = overlayFiles.length
     ? `: ${plural(overlayFiles.length, "file")}, ${overlayFiles.filter((f) => f.replacesShipped).length} replacing shipped ones`
     : "";

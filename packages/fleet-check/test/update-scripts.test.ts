@@ -38,6 +38,15 @@ describe("update script numbering", () => {
     ]);
   });
 
+  it("suggests a three-digit number even when 999 is taken", () => {
+    const t = tree(
+      { "updates/001-a.sh": CLEAN_SCRIPT, "updates/999-last.sh": CLEAN_SCRIPT },
+      { "updates/fix.sh": CLEAN_SCRIPT },
+    );
+    const [finding] = checkUpdateScripts(t);
+    expect(finding?.fix).toMatch(/^Rename it to 002-fix\.sh /);
+  });
+
   it("blames both scripts when the clash is inside the overlay", () => {
     const t = tree({}, { "updates/900-a.sh": CLEAN_SCRIPT, "updates/900-b.sh": CLEAN_SCRIPT });
     expect(checkUpdateScripts(t).map((f) => [f.file, f.fix?.split(".")[0]])).toEqual([

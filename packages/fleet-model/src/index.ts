@@ -1,4 +1,5 @@
 export { canonicalJson } from "./canonical-json.ts";
+export { ENV_SAFE_VALUE, envValueProblem } from "./env-value.ts";
 export * from "./fingerprint.ts";
 export {
   compareGalleryVersions,
@@ -8,8 +9,21 @@ export {
   parseGalleryVersion,
   resolveImageVersion,
 } from "./image-version.ts";
-export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
-export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
+export {
+  MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_DEPTH,
+  MAX_PROBLEMS_PER_MAP,
+  manifestTooLarge,
+  parseManifest,
+  type WorkMeter,
+} from "./manifest.ts";
+export {
+  DATA_DISK_MAX_GB,
+  DATA_DISK_MIN_GB,
+  DATA_DISK_SKUS,
+  MAX_PAUSE_SECONDS,
+  ROLLOUT_DEFAULTS,
+} from "./manifest-schema.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
   ACTIONABLE,

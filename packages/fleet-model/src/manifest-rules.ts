@@ -76,6 +76,36 @@ function clawNameProblems(
   return out;
 }
 
+// Azure reserves five addresses of every subnet (the network address, three for Azure services
+// and the broadcast address), so a /29 holds 3 NICs:
+// https://learn.microsoft.com/azure/virtual-network/virtual-networks-faq#are-there-any-restrictions-on-using-ip-addresses-within-these-subnets
+export const AZURE_RESERVED_SUBNET_ADDRESSES = 5;
+
+/** Claws that get a NIC in the subnet: every one not retired. */
+const activeClaws = (claws: Record<string, unknown> | undefined) =>
+  Object.values(claws ?? {}).filter((c) => !(isRecord(c) && c.retired === true)).length;
+
+/** Each active claw takes one private address; Azure refuses the NIC past the last (SubnetIsFull). */
+function subnetCapacityProblems(azure: Record<string, unknown>, active: number): RuleProblem[] {
+  if (!Array.isArray(azure.subnet_prefixes)) return [];
+  const v4 = azure.subnet_prefixes
+    .map((v) => (typeof v === "string" ? parseCidr(v) : undefined))
+    .filter((c) => c !== undefined && c.family === 4 && c.prefix >= 2 && c.prefix <= 29);
+  if (v4.length === 0 || v4.length !== azure.subnet_prefixes.length) return [];
+  const usable = v4.reduce((sum, c) => sum + 2 ** (32 - c!.prefix) - AZURE_RESERVED_SUBNET_ADDRESSES, 0);
+  if (active <= usable) return [];
+  let wider = v4[0]!.prefix;
+  while (wider > 2 && 2 ** (32 - wider) - AZURE_RESERVED_SUBNET_ADDRESSES < active) wider--;
+  return [
+    {
+      path: ["azure", "subnet_prefixes"],
+      severity: "error",
+      message: `the subnet has ${usable} usable address${usable === 1 ? "" : "es"} (Azure reserves ${AZURE_RESERVED_SUBNET_ADDRESSES} of each prefix) but the fleet has ${active} active claws, one network interface each; Azure would refuse the network interfaces past the first ${usable} (SubnetIsFull)`,
+      fix: `use a /${wider} or wider subnet prefix (inside azure.address_space), or retire claws`,
+    },
+  ];
+}
+
 function networkProblems(azure: Record<string, unknown>): RuleProblem[] {
   const out: RuleProblem[] = [];
   const spaces = Array.isArray(azure.address_space)
@@ -335,6 +365,7 @@ export function manifestRuleProblems(
   if (azure) {
     out.push(
       ...networkProblems(azure),
+      ...subnetCapacityProblems(azure, activeClaws(claws)),
       ...imageProblems(azure, defaults),
       ...trustedLaunchProblems(azure, defaults, claws),
     );

@@ -6,6 +6,7 @@ import { type AzureNameKind, azureNameLabel, azureNameProblem } from "./azure-na
 import { hasHostBits, networkOf, parseCidr, parseIpAddress } from "./cidr.ts";
 import { parsePercent } from "./count-or-percent.ts";
 import { didYouMean } from "./did-you-mean.ts";
+import { envValueProblem } from "./env-value.ts";
 import { imageVersionProblem } from "./image-version.ts";
 import { openSshPublicKeyProblem } from "./openssh-key.ts";
 import type { RolloutPolicy } from "./types.ts";
@@ -167,6 +168,9 @@ const model = z.string().superRefine((v, ctx) => {
       `${quoted(v)} is not a model id`,
       'write provider/model, e.g. "xai/grok-4-1-fast-non-reasoning"',
     );
+  } else if (envValueProblem(v)) {
+    // Said here, on the line that sets it, rather than by cloud-init for every claw inheriting it.
+    issue(ctx, `${quoted(v)} ${envValueProblem(v)}`, "write the model id without those characters");
   }
 });
 

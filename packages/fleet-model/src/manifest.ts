@@ -2,6 +2,7 @@
 // Never throws on bad input; a thrown error is a bug.
 import {
   type Document,
+  isAlias,
   isCollection,
   isMap,
   isPair,
@@ -11,13 +12,14 @@ import {
   type Node,
   parseDocument,
   type YAMLError,
+  YAMLParseError,
 } from "yaml";
 import type { z } from "zod";
 import { didYouMean } from "./did-you-mean.ts";
 import { LATEST } from "./image-version.ts";
 import { manifestRuleProblems } from "./manifest-rules.ts";
 import { fieldDoc, KNOWN_KEYS, knownKeysAt, manifestSchema } from "./manifest-schema.ts";
-import { decodeSource } from "./source-text.ts";
+import { decodeSource, tooLargeProblem } from "./source-text.ts";
 import type { Manifest, ParseResult, Problem } from "./types.ts";
 import { type PathSegment, type SourceRange, YamlLocator } from "./yaml-locator.ts";
 
@@ -77,6 +79,75 @@ function nestingDepth(doc: Document): { depth: number; node?: Node } {
   return deepest;
 }
 
+/** Every collection node of the document once (aliases are not followed), without recursion. */
+function* collections(doc: Document): Generator<Extract<Node, { items: unknown[] }>> {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isCollection(node)) continue;
+    yield node as Extract<Node, { items: unknown[] }>;
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) stack.push(item.value, item.key);
+      else stack.push(item);
+    }
+  }
+}
+
+/** A key written twice in one map, as the yaml package's uniqueKeys check reports it, in linear time. */
+function duplicateKeyErrors(doc: Document): YAMLParseError[] {
+  const out: YAMLParseError[] = [];
+  for (const node of collections(doc)) {
+    if (!isMap(node)) continue;
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = pair.key;
+      if (!isScalar(key) || typeof key.value === "symbol") continue;
+      const id = `${typeof key.value}:${String(key.value)}`;
+      if (!seen.has(id)) seen.add(id);
+      else if (key.range) {
+        out.push(
+          new YAMLParseError([key.range[0], key.range[0] + 1], "DUPLICATE_KEY", "Map keys must be unique"),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * `<<` values that are not maps (`<<: *name` where the anchor is on a scalar or a list of
+ * scalars): the yaml package throws on them when building the data, so they are found first.
+ * Walked without recursion, each node once.
+ */
+function badMergeSources(doc: Document): { node: Node; what: string }[] {
+  const out: { node: Node; what: string }[] = [];
+  const deref = (n: unknown) => (isAlias(n) ? (n.resolve(doc) as unknown) : n);
+  for (const node of collections(doc)) {
+    if (!isMap(node)) continue;
+    for (const { key, value } of node.items) {
+      if (!(isScalar(key) && typeof key.value === "symbol" && key.value.description === "<<")) continue;
+      const target = deref(value);
+      const sources = isSeq(target) ? (target.items as unknown[]) : [value];
+      for (const source of sources) {
+        const resolved = deref(source);
+        if (isMap(resolved)) continue;
+        out.push({
+          node: (source ?? key) as Node,
+          what:
+            resolved === undefined
+              ? "an anchor that is not defined"
+              : isSeq(resolved)
+                ? "a list"
+                : isScalar(resolved) && resolved.value !== null
+                  ? "a single value"
+                  : "nothing",
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** Where a key outside its block belongs, for keys users put at the wrong level. */
 function misplacedKeyFix(parent: readonly PathSegment[], key: string): string | undefined {
   const where = dotted(parent);
@@ -90,8 +161,23 @@ function misplacedKeyFix(parent: readonly PathSegment[], key: string): string | 
   return undefined;
 }
 
+/**
+ * Problems of one map reported one by one; past this many the rest of the map's problems of the
+ * same kind become one problem with a count (70,000 junk keys are one mistake, not 70,000).
+ */
+export const MAX_PROBLEMS_PER_MAP = 10;
+
+/** Where a problem sits in the source, with what it is about: the same spot reached twice is one problem. */
+const spotOf = (range: { line: number; column: number }, field: string) =>
+  `${range.line}:${range.column}:${field}`;
+
 class ProblemSink {
   readonly problems: Problem[] = [];
+  /**
+   * Problems by spot. A merged (`<<`) or aliased map puts the same lines under several paths;
+   * each spot is reported once, with a count of the other paths that reach it.
+   */
+  private readonly spots = new Map<string, { problem: Problem; others: number }>();
   constructor(
     private readonly file: string,
     private readonly locator?: YamlLocator,
@@ -103,12 +189,37 @@ class ProblemSink {
     message: string,
     fix: string | undefined,
     severity: Problem["severity"],
-  ) {
+  ): Problem {
     const p: Problem = { file: this.file, line: range.line, column: range.column, path, message, severity };
     if (range.endLine !== undefined) p.endLine = range.endLine;
     if (range.endColumn !== undefined) p.endColumn = range.endColumn;
     if (fix) p.fix = fix;
     this.problems.push(p);
+    return p;
+  }
+
+  /** Where a path is written (the key with `atKey`). */
+  range(path: readonly PathSegment[], atKey = false): SourceRange {
+    return (
+      this.locator?.locate([...path], atKey ? "key" : "auto") ?? {
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+      }
+    );
+  }
+
+  /** Whether a spot already has its problem; if so it counts one more path reaching it. */
+  repeated(spot: string): boolean {
+    const earlier = this.spots.get(spot);
+    if (earlier) earlier.others++;
+    return earlier !== undefined;
+  }
+
+  /** Reports `spot` as covered by `problem` (which may cover several spots, e.g. a count of the rest). */
+  cover(spot: string, problem: Problem) {
+    this.spots.set(spot, { problem, others: 0 });
   }
 
   atPath(
@@ -118,9 +229,62 @@ class ProblemSink {
     severity: Problem["severity"] = "error",
     atKey = false,
   ) {
-    const range = this.locator?.locate([...path], atKey ? "key" : "auto") ?? { line: 1, column: 1 };
-    this.at(range, dotted(path), message, fix, severity);
+    const range = this.range(path, atKey);
+    const spot = spotOf(range, `${severity}:${String(path[path.length - 1] ?? "")}:${fix ?? ""}`);
+    if (this.repeated(spot)) return;
+    this.cover(spot, this.at(range, dotted(path), message, fix, severity));
   }
+
+  /** Adds to each problem how many other places reach the same lines. */
+  finish() {
+    const others = new Map<Problem, number>();
+    for (const { problem, others: n } of this.spots.values())
+      if (n > 0) others.set(problem, Math.max(others.get(problem) ?? 0, n));
+    for (const [problem, n] of others) {
+      problem.message += ` (the same lines reach ${n} more place${n === 1 ? "" : "s"} through YAML anchors or <<; fixing them here fixes all)`;
+    }
+  }
+}
+
+/**
+ * Unknown keys of one map: the first MAX_PROBLEMS_PER_MAP each get a problem at the key, the rest
+ * one problem with their count. A key merged into many maps (`<<: *junk`) is reported once.
+ */
+function unknownKeyProblems(sink: ProblemSink, path: PathSegment[], keys: readonly string[]) {
+  const known = knownKeysAt(path) ?? [];
+  const where = path.length ? display(path) : "the top level";
+  const rest: { key: string; spot: string }[] = [];
+  let reported = 0;
+  for (const key of keys) {
+    const range = sink.range([...path, key], true);
+    const spot = spotOf(range, `unknown:${key}`);
+    if (sink.repeated(spot)) continue;
+    if (reported >= MAX_PROBLEMS_PER_MAP) {
+      rest.push({ key, spot });
+      continue;
+    }
+    reported++;
+    const guess = didYouMean(key, known);
+    const misplaced = misplacedKeyFix(path, key);
+    const problem = sink.at(
+      range,
+      dotted([...path, key]),
+      `${quoted(key)} is not a key of ${where}${guess ? `; did you mean ${quoted(guess)}?` : ""}`,
+      guess ? `rename it to ${guess}` : (misplaced ?? `remove it; keys allowed here: ${known.join(", ")}`),
+      "error",
+    );
+    sink.cover(spot, problem);
+  }
+  if (rest.length === 0) return;
+  const shown = rest.slice(0, 5).map((r) => quoted(r.key.slice(0, 40)));
+  const problem = sink.at(
+    sink.range(path, true),
+    dotted(path),
+    `${rest.length} more keys of ${where} are not allowed (${shown.join(", ")}${rest.length > shown.length ? ", ..." : ""}); only the first ${MAX_PROBLEMS_PER_MAP} are listed one by one`,
+    `remove them; keys allowed here: ${known.join(", ")}`,
+    "error",
+  );
+  for (const r of rest) sink.cover(r.spot, problem);
 }
 
 function yamlErrorProblems(
@@ -181,21 +345,7 @@ function schemaProblems(
     const fixOf = (i: z.core.$ZodIssue) =>
       ((i as { params?: { fix?: string } }).params?.fix as string | undefined) ?? undefined;
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const known = knownKeysAt(path) ?? [];
-        const guess = didYouMean(key, known);
-        const misplaced = misplacedKeyFix(path, key);
-        const where = path.length ? display(path) : "the top level";
-        sink.atPath(
-          [...path, key],
-          `${quoted(key)} is not a key of ${where}${guess ? `; did you mean ${quoted(guess)}?` : ""}`,
-          guess
-            ? `rename it to ${guess}`
-            : (misplaced ?? `remove it; keys allowed here: ${known.join(", ")}`),
-          "error",
-          true,
-        );
-      }
+      unknownKeyProblems(sink, path, issue.keys);
       continue;
     }
     const typeError =
@@ -266,8 +416,19 @@ function toManifest(data: z.output<typeof manifestSchema>): Manifest {
   };
 }
 
+/** The problem of a manifest file of `size` bytes over MAX_MANIFEST_BYTES, found from its size alone. */
+export function manifestTooLarge(size: number, file: string): Problem {
+  const p = tooLargeProblem(size, MAX_MANIFEST_BYTES, "the manifest");
+  return { file, ...p.at, path: "", message: p.message, fix: p.fix, severity: "error" };
+}
+
+/** Counts the work a parse did (source-locator steps and problems), for tests that it stays linear. */
+export interface WorkMeter {
+  steps: number;
+}
+
 /** Parse and validate claws.yaml. Never throws on bad input: every problem is in `problems`. */
-export function parseManifest(source: string | Uint8Array, file: string): ParseResult {
+export function parseManifest(source: string | Uint8Array, file: string, meter?: WorkMeter): ParseResult {
   const decoded = decodeSource(source, MAX_MANIFEST_BYTES, "the manifest");
   const start = { line: 1, column: 1 };
   if (!decoded.ok) {
@@ -275,23 +436,41 @@ export function parseManifest(source: string | Uint8Array, file: string): ParseR
     sink.at(decoded.at, "", decoded.message, decoded.fix, "error");
     return { problems: sink.problems, locate: () => ({ ...start }) };
   }
+  // YAML breaks lines at LF (and CRLF); a file saved with CR alone reads as one long line.
+  const loneCr = /\r(?!\n)/.exec(decoded.text);
+  if (loneCr && !decoded.text.includes("\n")) {
+    const sink = new ProblemSink(file);
+    sink.at(
+      start,
+      "",
+      "the manifest's lines end in a carriage return (CR) alone, so YAML reads the whole file as one line",
+      "save the file with LF (Unix) or CRLF (Windows) line endings",
+      "error",
+    );
+    return { problems: sink.problems, locate: () => ({ ...start }) };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(decoded.text, {
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // The yaml package checks each key against every earlier one (quadratic in a map's size);
+    // duplicateKeyErrors does the same check with a set per map.
+    uniqueKeys: false,
     merge: true,
     keepSourceTokens: false,
   });
   const locator = new YamlLocator(doc, lineCounter);
   const sink = new ProblemSink(file, locator);
   const result = (manifest?: Manifest): ParseResult => {
+    if (meter) meter.steps += locator.steps + sink.problems.length;
+    sink.finish();
     sink.problems.sort((a, b) => a.line - b.line || a.column - b.column);
     const out: ParseResult = { problems: sink.problems, locate: (path: string) => locator.locate(path) };
     if (manifest && !sink.problems.some((p) => p.severity === "error")) out.manifest = manifest;
     return out;
   };
 
+  doc.errors.push(...duplicateKeyErrors(doc));
   yamlErrorProblems(sink, locator, decoded.text, doc.errors, "error");
   yamlErrorProblems(sink, locator, decoded.text, doc.warnings, "warning");
   // Duplicate keys leave a usable document; keep checking so all problems show at once. After
@@ -330,6 +509,19 @@ export function parseManifest(source: string | Uint8Array, file: string): ParseR
     return result();
   }
 
+  const merges = badMergeSources(doc);
+  for (const { node, what } of merges) {
+    const r = node.range;
+    sink.at(
+      r ? locator.rangeOfOffsets(r[0], r[1] > r[0] ? r[1] : r[0] + 1) : start,
+      "",
+      `YAML: << merges ${what}; only a map can be merged`,
+      "anchor a map and merge that (common: &common { vm_size: ... } then <<: *common), or write the keys out",
+      "error",
+    );
+  }
+  if (merges.length > 0) return result();
+
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -350,12 +542,10 @@ export function parseManifest(source: string | Uint8Array, file: string): ParseR
   if (!parsed.success) schemaProblems(sink, locator, raw, parsed.error.issues);
   if (isRecord(raw)) {
     const lineOf = (path: PathSegment[]) => locator.locate(path, "key").line;
+    // A field with a schema error gets no second error from the rules.
+    const erred = new Set(sink.problems.filter((q) => q.severity === "error").map((q) => q.path));
     for (const p of manifestRuleProblems(raw, lineOf)) {
-      if (
-        p.severity === "error" &&
-        sink.problems.some((q) => q.path === dotted(p.path) && q.severity === "error")
-      )
-        continue;
+      if (p.severity === "error" && erred.has(dotted(p.path))) continue;
       sink.atPath(p.path, `${display(p.path)}: ${p.message}`, p.fix, p.severity, p.atKey);
     }
   }

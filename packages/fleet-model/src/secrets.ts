@@ -1,8 +1,10 @@
 // CLAW_SECRETS_JSON: one JSON object keyed by claw name, each value the seed's per-claw secret
 // set. Problems name the place (line/column, claw, key) and never contain a value: not in the
 // message, not in the fix, not even a snippet of malformed JSON.
+
 import { canonicalHash } from "./canonical-json.ts";
 import { didYouMean } from "./did-you-mean.ts";
+import { envValueProblem } from "./env-value.ts";
 import { jsonPathKey, scanJson } from "./json-source.ts";
 import { positionAt } from "./source-text.ts";
 import type { ClawSecrets, Problem } from "./types.ts";
@@ -224,6 +226,12 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
           `${name} is a placeholder, not a real secret`,
           'paste the real value, or use "" for an unused key',
         );
+        continue;
+      }
+      const unsafe = envValueProblem(v);
+      if (unsafe) {
+        // The value stays out of the message (it is a secret).
+        push(at, [claw, key], `${name} ${unsafe}`, "paste the value without those characters");
         continue;
       }
       clean[key as (typeof SECRET_KEYS)[number]] = v;

@@ -59,6 +59,16 @@ export function positionAt(text: string, offset: number): TextPosition {
   return { line, column: end - lineStart + 1 };
 }
 
+/** The problem of an input over the size limit (said before reading it when the size is known). */
+export function tooLargeProblem(size: number, maxBytes: number, what: string) {
+  return {
+    ok: false as const,
+    at: { line: 1, column: 1 },
+    message: `${what} is ${size} bytes; the limit is ${maxBytes} bytes`,
+    fix: "a fleet manifest is a few kilobytes: check that the right file is named",
+  };
+}
+
 /**
  * Decodes `source` as UTF-8 (a leading byte-order mark is dropped). `what` names the input in
  * messages ("the manifest").
@@ -66,14 +76,7 @@ export function positionAt(text: string, offset: number): TextPosition {
 export function decodeSource(source: string | Uint8Array, maxBytes: number, what: string): DecodedSource {
   const start = { line: 1, column: 1 };
   const size = typeof source === "string" ? Buffer.byteLength(source, "utf8") : source.byteLength;
-  if (size > maxBytes) {
-    return {
-      ok: false,
-      at: start,
-      message: `${what} is ${size} bytes; the limit is ${maxBytes} bytes`,
-      fix: "a fleet manifest is a few kilobytes: check that the right file is named",
-    };
-  }
+  if (size > maxBytes) return tooLargeProblem(size, maxBytes, what);
   if (typeof source === "string")
     return { ok: true, text: source.startsWith("\uFEFF") ? source.slice(1) : source };
   if ((source[0] === 0xff && source[1] === 0xfe) || (source[0] === 0xfe && source[1] === 0xff)) {

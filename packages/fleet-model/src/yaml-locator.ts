@@ -22,9 +22,18 @@ interface Found {
   value?: Node | null;
 }
 
+interface Entry {
+  key: Node;
+  value: Node | null;
+}
+
 const MAX_ALIAS_HOPS = 64;
 
 export class YamlLocator {
+  /** Units of work done so far (entries indexed, keys looked up): tests check it grows linearly. */
+  steps = 0;
+  private readonly index = new WeakMap<Node, ReadonlyMap<string, Entry>>();
+
   constructor(
     private readonly doc: Document,
     private readonly lineCounter: LineCounter,
@@ -50,25 +59,40 @@ export class YamlLocator {
     return cur;
   }
 
-  private entriesOf(map: Node, depth = 0): { key: Node; value: Node | null; name: string }[] {
-    if (!isMap(map) || depth > 8) return [];
-    const own: { key: Node; value: Node | null; name: string }[] = [];
-    const merged: { key: Node; value: Node | null; name: string }[] = [];
+  /**
+   * The entries of a map by key name, own keys first, then merged (`<<`) ones (YAML merge keys:
+   * an own key wins over a merged one, an earlier merge source over a later one). Built once per
+   * map and kept, so locating every problem of a file costs work linear in the file.
+   */
+  private entriesOf(map: Node, depth = 0): ReadonlyMap<string, Entry> {
+    const cached = this.index.get(map);
+    if (cached) return cached;
+    const entries = new Map<string, Entry>();
+    if (!isMap(map) || depth > 8) return entries;
+    const merged: Node[] = [];
     for (const pair of map.items) {
+      this.steps++;
       if (!isScalar(pair.key)) continue;
       const raw = pair.key.value;
       const value = (pair.value ?? null) as Node | null;
       // With `merge: true` the yaml package resolves a plain `<<` key to Symbol("<<").
       if (typeof raw === "symbol" && raw.description === "<<") {
-        // YAML merge keys: entries of the merged map(s) are reachable too.
         const src = this.deref(value);
         const sources = isSeq(src) ? src.items.map((i) => this.deref(i)) : [src];
-        for (const s of sources) if (s) merged.push(...this.entriesOf(s, depth + 1));
+        for (const s of sources) if (isMap(s)) merged.push(s);
         continue;
       }
-      own.push({ key: pair.key, value, name: raw === null ? "" : String(raw) });
+      const name = raw === null ? "" : String(raw);
+      if (!entries.has(name)) entries.set(name, { key: pair.key, value });
     }
-    return [...own, ...merged];
+    for (const source of merged) {
+      for (const [name, entry] of this.entriesOf(source, depth + 1)) {
+        this.steps++;
+        if (!entries.has(name)) entries.set(name, entry);
+      }
+    }
+    this.index.set(map, entries);
+    return entries;
   }
 
   /** `greedy`: tokens came from splitting a dotted string, so a key may span several tokens. */
@@ -79,11 +103,11 @@ export class YamlLocator {
     while (i < tokens.length) {
       if (isMap(cur)) {
         const entries = this.entriesOf(cur);
-        let hit: { key: Node; value: Node | null } | undefined;
+        let hit: Entry | undefined;
         let width = 0;
         for (let k = greedy ? tokens.length - i : 1; k >= 1 && !hit; k--) {
-          const name = tokens.slice(i, i + k).join(".");
-          hit = entries.find((e) => e.name === name);
+          this.steps++;
+          hit = entries.get(tokens.slice(i, i + k).join("."));
           width = k;
         }
         if (!hit) break;
