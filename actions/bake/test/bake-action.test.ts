@@ -385,6 +385,22 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     expect(run.summary).not.toContain(token);
   });
 
+  it("asks Entra for the US Government ARM audience when the ARM endpoint is US Government's", async () => {
+    // The token request reaches the local Entra; the ARM request after it finds no such host
+    // here (no network), so the bake fails after asking. What it asked for is the point.
+    const since = Date.now();
+    const run = await runBake({
+      manifest: "claws.yaml",
+      "azure-arm-endpoint": "https://management.usgovcloudapi.net",
+    });
+    expect(run.exitCode).toBe(1);
+    const scopes = azure.requestLog
+      .filter((e) => e.operation === "entra.token" && e.at >= since)
+      .map((e) => e.scope);
+    expect(scopes).toContain("https://management.usgovcloudapi.net/.default");
+    expect(scopes).not.toContain("https://management.azure.com/.default");
+  });
+
   it("names the missing id-token permission when the job has no OIDC token", async () => {
     const run = await runBake(
       { manifest: "claws.yaml" },
