@@ -14,6 +14,7 @@ import {
   maskSecret,
   UserError,
 } from "@openclawps/action-kit";
+import { imageVersionProblem } from "@openclawps/fleet-model";
 
 export type DeployMode = "plan" | "apply";
 
@@ -83,6 +84,21 @@ export function parseCountOrPercent(
   return n;
 }
 
+/**
+ * The `image-version` input, checked by the manifest's own rule (fleet-model's
+ * imageVersionProblem): what the manifest accepts as `image_version`, and nothing else.
+ */
+export function parseImageVersionInput(raw: string): string {
+  const text = raw.trim();
+  const problem = text === "" ? undefined : imageVersionProblem(text);
+  if (problem) {
+    throw new UserError(
+      `Input 'image-version' must be a gallery version Major.Minor.Patch (e.g. 1.2.0) or 'latest' (got '${text}'): ${problem}.`,
+    );
+  }
+  return text;
+}
+
 /** "2" → 2 canaries; "alice,bob" → those claws. */
 export function parseCanary(raw: string): number | string[] | undefined {
   const text = raw.trim();
@@ -134,12 +150,7 @@ export function getDeployInputs(): DeployInputs {
     verify: optionalBoolean("verify"),
     parallelism: optionalInteger("parallelism", 1, 50),
   };
-  const imageVersion = getString("image-version").trim();
-  if (imageVersion && imageVersion !== "latest" && !/^\d+\.\d+\.\d+$/.test(imageVersion)) {
-    throw new UserError(
-      `Input 'image-version' must be a gallery version Major.Minor.Patch (e.g. 1.2.0) or 'latest' (got '${imageVersion}').`,
-    );
-  }
+  const imageVersion = parseImageVersionInput(getString("image-version"));
   return {
     manifest: getString("manifest", "claws.yaml").trim(),
     mode,

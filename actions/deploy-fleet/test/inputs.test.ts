@@ -3,16 +3,18 @@
 import { UserError } from "@openclawps/action-kit";
 import {
   type ClawPlan,
+  imageVersionProblem,
   type Manifest,
   type Plan,
   parseManifest,
   planHash,
   type SharedChange,
 } from "@openclawps/fleet-model";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { selectClaws } from "../src/claw-selection.ts";
 import { applyOverrides } from "../src/fleet-overrides.ts";
-import { getDeployInputs, parseCanary, parseCountOrPercent } from "../src/inputs.ts";
+import { getDeployInputs, parseCanary, parseCountOrPercent, parseImageVersionInput } from "../src/inputs.ts";
 import { manifestYaml } from "./fleet-fixture.ts";
 
 afterEach(() => {
@@ -104,6 +106,41 @@ describe("getDeployInputs", () => {
     expect(() => getDeployInputs()).toThrow(
       "Input 'image-version' must be a gallery version Major.Minor.Patch",
     );
+  });
+});
+
+describe("the image-version input", () => {
+  it("accepts exactly what the manifest accepts as image_version (latest included)", () => {
+    const part = fc.oneof(
+      fc.nat(),
+      fc.stringMatching(/^\d{1,11}$/),
+      fc.constantFrom("0", "01", "2147483647", "2147483648", "1000000000", "-1", "1e3"),
+    );
+    const versionLike = fc.oneof(
+      fc.array(part, { minLength: 1, maxLength: 4 }).map((p) => p.join(".")),
+      fc.constantFrom("latest", "Latest"),
+      fc.string({ minLength: 1 }).filter((t) => t.trim() === t),
+    );
+    fc.assert(
+      fc.property(versionLike, (text) => {
+        const manifestAccepts = imageVersionProblem(text) === undefined;
+        let inputAccepts = true;
+        try {
+          parseImageVersionInput(text);
+        } catch (err) {
+          expect(err).toBeInstanceOf(UserError);
+          inputAccepts = false;
+        }
+        expect(inputAccepts, text).toBe(manifestAccepts);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("says what is wrong with the version, as the manifest does", () => {
+    expect(() => parseImageVersionInput("01.2.3")).toThrow("parts must not have leading zeros");
+    expect(parseImageVersionInput(" 1000000000.0.0 ")).toBe("1000000000.0.0");
+    expect(parseImageVersionInput("")).toBe("");
   });
 });
 
