@@ -35,20 +35,73 @@ function manifest(claws: Record<string, Record<string, unknown>>): Manifest {
 
 describe("rollout override inputs", () => {
   it("reads counts and percents, and leaves empty inputs to the manifest", () => {
-    expect(parseCountOrPercent("wave-size", "3", false)).toBe(3);
-    expect(parseCountOrPercent("wave-size", "25%", false)).toBe("25%");
-    expect(parseCountOrPercent("max-unhealthy", "0", true)).toBe(0);
-    expect(parseCountOrPercent("wave-size", " ", false)).toBeUndefined();
+    expect(parseCountOrPercent("wave-size", "3")).toBe(3);
+    expect(parseCountOrPercent("wave-size", "25%")).toBe("25%");
+    expect(parseCountOrPercent("max-unhealthy", "0")).toBe(0);
+    expect(parseCountOrPercent("wave-size", " ")).toBeUndefined();
   });
 
   it("names the input and the expected form when a size is malformed", () => {
-    expect(() => parseCountOrPercent("wave-size", "a quarter", false)).toThrow(
+    expect(() => parseCountOrPercent("wave-size", "a quarter")).toThrow(
       "Input 'wave-size' must be a count like 2 or a percent like 25% (got 'a quarter').",
     );
-    expect(() => parseCountOrPercent("wave-size", "0", false)).toThrow(
-      "Input 'wave-size' must be at least 1",
+  });
+
+  it("refuses what the manifest's rollout rules refuse, in the manifest's words, naming the input", () => {
+    setInputs({ ...AZURE, pause: "48h" });
+    expect(() => getDeployInputs()).toThrow(UserError);
+    expect(() => getDeployInputs()).toThrow(
+      "Input 'pause' is outside what the manifest allows for rollout.pause_seconds: 172800 is not a whole number from 0 to 21600.",
     );
-    expect(() => parseCountOrPercent("max-unhealthy", "150%", true)).toThrow("between 0% and 100%");
+    expect(() => getDeployInputs()).toThrow("(6 h)");
+    setInputs({ pause: "6h", "wave-size": "1000000" });
+    expect(() => getDeployInputs()).toThrow(
+      "Input 'wave-size' is outside what the manifest allows for rollout.wave_size: 1000000 is not a whole number from 1 to 100000.",
+    );
+    setInputs({ "wave-size": "0" });
+    expect(() => getDeployInputs()).toThrow("Input 'wave-size' is outside");
+    setInputs({ "wave-size": "", "max-unhealthy": "150%" });
+    expect(() => getDeployInputs()).toThrow('"150%" is not a count or a percent from 0% to 100%');
+    setInputs({ "max-unhealthy": "", parallelism: "51" });
+    expect(() => getDeployInputs()).toThrow("Input 'parallelism' is outside");
+  });
+
+  it("accepts as an input every rollout value the manifest accepts, and only those", () => {
+    // The manifest parses the rollout block; the same values as inputs must meet the same verdict.
+    const cases: [string, string, string | number][] = [
+      ["pause", "21600s", 21600],
+      ["pause", "21601s", 21601],
+      ["wave-size", "100000", 100000],
+      ["wave-size", "100001", 100001],
+      ["wave-size", "100%", "100%"],
+      ["max-unhealthy", "0%", "0%"],
+      ["parallelism", "50", 50],
+      ["parallelism", "0", 0],
+      ["canary", "100001", 100001],
+    ];
+    const field: Record<string, string> = {
+      pause: "pause_seconds",
+      "wave-size": "wave_size",
+      "max-unhealthy": "max_unhealthy",
+      parallelism: "parallelism",
+      canary: "canary",
+    };
+    for (const [input, raw, value] of cases) {
+      const parsed = parseManifest(
+        manifestYaml({ claws: { alice: {} }, rollout: { [field[input]!]: value } }),
+        "claws.yaml",
+      );
+      const manifestAccepts = parsed.manifest !== undefined;
+      for (const k of Object.keys(process.env)) if (k.startsWith("INPUT_")) delete process.env[k];
+      setInputs({ ...AZURE, [input]: raw });
+      let inputAccepts = true;
+      try {
+        getDeployInputs();
+      } catch {
+        inputAccepts = false;
+      }
+      expect(inputAccepts, `${input}: ${raw}`).toBe(manifestAccepts);
+    }
   });
 
   it("reads the canary as a count or as claw names", () => {

@@ -27,6 +27,7 @@ export {
 export { planCounts, renderPlanMarkdown, renderPlanText } from "./plan-markdown.ts";
 export { clawTags, resolveFleet } from "./resolve.ts";
 export { deriveResourceNames } from "./resource-names.ts";
+export { type RolloutFieldProblem, rolloutPolicyProblems } from "./rollout-policy.ts";
 export {
   isPlaceholderSecret,
   PROVIDER_KEYS,
