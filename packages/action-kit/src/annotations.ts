@@ -1,4 +1,5 @@
 import * as core from "@actions/core";
+import { markdownCell } from "@openclawps/fleet-model";
 
 /** A problem at a place in a file, as every check in this project reports it. */
 export interface Finding {
@@ -83,19 +84,14 @@ export function findingsMarkdown(findings: Finding[]): string {
     for (const f of list) {
       const icon = f.severity === "error" ? "❌" : f.severity === "warning" ? "⚠️" : "ℹ️";
       const where = f.line === undefined ? "" : `${f.line}${f.column === undefined ? "" : `:${f.column}`}`;
-      md += `| ${icon} | ${where} | ${mdCell(f.title ? `**${f.title}**: ${f.message}` : f.message)} | ${mdCell(f.fix ?? "")} |\n`;
+      md += `| ${icon} | ${where} | ${markdownCell(f.title ? `**${f.title}**: ${f.message}` : f.message)} | ${markdownCell(f.fix ?? "")} |\n`;
     }
   }
   return md;
 }
 
-/** Escapes text for one Markdown table cell. */
-export function mdCell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
-}
-
 /** A Markdown table from a header row and rows of cell text (escaped here). */
 export function mdTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.map(mdCell).join(" | ")} |`;
+  const line = (cells: string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
   return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n") + "\n";
 }

@@ -1,4 +1,5 @@
 export { canonicalJson } from "./canonical-json.ts";
+export { formatDuration } from "./duration-text.ts";
 export * from "./fingerprint.ts";
 export {
   compareGalleryVersions,
@@ -10,6 +11,7 @@ export {
 } from "./image-version.ts";
 export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
 export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
+export { markdownCell } from "./markdown-cell.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
   ACTIONABLE,
