@@ -1,7 +1,7 @@
 // The wave gate: proves a wave's claws healthy over SSH with the same library the verify action
 // uses, against the public IPs and pinned host keys read through ARM (an authenticated channel).
 import { type AzureContext, getClawEndpoints } from "@openclawps/azure";
-import type { ResolvedFleet } from "@openclawps/fleet-model";
+import { DEFAULT_ADMIN_USERNAME, type ResolvedFleet } from "@openclawps/fleet-model";
 import type { RolloutLog, WaveVerifier } from "@openclawps/rollout";
 import { type VerifyTarget, verifyClaws, waveVerifier } from "@openclawps/verify";
 
@@ -29,7 +29,7 @@ export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
       })),
     (targets) =>
       verifyClaws(targets, {
-        username: "azureuser",
+        username: DEFAULT_ADMIN_USERNAME,
         privateKey: o.privateKey,
         timeoutSeconds: o.timeoutSeconds,
         parallelism: o.fleet.rollout.parallelism,

@@ -9,7 +9,7 @@ import {
   getString,
   UserError,
 } from "@openclawps/action-kit";
-import type { VerifyTarget } from "@openclawps/verify";
+import { DEFAULT_VERIFY_COMMAND, type VerifyTarget } from "@openclawps/verify";
 
 export interface VerifyInputs {
   manifest: string;
@@ -50,7 +50,7 @@ export function getVerifyInputs(): VerifyInputs {
     timeoutSeconds: getDuration("timeout", DEFAULT_TIMEOUT_SECONDS),
     parallelism: getInteger("parallelism", { fallback: 10, min: 1, max: 64 }),
     reportOnly: getBoolean("report-only", false),
-    command: getString("command", "sudo -n /opt/claw/verify.sh --json").trim(),
+    command: getString("command", DEFAULT_VERIFY_COMMAND).trim(),
     ...(readyCommand ? { readyCommand: readyCommand === "none" ? false : readyCommand } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // outputs. The SSH work and its judgement live in @openclawps/verify.
 import * as core from "@actions/core";
 import { annotate, type Finding, UserError } from "@openclawps/action-kit";
+import { DEFAULT_ADMIN_USERNAME } from "@openclawps/fleet-model";
 import {
   type ClawVerification,
   InvalidPrivateKeyError,
@@ -23,7 +24,7 @@ export async function runVerifyAction(workspace: string): Promise<void> {
   let verified: ClawVerification[];
   try {
     verified = await verifyClaws(plan.targets, {
-      username: inputs.username || "azureuser",
+      username: inputs.username || DEFAULT_ADMIN_USERNAME,
       privateKey: inputs.privateKey,
       timeoutSeconds: inputs.timeoutSeconds,
       parallelism: inputs.parallelism,

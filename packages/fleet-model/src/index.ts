@@ -10,7 +10,13 @@ export {
   resolveImageVersion,
 } from "./image-version.ts";
 export { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest } from "./manifest.ts";
-export { DATA_DISK_MAX_GB, DATA_DISK_MIN_GB, DATA_DISK_SKUS, ROLLOUT_DEFAULTS } from "./manifest-schema.ts";
+export {
+  DATA_DISK_MAX_GB,
+  DATA_DISK_MIN_GB,
+  DATA_DISK_SKUS,
+  DEFAULT_ADMIN_USERNAME,
+  ROLLOUT_DEFAULTS,
+} from "./manifest-schema.ts";
 export { markdownCell } from "./markdown-cell.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {

@@ -10,6 +10,9 @@ import { imageVersionProblem } from "./image-version.ts";
 import { openSshPublicKeyProblem } from "./openssh-key.ts";
 import type { RolloutPolicy } from "./types.ts";
 
+/** The VM's admin user when the manifest names none (the seed's and Azure's examples' choice). */
+export const DEFAULT_ADMIN_USERNAME = "azureuser";
+
 export const ROLLOUT_DEFAULTS: RolloutPolicy = {
   canary: 1,
   wave_size: "25%",
@@ -270,7 +273,7 @@ const settingsShape = {
 
 export const defaultsSchema = z.strictObject({
   ...settingsShape,
-  admin_username: settingsShape.admin_username.default("azureuser"),
+  admin_username: settingsShape.admin_username.default(DEFAULT_ADMIN_USERNAME),
   data_disk_size_gb: settingsShape.data_disk_size_gb.default(32),
   data_disk_sku: settingsShape.data_disk_sku.default("Standard_LRS"),
   // Filled in after parsing: azure.fleet_image_version, else "latest".
