@@ -55,4 +55,3 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/galleries/images/versions/write",
 ] as const;
 
-export type ArmAction = (typeof ARM_ACTIONS)[number];

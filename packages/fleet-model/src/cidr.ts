@@ -99,7 +99,3 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   return (outer.address & m) === (inner.address & m);
 }
 
-/** True when the two prefixes share at least one address. */
-export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
-  return cidrContains(a, b) || cidrContains(b, a);
-}
