@@ -54,4 +54,3 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/galleries/images/versions/read",
   "Microsoft.Compute/galleries/images/versions/write",
 ] as const;
-

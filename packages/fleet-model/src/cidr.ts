@@ -98,4 +98,3 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   const m = mask(outer.family, outer.prefix);
   return (outer.address & m) === (inner.address & m);
 }
-
