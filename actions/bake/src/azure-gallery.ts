@@ -12,8 +12,6 @@ import {
 } from "@openclawps/azure";
 import type { ImageGallery } from "./bake.ts";
 
-export const ARM_SCOPE = "https://management.azure.com/.default";
-
 export function azureImageGallery(
   connection: Omit<AzureConnectionOptions, "resourceGroup">,
   target: { resourceGroup: string; gallery: string; imageDefinition: string },
@@ -21,10 +19,8 @@ export function azureImageGallery(
   fleet: SharedInfraFleet,
 ): ImageGallery {
   const ctx = connectAzure({
-    // ARM's token audience is https://management.azure.com/ whatever host serves ARM (the
-    // @azure/arm-* clients default to this scope for any endpoint, computeManagementContext.js),
-    // so a custom endpoint (a proxy, the local stand-in) gets the same token as the public one.
-    armScope: ARM_SCOPE,
+    // No armScope: connectAzure asks for the audience of the cloud armEndpoint names (public,
+    // China, US Government), one rule for every action.
     ...connection,
     resourceGroup: target.resourceGroup,
   });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Finding, UserError } from "@openclawps/action-kit";
 import { parsePackerOutput, type VmRuntimeTree } from "@openclawps/fleet-check";
-import { TAGS } from "@openclawps/fleet-model";
+import { formatDuration, TAGS } from "@openclawps/fleet-model";
 import { contentAddress, packerDirectoryFiles } from "./content-hash.ts";
 import { installScripts, stageInstallScripts } from "./install-scripts.ts";
 import { hasInitCommand, isUnknownCommand, packerVersion, runPacker } from "./packer-cli.ts";
@@ -296,7 +296,7 @@ async function runBuild(req: BakeRequest, log: BakeLog, now: () => number, p: Bu
   const output = new PackerBuildOutput((event) => {
     if (event.kind === "step") {
       if (groupOpen) log.endGroup();
-      log.startGroup(`[${elapsed(now() - p.started)}] ${event.title}`);
+      log.startGroup(`[${formatDuration(now() - p.started)}] ${event.title}`);
       groupOpen = true;
     } else {
       if (event.stream === "summary" && groupOpen) {
@@ -349,9 +349,4 @@ function failureFindings(output: PackerBuildOutput, messages: string[], display:
     title: "packer build",
     message,
   }));
-}
-
-function elapsed(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }

@@ -2,14 +2,8 @@
 // error as annotations.
 import * as core from "@actions/core";
 import { annotate, log, mdTable } from "@openclawps/action-kit";
+import { formatDuration } from "@openclawps/fleet-model";
 import type { BakeOutcome, PackerBuildFailure } from "./bake.ts";
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
-}
 
 export function setBakeOutputs(outcome: BakeOutcome): void {
   core.setOutput("image-version", outcome.imageVersion);

@@ -2,17 +2,16 @@
 // (https://learn.microsoft.com/azure/virtual-machines/shared-image-galleries#image-versions).
 // The seed baked `YYYY.MMDD.HHMM-sha` style names, which a gallery rejects, so the bake either
 // takes the version it is told or the next patch after the highest one that exists.
+import { parseGalleryVersion } from "@openclawps/fleet-model";
 
 export type Version = readonly [major: number, minor: number, patch: number];
 
-/** Parts are 32-bit integers in Azure; nine digits keep every accepted value below 2^31. */
-const VERSION_PATTERN = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
-
-/** The version, or undefined when `text` is not Major.Minor.Patch (no leading zeros, no signs). */
+/**
+ * The version, or undefined when `text` is not Major.Minor.Patch: the fleet's one rule
+ * (fleet-model's parseGalleryVersion), the same the manifest and observe apply.
+ */
 export function parseVersion(text: string): Version | undefined {
-  const m = VERSION_PATTERN.exec(text);
-  if (!m) return undefined;
-  return [Number(m[1]), Number(m[2]), Number(m[3])];
+  return parseGalleryVersion(text);
 }
 
 export function formatVersion(v: Version): string {

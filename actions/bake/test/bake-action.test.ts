@@ -227,7 +227,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
   it("streams each Packer step into its own log group and passes the manifest's build parameters", async () => {
     const run = await runBake({ manifest: "claws.yaml" });
     expect(run.exitCode, run.log).toBe(0);
-    const groups = [...run.log.matchAll(/^::group::\[\d+m\d\ds\] (.*)$/gm)].map((m) => m[1]);
+    const groups = [...run.log.matchAll(/^::group::\[[\d.hms]+\] (.*)$/gm)].map((m) => m[1]);
     expect(groups).toEqual([
       expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
       expect.stringMatching(/^baseline\.null\.baseline: Running local shell script/),
@@ -383,6 +383,22 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     expect(run.log).toContain(`::add-mask::${token}`);
     expect(run.log.replaceAll(`::add-mask::${token}`, "")).not.toContain(token);
     expect(run.summary).not.toContain(token);
+  });
+
+  it("asks Entra for the US Government ARM audience when the ARM endpoint is US Government's", async () => {
+    // The token request reaches the local Entra; the ARM request after it finds no such host
+    // here (no network), so the bake fails after asking. What it asked for is the point.
+    const since = Date.now();
+    const run = await runBake({
+      manifest: "claws.yaml",
+      "azure-arm-endpoint": "https://management.usgovcloudapi.net",
+    });
+    expect(run.exitCode).toBe(1);
+    const scopes = azure.requestLog
+      .filter((e) => e.operation === "entra.token" && e.at >= since)
+      .map((e) => e.scope);
+    expect(scopes).toContain("https://management.usgovcloudapi.net/.default");
+    expect(scopes).not.toContain("https://management.azure.com/.default");
   });
 
   it("names the missing id-token permission when the job has no OIDC token", async () => {

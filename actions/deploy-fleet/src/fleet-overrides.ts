@@ -16,9 +16,9 @@ export function applyOverrides(
 ): Manifest {
   const copy = structuredClone(manifest);
   if (imageVersion) copy.defaults.image_version = imageVersion;
-  for (const [key, value] of Object.entries(rollout) as [keyof RolloutOverrides, unknown][]) {
-    if (value !== undefined) (copy.rollout as unknown as Record<string, unknown>)[key] = value;
-  }
+  // `rollout` passed the manifest's own rules (checkRolloutOverrides), so it merges as typed.
+  const given = Object.fromEntries(Object.entries(rollout).filter(([, v]) => v !== undefined));
+  copy.rollout = { ...copy.rollout, ...given };
   if (Array.isArray(copy.rollout.canary)) {
     const known = new Set(Object.keys(copy.claws));
     const unknown = copy.rollout.canary.filter((n) => !known.has(n));

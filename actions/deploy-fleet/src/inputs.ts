@@ -14,22 +14,28 @@ import {
   maskSecret,
   UserError,
 } from "@openclawps/action-kit";
-import { MAX_PAUSE_SECONDS } from "@openclawps/fleet-model";
+import { imageVersionProblem, type RolloutPolicy, rolloutPolicyProblems } from "@openclawps/fleet-model";
 import { DEFAULT_VERIFY_TRANSPORT, VERIFY_TRANSPORTS, type VerifyTransport } from "@openclawps/verify";
 
 export type DeployMode = "plan" | "apply";
 
-/** Rollout policy fields the workflow may override; absent = as in the manifest. */
-export interface RolloutOverrides {
-  canary?: number | string[];
-  wave_size?: number | string;
-  max_unhealthy?: number | string;
-  pause_seconds?: number;
-  rollback?: boolean;
-  snapshot_before_replace?: boolean;
-  verify?: boolean;
-  parallelism?: number;
-}
+/**
+ * Rollout policy fields the workflow may override; absent = as in the manifest. Checked by the
+ * manifest's own `rollout:` rules (fleet-model's rolloutPolicyProblems) before they are used.
+ */
+export type RolloutOverrides = Partial<RolloutPolicy>;
+
+/** The input that sets each rollout field, for error messages. */
+const ROLLOUT_INPUTS: Record<keyof RolloutPolicy, string> = {
+  canary: "canary",
+  wave_size: "wave-size",
+  max_unhealthy: "max-unhealthy",
+  pause_seconds: "pause",
+  rollback: "rollback",
+  snapshot_before_replace: "snapshot",
+  verify: "verify",
+  parallelism: "parallelism",
+};
 
 export interface DeployInputs {
   manifest: string;
@@ -60,31 +66,50 @@ export interface DeployInputs {
   pollIntervalMs: number;
 }
 
-const SIZE = /^(\d+|\d{1,3}%)$/;
+const SIZE = /^(\d+|\d+%)$/;
 
-/** A count ("3") or a percent ("25%"), or undefined when the input is empty. */
-export function parseCountOrPercent(
-  name: string,
-  raw: string,
-  allowZero: boolean,
-): number | string | undefined {
+/**
+ * A count ("3") or a percent ("25%"), or undefined when the input is empty. Only the form is
+ * checked here; the range is the manifest's rule (checkRolloutOverrides).
+ */
+export function parseCountOrPercent(name: string, raw: string): number | string | undefined {
   const text = raw.trim();
   if (text === "") return undefined;
   if (!SIZE.test(text)) {
     throw new UserError(`Input '${name}' must be a count like 2 or a percent like 25% (got '${text}').`);
   }
-  if (text.endsWith("%")) {
-    const pct = Number(text.slice(0, -1));
-    if (pct > 100 || (!allowZero && pct === 0)) {
-      throw new UserError(
-        `Input '${name}' must be a percent between ${allowZero ? 0 : 1}% and 100% (got '${text}').`,
-      );
-    }
-    return text;
+  return text.endsWith("%") ? text : Number(text);
+}
+
+/** Each override the manifest's `rollout:` rules refuse, as a user error naming the input. */
+export function checkRolloutOverrides(rollout: RolloutOverrides): RolloutOverrides {
+  const [problem, ...more] = rolloutPolicyProblems(rollout);
+  if (problem) {
+    const input = ROLLOUT_INPUTS[problem.field];
+    throw new UserError(
+      `Input '${input}' is outside what the manifest allows for rollout.${problem.field}: ${problem.message}.` +
+        (more.length
+          ? ` (${more.length} more rollout input(s) refused: ${more.map((p) => ROLLOUT_INPUTS[p.field]).join(", ")})`
+          : ""),
+      problem.fix,
+    );
   }
-  const n = Number(text);
-  if (!allowZero && n === 0) throw new UserError(`Input '${name}' must be at least 1 (got '${text}').`);
-  return n;
+  return rollout;
+}
+
+/**
+ * The `image-version` input, checked by the manifest's own rule (fleet-model's
+ * imageVersionProblem): what the manifest accepts as `image_version`, and nothing else.
+ */
+export function parseImageVersionInput(raw: string): string {
+  const text = raw.trim();
+  const problem = text === "" ? undefined : imageVersionProblem(text);
+  if (problem) {
+    throw new UserError(
+      `Input 'image-version' must be a gallery version Major.Minor.Patch (e.g. 1.2.0) or 'latest' (got '${text}'): ${problem}.`,
+    );
+  }
+  return text;
 }
 
 /** "2" → 2 canaries; "alice,bob" → those claws. */
@@ -105,14 +130,11 @@ function optionalBoolean(name: string): boolean | undefined {
   return core.getInput(name).trim() === "" ? undefined : getBoolean(name, false);
 }
 
-function optionalInteger(name: string, min: number, max: number): number | undefined {
+function optionalWholeNumber(name: string): number | undefined {
   const raw = core.getInput(name).trim();
   if (raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UserError(`Input '${name}' must be an integer between ${min} and ${max} (got '${raw}').`);
-  }
-  return n;
+  if (!/^\d+$/.test(raw)) throw new UserError(`Input '${name}' must be a whole number (got '${raw}').`);
+  return Number(raw);
 }
 
 export function getDeployInputs(): DeployInputs {
@@ -127,23 +149,18 @@ export function getDeployInputs(): DeployInputs {
       `Input 'approved-plan-hash' must be the 64-character plan-hash output of a plan run (got '${approvedPlanHash}').`,
     );
   }
-  const pause = core.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0, MAX_PAUSE_SECONDS);
-  const rollout: RolloutOverrides = {
+  const pause = core.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0);
+  const rollout = checkRolloutOverrides({
     canary: parseCanary(core.getInput("canary")),
-    wave_size: parseCountOrPercent("wave-size", core.getInput("wave-size"), false),
-    max_unhealthy: parseCountOrPercent("max-unhealthy", core.getInput("max-unhealthy"), true),
+    wave_size: parseCountOrPercent("wave-size", core.getInput("wave-size")),
+    max_unhealthy: parseCountOrPercent("max-unhealthy", core.getInput("max-unhealthy")),
     pause_seconds: pause,
     rollback: optionalBoolean("rollback"),
     snapshot_before_replace: optionalBoolean("snapshot"),
     verify: optionalBoolean("verify"),
-    parallelism: optionalInteger("parallelism", 1, 50),
-  };
-  const imageVersion = getString("image-version").trim();
-  if (imageVersion && imageVersion !== "latest" && !/^\d+\.\d+\.\d+$/.test(imageVersion)) {
-    throw new UserError(
-      `Input 'image-version' must be a gallery version Major.Minor.Patch (e.g. 1.2.0) or 'latest' (got '${imageVersion}').`,
-    );
-  }
+    parallelism: optionalWholeNumber("parallelism"),
+  });
+  const imageVersion = parseImageVersionInput(getString("image-version"));
   return {
     manifest: getString("manifest", "claws.yaml").trim(),
     mode,

@@ -3,7 +3,7 @@
 // recorded as the data disk's last-healthy-image tag (ClawOperations.markHealthy).
 import * as core from "@actions/core";
 import { log, UserError } from "@openclawps/action-kit";
-import type { UnprovenClaw } from "@openclawps/fleet-model";
+import { markdownCell, type UnprovenClaw } from "@openclawps/fleet-model";
 import type { ClawHealth, ClawOperations, WaveVerifier } from "@openclawps/rollout";
 
 /**
@@ -31,7 +31,7 @@ export async function proveUnchangedClaws(
   const sick = health.filter((h) => !h.healthy);
   const rows = unproven.map((u) => {
     const h = health.find((x) => x.claw === u.claw);
-    return `| ${u.claw} | ${u.imageVersion} | ${u.lastHealthy ?? "—"} | ${h?.healthy ? "✅ healthy" : "❌ unhealthy"} | ${(h?.detail ?? "").replace(/\|/g, "\\|")} |`;
+    return `| ${u.claw} | ${u.imageVersion} | ${u.lastHealthy ?? "—"} | ${h?.healthy ? "✅ healthy" : "❌ unhealthy"} | ${markdownCell(h?.detail ?? "")} |`;
   });
   await core.summary
     .addRaw(

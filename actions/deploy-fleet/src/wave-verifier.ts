@@ -2,7 +2,7 @@
 // through the chosen transport: Azure Run Command (default; no inbound port, the ARM channel is
 // authenticated) or SSH against the public IPs and pinned host keys read through ARM.
 import { type AzureContext, getClawEndpoints, runCommandChannel } from "@openclawps/azure";
-import type { ResolvedFleet } from "@openclawps/fleet-model";
+import { DEFAULT_ADMIN_USERNAME, type ResolvedFleet } from "@openclawps/fleet-model";
 import type { RolloutLog, WaveVerifier } from "@openclawps/rollout";
 import {
   type RunCommandTarget,
@@ -57,7 +57,7 @@ export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
       })),
     (targets) =>
       verifyClaws(targets, {
-        username: "azureuser",
+        username: DEFAULT_ADMIN_USERNAME,
         privateKey: o.privateKey,
         timeoutSeconds: o.timeoutSeconds,
         parallelism,

@@ -3,16 +3,18 @@
 import { UserError } from "@openclawps/action-kit";
 import {
   type ClawPlan,
+  imageVersionProblem,
   type Manifest,
   type Plan,
   parseManifest,
   planHash,
   type SharedChange,
 } from "@openclawps/fleet-model";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { selectClaws } from "../src/claw-selection.ts";
 import { applyOverrides } from "../src/fleet-overrides.ts";
-import { getDeployInputs, parseCanary, parseCountOrPercent } from "../src/inputs.ts";
+import { getDeployInputs, parseCanary, parseCountOrPercent, parseImageVersionInput } from "../src/inputs.ts";
 import { manifestYaml } from "./fleet-fixture.ts";
 
 afterEach(() => {
@@ -33,20 +35,73 @@ function manifest(claws: Record<string, Record<string, unknown>>): Manifest {
 
 describe("rollout override inputs", () => {
   it("reads counts and percents, and leaves empty inputs to the manifest", () => {
-    expect(parseCountOrPercent("wave-size", "3", false)).toBe(3);
-    expect(parseCountOrPercent("wave-size", "25%", false)).toBe("25%");
-    expect(parseCountOrPercent("max-unhealthy", "0", true)).toBe(0);
-    expect(parseCountOrPercent("wave-size", " ", false)).toBeUndefined();
+    expect(parseCountOrPercent("wave-size", "3")).toBe(3);
+    expect(parseCountOrPercent("wave-size", "25%")).toBe("25%");
+    expect(parseCountOrPercent("max-unhealthy", "0")).toBe(0);
+    expect(parseCountOrPercent("wave-size", " ")).toBeUndefined();
   });
 
   it("names the input and the expected form when a size is malformed", () => {
-    expect(() => parseCountOrPercent("wave-size", "a quarter", false)).toThrow(
+    expect(() => parseCountOrPercent("wave-size", "a quarter")).toThrow(
       "Input 'wave-size' must be a count like 2 or a percent like 25% (got 'a quarter').",
     );
-    expect(() => parseCountOrPercent("wave-size", "0", false)).toThrow(
-      "Input 'wave-size' must be at least 1",
+  });
+
+  it("refuses what the manifest's rollout rules refuse, in the manifest's words, naming the input", () => {
+    setInputs({ ...AZURE, pause: "48h" });
+    expect(() => getDeployInputs()).toThrow(UserError);
+    expect(() => getDeployInputs()).toThrow(
+      "Input 'pause' is outside what the manifest allows for rollout.pause_seconds: 172800 is not a whole number from 0 to 21600.",
     );
-    expect(() => parseCountOrPercent("max-unhealthy", "150%", true)).toThrow("between 0% and 100%");
+    expect(() => getDeployInputs()).toThrow("(6 h)");
+    setInputs({ pause: "6h", "wave-size": "1000000" });
+    expect(() => getDeployInputs()).toThrow(
+      "Input 'wave-size' is outside what the manifest allows for rollout.wave_size: 1000000 is not a whole number from 1 to 100000.",
+    );
+    setInputs({ "wave-size": "0" });
+    expect(() => getDeployInputs()).toThrow("Input 'wave-size' is outside");
+    setInputs({ "wave-size": "", "max-unhealthy": "150%" });
+    expect(() => getDeployInputs()).toThrow('"150%" is not a count or a percent from 0% to 100%');
+    setInputs({ "max-unhealthy": "", parallelism: "51" });
+    expect(() => getDeployInputs()).toThrow("Input 'parallelism' is outside");
+  });
+
+  it("accepts as an input every rollout value the manifest accepts, and only those", () => {
+    // The manifest parses the rollout block; the same values as inputs must meet the same verdict.
+    const cases: [string, string, string | number][] = [
+      ["pause", "21600s", 21600],
+      ["pause", "21601s", 21601],
+      ["wave-size", "100000", 100000],
+      ["wave-size", "100001", 100001],
+      ["wave-size", "100%", "100%"],
+      ["max-unhealthy", "0%", "0%"],
+      ["parallelism", "50", 50],
+      ["parallelism", "0", 0],
+      ["canary", "100001", 100001],
+    ];
+    const field: Record<string, string> = {
+      pause: "pause_seconds",
+      "wave-size": "wave_size",
+      "max-unhealthy": "max_unhealthy",
+      parallelism: "parallelism",
+      canary: "canary",
+    };
+    for (const [input, raw, value] of cases) {
+      const parsed = parseManifest(
+        manifestYaml({ claws: { alice: {} }, rollout: { [field[input]!]: value } }),
+        "claws.yaml",
+      );
+      const manifestAccepts = parsed.manifest !== undefined;
+      for (const k of Object.keys(process.env)) if (k.startsWith("INPUT_")) delete process.env[k];
+      setInputs({ ...AZURE, [input]: raw });
+      let inputAccepts = true;
+      try {
+        getDeployInputs();
+      } catch {
+        inputAccepts = false;
+      }
+      expect(inputAccepts, `${input}: ${raw}`).toBe(manifestAccepts);
+    }
   });
 
   it("reads the canary as a count or as claw names", () => {
@@ -116,6 +171,41 @@ describe("getDeployInputs", () => {
     expect(() => getDeployInputs()).toThrow(
       "Input 'image-version' must be a gallery version Major.Minor.Patch",
     );
+  });
+});
+
+describe("the image-version input", () => {
+  it("accepts exactly what the manifest accepts as image_version (latest included)", () => {
+    const part = fc.oneof(
+      fc.nat(),
+      fc.stringMatching(/^\d{1,11}$/),
+      fc.constantFrom("0", "01", "2147483647", "2147483648", "1000000000", "-1", "1e3"),
+    );
+    const versionLike = fc.oneof(
+      fc.array(part, { minLength: 1, maxLength: 4 }).map((p) => p.join(".")),
+      fc.constantFrom("latest", "Latest"),
+      fc.string({ minLength: 1 }).filter((t) => t.trim() === t),
+    );
+    fc.assert(
+      fc.property(versionLike, (text) => {
+        const manifestAccepts = imageVersionProblem(text) === undefined;
+        let inputAccepts = true;
+        try {
+          parseImageVersionInput(text);
+        } catch (err) {
+          expect(err).toBeInstanceOf(UserError);
+          inputAccepts = false;
+        }
+        expect(inputAccepts, text).toBe(manifestAccepts);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("says what is wrong with the version, as the manifest does", () => {
+    expect(() => parseImageVersionInput("01.2.3")).toThrow("parts must not have leading zeros");
+    expect(parseImageVersionInput(" 1000000000.0.0 ")).toBe("1000000000.0.0");
+    expect(parseImageVersionInput("")).toBe("");
   });
 });
 

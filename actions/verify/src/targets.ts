@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { annotate, getAzureInputs, UserError } from "@openclawps/action-kit";
 import { type AzureContext, connectAzure, describeAzureError, getClawEndpoints } from "@openclawps/azure";
-import { parseManifest, resolveFleet } from "@openclawps/fleet-model";
+import { DEFAULT_ADMIN_USERNAME, parseManifest, resolveFleet } from "@openclawps/fleet-model";
 import type { RunCommandTarget, VerifyTarget } from "@openclawps/verify";
 import type { VerifyInputs } from "./inputs.ts";
 
@@ -32,7 +32,10 @@ export async function resolveTargets(inputs: VerifyInputs, workspace: string): P
 
 function explicitTargets(inputs: VerifyInputs, all: VerifyTarget[]): TargetPlan {
   const targets = selectByName(all, inputs.claws, "the targets input");
-  const withUser = targets.map((t) => ({ ...t, username: t.username || inputs.username || "azureuser" }));
+  const withUser = targets.map((t) => ({
+    ...t,
+    username: t.username || inputs.username || DEFAULT_ADMIN_USERNAME,
+  }));
   return {
     targets: withUser,
     vms: [],

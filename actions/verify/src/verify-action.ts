@@ -3,6 +3,7 @@
 import * as core from "@actions/core";
 import { annotate, type Finding, log, UserError } from "@openclawps/action-kit";
 import { runCommandChannel } from "@openclawps/azure";
+import { DEFAULT_ADMIN_USERNAME } from "@openclawps/fleet-model";
 import {
   type ClawVerification,
   InvalidPrivateKeyError,
@@ -38,7 +39,7 @@ export async function runVerifyAction(workspace: string): Promise<void> {
             },
           )
         : await verifyClaws(plan.targets, {
-            username: inputs.username || "azureuser",
+            username: inputs.username || DEFAULT_ADMIN_USERNAME,
             privateKey: inputs.privateKey,
             timeoutSeconds: inputs.timeoutSeconds,
             parallelism: inputs.parallelism,

@@ -1,4 +1,5 @@
 import * as core from "@actions/core";
+import { markdownCell } from "@openclawps/fleet-model";
 
 /** A problem at a place in a file, as every check in this project reports it. */
 export interface Finding {
@@ -115,7 +116,7 @@ export function listFindings(findings: Finding[], maxBytes = FINDINGS_SUMMARY_BU
     for (const f of list) {
       const icon = f.severity === "error" ? "❌" : f.severity === "warning" ? "⚠️" : "ℹ️";
       const where = f.line === undefined ? "" : `${f.line}${f.column === undefined ? "" : `:${f.column}`}`;
-      const row = `| ${icon} | ${where} | ${mdCell(f.title ? `**${f.title}**: ${f.message}` : f.message)} | ${mdCell(f.fix ?? "")} |\n`;
+      const row = `| ${icon} | ${where} | ${markdownCell(f.title ? `**${f.title}**: ${f.message}` : f.message)} | ${markdownCell(f.fix ?? "")} |\n`;
       if (!add(row)) break outer;
       listed++;
     }
@@ -134,13 +135,8 @@ export function findingsMarkdown(findings: Finding[], maxBytes = FINDINGS_SUMMAR
   return listFindings(findings, maxBytes).markdown;
 }
 
-/** Escapes text for one Markdown table cell. */
-export function mdCell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
-}
-
 /** A Markdown table from a header row and rows of cell text (escaped here). */
 export function mdTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.map(mdCell).join(" | ")} |`;
+  const line = (cells: string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
   return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n") + "\n";
 }

@@ -8,14 +8,6 @@ export function getString(name: string, fallback = ""): string {
   return core.getInput(name) || fallback;
 }
 
-export function getRequired(name: string, hint?: string): string {
-  const value = core.getInput(name);
-  if (!value) {
-    throw new UserError(`Input '${name}' is required.`, hint ?? `Set \`with: ${name}: ...\` on the step.`);
-  }
-  return value;
-}
-
 /** Reads a secret input and masks it (and each of its lines) before anything else can print it. */
 export function getSecret(name: string): string {
   const value = core.getInput(name, { trimWhitespace: false });

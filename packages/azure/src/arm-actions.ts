@@ -61,5 +61,3 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/galleries/images/versions/read",
   "Microsoft.Compute/galleries/images/versions/write",
 ] as const;
-
-export type ArmAction = (typeof ARM_ACTIONS)[number];

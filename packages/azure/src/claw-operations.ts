@@ -9,7 +9,7 @@
 //      converges, and a converged claw costs no writes.
 import type { Disk, VirtualMachine } from "@azure/arm-compute";
 import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-model";
-import { TAGS } from "@openclawps/fleet-model";
+import { deriveResourceNames, TAGS } from "@openclawps/fleet-model";
 import type { ClawOperations, OperationResult, StepReporter } from "@openclawps/rollout";
 import { getIfExists } from "./arm-read.ts";
 import { ClawStepError } from "./azure-error.ts";
@@ -816,5 +816,5 @@ function isOwnerStopped(vm: Vm): boolean {
 
 /** The seed's names, for claws no longer in the manifest. */
 function seedNames(claw: string) {
-  return { vm: claw, nic: `${claw}-nic`, publicIp: `${claw}-pip`, dataDisk: `${claw}-data` };
+  return deriveResourceNames(claw);
 }

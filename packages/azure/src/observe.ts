@@ -4,6 +4,8 @@
 import type { Disk, VirtualMachine } from "@azure/arm-compute";
 import type { NetworkInterface, PublicIPAddress } from "@azure/arm-network";
 import {
+  compareGalleryVersions,
+  isGalleryVersion,
   type ObservedDisk,
   type ObservedFleet,
   type ObservedNic,
@@ -19,8 +21,6 @@ import { parseLease } from "./lease.ts";
 import { imageVersionOf, sameId } from "./resource-ids.ts";
 import { clawTags, mergeTags } from "./resource-tags.ts";
 import { observeSharedInfra } from "./shared-infra.ts";
-
-const VERSION = /^\d+\.\d+\.\d+$/;
 
 export async function observeFleet(
   ctx: AzureContext,
@@ -54,9 +54,11 @@ export async function observeFleet(
     publicIps: publicIps.map(toObservedPublicIp),
     imageVersions: imageVersions
       // A version still replicating (or failed) cannot be deployed yet.
-      .filter((v) => v.name && VERSION.test(v.name) && (v.provisioningState ?? "Succeeded") === "Succeeded")
+      .filter(
+        (v) => v.name && isGalleryVersion(v.name) && (v.provisioningState ?? "Succeeded") === "Succeeded",
+      )
       .map((v) => v.name!)
-      .sort(compareVersions),
+      .sort(compareGalleryVersions),
     shared,
     ...leaseOf(shared.resourceGroup?.tags),
   };
@@ -65,16 +67,6 @@ export async function observeFleet(
 function leaseOf(tags: Record<string, string> | undefined): Pick<ObservedFleet, "lease"> {
   const held = parseLease(tags?.[TAGS.lease]);
   return held ? { lease: { runId: held.runId, expiresAt: held.expiresAt.toISOString() } } : {};
-}
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 export function powerStateOf(vm: Pick<VirtualMachine, "instanceView">): PowerState {

@@ -29,11 +29,6 @@ export function sameId(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 }
 
-/** Last path segment: the resource's name. */
-export function nameOf(id: string): string {
-  return id.replace(/\/+$/, "").split("/").pop() ?? id;
-}
-
 /** `.../galleries/g/images/i/versions/1.2.3` → "1.2.3"; undefined for other image references. */
 export function imageVersionOf(imageReferenceId: string | undefined): string | undefined {
   if (!imageReferenceId) return undefined;

@@ -88,6 +88,21 @@ describe("observeFleet", () => {
     expect(observed.imageVersions).toEqual(["1.2.0", "1.9.3", "1.10.0"]);
   });
 
+  it("offers exactly the versions the manifest can name (fleet-model's rule), in numeric order", async () => {
+    // Azure takes "01.2.3" as a name (int32 parts); the manifest refuses leading zeros, so a
+    // plan must never resolve `latest` to it. Ten-digit parts within int32 are versions to both.
+    const f = fleet(["v"], { resourceGroup: "rg-versions" });
+    await azure.seedGalleryVersions(
+      "rg-versions",
+      f.azure.gallery_name,
+      f.azure.fleet_image_definition_name,
+      ["01.2.3", "1000000000.0.0", "1.0.0"],
+      "westus",
+    );
+    const observed = await observeFleet(connectTo(azure, "rg-versions"), f);
+    expect(observed.imageVersions).toEqual(["1.0.0", "1000000000.0.0"]);
+  });
+
   it("reads a fleet whose resource group does not exist yet as empty", async () => {
     const f = fleet(["a"], { resourceGroup: "rg-not-yet" });
     const observed = await observeFleet(connectTo(azure, "rg-not-yet"), f);

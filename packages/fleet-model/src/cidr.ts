@@ -98,8 +98,3 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   const m = mask(outer.family, outer.prefix);
   return (outer.address & m) === (inner.address & m);
 }
-
-/** True when the two prefixes share at least one address. */
-export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
-  return cidrContains(a, b) || cidrContains(b, a);
-}

@@ -1,6 +1,8 @@
 // Azure Compute Gallery image versions. Azure requires `MajorVersion.MinorVersion.Patch`, each
 // part a number within the range of a 32-bit integer:
 // https://learn.microsoft.com/azure/virtual-machines/shared-image-galleries#image-versions
+// The fleet's one rule for them: the manifest, bake's image-version, deploy-fleet's image-version
+// and observe's list of deployable versions all use parseGalleryVersion (their tests pin that).
 
 export const LATEST = "latest";
 

@@ -1,4 +1,5 @@
 export { canonicalJson } from "./canonical-json.ts";
+export { formatDuration } from "./duration-text.ts";
 export { ENV_SAFE_VALUE, envValueProblem } from "./env-value.ts";
 export * from "./fingerprint.ts";
 export {
@@ -21,9 +22,11 @@ export {
   DATA_DISK_MAX_GB,
   DATA_DISK_MIN_GB,
   DATA_DISK_SKUS,
+  DEFAULT_ADMIN_USERNAME,
   MAX_PAUSE_SECONDS,
   ROLLOUT_DEFAULTS,
 } from "./manifest-schema.ts";
+export { markdownCell } from "./markdown-cell.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
   ACTIONABLE,
@@ -41,6 +44,7 @@ export {
 export { planCounts, renderPlanMarkdown, renderPlanText } from "./plan-markdown.ts";
 export { clawTags, resolveFleet } from "./resolve.ts";
 export { deriveResourceNames } from "./resource-names.ts";
+export { type RolloutFieldProblem, rolloutPolicyProblems } from "./rollout-policy.ts";
 export {
   isPlaceholderSecret,
   PROVIDER_KEYS,

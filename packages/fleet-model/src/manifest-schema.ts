@@ -11,6 +11,9 @@ import { imageVersionProblem } from "./image-version.ts";
 import { openSshPublicKeyProblem } from "./openssh-key.ts";
 import type { RolloutPolicy } from "./types.ts";
 
+/** The VM's admin user when the manifest names none (the seed's and Azure's examples' choice). */
+export const DEFAULT_ADMIN_USERNAME = "azureuser";
+
 export const ROLLOUT_DEFAULTS: RolloutPolicy = {
   canary: 1,
   wave_size: "25%",
@@ -201,10 +204,10 @@ const percent = (min: number) =>
     }
   });
 
-const count = (min: number, max: number) =>
+const count = (min: number, max: number, fix?: string) =>
   z.number().superRefine((v, ctx) => {
     if (!Number.isInteger(v) || v < min || v > max)
-      issue(ctx, `${v} is not a whole number from ${min} to ${max}`);
+      issue(ctx, `${v} is not a whole number from ${min} to ${max}`, fix);
   });
 
 const countOrPercent = (minCount: number, minPercent: number) =>
@@ -274,7 +277,7 @@ const settingsShape = {
 
 export const defaultsSchema = z.strictObject({
   ...settingsShape,
-  admin_username: settingsShape.admin_username.default("azureuser"),
+  admin_username: settingsShape.admin_username.default(DEFAULT_ADMIN_USERNAME),
   data_disk_size_gb: settingsShape.data_disk_size_gb.default(32),
   data_disk_sku: settingsShape.data_disk_sku.default("Standard_LRS"),
   // Filled in after parsing: azure.fleet_image_version, else "latest".
@@ -304,7 +307,11 @@ export const rolloutSchema = z.strictObject({
     .default(ROLLOUT_DEFAULTS.canary as number),
   wave_size: countOrPercent(1, 1).default(ROLLOUT_DEFAULTS.wave_size),
   max_unhealthy: countOrPercent(0, 0).default(ROLLOUT_DEFAULTS.max_unhealthy),
-  pause_seconds: count(0, MAX_PAUSE_SECONDS).default(ROLLOUT_DEFAULTS.pause_seconds),
+  pause_seconds: count(
+    0,
+    MAX_PAUSE_SECONDS,
+    `pause at most ${MAX_PAUSE_SECONDS} seconds (6 h): a GitHub-hosted job ends after 6 hours, so a longer pause never ends`,
+  ).default(ROLLOUT_DEFAULTS.pause_seconds),
   rollback: z.boolean().default(ROLLOUT_DEFAULTS.rollback),
   snapshot_before_replace: z.boolean().default(ROLLOUT_DEFAULTS.snapshot_before_replace),
   verify: z.boolean().default(ROLLOUT_DEFAULTS.verify),

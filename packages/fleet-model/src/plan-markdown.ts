@@ -1,4 +1,6 @@
 // Human renderings of a plan: Markdown for job summaries, plain text for logs.
+
+import { markdownCell } from "./markdown-cell.ts";
 import { ACTIONABLE, planNeedsApply } from "./plan.ts";
 import type { ActionKind, ClawPlan, Plan } from "./types.ts";
 
@@ -13,16 +15,6 @@ const ORDER: ActionKind[] = [
   "orphan",
   "noop",
 ];
-
-/** Markdown table cell: no line breaks, no pipes, no HTML. */
-function cell(text: string): string {
-  return text
-    .replace(/\\/g, "\\\\")
-    .replace(/\|/g, "\\|")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\r?\n/g, " ");
-}
 
 function versions(p: ClawPlan): string {
   const from = p.currentImageVersion;
@@ -68,11 +60,12 @@ export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}
   );
   if (plan.shared.length) {
     lines.push("", "**Shared infrastructure** — apply makes these changes first:", "");
-    for (const c of plan.shared) lines.push(`- ${c.action} \`${cell(c.name)}\`: ${cell(c.detail)}`);
+    for (const c of plan.shared)
+      lines.push(`- ${c.action} \`${markdownCell(c.name)}\`: ${markdownCell(c.detail)}`);
   }
   if (plan.warnings.length) {
     lines.push("", "> [!NOTE]", "> **Left as it is** (apply does not change these):");
-    for (const w of plan.warnings) lines.push(`> - ${cell(w)}`);
+    for (const w of plan.warnings) lines.push(`> - ${markdownCell(w)}`);
   }
   if (plan.unproven.length) {
     lines.push(
@@ -83,12 +76,12 @@ export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}
     );
     for (const u of plan.unproven)
       lines.push(
-        `- \`${cell(u.claw)}\` on ${cell(u.imageVersion)} (last proven healthy: ${cell(u.lastHealthy ?? "never")})`,
+        `- \`${markdownCell(u.claw)}\` on ${markdownCell(u.imageVersion)} (last proven healthy: ${markdownCell(u.lastHealthy ?? "never")})`,
       );
   }
   if (plan.lease) {
     const stale = options.now ? new Date(plan.lease.expiresAt).getTime() <= options.now.getTime() : undefined;
-    const what = `run ${cell(plan.lease.runId)}, ${stale === undefined ? "expires" : stale ? "**expired**" : "valid until"} ${plan.lease.expiresAt}`;
+    const what = `run ${markdownCell(plan.lease.runId)}, ${stale === undefined ? "expires" : stale ? "**expired**" : "valid until"} ${plan.lease.expiresAt}`;
     lines.push(
       "",
       plan.lease.clear
@@ -101,17 +94,19 @@ export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}
   const orphans = plan.claws.filter((c) => c.action === "orphan");
   if (blocked.length) {
     lines.push("", `> [!WARNING]`, `> **Blocked** — apply leaves these claws untouched until fixed:`);
-    for (const c of blocked) lines.push(`> - \`${cell(c.claw)}\`: ${cell(c.reason)}`);
+    for (const c of blocked) lines.push(`> - \`${markdownCell(c.claw)}\`: ${markdownCell(c.reason)}`);
   }
   if (orphans.length) {
     lines.push("", `> [!NOTE]`, `> **Orphans** — resources of claws not in the manifest; never touched:`);
-    for (const c of orphans) lines.push(`> - \`${cell(c.claw)}\`: ${cell(c.reason)}`);
+    for (const c of orphans) lines.push(`> - \`${markdownCell(c.claw)}\`: ${markdownCell(c.reason)}`);
   }
   if (plan.claws.length) {
     lines.push("", "| Claw | Action | Image | Reason |", "| --- | --- | --- | --- |");
     for (const c of plan.claws) {
       const action = c.action === "blocked" || c.action === "orphan" ? `**${c.action}**` : c.action;
-      lines.push(`| ${cell(c.claw)} | ${action} | ${cell(versions(c))} | ${cell(c.reason)} |`);
+      lines.push(
+        `| ${markdownCell(c.claw)} | ${action} | ${markdownCell(versions(c))} | ${markdownCell(c.reason)} |`,
+      );
     }
   }
   lines.push("", `Plan hash: \`${plan.hash}\``, "");

@@ -51,7 +51,7 @@ describe("renderPlanMarkdown", () => {
       unproven: [],
       warnings: [],
     };
-    expect(renderPlanMarkdown(odd)).toContain("| a | noop |  | x \\| y &lt;b&gt;z&lt;/b&gt; |");
+    expect(renderPlanMarkdown(odd)).toContain("| a | noop |  | x \\| y<br>&lt;b&gt;z&lt;/b&gt; |");
   });
 
   it("says so when there is nothing at all", () => {

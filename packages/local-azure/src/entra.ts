@@ -108,7 +108,7 @@ export class Entra {
     pathname: string,
     query: URLSearchParams,
     body: string,
-  ): Promise<{ reply: Reply; operation: string } | undefined> {
+  ): Promise<{ reply: Reply; operation: string; scope?: string } | undefined> {
     const parts = pathname.split("/").filter(Boolean);
     if (parts.length < 2) return undefined;
     const tenant = parts[0]!;
@@ -147,6 +147,8 @@ export class Entra {
       const result = await this.token(tenant, form);
       return {
         operation: "entra.token",
+        // What the client asked a token for: tests check the audience each cloud's ARM wants.
+        scope: form.get("scope") ?? "",
         reply: isOAuthError(result) ? this.oauthReply(result) : { status: 200, body: result },
       };
     }

@@ -388,6 +388,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
           const out = await entra.handle(method, url.pathname, url.searchParams, body);
           if (out) {
             entry.operation = out.operation;
+            if (out.scope !== undefined) entry.scope = out.scope;
             reply = out.reply;
           }
         }

@@ -10,7 +10,7 @@ export interface RequestLogEntry {
   operation: string;
   /** ARM action an RBAC role needs (`Microsoft.Compute/virtualMachines/write`); "" outside ARM. */
   action: string;
-  /** Scope the action applies to. */
+  /** Scope the action applies to; for `entra.token`, the token scope the client asked for. */
   scope: string;
   /** "arm" | "entra" | "github" | "control". */
   service: "arm" | "entra" | "github" | "control";

@@ -10,6 +10,8 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { distProblems } from "./dist-contents.ts";
+import { brokenRelativeLinks, rewriteLinksForTree } from "./links.ts";
 import { lintAction, lintWorkflow } from "./lint.ts";
 
 /** The repository consumers reference: `uses: openclawps/actions/<action>@<tag>`. */
@@ -86,6 +88,11 @@ export function buildReleaseTree({ root, out, tag }: TreeOptions): TreeManifest 
   for (const file of walk(join(out, "examples"))) {
     if (/\.ya?ml$/.test(file)) writeFileSync(file, pinReferences(readFileSync(file, "utf8"), tag));
   }
+  // Markdown written for main's layout, linked for the tree's.
+  for (const file of walk(out)) {
+    if (file.endsWith(".md"))
+      writeFileSync(file, rewriteLinksForTree(readFileSync(file, "utf8"), file, out, actions));
+  }
   return { actions, workflows };
 }
 
@@ -99,13 +106,15 @@ function walk(dir: string): string[] {
 
 /**
  * Everything that would break a consumer of the tree: invalid action metadata, a missing
- * bundle, an invalid workflow, or a `uses:` of this repository that does not resolve inside
- * the tree at the release tag.
+ * bundle, a dist holding more than what runs or lacking a notice for a bundled package, an
+ * invalid workflow, a `uses:` of this repository that does not resolve inside the tree at the
+ * release tag, or a relative Markdown link that resolves to nothing in the tree.
  */
 export async function checkReleaseTree(out: string, tag: string): Promise<string[]> {
   const problems: string[] = [];
   for (const file of walk(out)) {
     const rel = relative(out, file);
+    if (rel.endsWith(".md")) problems.push(...brokenRelativeLinks(out, file));
     if (rel.startsWith("vm-runtime/") || rel.startsWith("infra/")) continue;
     if (/(^|\/)action\.ya?ml$/.test(rel)) {
       const text = readFileSync(file, "utf8");
@@ -113,6 +122,8 @@ export async function checkReleaseTree(out: string, tag: string): Promise<string
       const main = (parseYaml(text) as { runs?: { main?: string } })?.runs?.main;
       if (!main || !existsSync(join(dirname(file), main)))
         problems.push(`${rel}: runs.main '${main}' does not exist`);
+      if (main?.startsWith("dist/"))
+        problems.push(...distProblems(join(dirname(file), "dist"), join(dirname(rel), "dist")));
     } else if (
       /\.ya?ml$/.test(rel) &&
       (rel.startsWith(".github/workflows/") || rel.includes("/.github/workflows/"))

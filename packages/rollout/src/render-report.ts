@@ -1,5 +1,5 @@
+import { formatDuration, markdownCell } from "@openclawps/fleet-model";
 import { type ClawHealthState, type ClawReport, countOutcomes, type RolloutReport } from "./report.ts";
-import { formatElapsed } from "./rollout.ts";
 
 const STATUS_LINE: Record<RolloutReport["status"], string> = {
   succeeded: "✅ Rollout succeeded",
@@ -15,10 +15,6 @@ const HEALTH: Record<ClawHealthState, string> = {
   unverified: "⚠️ unverified",
   "not-applicable": "—",
 };
-
-function cell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
-}
 
 function images(c: ClawReport): string {
   if (c.outcome === "unchanged") return c.fromImage ?? "—";
@@ -40,9 +36,9 @@ export function renderReportMarkdown(report: RolloutReport): string {
     .map(([outcome, n]) => `${n} ${outcome}`)
     .join(", ");
   let md = `### ${STATUS_LINE[report.status]}\n\n`;
-  md += `Run \`${cell(report.runId)}\` · ${formatElapsed(report.durationMs)} · ${countText || "no claws"}\n\n`;
+  md += `Run \`${markdownCell(report.runId)}\` · ${formatDuration(report.durationMs)} · ${countText || "no claws"}\n\n`;
   if (report.haltReason)
-    md += `**Stopped:** ${cell(report.haltReason)}. Claws marked *skipped* were not touched.\n\n`;
+    md += `**Stopped:** ${markdownCell(report.haltReason)}. Claws marked *skipped* were not touched.\n\n`;
   const changed = report.claws.filter((c) => c.health === "unverified").length;
   if (!report.verification && report.waves.length > 0) {
     md +=
@@ -55,9 +51,9 @@ export function renderReportMarkdown(report: RolloutReport): string {
   md +=
     "| Claw | Action | Outcome | Health | Image | Wave | Time | Notes |\n|---|---|---|---|---|---|---|---|\n";
   for (const c of report.claws) {
-    md += `| ${cell(c.claw)} | ${c.action} | ${c.outcome} | ${HEALTH[c.health]} | ${cell(images(c))} | ${c.wave ?? "—"} | ${
-      c.steps.length > 0 ? formatElapsed(c.durationMs) : "—"
-    } | ${cell(note(c))} |\n`;
+    md += `| ${markdownCell(c.claw)} | ${c.action} | ${c.outcome} | ${HEALTH[c.health]} | ${markdownCell(images(c))} | ${c.wave ?? "—"} | ${
+      c.steps.length > 0 ? formatDuration(c.durationMs) : "—"
+    } | ${markdownCell(note(c))} |\n`;
   }
   return md;
 }

@@ -15,6 +15,7 @@ import {
   ACTIONABLE,
   type ActionKind,
   type ClawPlan,
+  formatDuration as formatElapsed,
   maxUnhealthyCount,
   type Plan,
   type RolloutPolicy,
@@ -90,13 +91,6 @@ const defaultSleep = async (ms: number, signal?: AbortSignal): Promise<void> => 
     if (!signal?.aborted) throw err;
   }
 };
-
-/** "0.4s", "12.3s", "2m 05s". */
-export function formatElapsed(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
-}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

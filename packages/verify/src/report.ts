@@ -1,6 +1,7 @@
 // How verification results read for people: a one-line verdict per claw, a job-summary
 // table with a collapsible section per unhealthy claw, and the wave gate's ClawHealth.
-import { mdCell, mdTable } from "@openclawps/action-kit";
+import { mdTable } from "@openclawps/action-kit";
+import { formatDuration, markdownCell } from "@openclawps/fleet-model";
 import type { ClawHealth, WaveVerifier } from "@openclawps/rollout";
 import type { ClawVerification, VerifyFailureReason, VerifyTarget } from "./types.ts";
 
@@ -97,7 +98,7 @@ export function failureDetails(result: ClawVerification): string {
   let body = `Host \`${result.host}:${result.port}\``;
   if (result.presentedHostKey) body += `, host key \`${result.presentedHostKey}\``;
   body += "\n\n";
-  if (result.error) body += `${mdCell(result.error)}\n\n`;
+  if (result.error) body += `${markdownCell(result.error)}\n\n`;
   const notPassing = result.checks.filter((c) => c.status !== "pass");
   if (notPassing.length) {
     body += mdTable(
@@ -110,12 +111,6 @@ export function failureDetails(result: ClawVerification): string {
     );
   }
   return `<details><summary>${summary}</summary>\n\n${body}\n</details>\n`;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 
 function escapeHtml(text: string): string {

@@ -91,8 +91,8 @@ describe("summaryMarkdown", () => {
     expect(md.startsWith("**1 of 3 claw(s) healthy**\n\n")).toBe(true);
     expect(md).toContain("| Claw | Result | Passed | Failed | Warnings | Time to ready |");
     expect(md).toContain("| alice | ✅ healthy (warnings) | 1 | 0 | 1 | 1m23s |");
-    expect(md).toContain("| bob | ❌ 2 check(s) failed | 1 | 2 | 0 | 12s |");
-    expect(md).toContain("| carol<x> | ❌ host key mismatch | – | – | – | – |");
+    expect(md).toContain("| bob | ❌ 2 check(s) failed | 1 | 2 | 0 | 12.0s |");
+    expect(md).toContain("| carol&lt;x&gt; | ❌ host key mismatch | – | – | – | – |");
     expect(md.match(/<details>/g)).toHaveLength(2);
     expect(md).not.toContain("<b>alice</b>");
   });
