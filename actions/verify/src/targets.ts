@@ -51,7 +51,7 @@ async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promis
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new UserError(
       `Manifest '${display}' not found (and no targets input was given).`,
-      "Set the manifest input to claws.yaml's path relative to the repository root (check out the repository first), or pass targets.",
+      "Set the manifest input to claws.yaml's path relative to the repository root (check out the repository first), or (with transport: ssh) pass targets.",
     );
   }
   const parse = parseManifest(readFileSync(abs), display);

@@ -60,9 +60,15 @@ function vmNameOf(vmId: string): string {
   return vmId.split("/").pop() ?? vmId;
 }
 
-/** Power and agent state of a VM, from its instance view (one read). */
+/**
+ * Power and agent state of a VM, from its instance view (one read). A GET with
+ * `$expand=instanceView` needs only virtualMachines/read; the instanceView endpoint would need
+ * virtualMachines/instanceView/read as well.
+ */
 export async function vmAgentState(ctx: AzureContext, vmName: string): Promise<VmAgentState> {
-  const view = await ctx.compute.virtualMachines.instanceView(ctx.resourceGroup, vmName);
+  const view =
+    (await ctx.compute.virtualMachines.get(ctx.resourceGroup, vmName, { expand: "instanceView" }))
+      .instanceView ?? {};
   const power = view.statuses
     ?.find((s) => s.code?.startsWith("PowerState/"))
     ?.code?.slice("PowerState/".length);
@@ -111,7 +117,12 @@ export async function runScriptOnVm(
       { ...ctx.poll, abortSignal: AbortSignal.timeout((options.timeoutSeconds + 600) * 1000) },
     );
   } catch (err) {
-    throw unavailable(err, vm, options.clientId);
+    const reason = unavailable(err, vm, options.clientId);
+    // A Run Command the agent never ran stays on the VM, Failed: remove it. Best effort: the
+    // next run replaces the same name anyway (a VM that is not running refuses the delete).
+    if (reason.kind !== "vm-not-running")
+      await ctx.compute.virtualMachineRunCommands.delete(rg, vm, name, ctx.poll).catch(() => undefined);
+    throw reason;
   }
   let view: Awaited<ReturnType<typeof ctx.compute.virtualMachineRunCommands.getByVirtualMachine>>;
   try {

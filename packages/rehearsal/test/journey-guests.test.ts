@@ -44,6 +44,12 @@ describe.skipIf(reason !== undefined)("the first push on booting guests", () => 
         expect(verify).toContain(claw);
       }
       expect(verify).toMatch(/4 of 4 claw\(s\) healthy/);
+      // The default transport: Run Command, from a GitHub-hosted runner label, with no SSH key used.
+      expect(push.job("deploy/deploy/apply").log).toMatch(
+        /verify — \/opt\/claw\/verify\.sh --json --compact through Run Command/,
+      );
+      expect(push.job("deploy/deploy/verify").log).toContain("through Azure Run Command");
+      expect(push.job("deploy/deploy/verify").runsOn).toBe("ubuntu-latest");
     } finally {
       await rehearsal.stop();
     }
