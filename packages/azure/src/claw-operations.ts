@@ -53,6 +53,22 @@ export interface AzureClawOperationsOptions {
    * would otherwise hold the job, and the lease, until the job's own limit.
    */
   stepTimeoutMs?: number;
+  /**
+   * The run's cancellation (the runner's SIGINT/SIGTERM): aborts the step in flight at once, so
+   * the rollout can report each claw and release the lease before the runner kills the job.
+   */
+  signal?: AbortSignal;
+}
+
+/** The run was cancelled while a step was in flight. */
+export class StepCancelledError extends Error {
+  constructor(step: string) {
+    super(
+      `the run was cancelled during ${step}; the operation may still be running in Azure. ` +
+        "Apply again: every step reads before it writes, and the plan shows what is left",
+    );
+    this.name = "StepCancelledError";
+  }
 }
 
 /** The abort signal of the step running in this async context (see step()). */
@@ -431,7 +447,9 @@ export class AzureClawOperations implements ClawOperations {
       return await create();
     } catch (err) {
       // A create that timed out may still be running in Azure: no second create beside it.
-      const timedOut = err instanceof Error && err.cause instanceof StepTimeoutError;
+      const timedOut =
+        err instanceof Error &&
+        (err.cause instanceof StepTimeoutError || err.cause instanceof StepCancelledError);
       if (!previous || restoring || timedOut) throw err;
       const claw = this.desired(plan);
       report(claw.name, "restore", `image ${previous.imageVersion}, ${previous.vmSize}`);
@@ -823,6 +841,7 @@ export class AzureClawOperations implements ClawOperations {
       const work = stepSignal.run(abort.signal, fn);
       // The SDK's poller goes on after a timeout; its eventual failure is nobody's to report.
       work.catch(() => {});
+      const cancel = this.opts.signal;
       return await Promise.race([
         work,
         new Promise<never>((_, reject) => {
@@ -830,6 +849,12 @@ export class AzureClawOperations implements ClawOperations {
             abort.abort();
             reject(new StepTimeoutError(step, ms));
           }, ms);
+          const onCancel = () => {
+            abort.abort();
+            reject(new StepCancelledError(step));
+          };
+          if (cancel?.aborted) onCancel();
+          else cancel?.addEventListener("abort", onCancel, { once: true, signal: abort.signal });
         }),
       ]);
     } catch (err) {
@@ -837,6 +862,8 @@ export class AzureClawOperations implements ClawOperations {
       throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
     } finally {
       clearTimeout(timer);
+      // Also unhooks the cancel listener (registered with this signal).
+      abort.abort();
     }
   }
 }
