@@ -309,6 +309,8 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   const operations = new AzureClawOperations(ctx, desired, {
     rolloutId: env.runId,
     snapshotBeforeReplace: policy.snapshot_before_replace,
+    // A cancel aborts the ARM call in flight, so the report and the lease release happen in time.
+    ...(env.signal ? { signal: env.signal } : {}),
     render: (claw) => {
       const hostKey = generateHostKey();
       const result = renderCustomData({ ...renderInput(claw.name), claw, hostKey });

@@ -7,6 +7,7 @@
 //   4. a new VM attaches the existing disk at LUN 0 in its create request;
 //   5. every step reads the current state first, so a re-run after a crash at any point
 //      converges, and a converged claw costs no writes.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Disk, VirtualMachine } from "@azure/arm-compute";
 import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-model";
 import { deriveResourceNames, TAGS } from "@openclawps/fleet-model";
@@ -46,6 +47,49 @@ export interface AzureClawOperationsOptions {
   rolloutId: string;
   /** Incremental snapshot of the data disk before a replace (rollout.snapshot_before_replace). */
   snapshotBeforeReplace: boolean;
+  /**
+   * Longest a single step (one ARM request and its long-running operation) may take before the
+   * claw fails with a timeout (default STEP_TIMEOUT_MS). Azure gives no such bound: a hung create
+   * would otherwise hold the job, and the lease, until the job's own limit.
+   */
+  stepTimeoutMs?: number;
+  /**
+   * The run's cancellation (the runner's SIGINT/SIGTERM): aborts the step in flight at once, so
+   * the rollout can report each claw and release the lease before the runner kills the job.
+   */
+  signal?: AbortSignal;
+}
+
+/** The run was cancelled while a step was in flight. */
+export class StepCancelledError extends Error {
+  constructor(step: string) {
+    super(
+      `the run was cancelled during ${step}; the operation may still be running in Azure. ` +
+        "Apply again: every step reads before it writes, and the plan shows what is left",
+    );
+    this.name = "StepCancelledError";
+  }
+}
+
+/** The abort signal of the step running in this async context (see step()). */
+const stepSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** A GPU VM create from a gallery image takes minutes; an hour means Azure is stuck. */
+export const STEP_TIMEOUT_MS = 60 * 60_000;
+
+/** A step Azure did not finish in time. */
+export class StepTimeoutError extends Error {
+  constructor(step: string, ms: number) {
+    super(
+      `Azure did not finish ${step} within ${formatDuration(ms)}; the operation may still be running in Azure. ` +
+        "Apply again once it has finished (the plan shows a VM still Creating or Deleting as blocked until then)",
+    );
+    this.name = "StepTimeoutError";
+  }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 type Vm = VirtualMachine & { name: string };
@@ -112,7 +156,7 @@ export class AzureClawOperations implements ClawOperations {
                 hardwareProfile: { vmSize: size },
                 tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
               },
-              this.ctx.poll,
+              this.poll,
             ),
           report,
           `${from} → ${size}`,
@@ -184,7 +228,7 @@ export class AzureClawOperations implements ClawOperations {
       await this.step(
         claw,
         "delete-public-ip",
-        () => this.ctx.network.publicIPAddresses.delete(this.rg, names.publicIp, this.ctx.poll),
+        () => this.ctx.network.publicIPAddresses.delete(this.rg, names.publicIp, this.poll),
         report,
       );
     }
@@ -202,7 +246,7 @@ export class AzureClawOperations implements ClawOperations {
         this.rg,
         diskName,
         { tags: mergeTags(disk.tags, { [TAGS.lastHealthyImage]: imageVersion }) },
-        this.ctx.poll,
+        this.poll,
       ),
     );
   }
@@ -272,7 +316,7 @@ export class AzureClawOperations implements ClawOperations {
             this.rg,
             n.dataDisk,
             dataDiskBody(this.fleet, claw),
-            this.ctx.poll,
+            this.poll,
           ),
         report,
         `${claw.settings.data_disk_size_gb} GB ${claw.settings.data_disk_sku}`,
@@ -350,7 +394,7 @@ export class AzureClawOperations implements ClawOperations {
                 hostKeyFingerprint: boot.hostKeyFingerprint,
                 rolloutId: this.opts.rolloutId,
               }),
-              this.ctx.poll,
+              this.poll,
             ),
           report,
           `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
@@ -370,7 +414,7 @@ export class AzureClawOperations implements ClawOperations {
       await this.step(
         c,
         "deallocate",
-        () => this.ctx.compute.virtualMachines.deallocate(this.rg, n.vm, this.ctx.poll),
+        () => this.ctx.compute.virtualMachines.deallocate(this.rg, n.vm, this.poll),
         report,
         "its owner had deallocated the VM it replaces",
       );
@@ -402,7 +446,11 @@ export class AzureClawOperations implements ClawOperations {
     try {
       return await create();
     } catch (err) {
-      if (!previous || restoring) throw err;
+      // A create that timed out may still be running in Azure: no second create beside it.
+      const timedOut =
+        err instanceof Error &&
+        (err.cause instanceof StepTimeoutError || err.cause instanceof StepCancelledError);
+      if (!previous || restoring || timedOut) throw err;
       const claw = this.desired(plan);
       report(claw.name, "restore", `image ${previous.imageVersion}, ${previous.vmSize}`);
       const as = { ...plan, desired: { ...claw, settings: { ...claw.settings, vm_size: previous.vmSize } } };
@@ -455,7 +503,7 @@ export class AzureClawOperations implements ClawOperations {
           this.rg,
           name,
           publicIpBody(this.fleet, claw),
-          this.ctx.poll,
+          this.poll,
         ),
       report,
     );
@@ -477,7 +525,7 @@ export class AzureClawOperations implements ClawOperations {
     const created = await this.step(
       claw.name,
       "create-nic",
-      () => this.ctx.network.networkInterfaces.createOrUpdate(this.rg, name, body, this.ctx.poll),
+      () => this.ctx.network.networkInterfaces.createOrUpdate(this.rg, name, body, this.poll),
       report,
     );
     return created.id ?? ids.nic(this.ctx, name);
@@ -492,7 +540,7 @@ export class AzureClawOperations implements ClawOperations {
           this.rg,
           claw.names.dataDisk,
           { diskSizeGB: claw.settings.data_disk_size_gb },
-          this.ctx.poll,
+          this.poll,
         ),
       report,
       `${disk.diskSizeGB} → ${claw.settings.data_disk_size_gb} GB`,
@@ -534,7 +582,7 @@ export class AzureClawOperations implements ClawOperations {
             this.rg,
             disk.name!,
             { tags: mergeTags(disk.tags, { [TAGS.lastImage]: version }) },
-            this.ctx.poll,
+            this.poll,
           ),
         report,
         `${TAGS.lastImage}=${version}`,
@@ -559,7 +607,7 @@ export class AzureClawOperations implements ClawOperations {
                 [TAGS.rolloutId]: this.opts.rolloutId,
                 ...(version ? { [TAGS.lastImage]: version } : {}),
               }),
-              this.ctx.poll,
+              this.poll,
             ),
           report,
           name,
@@ -570,7 +618,7 @@ export class AzureClawOperations implements ClawOperations {
     await this.step(
       claw,
       "delete-vm",
-      () => this.ctx.compute.virtualMachines.delete(this.rg, vm.name, this.ctx.poll),
+      () => this.ctx.compute.virtualMachines.delete(this.rg, vm.name, this.poll),
       report,
     );
     if (disk) {
@@ -627,7 +675,7 @@ export class AzureClawOperations implements ClawOperations {
               networkInterfaces: nics.map((n) => ({ id: n.id, primary: n.primary, deleteOption: "Detach" })),
             },
           },
-          this.ctx.poll,
+          this.poll,
         ),
       report,
       "data disks and NICs set to Detach on VM delete",
@@ -639,7 +687,7 @@ export class AzureClawOperations implements ClawOperations {
     await this.step(
       claw,
       "deallocate",
-      () => this.ctx.compute.virtualMachines.deallocate(this.rg, vm.name, this.ctx.poll),
+      () => this.ctx.compute.virtualMachines.deallocate(this.rg, vm.name, this.poll),
       report,
     );
   }
@@ -650,7 +698,7 @@ export class AzureClawOperations implements ClawOperations {
       await this.step(
         claw,
         "start",
-        () => this.ctx.compute.virtualMachines.start(this.rg, vm.name, this.ctx.poll),
+        () => this.ctx.compute.virtualMachines.start(this.rg, vm.name, this.poll),
         report,
       );
     }
@@ -659,7 +707,7 @@ export class AzureClawOperations implements ClawOperations {
       await this.step(
         claw,
         "untag-stopped",
-        () => this.ctx.compute.virtualMachines.update(this.rg, vm.name!, { tags }, this.ctx.poll),
+        () => this.ctx.compute.virtualMachines.update(this.rg, vm.name!, { tags }, this.poll),
         report,
       );
     }
@@ -680,7 +728,7 @@ export class AzureClawOperations implements ClawOperations {
             this.rg,
             vm.name!,
             { tags: mergeTags(vm.tags, { [TAGS.stoppedBy]: this.opts.rolloutId }) },
-            this.ctx.poll,
+            this.poll,
           ),
         report,
       );
@@ -701,7 +749,7 @@ export class AzureClawOperations implements ClawOperations {
         await this.step(
           claw,
           "delete-nic",
-          () => this.ctx.network.networkInterfaces.delete(this.rg, name, this.ctx.poll),
+          () => this.ctx.network.networkInterfaces.delete(this.rg, name, this.poll),
           attempt === 1 ? report : undefined,
         );
         return;
@@ -747,6 +795,12 @@ export class AzureClawOperations implements ClawOperations {
 
   // ---------------------------------------------------------------- plumbing
 
+  /** Options for a long-running operation: the poll interval and the running step's abort signal. */
+  private get poll(): { updateIntervalInMs: number; abortSignal?: AbortSignal } {
+    const abortSignal = stepSignal.getStore();
+    return abortSignal ? { ...this.ctx.poll, abortSignal } : this.ctx.poll;
+  }
+
   private getVm(name: string): Promise<Vm | undefined> {
     return getIfExists(
       this.ctx.compute.virtualMachines.get(this.rg, name, { expand: "instanceView" }),
@@ -779,11 +833,37 @@ export class AzureClawOperations implements ClawOperations {
     detail?: string,
   ): Promise<T> {
     report?.(claw, step, detail);
+    const ms = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const abort = new AbortController();
     try {
-      return await fn();
+      // this.poll hands the step's signal to the SDK, so a timed-out poller stops polling.
+      const work = stepSignal.run(abort.signal, fn);
+      // The SDK's poller goes on after a timeout; its eventual failure is nobody's to report.
+      work.catch(() => {});
+      const cancel = this.opts.signal;
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            abort.abort();
+            reject(new StepTimeoutError(step, ms));
+          }, ms);
+          const onCancel = () => {
+            abort.abort();
+            reject(new StepCancelledError(step));
+          };
+          if (cancel?.aborted) onCancel();
+          else cancel?.addEventListener("abort", onCancel, { once: true, signal: abort.signal });
+        }),
+      ]);
     } catch (err) {
       if (err instanceof ClawStepError) throw err;
       throw new ClawStepError(claw, step, err, { clientId: this.ctx.options.clientId });
+    } finally {
+      clearTimeout(timer);
+      // Also unhooks the cancel listener (registered with this signal).
+      abort.abort();
     }
   }
 }

@@ -13,6 +13,7 @@ import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@a
 import { ClientAssertionCredential } from "@azure/identity";
 import { IdTokenUnavailableError } from "./azure-error.ts";
 import { ArmRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.ts";
+import { REQUEST_TIMEOUT_MS, requestTimeoutPolicy } from "./request-timeout.ts";
 
 export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
 export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
@@ -50,6 +51,8 @@ export interface AzureConnectionOptions {
   maxThrottleRetries?: number;
   /** Extra pipeline policies (per retry), e.g. request logging in tests. */
   additionalPolicies?: PipelinePolicy[];
+  /** Deadline of each ARM request attempt (default REQUEST_TIMEOUT_MS, 2 min). */
+  requestTimeoutMs?: number;
 }
 
 export interface AzureContext {
@@ -120,6 +123,11 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
       },
       // perRetry: the limiter sees each attempt, retries included.
       { policy: limiter.policy(), position: "perRetry" as const },
+      // perRetry: each attempt gets the whole deadline.
+      {
+        policy: requestTimeoutPolicy(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+        position: "perRetry" as const,
+      },
       ...(opts.additionalPolicies ?? []).map((policy) => ({ policy, position: "perRetry" as const })),
     ],
   };

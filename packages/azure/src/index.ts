@@ -8,6 +8,7 @@ export * from "./gallery.ts";
 export * from "./lease.ts";
 export * from "./observe.ts";
 export * from "./rate-limit.ts";
+export * from "./request-timeout.ts";
 export * from "./resource-ids.ts";
 export * from "./resource-tags.ts";
 export * from "./run-command.ts";

@@ -492,6 +492,62 @@ describe("AzureClawOperations.retire", () => {
   });
 });
 
+describe("AzureClawOperations when Azure never finishes an operation", () => {
+  it("fails the step with a timeout naming it, instead of waiting for the job's limit", async () => {
+    const c = claw("papa");
+    const ops = new AzureClawOperations(
+      ctx,
+      { ...FLEET, claws: [c] },
+      {
+        render: renderer().render,
+        rolloutId: "run-1",
+        snapshotBeforeReplace: false,
+        stepTimeoutMs: 1500,
+      },
+    );
+    azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "lro-hang" });
+    const started = Date.now();
+    const err = await ops.create(plan(c, "create", "1.0.0"), steps().report).catch((e: unknown) => e);
+    azure.clearFaults();
+    expect(err).toBeInstanceOf(ClawStepError);
+    expect((err as Error).message).toMatch(
+      /^papa: create-vm failed: Azure did not finish create-vm within 1\.5 s; the operation may still be running in Azure\. Apply again once it has finished/,
+    );
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(disk("papa-data")).toBeDefined();
+  });
+});
+
+describe("AzureClawOperations when the run is cancelled", () => {
+  it("stops the step in flight at once, saying the run was cancelled", async () => {
+    const c = claw("quebec");
+    const cancel = new AbortController();
+    const ops = new AzureClawOperations(
+      ctx,
+      { ...FLEET, claws: [c] },
+      {
+        render: renderer().render,
+        rolloutId: "run-1",
+        snapshotBeforeReplace: false,
+        signal: cancel.signal,
+      },
+    );
+    azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "lro-hang" });
+    const { lines, report } = steps();
+    const pending = ops.create(plan(c, "create", "1.0.0"), report).catch((e: unknown) => e);
+    while (!lines.includes("quebec:create-vm")) await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    cancel.abort();
+    const err = await pending;
+    azure.clearFaults();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(err).toBeInstanceOf(ClawStepError);
+    expect((err as Error).message).toMatch(
+      /^quebec: create-vm failed: the run was cancelled during create-vm/,
+    );
+  });
+});
+
 describe("AzureClawOperations.retire right after Azure deleted the VM", () => {
   afterEach(() => azure.setTimeScale(0));
 

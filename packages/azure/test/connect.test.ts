@@ -3,6 +3,7 @@ import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeAzureError } from "../src/azure-error.ts";
 import { connectAzure } from "../src/connect.ts";
+import { ArmRequestTimeoutError } from "../src/request-timeout.ts";
 import { connectTo, startAzure } from "./local-azure.ts";
 
 let azure: LocalAzure;
@@ -72,6 +73,20 @@ describe("connectAzure", () => {
     expect(() =>
       connectAzure({ subscriptionId: "s", tenantId: "", clientId: "c", resourceGroup: "r" }),
     ).toThrow(/tenantId is required/);
+  });
+});
+
+describe("request timeout", () => {
+  it("fails a request ARM never answers after the deadline, naming the request", async () => {
+    const ctx = connectTo(azure, "rg-connect", { requestTimeoutMs: 400, maxRetries: 0 });
+    await ctx.resources.resourceGroups.get("rg-connect"); // the token, before the hang
+    azure.injectFault({ operation: "resourceGroups.get", mode: "hang" });
+    const err = await failure(ctx.resources.resourceGroups.get("rg-connect"));
+    azure.clearFaults();
+    expect(err).toBeInstanceOf(ArmRequestTimeoutError);
+    expect((err as Error).message).toMatch(
+      /^Azure Resource Manager did not answer GET \/subscriptions\/[^/]+\/resourcegroups\/rg-connect within 0\.4 s; nothing was assumed done/i,
+    );
   });
 });
 

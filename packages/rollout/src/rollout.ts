@@ -359,7 +359,10 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
                 log.warning(
                   `${name}: ${p.action} failed after ${formatElapsed(now() - t0)}: ${errorText(err)}`,
                 );
-                if (wave.kind === "canary") halt(`canary ${name} failed: ${p.action} did not complete`);
+                if (signal?.aborted) {
+                  // A cancel stopped the step in flight: the run is cancelled, not halted by this claw.
+                } else if (wave.kind === "canary")
+                  halt(`canary ${name} failed: ${p.action} did not complete`);
                 else if (failures > maxUnhealthy) halt(tooManyFailures(failures, maxUnhealthy));
               } finally {
                 r.durationMs = now() - t0;
@@ -405,7 +408,9 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
           durationMs: now() - waveStart,
         });
         const newFailures = failures - failuresBefore;
-        if (wave.kind === "canary" && newFailures > 0) {
+        if (signal?.aborted) {
+          // Reported as cancelled by finish().
+        } else if (wave.kind === "canary" && newFailures > 0) {
           halt(`canary ${waveFailed.join(", ")} failed; the remaining waves were not started`);
         } else if (failures > maxUnhealthy) {
           halt(tooManyFailures(failures, maxUnhealthy));

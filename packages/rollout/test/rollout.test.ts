@@ -738,6 +738,40 @@ describe("runRollout", () => {
     expect(sleeps).toEqual([30_000, 30_000]);
   });
 
+  it("reports a cancel that stops the canary's step in flight as cancelled, not as a failed canary, and releases the lease", async () => {
+    const fleet = oldFleet();
+    const controller = new AbortController();
+    // The adapter aborts its ARM call on the signal and throws: the claw's step did not finish.
+    const operations: ClawOperations = Object.assign(Object.create(fleet) as FakeFleet, {
+      replace: async (p: ClawPlan) => {
+        controller.abort();
+        throw new Error(`${p.claw}: create-vm failed: the run was cancelled during create-vm`);
+      },
+    });
+    const released: string[] = [];
+    const lease: FleetLease = {
+      acquire: async () => {},
+      renew: async () => {},
+      release: async (runId) => {
+        released.push(runId);
+      },
+    };
+    const { report } = await run({
+      plan: replaceAll(),
+      waves: canaryThenWaves(names),
+      operations,
+      verifier: verifierFor(fleet),
+      signal: controller.signal,
+      lease,
+    });
+    expect(report.status).toBe("cancelled");
+    expect(report.haltReason).toBe("the run was cancelled");
+    expect(outcomeOf(report, "a")).toMatchObject({ outcome: "failed" });
+    expect(outcomeOf(report, "a").error).toContain("the run was cancelled during create-vm");
+    expect(outcomeOf(report, "b")).toMatchObject({ outcome: "skipped" });
+    expect(released).toEqual(["run-1"]);
+  });
+
   it("skips every claw not yet started once the run is cancelled", async () => {
     const fleet = oldFleet();
     const controller = new AbortController();
