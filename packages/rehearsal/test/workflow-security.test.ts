@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { ACTIONS_ROOT } from "../src/rehearsal.ts";
 
 /**
@@ -55,5 +56,29 @@ describe("run: scripts", () => {
       expressionsInRunBlocks(readFileSync(join(ACTIONS_ROOT, f), "utf8")).map((hit) => `${f}:${hit}`),
     );
     expect(found).toEqual([]);
+  });
+});
+
+describe("the identity each reusable workflow job signs in as", () => {
+  // Only a job behind the environment's approval may sign in as the operator; every other job
+  // takes the reader identity when one is configured (one client id still works alone).
+  it.each(["bake.yml", "deploy.yml", "drift.yml"])("%s: the operator only behind the environment", (name) => {
+    const wf = parse(readFileSync(join(ACTIONS_ROOT, ".github/workflows", name), "utf8")) as {
+      jobs: Record<string, { environment?: unknown; steps?: { with?: Record<string, string> }[] }>;
+    };
+    const signIns = Object.entries(wf.jobs).flatMap(([id, job]) =>
+      (job.steps ?? [])
+        .map((step) => step.with?.["azure-client-id"])
+        .filter((v): v is string => v !== undefined)
+        .map((clientId) => ({ id, gated: job.environment !== undefined, clientId })),
+    );
+    expect(signIns.length).toBeGreaterThan(0);
+    for (const s of signIns) {
+      expect(s.clientId, s.id).toBe(
+        s.gated
+          ? "\u0024{{ secrets.AZURE_CLIENT_ID }}"
+          : "\u0024{{ secrets.AZURE_READER_CLIENT_ID || secrets.AZURE_CLIENT_ID }}",
+      );
+    }
   });
 });
