@@ -4,7 +4,7 @@
 // through `env:` instead.
 // https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -80,5 +80,28 @@ describe("the identity each reusable workflow job signs in as", () => {
           : "\u0024{{ secrets.AZURE_READER_CLIENT_ID || secrets.AZURE_CLIENT_ID }}",
       );
     }
+  });
+});
+
+describe("third-party actions in the workflows", () => {
+  // A tag can be moved to other code; a commit cannot. Each pin carries its version in a comment.
+  // hashicorp/setup-packer is still on its tag: its node24 release's commit is to be confirmed.
+  const NOT_YET_PINNED = new Set(["hashicorp/setup-packer@v3"]);
+
+  it("are pinned by commit, with the version in a comment", () => {
+    const files = readdirSync(join(ACTIONS_ROOT, ".github/workflows")).filter((f) => f.endsWith(".yml"));
+    const loose = files.flatMap((f) =>
+      readFileSync(join(ACTIONS_ROOT, ".github/workflows", f), "utf8")
+        .split("\n")
+        .map((line) => /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .filter(
+          (m) => !(m[1] as string).startsWith("openclawps/actions/") && !(m[1] as string).startsWith("./"),
+        )
+        .filter((m) => !NOT_YET_PINNED.has(m[1] as string))
+        .filter((m) => !/@[0-9a-f]{40}$/.test(m[1] as string) || !/#\s*v\d/.test(m[2] as string))
+        .map((m) => `${f}: ${m[0].trim()}`),
+    );
+    expect(loose).toEqual([]);
   });
 });
