@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# One-time Azure setup for a fleet repository: an app registration that GitHub Actions signs in
-# as through OIDC (no client secret exists), federated credentials for the jobs that need Azure,
-# the least-privilege "openclawps fleet operator" role on the fleet's resource group, and
-# Contributor on a separate resource group where Packer builds its temporary VM.
+# One-time Azure setup for a fleet repository: two app registrations that GitHub Actions signs
+# in as through OIDC (no client secret exists), split at the approval gate:
+#   - the reader (AZURE_READER_CLIENT_ID), federated to the deploy branch: the "openclawps fleet
+#     reader" role on the fleet's resource group (plan, drift and verify read; bake publishes
+#     image versions) and Contributor on a separate resource group where Packer builds its
+#     temporary VM. Jobs that run without approval can use nothing more.
+#   - the operator (AZURE_CLIENT_ID), federated to the production environment only: the
+#     least-privilege "openclawps fleet operator" role (creates and replaces VMs, never deletes
+#     a disk). The environment's deployment branch policy admits only the deploy branch.
 #
 #   infra/azure/bootstrap-oidc.sh --repo OWNER/REPO --subscription SUB_ID \
 #       --resource-group rg-claw-westus --location westus [--environment production] \
 #       [--branch main] [--role-name "openclawps fleet operator"] [--app-name NAME]
 #
-# Needs: az (logged in as someone who may create app registrations and role assignments).
-# Re-running is safe: existing objects are reused. A second fleet in the same tenant (another
-# resource group or subscription) reuses the custom role and adds its resource group to the
-# role's assignable scopes; --role-name gives a fleet a role of its own instead.
+# Needs: az (logged in as someone who may create app registrations and role assignments), and gh
+# (logged in, admin on the repository) for the environment's branch policy — without gh the
+# script prints the commands. Re-running is safe: existing objects are reused. A second fleet in
+# the same tenant reuses the custom roles and adds its resource group to their assignable
+# scopes; --role-name gives a fleet roles of its own instead (the reader's is that name with
+# "operator" replaced by "reader").
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 repo="" subscription="" rg="" location="" environment="production" app_name="" branch="main"
 role_name="openclawps fleet operator"
@@ -40,6 +47,8 @@ done
 }
 [[ "$role_name" =~ ^[A-Za-z0-9\ ._-]+$ ]] || { echo "--role-name: letters, digits, spaces, . _ - only" >&2; exit 2; }
 app_name="${app_name:-openclawps-${repo//\//-}}"
+reader_app_name="${app_name}-reader"
+if [[ "$role_name" == *operator* ]]; then reader_role_name="${role_name/operator/reader}"; else reader_role_name="$role_name reader"; fi
 build_rg="${rg}-bake"
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -50,24 +59,29 @@ echo "== Resource groups: $rg (fleet), $build_rg (Packer's temporary build VM)"
 az group create --name "$rg" --location "$location" --output none
 az group create --name "$build_rg" --location "$location" --output none
 
-echo "== App registration $app_name"
-app_id="$(az ad app list --display-name "$app_name" --query '[0].appId' -o tsv)"
-if [[ -z "$app_id" ]]; then
-  app_id="$(az ad app create --display-name "$app_name" --query appId -o tsv)"
-fi
-app_object_id="$(az ad app show --id "$app_id" --query id -o tsv)"
-sp_object_id="$(az ad sp show --id "$app_id" --query id -o tsv 2>/dev/null || az ad sp create --id "$app_id" --query id -o tsv)"
+# An app registration and its service principal; prints "APP_ID APP_OBJECT_ID SP_OBJECT_ID".
+ensure_app() {
+  local name="$1" id object sp
+  id="$(az ad app list --display-name "$name" --query '[0].appId' -o tsv)"
+  [[ -n "$id" ]] || id="$(az ad app create --display-name "$name" --query appId -o tsv)"
+  object="$(az ad app show --id "$id" --query id -o tsv)"
+  sp="$(az ad sp show --id "$id" --query id -o tsv 2>/dev/null || az ad sp create --id "$id" --query id -o tsv)"
+  echo "$id $object $sp"
+}
+echo "== App registrations $reader_app_name (reader) and $app_name (operator)"
+read -r reader_app_id reader_app_object_id reader_sp_object_id <<<"$(ensure_app "$reader_app_name")"
+read -r app_id app_object_id sp_object_id <<<"$(ensure_app "$app_name")"
 
 # The subject GitHub puts in the OIDC token depends on the job: a job with `environment:` gets
 # repo:O/R:environment:NAME, other jobs on a branch get repo:O/R:ref:refs/heads/BRANCH.
 # https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims
 add_federated_credential() {
-  local name="$1" subject="$2"
-  if az ad app federated-credential list --id "$app_object_id" --query "[?name=='$name'] | [0].name" -o tsv | grep -q .; then
+  local object_id="$1" name="$2" subject="$3"
+  if az ad app federated-credential list --id "$object_id" --query "[?name=='$name'] | [0].name" -o tsv | grep -q .; then
     echo "   federated credential $name exists"
     return
   fi
-  az ad app federated-credential create --id "$app_object_id" --output none --parameters "{
+  az ad app federated-credential create --id "$object_id" --output none --parameters "{
     \"name\": \"$name\",
     \"issuer\": \"https://token.actions.githubusercontent.com\",
     \"subject\": \"$subject\",
@@ -76,14 +90,14 @@ add_federated_credential() {
   echo "   federated credential $name → $subject"
 }
 echo "== Federated credentials"
-# Named github-main for main, as before the --branch option (a re-run finds it).
-add_federated_credential "github-${branch//\//-}" "repo:${repo}:ref:refs/heads/${branch}"
-add_federated_credential "github-env-${environment}" "repo:${repo}:environment:${environment}"
+# The branch (jobs without approval) reaches only the reader; the environment only the operator.
+# Pull requests are federated to neither. Named github-main for main, as before --branch.
+add_federated_credential "$reader_app_object_id" "github-${branch//\//-}" "repo:${repo}:ref:refs/heads/${branch}"
+add_federated_credential "$app_object_id" "github-env-${environment}" "repo:${repo}:environment:${environment}"
 
-echo "== Role '$role_name' assignable on $rg"
 scope="/subscriptions/${subscription}/resourceGroups/${rg}"
 role_file="$(mktemp)"
-trap 'rm -f "$role_file"' EXIT
+trap 'rm -f "$role_file" "$role_file.update"' EXIT
 # A custom role's name is unique in the whole directory, not per subscription or resource group
 # (https://learn.microsoft.com/azure/role-based-access-control/custom-roles#custom-role-properties):
 # a second fleet must find the role another fleet created, wherever it is assignable, and add its
@@ -92,66 +106,103 @@ trap 'rm -f "$role_file"' EXIT
 # (https://learn.microsoft.com/azure/role-based-access-control/custom-roles-rest#list-all-custom-role-definitions).
 arm="$(az cloud show --query endpoints.resourceManager -o tsv)"
 arm="${arm%/}"
-existing="$(az rest --method get \
-  --url "${arm}/providers/Microsoft.Authorization/roleDefinitions?\$filter=type+eq+'CustomRole'&api-version=2022-04-01" \
-  --query "value[?properties.roleName=='${role_name}'] | [0].[id, join(' ', properties.assignableScopes)]" -o tsv)"
-role_id="" scope_list="" scopes=()
-if [[ -n "$existing" ]]; then
-  read -r role_id scope_list <<<"$existing"
-  read -r -a scopes <<<"$scope_list"
-fi
 lower() { printf '%s' "$1" | tr '[:upper:]' '[:lower:]'; }
-have_scope=false
-for s in ${scopes[@]+"${scopes[@]}"}; do
-  if [[ "$(lower "$s")" == "$(lower "$scope")" ]]; then have_scope=true; fi
-done
-# The existing scopes stay first: az resolves the role it updates at the first assignable scope.
-$have_scope || scopes+=("$scope")
-scopes_json="$(printf '"%s",' "${scopes[@]}")"
-scopes_json="[${scopes_json%,}]"
-sed -e "s|\"Name\": \"openclawps fleet operator\"|\"Name\": \"${role_name}\"|" \
-  -e "s|\\[\"/subscriptions/SUBSCRIPTION_ID/resourceGroups/RESOURCE_GROUP\"\\]|${scopes_json}|" \
-  "$here/fleet-operator-role.json" >"$role_file"
-if [[ -n "$role_id" ]]; then
-  # Updating the role in place keeps every fleet's assignments; the actions list is refreshed too.
-  { echo "{"; echo "  \"id\": \"${role_id}\","; tail -n +2 "$role_file"; } >"$role_file.update"
-  mv "$role_file.update" "$role_file"
-  az role definition update --role-definition "@$role_file" --output none
-  echo "   role exists (${#scopes[@]} assignable scope(s)); $($have_scope && echo "already assignable on" || echo "added") $scope"
-else
-  az role definition create --role-definition "@$role_file" --output none
-  echo "   role created, assignable on $scope"
-fi
+# ensure_role NAME FILE: creates the role from FILE (its "Name" replaced by NAME) assignable on
+# the fleet's resource group, or updates the existing one, adding the resource group.
+ensure_role() {
+  local name="$1" template="$2" existing role_id="" scope_list="" have_scope=false s scopes_json
+  local -a scopes=()
+  echo "== Role '$name' assignable on $rg"
+  existing="$(az rest --method get \
+    --url "${arm}/providers/Microsoft.Authorization/roleDefinitions?\$filter=type+eq+'CustomRole'&api-version=2022-04-01" \
+    --query "value[?properties.roleName=='${name}'] | [0].[id, join(' ', properties.assignableScopes)]" -o tsv)"
+  if [[ -n "$existing" ]]; then
+    read -r role_id scope_list <<<"$existing"
+    read -r -a scopes <<<"$scope_list"
+  fi
+  for s in ${scopes[@]+"${scopes[@]}"}; do
+    if [[ "$(lower "$s")" == "$(lower "$scope")" ]]; then have_scope=true; fi
+  done
+  # The existing scopes stay first: az resolves the role it updates at the first assignable scope.
+  $have_scope || scopes+=("$scope")
+  scopes_json="$(printf '"%s",' "${scopes[@]}")"
+  scopes_json="[${scopes_json%,}]"
+  sed -e "s|^  \"Name\": \"[^\"]*\"|  \"Name\": \"${name}\"|" \
+    -e "s|\\[\"/subscriptions/SUBSCRIPTION_ID/resourceGroups/RESOURCE_GROUP\"\\]|${scopes_json}|" \
+    "$template" >"$role_file"
+  if [[ -n "$role_id" ]]; then
+    # Updating the role in place keeps every fleet's assignments; the actions list is refreshed too.
+    { echo "{"; echo "  \"id\": \"${role_id}\","; tail -n +2 "$role_file"; } >"$role_file.update"
+    mv "$role_file.update" "$role_file"
+    az role definition update --role-definition "@$role_file" --output none
+    echo "   role exists (${#scopes[@]} assignable scope(s)); $($have_scope && echo "already assignable on" || echo "added") $scope"
+  else
+    az role definition create --role-definition "@$role_file" --output none
+    echo "   role created, assignable on $scope"
+  fi
+}
+ensure_role "$reader_role_name" "$here/fleet-reader-role.json"
+ensure_role "$role_name" "$here/fleet-operator-role.json"
 assign() {
-  local role="$1" at="$2"
-  if az role assignment list --assignee "$sp_object_id" --role "$role" --scope "$at" --query '[0].id' -o tsv | grep -q .; then
+  local sp="$1" role="$2" at="$3"
+  if az role assignment list --assignee "$sp" --role "$role" --scope "$at" --query '[0].id' -o tsv | grep -q .; then
     echo "   $role on $at exists"
   else
     # A new role definition can take a minute to replicate; retry rather than fail.
     for attempt in 1 2 3 4 5 6; do
-      az role assignment create --assignee-object-id "$sp_object_id" --assignee-principal-type ServicePrincipal \
+      az role assignment create --assignee-object-id "$sp" --assignee-principal-type ServicePrincipal \
         --role "$role" --scope "$at" --output none && break
       echo "   waiting for the role to replicate (attempt $attempt)"; sleep 20
     done
     echo "   $role on $at"
   fi
 }
-assign "$role_name" "$scope"
-# Packer creates and deletes a temporary VM and its OS disk: it gets Contributor, but only on
-# its own build resource group — never on the fleet's.
-assign "Contributor" "/subscriptions/${subscription}/resourceGroups/${build_rg}"
+echo "== Role assignments"
+assign "$reader_sp_object_id" "$reader_role_name" "$scope"
+assign "$sp_object_id" "$role_name" "$scope"
+# Packer creates and deletes a temporary VM and its OS disk: bake (un-gated, the reader) gets
+# Contributor, but only on its own build resource group — never on the fleet's.
+assign "$reader_sp_object_id" "Contributor" "/subscriptions/${subscription}/resourceGroups/${build_rg}"
+
+# The operator is federated to the environment; the environment must admit only the deploy
+# branch, or any branch's workflow could name it.
+# https://docs.github.com/en/rest/deployments/environments#create-or-update-an-environment
+# https://docs.github.com/en/rest/deployments/branch-policies#create-a-deployment-branch-policy
+echo "== Environment '$environment': deployments from '$branch' only"
+policy_commands=(
+  "gh api --method PUT repos/${repo}/environments/${environment} -F deployment_branch_policy[protected_branches]=false -F deployment_branch_policy[custom_branch_policies]=true"
+  "gh api --method POST repos/${repo}/environments/${environment}/deployment-branch-policies -f name=${branch} -f type=branch"
+)
+if command -v gh >/dev/null; then
+  gh api --method PUT "repos/${repo}/environments/${environment}" \
+    -F "deployment_branch_policy[protected_branches]=false" -F "deployment_branch_policy[custom_branch_policies]=true" >/dev/null
+  if gh api "repos/${repo}/environments/${environment}/deployment-branch-policies" \
+    --jq ".branch_policies[] | select(.name == \"${branch}\") | .id" | grep -q .; then
+    echo "   branch policy ${branch} exists"
+  else
+    gh api --method POST "repos/${repo}/environments/${environment}/deployment-branch-policies" \
+      -f "name=${branch}" -f type=branch >/dev/null
+    echo "   branch policy ${branch} added"
+  fi
+else
+  echo "   gh is not installed: run these (as a repository admin):"
+  printf '     %s\n' "${policy_commands[@]}"
+fi
 
 cat <<EOM
 
 Done. Set these GitHub secrets on ${repo} (Settings → Secrets and variables → Actions):
+  AZURE_READER_CLIENT_ID ${reader_app_id}
   AZURE_CLIENT_ID        ${app_id}
   AZURE_TENANT_ID        ${tenant}
   AZURE_SUBSCRIPTION_ID  ${subscription}
 With the GitHub CLI:
+  gh secret set AZURE_READER_CLIENT_ID --repo ${repo} --body ${reader_app_id}
   gh secret set AZURE_CLIENT_ID --repo ${repo} --body ${app_id}
   gh secret set AZURE_TENANT_ID --repo ${repo} --body ${tenant}
   gh secret set AZURE_SUBSCRIPTION_ID --repo ${repo} --body ${subscription}
-Then create the '${environment}' environment with required reviewers (or use the manual-dispatch
-gate where your plan has none), and the CLAW_SECRETS_JSON and CLAW_SSH_PRIVATE_KEY secrets
-(see examples/fleet/README.md). The branch credential covers jobs on '${branch}' only.
+Then give the '${environment}' environment required reviewers (or use the manual-dispatch gate
+where your plan has none), and create the CLAW_SECRETS_JSON and CLAW_SSH_PRIVATE_KEY secrets
+(see examples/fleet/README.md). Jobs on '${branch}' sign in as the reader; only jobs in the
+'${environment}' environment sign in as the operator.
 EOM

@@ -17,7 +17,11 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { UserError } from "@openclawps/action-kit";
-import { PACKER_SKIPPED_DIRECTORIES, REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/fleet-check";
+import {
+  PACKER_SKIPPED_DIRECTORIES,
+  REFUSED_ENTRY_FIX_SENTENCE,
+  walkShippedTree,
+} from "@openclawps/fleet-check";
 
 /** Bump when the recipe below changes, so old tags stop matching instead of matching wrongly. */
 export const CONTENT_HASH_SCHEME = "openclawps-bake-content/v1";
@@ -53,7 +57,7 @@ export async function packerDirectoryFiles(
       `The Packer directory '${display}' holds what bake never reads: ${tree.refused
         .map((r) => `${r.rel} ${r.message}`)
         .join("; ")}.`,
-      `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+      REFUSED_ENTRY_FIX_SENTENCE,
     );
   }
   return tree.files

@@ -18,7 +18,7 @@ import {
   checkManifest,
   displayPath,
   mergeVmRuntime,
-  REFUSED_ENTRY_FIX,
+  REFUSED_ENTRY_FIX_SENTENCE,
   resolveInRepo,
 } from "@openclawps/fleet-check";
 import type { SharedInfraFleet } from "@openclawps/fleet-model";
@@ -85,7 +85,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
       `The vm-runtime holds what bake never reads: ${vmRuntime.refused
         .map((r) => `${displayPath(workspace, r.abs)} ${r.message}`)
         .join("; ")}.`,
-      `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+      REFUSED_ENTRY_FIX_SENTENCE,
     );
   }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BundledActionRun } from "@openclawps/action-kit/testing";
+import { READER_ACTIONS } from "@openclawps/azure";
 import { TAGS } from "@openclawps/fleet-model";
 import type { RolloutReport } from "@openclawps/rollout";
 import { keygen } from "@openclawps/verify/testing";
@@ -154,6 +155,40 @@ describe("deploy-fleet with a rollout policy other than the approved one", () =>
     expectSucceeded(
       await fleet.deploy({ mode: "apply", "image-version": "1.1.0", "approved-plan-hash": approved }),
     );
+  });
+});
+
+describe("deploy-fleet as the reader identity (the un-gated jobs' role)", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("plans with the reader role's reads, and is refused on apply with 403 AuthorizationFailed, creating nothing", async () => {
+    const secrets = canarySecrets(["alpha"]);
+    fleet = await startFleet({ claws: { alpha: {} } }, secrets.json);
+    // The local Azure enforces the role's actions as ARM does (403 AuthorizationFailed).
+    fleet.azure.setAllowedActions([...READER_ACTIONS]);
+    const t = Date.now();
+    const plan = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(plan);
+    const used = new Set(
+      fleet.azure.requestLog.filter((e) => e.at >= t && e.service === "arm" && e.action).map((e) => e.action),
+    );
+    expect([...used].filter((a) => !(READER_ACTIONS as readonly string[]).includes(a as string))).toEqual([]);
+    // Every read the reader role grants is one plan makes, but for those an empty fleet gives
+    // no occasion to (a subnet of a VNet that does not exist yet, snapshots, the status of a
+    // write); bake's gallery writes are the rest of the role.
+    const occasional = /\/(subnets|snapshots|locations\/operations)\/read$/;
+    const planReads = READER_ACTIONS.filter((a) => a.endsWith("/read") && !occasional.test(a));
+    expect(planReads.filter((a) => !used.has(a))).toEqual([]);
+
+    const apply = await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! });
+    expect(apply.exitCode).toBe(1);
+    expect(errorOf(apply)).toMatch(/\(403 AuthorizationFailed\)/);
+    expect(errorOf(apply)).toContain("do not widen it");
+    const refused = fleet.azure.requestLog.filter((e) => e.at >= t && e.status === 403);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(vmsOf(fleet)).toEqual([]);
+    expect(disksOf(fleet)).toEqual([]);
   });
 });
 

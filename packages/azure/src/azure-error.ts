@@ -1,9 +1,13 @@
 // Turning what Azure (ARM, Entra ID) and the GitHub OIDC endpoint answer into messages that
 // say what to fix. Nothing here swallows an error: callers rethrow with the description.
+import { READER_ACTIONS } from "./arm-actions.ts";
 
 /** Name of the custom role infra/azure defines with exactly the actions this package calls (see README). */
 export const FLEET_ROLE_NAME = "openclawps fleet operator";
 export const FLEET_ROLE_FILE = "infra/azure/fleet-operator-role.json";
+/** The un-gated identity's role (READER_ACTIONS): plan, drift, verify's lookups, bake. */
+export const READER_ROLE_NAME = "openclawps fleet reader";
+export const READER_ROLE_FILE = "infra/azure/fleet-reader-role.json";
 
 /** The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`. */
 export class IdTokenUnavailableError extends Error {
@@ -129,7 +133,11 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
         `Assign it the '${FLEET_ROLE_NAME}' role (${FLEET_ROLE_FILE}, which lists every action deploy-fleet calls) ` +
         `on ${rgScope ? `'${rgScope}'` : "the fleet's resource group"}: ` +
         `az role assignment create --assignee ${appId} --role '${FLEET_ROLE_NAME}' --scope ${rgScope ?? "/subscriptions/SUB/resourceGroups/RG"}. ` +
-        "Role assignments can take a few minutes to apply."
+        "Role assignments can take a few minutes to apply." +
+        (action && !(READER_ACTIONS as readonly string[]).includes(action)
+          ? ` If ${app} is the fleet's reader identity ('${READER_ROLE_NAME}', for plan, drift, verify and bake), do not widen it: ` +
+            "this step changes the fleet, so it runs as the operator identity (AZURE_CLIENT_ID) in the production environment, behind its approval."
+          : "")
       );
     }
     case "InvalidAuthenticationToken":

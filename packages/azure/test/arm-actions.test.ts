@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ARM_ACTIONS } from "../src/arm-actions.ts";
-import { FLEET_ROLE_NAME } from "../src/azure-error.ts";
+import { ARM_ACTIONS, READER_ACTIONS } from "../src/arm-actions.ts";
+import { FLEET_ROLE_NAME, READER_ROLE_NAME } from "../src/azure-error.ts";
 
 describe("ARM_ACTIONS", () => {
   it("lists exactly the actions the README's permissions block documents", () => {
@@ -29,5 +29,28 @@ describe("the custom role in infra/azure", () => {
     expect([...role.Actions].sort()).toEqual([...ARM_ACTIONS].sort());
     expect(role.Name).toBe(FLEET_ROLE_NAME);
     expect(role.DataActions).toEqual([]);
+  });
+});
+
+describe("the reader role in infra/azure", () => {
+  const role = JSON.parse(
+    readFileSync(
+      join(import.meta.dirname, "..", "..", "..", "infra", "azure", "fleet-reader-role.json"),
+      "utf8",
+    ),
+  ) as { Name: string; Actions: string[]; DataActions: string[] };
+
+  it("is READER_ACTIONS, under the name errors use, a part of the operator's", () => {
+    expect([...role.Actions].sort()).toEqual([...READER_ACTIONS].sort());
+    expect(role.Name).toBe(READER_ROLE_NAME);
+    expect(role.DataActions).toEqual([]);
+    expect(READER_ACTIONS.filter((a) => !(ARM_ACTIONS as readonly string[]).includes(a))).toEqual([]);
+  });
+
+  it("cannot change, delete or run anything on a claw's VM, NIC, IP, disk, snapshot, network or NSG", () => {
+    const claws =
+      /\/(virtualMachines|networkInterfaces|publicIPAddresses|disks|snapshots|virtualNetworks|subnets|networkSecurityGroups)\//;
+    expect(READER_ACTIONS.filter((a) => claws.test(`${a}`) && !a.endsWith("/read"))).toEqual([]);
+    expect(READER_ACTIONS.filter((a) => /runCommand/i.test(a))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // script's own logic (role lookup across the tenant, assignable scopes, branch subject) is what is
 // under test; what az does with the calls is Azure's business.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -19,14 +19,14 @@ case "$1 \${2:-}" in
   "account show") echo "tenant-1111" ;;
   "cloud show") echo "https://management.azure.com/" ;;
   "ad app") case "$3" in
-      list) echo "app-2222" ;;
-      show) echo "app-object-3333" ;;
+      list) if [[ "$*" == *-reader* ]]; then echo "reader-app"; else echo "operator-app"; fi ;;
+      show) echo "object-of-$5" ;;
       federated-credential) : ;;
     esac ;;
-  "ad sp") echo "sp-4444" ;;
+  "ad sp") echo "sp-of-$5" ;;
   "rest --method") printf '%s' "\${AZ_EXISTING_ROLE:-}" ;;
   "role definition")
-    for a in "$@"; do if [[ "$a" == @* ]]; then cp "\${a#@}" "$AZ_ROLE_COPY"; fi; done ;;
+    for a in "$@"; do if [[ "$a" == @* ]]; then cp "\${a#@}" "$AZ_ROLE_COPY"; { cat "\${a#@}"; printf '\n---\n'; } >>"$AZ_ROLE_COPY.all"; fi; done ;;
   "role assignment") : ;;
 esac
 `;
@@ -36,6 +36,12 @@ function runBootstrap(args: string[], existingRole = "") {
   const az = join(dir, "az");
   writeFileSync(az, FAKE_AZ);
   chmodSync(az, 0o755);
+  // A recording gh: the environment's branch policy goes through the GitHub API.
+  writeFileSync(
+    join(dir, "gh"),
+    `#!/usr/bin/env bash\nprintf 'gh|%s\\n' "$(IFS='|'; echo "$*")" >>"$AZ_LOG"\n`,
+  );
+  chmodSync(join(dir, "gh"), 0o755);
   const log = join(dir, "az.log");
   const roleCopy = join(dir, "role.json");
   const run = spawnSync("bash", [SCRIPT, ...args], {
@@ -50,7 +56,13 @@ function runBootstrap(args: string[], existingRole = "") {
   });
   const calls = readFileSync(log, "utf8").trim().split("\n");
   const role = JSON.parse(readFileSync(roleCopy, "utf8")) as Record<string, unknown>;
-  return { run, calls, role };
+  const roles = existsSync(`${roleCopy}.all`)
+    ? readFileSync(`${roleCopy}.all`, "utf8")
+        .split("\n---\n")
+        .filter((t) => t.trim())
+        .map((t) => JSON.parse(t) as { Name: string; Actions: string[] })
+    : [];
+  return { run, calls, role, roles };
 }
 
 const base = ["--repo", "my-org/fleet-a", "--subscription", SUB, "--location", "westus"];
@@ -117,6 +129,38 @@ describe("bootstrap-oidc.sh", () => {
     );
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("--branch must be a branch name such as main");
+  });
+
+  it("splits the identities at the approval gate: the branch gets the reader, only the environment the operator", () => {
+    const { run, calls, roles } = runBootstrap([...base, "--resource-group", "rg-a"]);
+    expect(run.status, run.stderr).toBe(0);
+    const all = calls.join("\n");
+    // Each create call's JSON spans lines of the log: one segment per call.
+    const federation = all.split("\n").join(" ").split("ad|app|federated-credential|create|").slice(1);
+    expect(federation).toHaveLength(2);
+    expect(federation.find((c) => c.includes("refs/heads/main"))).toMatch(/^--id\|object-of-reader-app\|/);
+    expect(federation.find((c) => c.includes("environment:production"))).toMatch(
+      /^--id\|object-of-operator-app\|/,
+    );
+    expect(all).not.toContain("pull_request");
+    const assignments = calls.filter((c) => c.startsWith("role|assignment|create|"));
+    const assigned = (sp: string) =>
+      assignments
+        .filter((c) => c.includes(`--assignee-object-id|${sp}|`))
+        .map((c) => /--role\|([^|]+)\|/.exec(c)?.[1]);
+    expect(assigned("sp-of-reader-app")).toEqual(["openclawps fleet reader", "Contributor"]);
+    expect(assigned("sp-of-operator-app")).toEqual(["openclawps fleet operator"]);
+    expect(roles.map((r) => r.Name)).toEqual(["openclawps fleet reader", "openclawps fleet operator"]);
+    expect(roles[0]?.Actions).not.toContain("Microsoft.Compute/virtualMachines/write");
+    // The environment admits the deploy branch only.
+    expect(calls).toContainEqual(
+      "gh|api|--method|PUT|repos/my-org/fleet-a/environments/production|-F|deployment_branch_policy[protected_branches]=false|-F|deployment_branch_policy[custom_branch_policies]=true",
+    );
+    expect(calls).toContainEqual(
+      "gh|api|--method|POST|repos/my-org/fleet-a/environments/production/deployment-branch-policies|-f|name=main|-f|type=branch",
+    );
+    expect(run.stdout).toContain("AZURE_READER_CLIENT_ID reader-app");
+    expect(run.stdout).toContain("AZURE_CLIENT_ID        operator-app");
   });
 
   it("is shellcheck-clean", () => {

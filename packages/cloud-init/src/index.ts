@@ -29,6 +29,7 @@ export {
 export {
   NOT_PAYLOAD_DIRECTORIES,
   REFUSED_ENTRY_FIX,
+  REFUSED_ENTRY_FIX_SENTENCE,
   type RefusedEntry,
   type ShippedTree,
   type TreeFile,

@@ -39,6 +39,8 @@ export const NOT_PAYLOAD_DIRECTORIES: ReadonlySet<string> = new Set([".git", "no
 /** The fix for every refused entry. */
 export const REFUSED_ENTRY_FIX =
   "replace it with a regular file (copy the content in): links and special files are never shipped, wherever they point";
+/** The same fix as a sentence of its own. */
+export const REFUSED_ENTRY_FIX_SENTENCE = `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`;
 
 /** Regular files under `root`, without entering `skip` directories (by name) or following any link. */
 export function walkShippedTree(root: string, skip: ReadonlySet<string>): ShippedTree {

@@ -1,4 +1,9 @@
-export { NOT_PAYLOAD_DIRECTORIES, REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/cloud-init";
+export {
+  NOT_PAYLOAD_DIRECTORIES,
+  REFUSED_ENTRY_FIX,
+  REFUSED_ENTRY_FIX_SENTENCE,
+  walkShippedTree,
+} from "@openclawps/cloud-init";
 export * from "./custom-data-check.ts";
 export * from "./external-tool.ts";
 export * from "./manifest-check.ts";

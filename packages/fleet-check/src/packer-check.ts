@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
-import { REFUSED_ENTRY_FIX, walkShippedTree } from "@openclawps/cloud-init";
+import { REFUSED_ENTRY_FIX_SENTENCE, walkShippedTree } from "@openclawps/cloud-init";
 import { findOnPath, runTool } from "./external-tool.ts";
 
 export interface PackerResult {
@@ -71,7 +71,7 @@ export async function checkPacker(options: {
         severity: "error",
         title: TITLE,
         message: `${r.rel} ${r.message}, and nothing in the Packer directory may be one.`,
-        fix: `${REFUSED_ENTRY_FIX.charAt(0).toUpperCase()}${REFUSED_ENTRY_FIX.slice(1)}.`,
+        fix: REFUSED_ENTRY_FIX_SENTENCE,
       })),
     };
   }

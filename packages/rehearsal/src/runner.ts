@@ -23,7 +23,7 @@ import {
   truthy,
   type Value,
 } from "./expressions.ts";
-import { type LoadedWorkflow, loadWorkflow, mappingGet, rawSteps } from "./workflow.ts";
+import { CHECKOUT_PIN, type LoadedWorkflow, loadWorkflow, mappingGet, rawSteps } from "./workflow.ts";
 
 export type JobResult = "success" | "failure" | "skipped";
 
@@ -449,7 +449,7 @@ export class Runner {
         call.ctx.request.crash && rec.path.endsWith(call.ctx.request.crash.job)
           ? call.ctx.request.crash.when
           : undefined;
-      if (uses === "actions/checkout@v4") {
+      if (uses === CHECKOUT_PIN) {
         // The fleet repository at the run's commit, as actions/checkout leaves it.
         rmSync(workspace, { recursive: true, force: true });
         this.host.checkout(call.ctx.request.sha, workspace);

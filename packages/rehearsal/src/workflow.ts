@@ -42,8 +42,11 @@ const JOB_KEYS = new Set([
 ]);
 const CALL_JOB_KEYS = new Set(["name", "needs", "if", "uses", "with", "secrets", "permissions"]);
 /** The steps the rehearsal runs or stands in for (runner.ts); any other `uses:` fails at load. */
+/** actions/checkout as the workflows pin it (v5.0.0, node24): the rehearsal's stand-in answers it. */
+export const CHECKOUT_PIN = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8";
+
 export const KNOWN_USES = [
-  /^actions\/checkout@v4$/,
+  new RegExp(`^${CHECKOUT_PIN}$`),
   /^hashicorp\/setup-packer@v3$/,
   /^openclawps\/actions\/[a-z0-9-]+@v1$/,
 ];
