@@ -3,7 +3,15 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as core from "@actions/core";
-import { annotate, type Finding, findingsMarkdown, log, maskSecret, UserError } from "@openclawps/action-kit";
+import {
+  annotate,
+  type Finding,
+  findingsMarkdown,
+  fitSummary,
+  log,
+  maskSecret,
+  UserError,
+} from "@openclawps/action-kit";
 import {
   AzureClawOperations,
   AzureFleetLease,
@@ -208,7 +216,13 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   let md = `## Fleet plan — \`${display}\`\n\n`;
   md += `Resource group \`${ctx.resourceGroup}\` · plan hash \`${plan.hash}\``;
   md += inputs.claws.length > 0 ? ` · limited to: ${inputs.claws.join(", ")}\n\n` : "\n\n";
-  md += renderPlanMarkdown(plan, { now: new Date() }) + wavesMarkdown(waves, policy.verify);
+  // A plan of thousands of claws could outgrow the step summary, which apply shares with the
+  // rollout report: each gets a part of GitHub's 1 MiB and is cut with a note past it (the plan
+  // and result outputs have everything).
+  md += fitSummary(
+    renderPlanMarkdown(plan, { now: new Date() }) + wavesMarkdown(waves, policy.verify),
+    512 * 1024,
+  );
   const unproven = plan.unproven;
   const toAdopt = seedResourcesToAdopt(fleet, observed);
   if (toAdopt.length > 0) {
@@ -374,7 +388,9 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
         .map((c) => c.claw),
     ),
   );
-  await core.summary.addRaw(`\n## Rollout\n\n${renderReportMarkdown(report)}`).write();
+  await core.summary
+    .addRaw(`\n## Rollout\n\n${fitSummary(renderReportMarkdown(report), 384 * 1024)}`)
+    .write();
   if (report.status !== "succeeded" && report.status !== "nothing-to-do") {
     const failed = report.claws.filter((c) => c.outcome === "failed" || c.outcome === "rolled-back");
     const shown = failed.slice(0, 3).map((c) => `\n- ${c.claw} (${c.outcome}): ${c.error ?? c.detail ?? ""}`);

@@ -130,6 +130,25 @@ export function listFindings(findings: Finding[], maxBytes = FINDINGS_SUMMARY_BU
   return { markdown: md, unlisted };
 }
 
+/**
+ * `markdown` if it fits in `maxBytes` (UTF-8), else cut at the last whole line that fits, with a
+ * note of how much was left out: a part of a step summary that could outgrow GitHub's limit (a
+ * plan table of thousands of claws) never costs the step its whole summary.
+ */
+export function fitSummary(markdown: string, maxBytes = FINDINGS_SUMMARY_BUDGET_BYTES): string {
+  const size = Buffer.byteLength(markdown, "utf8");
+  if (size <= maxBytes) return markdown;
+  const room = maxBytes - 512;
+  // Cut by bytes, then back to a line end so no table row or UTF-8 character is split.
+  const head = Buffer.from(markdown, "utf8").subarray(0, room).toString("utf8");
+  const kept = head.slice(0, Math.max(0, head.lastIndexOf("\n") + 1));
+  const cutLines = markdown
+    .slice(kept.length)
+    .split("\n")
+    .filter((l) => l !== "").length;
+  return `${kept}\n> [!NOTE]\n> ${cutLines} more lines (${size - Buffer.byteLength(kept, "utf8")} bytes) are not shown: GitHub shows no job summary over 1 MiB. The action's outputs carry the complete data.\n`;
+}
+
 /** Markdown: the findings, grouped by file, for the job summary (within the summary's size budget). */
 export function findingsMarkdown(findings: Finding[], maxBytes = FINDINGS_SUMMARY_BUDGET_BYTES): string {
   return listFindings(findings, maxBytes).markdown;

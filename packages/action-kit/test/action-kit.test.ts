@@ -3,6 +3,7 @@ import {
   annotate,
   type Finding,
   findingsMarkdown,
+  fitSummary,
   getBoolean,
   getChoice,
   getDuration,
@@ -126,6 +127,16 @@ describe("inputs", () => {
     expect(cut.markdown).toContain("problem 0 ");
     const full = listFindings(findings);
     expect(Buffer.byteLength(full.markdown)).toBeLessThan(STEP_SUMMARY_LIMIT_BYTES);
+  });
+
+  it("fits a long summary part under a byte budget at a line end, saying how much was cut", () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => `| claw-${i} | create | new claw é |`).join("\n");
+    expect(fitSummary("short\n")).toBe("short\n");
+    const fitted = fitSummary(rows, 100_000);
+    expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(100_000);
+    expect(fitted).toMatch(
+      /\| claw-\d+ \| create \| new claw é \|\n\n> \[!NOTE\]\n> \d+ more lines \(\d+ bytes\) are not shown/,
+    );
   });
 
   it("names the input and the accepted values when a value is wrong", () => {

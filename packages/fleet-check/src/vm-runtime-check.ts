@@ -1,6 +1,7 @@
 import type { Finding } from "@openclawps/action-kit";
 import { collectPayload, type Payload } from "@openclawps/cloud-init";
 import { checkPayload } from "./payload-check.ts";
+import { checkReplacedFiles } from "./replaced-files-check.ts";
 import { checkUpdateScripts } from "./update-scripts.ts";
 import { mergeVmRuntime, type VmRuntimeTree } from "./vm-runtime-tree.ts";
 
@@ -11,7 +12,10 @@ export interface VmRuntimeCheck {
   payload: Payload;
   /** Update script names and numbers (the same numbers shipped and in the overlay, ...). */
   updateFindings: Finding[];
-  /** Payload problems not already said by an update finding, and overlay files that never ship. */
+  /**
+   * Payload problems not already said by an update finding, overlay files that never ship, and
+   * overlay versions.env or unit files that would break the claw.
+   */
   payloadFindings: Finding[];
 }
 
@@ -26,6 +30,7 @@ export function checkVmRuntime(options: {
 }): VmRuntimeCheck {
   const overlay = options.overlay ? { overlay: options.overlay } : {};
   const tree = mergeVmRuntime({ shipped: options.shipped, ...overlay, workspace: options.workspace });
+  const shippedTree = mergeVmRuntime({ shipped: options.shipped, workspace: options.workspace });
   const payload = collectPayload(options.shipped, options.overlay);
   const updateFindings = checkUpdateScripts(tree);
   const payloadFindings = checkPayload({
@@ -34,5 +39,6 @@ export function checkVmRuntime(options: {
     ...(options.overlay ? { overlayDir: options.overlay } : {}),
     alreadyReported: new Set(updateFindings.map((f) => f.file)),
   });
+  payloadFindings.push(...checkReplacedFiles(tree, payload, shippedTree));
   return { tree, payload, updateFindings, payloadFindings };
 }

@@ -94,9 +94,9 @@ describe("YAML mistakes are problems, not exceptions", () => {
 
 describe("what apply would hit, caught by the manifest check", () => {
   const fleet = (prefix: string, claws: string) =>
-    BASE_LINES.slice(0, 18)
+    `${BASE_LINES.slice(0, 18)
       .join("\n")
-      .replace("subnet_prefixes: [10.0.0.0/24]", `subnet_prefixes: [${prefix}]`) + `\nclaws:\n${claws}`;
+      .replace("subnet_prefixes: [10.0.0.0/24]", `subnet_prefixes: [${prefix}]`)}\nclaws:\n${claws}`;
   const claws = (n: number, retired = 0) =>
     Array.from({ length: n }, (_, i) => `  c${i}: {${i < retired ? " retired: true " : ""}}\n`).join("");
 
