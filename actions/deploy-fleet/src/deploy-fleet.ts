@@ -16,7 +16,13 @@ import {
   observeFleet,
   seedResourcesToAdopt,
 } from "@openclawps/azure";
-import { configHash, generateHostKey, renderCustomData } from "@openclawps/cloud-init";
+import {
+  collectPayload,
+  configHash,
+  generateHostKey,
+  type Payload,
+  renderCustomData,
+} from "@openclawps/cloud-init";
 import { checkManifest, checkSecrets, displayPath, resolveInRepo } from "@openclawps/fleet-check";
 import {
   type ClawSecrets,
@@ -98,11 +104,14 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
 
   // ---- desired state: each claw's config hash from the cloud-init it would boot with
   const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, env.workspace);
+  // The vm-runtime payload is the same for every claw: read on first use, once per run.
+  let payload: Payload | undefined;
   const renderInput = (name: string) => ({
     fleet,
     secrets: secretsOf(secrets, name),
     vmRuntimeDir: env.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
+    payload: (payload ??= collectPayload(env.shippedVmRuntime, overlayDir)),
   });
   const adminKey = chooseAdminKey(fleet.ssh.admin_public_key, inputs.adminPublicKey);
   if (adminKey.problem && adminKey.source === "manifest") core.warning(adminKey.problem, { file: display });
