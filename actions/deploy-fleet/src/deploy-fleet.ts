@@ -25,9 +25,11 @@ import {
   seedResourcesToAdopt,
 } from "@openclawps/azure";
 import {
+  collectPayload,
   CustomDataTooLargeError,
   configHash,
   generateHostKey,
+  type Payload,
   renderCustomData,
   StagingValueError,
 } from "@openclawps/cloud-init";
@@ -119,11 +121,14 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
 
   // ---- desired state: each claw's config hash from the cloud-init it would boot with
   const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, env.workspace);
+  // The vm-runtime payload is the same for every claw: read on first use, once per run.
+  let payload: Payload | undefined;
   const renderInput = (name: string) => ({
     fleet,
     secrets: secretsOf(secrets, name),
     vmRuntimeDir: env.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
+    payload: (payload ??= collectPayload(env.shippedVmRuntime, overlayDir)),
   });
   const adminKey = chooseAdminKey(fleet.ssh.admin_public_key, inputs.adminPublicKey);
   if (adminKey.problem && adminKey.source === "manifest") core.warning(adminKey.problem, { file: display });

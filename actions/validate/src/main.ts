@@ -17,9 +17,12 @@ import { validateFleet, validationSummary } from "@openclawps/fleet-check";
 await runAction(async () => {
   const secretsJson = getSecret("secrets-json");
   const strict = getBoolean("strict", false);
+  const manifest = getString("manifest", "claws.yaml");
+  // Said before the slow checks (shellcheck, packer validate) so the log shows the step started.
+  core.info(`Validating ${manifest}, the vm-runtime scripts and the Packer template...`);
   const report = await validateFleet({
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-    manifest: getString("manifest", "claws.yaml"),
+    manifest,
     vmRuntime: getString("vm-runtime"),
     packerDir: getString("packer-dir"),
     secretsJson,

@@ -305,6 +305,11 @@ describe("a valid fleet repository", () => {
     run = await runValidate(join(FIXTURES, "valid"), { "packer-dir": "packer" });
   });
 
+  it("says what it validates before any check runs", () => {
+    const lines = run.log.split("\n").filter((l) => l.trim() !== "");
+    expect(lines[0]).toBe("Validating claws.yaml, the vm-runtime scripts and the Packer template...");
+  });
+
   it("passes with no annotation and says so in its outputs", () => {
     expect(run.annotations).toEqual([]);
     expect(run.exitCode).toBe(0);

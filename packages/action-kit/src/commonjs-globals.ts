@@ -1,6 +1,6 @@
 // Import for its effect, first thing in an action's main.ts:
 //   import "@openclawps/action-kit/commonjs-globals";
-// ssh2 (bundled through @openclawps/cloud-init, @openclawps/azure and @openclawps/verify) is
+// ssh2 (bundled through @openclawps/verify) is
 // CommonJS and reads __dirname when it loads; an ESM bundle has none, so loading fails with
 // "ReferenceError: __dirname is not defined". ESM evaluates imports in order, so this runs
 // before any bundled module that needs it.

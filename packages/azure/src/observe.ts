@@ -166,16 +166,28 @@ export function seedResourcesToAdopt(
   observed: ObservedFleet,
 ): SeedResource[] {
   const out: SeedResource[] = [];
-  const find = <T extends { name: string; id: string; tags: Record<string, string> }>(
+  // Each list indexed once by name (Azure names are case-insensitive): linear in claws plus
+  // resources, where a scan per claw was quadratic (0.3 s of plan at 1000 claws).
+  const untaggedByName = <T extends { name: string; id: string; tags: Record<string, string> }>(
     list: T[],
-    name: string,
-  ) => list.find((r) => r.name.toLowerCase() === name.toLowerCase() && r.tags[TAGS.claw] === undefined);
+  ) => {
+    const byName = new Map<string, T>();
+    for (const r of list) {
+      const key = r.name.toLowerCase();
+      if (r.tags[TAGS.claw] === undefined && !byName.has(key)) byName.set(key, r);
+    }
+    return (name: string) => byName.get(name.toLowerCase());
+  };
+  const vm = untaggedByName(observed.vms);
+  const nic = untaggedByName(observed.nics);
+  const publicIp = untaggedByName(observed.publicIps);
+  const disk = untaggedByName(observed.disks);
   for (const claw of fleet.claws) {
     const candidates: [SeedResource["kind"], { name: string; id: string } | undefined][] = [
-      ["vm", find(observed.vms, claw.names.vm)],
-      ["nic", find(observed.nics, claw.names.nic)],
-      ["publicIp", find(observed.publicIps, claw.names.publicIp)],
-      ["disk", find(observed.disks, claw.names.dataDisk)],
+      ["vm", vm(claw.names.vm)],
+      ["nic", nic(claw.names.nic)],
+      ["publicIp", publicIp(claw.names.publicIp)],
+      ["disk", disk(claw.names.dataDisk)],
     ];
     for (const [kind, r] of candidates) if (r) out.push({ claw: claw.name, kind, name: r.name, id: r.id });
   }

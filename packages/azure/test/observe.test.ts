@@ -1,4 +1,4 @@
-import { planSharedInfra, TAGS } from "@openclawps/fleet-model";
+import { type ObservedFleet, planSharedInfra, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azureErrorCode, describeAzureError, isNotFound } from "../src/azure-error.ts";
@@ -139,6 +139,32 @@ describe("observeFleet", () => {
 });
 
 describe("adopting a seed-deployed fleet", () => {
+  it("finds seed-named resources reading each observed list once, not once per claw", () => {
+    // Counts element reads (no timing): a scan per claw reads claws × resources elements.
+    const claws = names(200, "q");
+    let reads = 0;
+    const counted = <T extends object>(items: T[]) =>
+      new Proxy(items, {
+        get(target, key, receiver) {
+          if (typeof key === "string" && /^\d+$/.test(key)) reads++;
+          return Reflect.get(target, key, receiver);
+        },
+      });
+    const resources = (suffix: string) =>
+      counted(claws.map((c) => ({ name: `${c}${suffix}`, id: `/x/${c}${suffix}`, tags: {} })));
+    const observed = {
+      vms: resources(""),
+      nics: resources("-nic"),
+      publicIps: resources("-pip"),
+      disks: resources("-data"),
+      imageVersions: [],
+      shared: {},
+    } as unknown as ObservedFleet;
+    const found = seedResourcesToAdopt(fleet(claws), observed);
+    expect(found).toHaveLength(4 * claws.length);
+    expect(reads).toBeLessThanOrEqual(4 * claws.length);
+  });
+
   it("lists the untagged seed-named resources without writing, then tags them once", async () => {
     const claws = names(2, "seed");
     const f = await seedFleet("rg-seed", claws);

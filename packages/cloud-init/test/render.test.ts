@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -210,6 +210,22 @@ describe("the rendered cloud-config", () => {
 });
 
 describe("the config hash", () => {
+  it("is the same from a payload read once for the run, and needs no vm-runtime read per claw", () => {
+    const dir = copyOfVmRuntime();
+    const payload = collectPayload(dir);
+    const expected = ["alice", "bob"].map((name) =>
+      configHash(input({ claw: claw(name), vmRuntimeDir: dir })),
+    );
+    // The run's payload stands for the directory: gone from disk, every claw still renders.
+    rmSync(dir, { recursive: true, force: true });
+    const once = ["alice", "bob"].map((name) =>
+      configHash(input({ claw: claw(name), vmRuntimeDir: dir, payload })),
+    );
+    expect(once).toEqual(expected);
+    const rendered = renderCustomData({ ...input({ vmRuntimeDir: dir, payload }), hostKey });
+    expect(rendered.configHash).toBe(expected[0]);
+  });
+
   it("is the same on every run and whatever the host key", () => {
     const first = render().result.configHash;
     const second = render({}, generateHostKey()).result.configHash;

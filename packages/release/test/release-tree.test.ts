@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +32,29 @@ describe("the release tree", () => {
     const deploy = readFileSync(join(out, ".github/workflows/deploy.yml"), "utf8");
     expect(deploy).toContain("uses: openclawps/actions/deploy-fleet@v1.2.3");
     expect(deploy).not.toMatch(/openclawps\/actions\/[^@\s]+@v1\s/);
+  });
+
+  it("ships in each dist only what runs, and notices naming every bundled package", () => {
+    for (const action of actions) {
+      expect(
+        readdirSync(join(out, action, "dist"))
+          .filter((f) => !/^(\d+\.)?index\.js$/.test(f))
+          .sort(),
+      ).toEqual(["licenses.txt", "package.json"]);
+    }
+    // validate renders customData with a real host key but opens no SSH session: no ssh2.
+    const validateNotices = readFileSync(join(out, "validate/dist/licenses.txt"), "utf8");
+    expect(validateNotices).toMatch(/^yaml \S+\nLicense: ISC/m);
+    expect(validateNotices).not.toMatch(/^ssh2 /m);
+    expect(readFileSync(join(out, "deploy-fleet/dist/licenses.txt"), "utf8")).toMatch(
+      /^@azure\/identity \S+\nLicense: MIT/m,
+    );
+  });
+
+  it("links only to what is in the tree, or to main on GitHub", () => {
+    const readme = readFileSync(join(out, "README.md"), "utf8");
+    expect(readme).toContain("[`deploy-fleet`](deploy-fleet)");
+    expect(readme).toContain("(https://github.com/openclawps/actions/blob/main/packages/");
   });
 
   it("ships vm-runtime without its tests", () => {
