@@ -119,8 +119,12 @@ export class Journey {
     return step;
   }
 
+  /**
+   * The SSH verify job's result. With the default transport (Run Command) the final check is the
+   * last step of the apply job (as the operator identity), and the verify job is skipped.
+   */
   private verifyResult(): JobResult {
-    return this.options.verify ? "success" : "skipped";
+    return this.options.verify && /^\s*transport: ssh\s*$/m.test(this.exampleWorkflow) ? "success" : "skipped";
   }
 
   /** Push, then the drift check: the fleet must match the manifest after every rollout. */
@@ -215,8 +219,8 @@ export class Journey {
     const recovered = await this.rehearsal.dispatch({ "force-unlock": true });
     const drift = await this.rehearsal.drift();
     // The dead run may have got the claw's new VM created: the recovery then proves it in apply's
-    // wave (an unproven claw) without changing it, and the verify job, which re-checks the claws
-    // apply changed, has nothing to do.
+    // wave (an unproven claw) without changing it, and the final check, which re-checks the
+    // claws apply changed, has nothing to do.
     const changed = recovered.job("deploy/deploy/apply").outputs["changed-claws"] ?? "[]";
     return this.record(
       "crashed apply + force-unlock",

@@ -51,14 +51,25 @@ describe("reusable workflow inputs", () => {
     expect(text(wf.rawJobs.get("verify"))).toContain("inputs.verify-timeout");
   });
 
-  it("deploy.yml and pipeline.yml: transport defaults to run-command and reaches the wave gate and the verify job; the SSH key is optional", async () => {
+  it("deploy.yml and pipeline.yml: transport defaults to run-command and reaches the wave gate and the final check; the SSH key is optional", async () => {
     const wf = await load("deploy.yml");
     const call = wf.template.events.workflow_call;
     expect(call?.inputs?.transport).toMatchObject({ type: "string", default: "run-command" });
-    for (const id of ["apply", "verify"])
-      expect(text(wf.rawJobs.get(id))).toContain(
-        '{"Key":"transport","Value":{"type":3,"expr":"inputs.transport"}}',
-      );
+    const apply = text(wf.rawJobs.get("apply"));
+    expect(apply).toContain('{"Key":"transport","Value":{"type":3,"expr":"inputs.transport"}}');
+    // Through Run Command the final check is apply's last step, as the operator behind the
+    // approval (runCommands/write is root on every claw); over SSH it is the verify job, as the
+    // reader of the un-gated jobs.
+    const steps = (wf.rawJobs.get("apply") as { steps?: unknown[] } | undefined)?.steps ?? [];
+    const finalCheck = text(steps.find((st) => text(st).includes("openclawps/actions/verify@v1")));
+    expect(finalCheck).toContain("inputs.transport != 'ssh'");
+    expect(finalCheck).toContain('"Value":"run-command"');
+    expect(finalCheck).toContain("secrets.AZURE_CLIENT_ID");
+    expect(finalCheck).not.toContain("AZURE_READER_CLIENT_ID");
+    const verifyJob = text(wf.rawJobs.get("verify"));
+    expect(verifyJob).toContain("inputs.transport == 'ssh'");
+    expect(verifyJob).toContain('"Value":"ssh"');
+    expect(verifyJob).toContain("secrets.AZURE_READER_CLIENT_ID || secrets.AZURE_CLIENT_ID");
     expect(call?.secrets?.CLAW_SSH_PRIVATE_KEY).toMatchObject({ required: false });
     const pipeline = await load("pipeline.yml");
     expect(pipeline.template.events.workflow_call?.inputs?.transport).toMatchObject({
