@@ -11,8 +11,7 @@
 // OIDC exchange and every gallery call — is the real thing.
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { TAGS } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
@@ -83,7 +82,9 @@ beforeAll(async () => {
     );
   }
   azure = await startLocalAzure();
-  root = mkdtempSync(join(tmpdir(), "bake-action-"));
+  // Inside the repository, as NULL_TEMPLATE: each fleet repository holds a copy of the template
+  // (bake refuses a packer-dir outside the repository) whose publish step needs node_modules.
+  root = mkdtempSync(join(import.meta.dirname, "fixtures", ".null-template-fleets-"));
 });
 afterAll(async () => {
   await azure?.stop();
@@ -99,6 +100,7 @@ beforeEach(async () => {
   mkdirSync(join(workspace, "vm-runtime", "install", "desktop"), { recursive: true });
   writeFileSync(join(workspace, "claws.yaml"), MANIFEST.replaceAll(IMAGE, imageName()));
   writeFileSync(join(workspace, "vm-runtime", "install", "desktop", "90-fleet-extras.sh"), "echo extras\n");
+  cpSync(NULL_TEMPLATE, join(workspace, "packer"), { recursive: true });
   await azure.seedGalleryVersions(RG, GALLERY, imageName(), ["1.0.0", "1.2.0"], "westus");
 });
 
@@ -115,7 +117,7 @@ function runBake(
   return runBundledAction({
     bundle: BUNDLE,
     inputs: {
-      "packer-dir": NULL_TEMPLATE,
+      "packer-dir": "packer",
       "azure-arm-endpoint": azure.armEndpoint,
       "azure-authority-host": azure.authorityHost,
       ...inputs,
@@ -350,7 +352,7 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
   });
 
   it("points a template error at its file and line", async () => {
-    const broken = mkdtempSync(join(root, "broken-"));
+    const broken = mkdtempSync(join(workspace, "broken-"));
     for (const f of ["variables.pkr.hcl", "build.pkr.hcl", "publish-version.mjs"]) {
       writeFileSync(join(broken, f), readFileSync(join(NULL_TEMPLATE, f)));
     }
@@ -365,12 +367,12 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     expect(run.exitCode).toBe(1);
     const annotation = run.log.match(/^::error title=([^,]+),file=([^,]+),line=(\d+)[^:]*::(.*)$/m);
     expect(annotation?.[1]).toBe("packer build%3A Unsupported argument");
-    expect(annotation?.[2]).toBe(`${broken}/build.pkr.hcl`);
+    expect(annotation?.[2]).toBe(`${relative(workspace, broken)}/build.pkr.hcl`);
     expect(annotation?.[3]).toBe(String(line));
     expect(annotation?.[4]).toMatch(/An argument named "bogus" is not expected here/);
     expect(run.log).toMatch(
       new RegExp(
-        `^::error::Packer failed to bake image version 1\\.2\\.1: ${broken}/build\\.pkr\\.hcl:${line}: .*"bogus"`,
+        `^::error::Packer failed to bake image version 1\\.2\\.1: ${relative(workspace, broken)}/build\\.pkr\\.hcl:${line}: .*"bogus"`,
         "m",
       ),
     );

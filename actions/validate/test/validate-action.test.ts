@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BundledActionRun } from "@openclawps/action-kit/testing";
+import { type BundledActionRun, workflowCommands } from "@openclawps/action-kit/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES, hasStackTrace, PATH_WITHOUT_TOOLS, runValidate } from "./run-action.ts";
 
@@ -492,5 +492,36 @@ describe("customData size", () => {
         /^::warning title=customData size,file=claws\.yaml,line=40,.*customData for claw "bob"/,
       ),
     ]);
+  });
+});
+
+describe("inputs that carry workflow commands or lead out of the repository", () => {
+  it("prints a manifest input with a newline and ::error:: as text, never as a command", async () => {
+    const run = await runValidate(
+      copyFixture("many-errors"),
+      { manifest: "claws.yaml\n::error::PWNED\n##[add-mask]x" },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain("PWNED");
+    const obeyed = workflowCommands(run.stdout).filter(
+      // Our own annotation names the input in its (escaped) file property: that is text, not a command.
+      (c) => c.command === "add-mask" || c.data.startsWith("PWNED") || c.info.includes("::"),
+    );
+    expect(obeyed).toEqual([]);
+    expect(hasStackTrace(run.stdout + run.stderr)).toBe(false);
+  });
+
+  it("refuses a manifest input outside the repository, naming the input and the fix", async () => {
+    const run = await runValidate(
+      copyFixture("many-errors"),
+      { manifest: "/proc/self/environ" },
+      { path: PATH_WITHOUT_TOOLS },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.annotations.join("\n")).toMatch(
+      /Input 'manifest' '\/proc\/self\/environ' resolves to .*outside the repository/,
+    );
+    expect(hasStackTrace(run.stdout + run.stderr)).toBe(false);
   });
 });
