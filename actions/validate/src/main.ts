@@ -19,7 +19,7 @@ await runAction(async () => {
   const strict = getBoolean("strict", false);
   const manifest = getString("manifest", "claws.yaml");
   // Said before the slow checks (shellcheck, packer validate) so the log shows the step started.
-  core.info(`Validating ${manifest}, the vm-runtime scripts and the Packer template...`);
+  log.info(`Validating ${manifest}, the vm-runtime scripts and the Packer template...`);
   const report = await validateFleet({
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     manifest,
