@@ -18,7 +18,11 @@ function manifestOf(n: number): string {
   const start = example.search(/^claws:/m);
   const after = example.slice(start + "claws:".length);
   const next = after.search(/^[A-Za-z]/m);
-  const head = example.slice(0, start);
+  // The whole address space as the subnet, so thousands of claws have an address each.
+  const head = example
+    .slice(0, start)
+    .replace(/subnet_prefixes: \[[^\]]*\]/, "subnet_prefixes: [10.0.0.0/16]")
+    .replace(/address_space: \[[^\]]*\]/, "address_space: [10.0.0.0/16]");
   const tail = next < 0 ? "" : after.slice(next);
   const claws = Array.from({ length: n }, (_, i) => `  claw-${String(i).padStart(5, "0")}: {}\n`).join("");
   return `${head}claws:\n${claws}${tail}`;
