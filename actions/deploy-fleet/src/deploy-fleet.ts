@@ -25,8 +25,8 @@ import {
   seedResourcesToAdopt,
 } from "@openclawps/azure";
 import {
-  collectPayload,
   CustomDataTooLargeError,
+  collectPayload,
   configHash,
   generateHostKey,
   type Payload,

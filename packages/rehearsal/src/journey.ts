@@ -124,7 +124,9 @@ export class Journey {
    * last step of the apply job (as the operator identity), and the verify job is skipped.
    */
   private verifyResult(): JobResult {
-    return this.options.verify && /^\s*transport: ssh\s*$/m.test(this.exampleWorkflow) ? "success" : "skipped";
+    return this.options.verify && /^\s*transport: ssh\s*$/m.test(this.exampleWorkflow)
+      ? "success"
+      : "skipped";
   }
 
   /** Push, then the drift check: the fleet must match the manifest after every rollout. */

@@ -723,7 +723,10 @@ export function releaseNicAfterVmDelete(arm: Arm, nicId: string, vmId: string): 
   const hold = arm.options.latencyMs("nic.reservation");
   if (hold <= 0) return;
   let held = nicReservations.get(arm);
-  if (!held) nicReservations.set(arm, (held = new Map()));
+  if (!held) {
+    held = new Map();
+    nicReservations.set(arm, held);
+  }
   held.set(nicId.toLowerCase(), { vmId, until: arm.now() + hold });
 }
 
