@@ -123,12 +123,16 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, env.workspace);
   // The vm-runtime payload is the same for every claw: read on first use, once per run.
   let payload: Payload | undefined;
+  const runPayload = (): Payload => {
+    payload ??= collectPayload(env.shippedVmRuntime, overlayDir);
+    return payload;
+  };
   const renderInput = (name: string) => ({
     fleet,
     secrets: secretsOf(secrets, name),
     vmRuntimeDir: env.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
-    payload: (payload ??= collectPayload(env.shippedVmRuntime, overlayDir)),
+    payload: runPayload(),
   });
   const adminKey = chooseAdminKey(fleet.ssh.admin_public_key, inputs.adminPublicKey);
   if (adminKey.problem && adminKey.source === "manifest") core.warning(adminKey.problem, { file: display });

@@ -110,7 +110,7 @@ describe("the verify action with explicit targets", () => {
     expect(alice?.checks.length).toBeGreaterThanOrEqual(30);
     expect(run.summary).toContain("## Claw verification");
     expect(run.summary).toContain("**2 of 2 claw(s) healthy**");
-    expect(run.summary).toMatch(/^\| alice \| ✅ healthy \| \d+ \| 0 \| 0 \| \d+s \|$/m);
+    expect(run.summary).toMatch(/^\| alice \| ✅ healthy \| \d+ \| 0 \| 0 \| [\d.hms]+ \|$/m);
     expect(run.summary).not.toContain("<details>");
     expect(run.annotations).toEqual([]);
     expectNoKey(run);

@@ -14,6 +14,7 @@ import { ClientAssertionCredential } from "@azure/identity";
 import { IdTokenUnavailableError } from "./azure-error.ts";
 import { ArmRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.ts";
 import { REQUEST_TIMEOUT_MS, requestTimeoutPolicy } from "./request-timeout.ts";
+import { ASSERTION_REUSE_MS, reusedFor, SharedTokenCredential } from "./shared-token.ts";
 
 export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
 export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
@@ -88,19 +89,23 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     : undefined;
 
   const getIdToken = opts.getIdToken ?? defaultGetIdToken(opts.caCertPem);
-  const credential = new ClientAssertionCredential(
-    opts.tenantId,
-    opts.clientId,
-    // Called for every token request, so a long rollout never presents an expired GitHub token.
-    () => getIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE),
-    {
-      authorityHost,
-      // Instance discovery asks login.microsoftonline.com about the authority; a sovereign or
-      // local authority is not in its list (@azure/identity AuthorityValidationOptions).
-      disableInstanceDiscovery: authorityHost !== PUBLIC_AUTHORITY_HOST,
-      ...(tlsOptions ? { tlsOptions } : {}),
-      retryOptions: { maxRetries: 3 },
-    },
+  // Shared by the three clients: one OIDC request and one Entra exchange per run (shared-token.ts).
+  const credential = new SharedTokenCredential(
+    new ClientAssertionCredential(
+      opts.tenantId,
+      opts.clientId,
+      // Called for every token request (a fresh GitHub token for each exchange, so a long
+      // rollout never presents an expired one); MSAL's repeated asks within one exchange share it.
+      reusedFor(ASSERTION_REUSE_MS, () => getIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE)),
+      {
+        authorityHost,
+        // Instance discovery asks login.microsoftonline.com about the authority; a sovereign or
+        // local authority is not in its list (@azure/identity AuthorityValidationOptions).
+        disableInstanceDiscovery: authorityHost !== PUBLIC_AUTHORITY_HOST,
+        ...(tlsOptions ? { tlsOptions } : {}),
+        retryOptions: { maxRetries: 3 },
+      },
+    ),
   );
 
   const limiter = new ArmRequestLimiter(opts.rateLimits ?? DEFAULT_RATE_LIMITS, opts.maxParallel ?? 16);

@@ -48,6 +48,25 @@ describe("connectAzure", () => {
     expect(idTokens).toBeGreaterThanOrEqual(tokens);
   });
 
+  it("makes one GitHub OIDC request and one Entra exchange for a burst of requests from all three clients", async () => {
+    const count = (op: string) => azure.requestLog.filter((e) => e.operation === op).length;
+    const before = { id: count("github.idToken"), token: count("entra.token") };
+    const ctx = connectTo(azure, "rg-connect");
+    const drain = async (pages: AsyncIterable<unknown>) => {
+      for await (const _ of pages);
+    };
+    await Promise.all([
+      ctx.resources.resourceGroups.get("rg-connect"),
+      drain(ctx.compute.virtualMachines.list("rg-connect")),
+      drain(ctx.compute.disks.listByResourceGroup("rg-connect")),
+      drain(ctx.network.networkInterfaces.list("rg-connect")),
+      drain(ctx.network.publicIPAddresses.list("rg-connect")),
+    ]);
+    await ctx.resources.resourceGroups.get("rg-connect");
+    expect(count("entra.token") - before.token).toBe(1);
+    expect(count("github.idToken") - before.id).toBe(1);
+  });
+
   it("refuses a CA certificate that TLS would silently leave out", () => {
     // The stand-in's CA with its serial number's DER made non-minimal (0x00 then a byte below
     // 0x80): OpenSSL reads that as illegal padding, and Node drops such a `ca` entry unannounced.
