@@ -78,15 +78,18 @@ export function getDuration(name: string, fallbackSeconds: number, maxSeconds = 
   if (seconds > Math.min(maxSeconds, MAX_TIMER_SECONDS)) {
     const max = Math.min(maxSeconds, MAX_TIMER_SECONDS);
     throw new UserError(
-      `Input '${name}' is ${raw.trim()}; the longest it may be is ${formatDuration(max)}.`,
-      `Set ${name} to at most ${formatDuration(max)}.`,
+      `Input '${name}' is ${raw.trim()}; the longest it may be is ${durationInputText(max)}.`,
+      `Set ${name} to at most ${durationInputText(max)}.`,
     );
   }
   return seconds;
 }
 
-/** 21600 → "6h", 90 → "1m30s". */
-export function formatDuration(seconds: number): string {
+/**
+ * Seconds as a duration input is written (21600 → "6h", 90 → "1m30s"), to tell the user what to
+ * type; elapsed times in logs use fleet-model's formatDuration.
+ */
+export function durationInputText(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
   const s = Math.round(seconds % 60);

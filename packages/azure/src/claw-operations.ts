@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Disk, VirtualMachine } from "@azure/arm-compute";
 import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-model";
-import { deriveResourceNames, TAGS } from "@openclawps/fleet-model";
+import { deriveResourceNames, formatDuration, TAGS } from "@openclawps/fleet-model";
 import type { ClawOperations, OperationResult, StepReporter } from "@openclawps/rollout";
 import { getIfExists } from "./arm-read.ts";
 import { ClawStepError } from "./azure-error.ts";
@@ -86,10 +86,6 @@ export class StepTimeoutError extends Error {
     );
     this.name = "StepTimeoutError";
   }
-}
-
-function formatDuration(ms: number): string {
-  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 type Vm = VirtualMachine & { name: string };

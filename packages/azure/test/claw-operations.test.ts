@@ -511,7 +511,7 @@ describe("AzureClawOperations when Azure never finishes an operation", () => {
     azure.clearFaults();
     expect(err).toBeInstanceOf(ClawStepError);
     expect((err as Error).message).toMatch(
-      /^papa: create-vm failed: Azure did not finish create-vm within 1\.5 s; the operation may still be running in Azure\. Apply again once it has finished/,
+      /^papa: create-vm failed: Azure did not finish create-vm within 1\.5s; the operation may still be running in Azure\. Apply again once it has finished/,
     );
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(disk("papa-data")).toBeDefined();
