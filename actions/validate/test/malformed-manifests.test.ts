@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -144,10 +145,25 @@ describe("manifest paths that are not a manifest file", () => {
         /::Manifest 'fleet' is a directory, not a file\.%0AFix: It holds a claws\.yaml: set the manifest input to fleet\/claws\.yaml\.$/,
     },
     {
+      // Outside the repository: refused before anything looks at what it is.
       name: "/dev/zero",
       prepare: () => "/dev/zero",
-      message: /::Manifest '\/dev\/zero' is a device, not a file\.%0AFix: .+$/,
+      message:
+        /::Input 'manifest' '\/dev\/zero' resolves to \/dev\/zero, outside the repository .*%0AFix: .+$/,
     },
+    ...(process.getuid?.() === 0
+      ? [
+          {
+            // A character device (the same as /dev/zero) made inside the repository: mknod needs root.
+            name: "a device inside the repository",
+            prepare: (repo: string) => {
+              execFileSync("mknod", [join(repo, "claws.yaml"), "c", "1", "5"]);
+              return "claws.yaml";
+            },
+            message: /::Manifest 'claws\.yaml' is a device, not a file\.%0AFix: .+$/,
+          },
+        ]
+      : []),
     {
       name: "a sparse file over 2 GiB (never read)",
       prepare: (repo) => {

@@ -467,7 +467,7 @@ describe("customData size", () => {
         /^::error title=customData size,file=claws\.yaml,line=40,.*customData for claw "bob" is/,
       ),
     ]);
-    expect(run.summary).toMatch(/^\| alice \| too large \| > 100% \|/m);
+    expect(run.summary).toMatch(/^\| alice \| too large \| &gt; 100% \|/m);
   });
 
   it("warns when a claw's cloud-init is above 90% of the limit", async () => {
