@@ -6,7 +6,8 @@
 //   1. validate    examples/fleet/claws.yaml, then a copy with mistakes in it
 //   2. plan        diff the manifest against the (empty) resource group
 //   3. apply       the approved plan: shared network + four claws, each proven healthy
-//   4. verify      the verify action: verify.sh on every claw over SSH, host keys pinned
+//   4. verify      the verify action: verify.sh on every claw through Azure Run Command (the
+//                  default transport: no inbound port, no SSH key)
 //   5. upgrade     bake publishes 1.1.0; claws.yaml follows latest: canary, then waves
 //   6. bad image   bake publishes a defective 1.2.0: the canary fails a named check, is rolled
 //                  back onto the same disk, and the rollout halts
@@ -14,7 +15,8 @@
 //
 // As root on a machine with loop devices (local Azure's guest mode, packages/local-azure
 // README), every VM is a booting guest: real cloud-init runs its customData, boot.sh mounts the
-// data disk, sshd serves the pinned host key, and the waves are gated on verify.sh. Elsewhere the
+// data disk, sshd serves the pinned host key, the VM agent runs Run Command, and the waves are
+// gated on verify.sh. Elsewhere the
 // VMs are records that never boot: the demo says why and turns wave verification off.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
     );
     if (guests) {
       console.log(
-        `${bold("Guests:")} every running VM boots (cloud-init, boot.sh, sshd with its pinned host key); ` +
+        `${bold("Guests:")} every running VM boots (cloud-init, boot.sh, sshd with its pinned host key, the VM agent for Run Command); ` +
           `claws run as ${GUEST_VM_SIZE} (no GPU here). Wave verification is on.`,
       );
     } else {
@@ -307,7 +309,10 @@ async function main(): Promise<void> {
     let before: Map<string, DiskFacts> | undefined;
     if (guests) {
       // ---- 4. verify
-      banner("4. verify", "the verify action: verify.sh on every claw over SSH, host keys pinned by tag");
+      banner(
+        "4. verify",
+        "the verify action: verify.sh on every claw through Azure Run Command (no inbound port)",
+      );
       const verified = await runBundledAction({
         bundle: VERIFY,
         inputs: { manifest: "claws.yaml", "ssh-private-key": admin.privateKey, timeout: "15m" },
