@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_ADMIN_USERNAME } from "@openclawps/fleet-model";
-import { DEFAULT_VERIFY_COMMAND } from "@openclawps/verify";
+import { DEFAULT_VERIFY_COMMAND, RUN_COMMAND_VERIFY_COMMAND } from "@openclawps/verify";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -11,8 +11,12 @@ const action = parse(readFileSync(join(import.meta.dirname, "..", "action.yml"),
 };
 
 describe("action.yml", () => {
-  it("documents the verify command the code runs by default", () => {
-    expect(action.inputs.command?.default).toBe(DEFAULT_VERIFY_COMMAND);
+  it("documents the verify command the code runs by default, per transport", () => {
+    // Empty default: the code picks the command for the transport, and the description names both.
+    expect(action.inputs.command?.default).toBe("");
+    const described = action.inputs.command?.description?.replace(/\s+/g, " ") ?? "";
+    expect(described).toContain(`${DEFAULT_VERIFY_COMMAND} over SSH`);
+    expect(described).toContain(`${RUN_COMMAND_VERIFY_COMMAND} through Run Command`);
   });
 
   it("names the admin user the code falls back to", () => {
