@@ -60,8 +60,11 @@ describe("reusable workflow inputs", () => {
     // Through Run Command the final check is apply's last step, as the operator behind the
     // approval (runCommands/write is root on every claw); over SSH it is the verify job, as the
     // reader of the un-gated jobs.
-    const steps = (wf.rawJobs.get("apply") as { steps?: unknown[] } | undefined)?.steps ?? [];
-    const finalCheck = text(steps.find((st) => text(st).includes("openclawps/actions/verify@v1")));
+    // The raw token tree as JSON: a job is a map of {Key, Value}; its steps a sequence.
+    type Raw = { map?: { Key: unknown; Value: Raw }[]; seq?: Raw[] };
+    const job = JSON.parse(text(wf.rawJobs.get("apply"))) as Raw;
+    const steps = job.map?.find((e) => e.Key === "steps")?.Value.seq ?? [];
+    const finalCheck = text(steps.find((st) => text(st).includes("openclawps/actions/verify@v1")) ?? "");
     expect(finalCheck).toContain("inputs.transport != 'ssh'");
     expect(finalCheck).toContain('"Value":"run-command"');
     expect(finalCheck).toContain("secrets.AZURE_CLIENT_ID");
