@@ -14,12 +14,7 @@ import {
   maskSecret,
   UserError,
 } from "@openclawps/action-kit";
-import {
-  imageVersionProblem,
-  MAX_PAUSE_SECONDS,
-  type RolloutPolicy,
-  rolloutPolicyProblems,
-} from "@openclawps/fleet-model";
+import { imageVersionProblem, type RolloutPolicy, rolloutPolicyProblems } from "@openclawps/fleet-model";
 import { DEFAULT_VERIFY_TRANSPORT, VERIFY_TRANSPORTS, type VerifyTransport } from "@openclawps/verify";
 
 export type DeployMode = "plan" | "apply";
@@ -154,7 +149,7 @@ export function getDeployInputs(): DeployInputs {
       `Input 'approved-plan-hash' must be the 64-character plan-hash output of a plan run (got '${approvedPlanHash}').`,
     );
   }
-  const pause = core.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0, MAX_PAUSE_SECONDS);
+  const pause = core.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0);
   const rollout = checkRolloutOverrides({
     canary: parseCanary(core.getInput("canary")),
     wave_size: parseCountOrPercent("wave-size", core.getInput("wave-size")),

@@ -149,7 +149,13 @@ describe("getDeployInputs", () => {
   it("refuses a pause Node's timers would overflow, and one longer than a job can wait", () => {
     setInputs({ ...AZURE, pause: "999999h" });
     expect(() => getDeployInputs()).toThrow(UserError);
-    expect(() => getDeployInputs()).toThrow("Input 'pause' is 999999h; the longest it may be is 6h.");
+    // Past what Node's timers can wait: refused as a duration before the manifest's rules.
+    expect(() => getDeployInputs()).toThrow("Input 'pause' is 999999h; the longest it may be is 596h31m23s.");
+    // Longer than a job can wait: the manifest's own rule (rollout.pause_seconds, at most 6 h).
+    setInputs({ ...AZURE, pause: "7h" });
+    expect(() => getDeployInputs()).toThrow(
+      "Input 'pause' is outside what the manifest allows for rollout.pause_seconds",
+    );
     setInputs({ ...AZURE, pause: "6h" });
     expect(getDeployInputs().rollout.pause_seconds).toBe(6 * 3600);
     setInputs({ ...AZURE, pause: "", "verify-timeout": "30d" });
