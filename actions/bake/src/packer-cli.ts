@@ -51,7 +51,7 @@ export function runPacker(bin: string, args: string[], opts: RunOptions = {}): P
         reject(
           new UserError(
             `Packer was not found at '${bin}'.`,
-            "Install it before this step (uses: hashicorp/setup-packer@v3) or set the `packer` input to its path.",
+            "Install it before this step (hashicorp/setup-packer, as the reusable bake.yml does) or set the `packer` input to its path.",
           ),
         );
       } else {

@@ -23,7 +23,14 @@ import {
   truthy,
   type Value,
 } from "./expressions.ts";
-import { CHECKOUT_PIN, type LoadedWorkflow, loadWorkflow, mappingGet, rawSteps } from "./workflow.ts";
+import {
+  CHECKOUT_PIN,
+  type LoadedWorkflow,
+  loadWorkflow,
+  mappingGet,
+  rawSteps,
+  SETUP_PACKER_PIN,
+} from "./workflow.ts";
 
 export type JobResult = "success" | "failure" | "skipped";
 
@@ -455,7 +462,7 @@ export class Runner {
         this.host.checkout(call.ctx.request.sha, workspace);
         exit = 0;
         log = `checked out ${call.ctx.request.sha}\n`;
-      } else if (uses === "hashicorp/setup-packer@v3") {
+      } else if (uses === SETUP_PACKER_PIN) {
         // Puts the stand-in packer first on PATH for the job's later steps (see packer-stand-in.ts).
         extraPath.unshift(this.host.packerBin);
         exit = 0;

@@ -4,7 +4,7 @@
 // through `env:` instead.
 // https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -83,24 +83,48 @@ describe("the identity each reusable workflow job signs in as", () => {
   });
 });
 
-describe("third-party actions in the workflows", () => {
-  // A tag can be moved to other code; a commit cannot. Each pin carries its version in a comment.
-  // hashicorp/setup-packer is still on its tag: its node24 release's commit is to be confirmed.
-  const NOT_YET_PINNED = new Set(["hashicorp/setup-packer@v3"]);
+/**
+ * Every `uses:` of a third-party action or workflow that is not pinned by a 40-hex commit with
+ * its version in a comment (`@<sha> # vX...`), as "line: text". Ours (openclawps/actions/...) and
+ * local ones (./...) are exempt: they move with this repository's own tags.
+ */
+function loosePins(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line, i) => ({ i, m: /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line) }))
+    .filter((x): x is { i: number; m: RegExpExecArray } => x.m !== null)
+    .filter(
+      ({ m }) => !(m[1] as string).startsWith("openclawps/actions/") && !(m[1] as string).startsWith("./"),
+    )
+    .filter(({ m }) => !/@[0-9a-f]{40}$/.test(m[1] as string) || !/^\s+#\s*v\d/.test(m[2] as string))
+    .map(({ i, m }) => `${i + 1}: ${m[0].trim()}`);
+}
 
-  it("are pinned by commit, with the version in a comment", () => {
-    const files = readdirSync(join(ACTIONS_ROOT, ".github/workflows")).filter((f) => f.endsWith(".yml"));
+describe("third-party actions", () => {
+  // A tag can be moved to other code; a commit cannot. Each pin carries its version in a comment.
+  it("are found when pinned by tag, by branch, by a short commit or without a version comment", () => {
+    const sha = "ce93c3c08a6c2ff2275bf4b54ff0d9a75f6c9789";
+    expect(loosePins("      - uses: hashicorp/setup-packer@v3")).toHaveLength(1);
+    expect(loosePins("    uses: some/workflow/.github/workflows/x.yml@main")).toHaveLength(1);
+    expect(loosePins("  - uses: a/b@ce93c3c # v1")).toHaveLength(1);
+    expect(loosePins(`  - uses: a/b@${sha}`)).toHaveLength(1);
+    expect(loosePins(`  - uses: a/b@${sha} # main`)).toHaveLength(1);
+    expect(loosePins(`  - uses: a/b@${sha} # v3.4.0 (node24)`)).toEqual([]);
+    expect(loosePins("    uses: openclawps/actions/.github/workflows/validate.yml@v1")).toEqual([]);
+    expect(loosePins("  - uses: ./actions/bake")).toEqual([]);
+  });
+
+  it("are pinned by commit, with the version in a comment, in the workflows, the examples and the docs", () => {
+    const files = execFileSync("git", ["ls-files", "*.yml", "*.yaml", "*.md"], {
+      cwd: ACTIONS_ROOT,
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter(Boolean);
+    expect(files).toContain(".github/workflows/bake.yml");
+    expect(files).toContain("examples/fleet/.github/workflows/fleet.yml");
     const loose = files.flatMap((f) =>
-      readFileSync(join(ACTIONS_ROOT, ".github/workflows", f), "utf8")
-        .split("\n")
-        .map((line) => /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line))
-        .filter((m): m is RegExpExecArray => m !== null)
-        .filter(
-          (m) => !(m[1] as string).startsWith("openclawps/actions/") && !(m[1] as string).startsWith("./"),
-        )
-        .filter((m) => !NOT_YET_PINNED.has(m[1] as string))
-        .filter((m) => !/@[0-9a-f]{40}$/.test(m[1] as string) || !/#\s*v\d/.test(m[2] as string))
-        .map((m) => `${f}: ${m[0].trim()}`),
+      loosePins(readFileSync(join(ACTIONS_ROOT, f), "utf8")).map((hit) => `${f}:${hit}`),
     );
     expect(loose).toEqual([]);
   });
