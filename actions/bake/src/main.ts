@@ -1,5 +1,5 @@
 import "@openclawps/action-kit/commonjs-globals";
-import { log, runAction, UserError } from "@openclawps/action-kit";
+import { coreReporter, runAction, UserError } from "@openclawps/action-kit";
 import { azureImageGallery } from "./azure-gallery.ts";
 import { bake, PackerBuildFailure } from "./bake.ts";
 import { readBakeInputs } from "./inputs.ts";
@@ -13,8 +13,8 @@ function firstProblem(failure: PackerBuildFailure): string {
   return `${where}${f.message}`.split("\n")[0] ?? "";
 }
 
-// Thin edge: inputs → bake → outputs, summary, annotations (log: action-kit's, which neutralises
-// workflow commands in Packer's output).
+// Thin edge: inputs → bake → outputs, summary, annotations through action-kit's core-backed
+// Reporter (whose info neutralises workflow commands in Packer's output).
 
 await runAction(async () => {
   const { request, azure, fleet } = readBakeInputs(import.meta.url);
@@ -34,10 +34,10 @@ await runAction(async () => {
     fleet,
   );
   try {
-    await reportOutcome(await bake(request, { gallery, log }), gallery.label);
+    await reportOutcome(await bake(request, { gallery, log: coreReporter }), gallery.label, coreReporter);
   } catch (err) {
     if (!(err instanceof PackerBuildFailure)) throw err;
-    await reportFailure(err, gallery.label);
+    await reportFailure(err, gallery.label, coreReporter);
     throw new UserError(
       `Packer failed to bake image version ${err.imageVersion}: ${firstProblem(err)}`,
       "Packer's full error is in the annotations and the job summary; fix the template or install script it names and run the bake again.",

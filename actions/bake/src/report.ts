@@ -1,15 +1,14 @@
-// What the bake tells the workflow: outputs, the job summary, and on failure Packer's own
-// error as annotations.
-import * as core from "@actions/core";
-import { annotate, log, mdTable } from "@openclawps/action-kit";
+// What the bake tells the workflow through the action's Reporter: outputs, the job summary, and
+// on failure Packer's own error as annotations.
+import { annotate, mdTable, type Reporter } from "@openclawps/action-kit";
 import { formatDuration } from "@openclawps/fleet-model";
 import type { BakeOutcome, PackerBuildFailure } from "./bake.ts";
 
-export function setBakeOutputs(outcome: BakeOutcome): void {
-  core.setOutput("image-version", outcome.imageVersion);
-  core.setOutput("image-id", outcome.imageId);
-  core.setOutput("skipped", String(outcome.status === "skipped"));
-  core.setOutput("content-hash", outcome.contentHash);
+export function setBakeOutputs(outcome: BakeOutcome, reporter: Reporter): void {
+  reporter.setOutput("image-version", outcome.imageVersion);
+  reporter.setOutput("image-id", outcome.imageId);
+  reporter.setOutput("skipped", String(outcome.status === "skipped"));
+  reporter.setOutput("content-hash", outcome.contentHash);
 }
 
 export function outcomeMarkdown(outcome: BakeOutcome, galleryLabel: string): string {
@@ -44,21 +43,27 @@ function inputsMarkdown(files: string[]): string {
   return `\n<details><summary>${files.length} files in the content hash</summary>\n\n${files.map((f) => `- \`${f}\``).join("\n")}\n\n</details>\n`;
 }
 
-export async function reportOutcome(outcome: BakeOutcome, galleryLabel: string): Promise<void> {
-  setBakeOutputs(outcome);
-  log.info(
+export async function reportOutcome(
+  outcome: BakeOutcome,
+  galleryLabel: string,
+  reporter: Reporter,
+): Promise<void> {
+  setBakeOutputs(outcome, reporter);
+  reporter.info(
     outcome.status === "skipped"
       ? `Skipped: ${outcome.reason} Image version ${outcome.imageVersion}.`
       : `Baked image version ${outcome.imageVersion} (${outcome.imageId}) in ${formatDuration(outcome.durationMs)}.`,
   );
-  if (process.env.GITHUB_STEP_SUMMARY)
-    await core.summary.addRaw(outcomeMarkdown(outcome, galleryLabel)).write();
+  await reporter.summary(outcomeMarkdown(outcome, galleryLabel));
 }
 
-export async function reportFailure(failure: PackerBuildFailure, galleryLabel: string): Promise<void> {
-  core.setOutput("content-hash", failure.contentHash);
-  core.setOutput("skipped", "false");
-  annotate(failure.findings);
-  if (process.env.GITHUB_STEP_SUMMARY)
-    await core.summary.addRaw(failureMarkdown(failure, galleryLabel)).write();
+export async function reportFailure(
+  failure: PackerBuildFailure,
+  galleryLabel: string,
+  reporter: Reporter,
+): Promise<void> {
+  reporter.setOutput("content-hash", failure.contentHash);
+  reporter.setOutput("skipped", "false");
+  annotate(failure.findings, reporter);
+  await reporter.summary(failureMarkdown(failure, galleryLabel));
 }

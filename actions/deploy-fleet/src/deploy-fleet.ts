@@ -1,19 +1,21 @@
 // deploy-fleet: manifest → secrets → observe Azure → desired state → plan → (apply: approval
-// gate → shared infrastructure → health-gated rollout). main.ts only reads inputs and calls this.
+// gate → shared infrastructure → health-gated rollout). main.ts only reads inputs and calls this
+// with the core-backed Reporter; tests call it with the in-memory one.
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import * as core from "@actions/core";
 import {
   annotate,
   type Finding,
   findingsMarkdown,
   fitSummary,
-  log,
   maskSecret,
+  type Reporter,
   UserError,
 } from "@openclawps/action-kit";
 import {
   AzureClawOperations,
+  type AzureConnectionOptions,
+  type AzureContext,
   AzureFleetLease,
   adoptSeedResources,
   azureErrorCode,
@@ -57,7 +59,6 @@ import {
 } from "@openclawps/fleet-model";
 import {
   RolloutConfigurationError,
-  type RolloutLog,
   type RolloutReport,
   renderReportMarkdown,
   runRollout,
@@ -67,19 +68,37 @@ import { selectClaws } from "./claw-selection.ts";
 import { applyOverrides } from "./fleet-overrides.ts";
 import type { DeployInputs } from "./inputs.ts";
 import { changingClaws, planJson, wavesMarkdown } from "./plan-output.ts";
+import { rolloutLog } from "./rollout-log.ts";
 import { proveUnchangedClaws } from "./unproven-claws.ts";
 import { buildWaveVerifier } from "./wave-verifier.ts";
 
-export interface DeployEnvironment {
+/** What to deploy: the action's inputs and where the run happens. */
+export interface DeployRequest {
+  inputs: DeployInputs;
   /** Repository root: the manifest and overlay paths are relative to it. */
   workspace: string;
   /** The vm-runtime shipped with the action. */
   shippedVmRuntime: string;
   /** Identifies this rollout in the lease and tags. */
   runId: string;
-  log: RolloutLog;
   /** Cancels the rollout between claw steps (the runner's SIGINT/SIGTERM on cancel). */
   signal?: AbortSignal;
+}
+
+/** How the core reaches Azure: connectAzure in the action; tests connect to the local Azure. */
+export interface DeployClients {
+  connectAzure(options: AzureConnectionOptions): AzureContext;
+}
+
+export const azureClients: DeployClients = { connectAzure };
+
+/** What the core does its I/O with besides the files of the workspace. */
+export interface DeployDependencies {
+  clients: DeployClients;
+  /** Log lines, annotations, the job summary, outputs and masks. */
+  reporter: Reporter;
+  /** Wall-clock time, for the plan's dates. */
+  clock: { now(): Date };
 }
 
 export interface DeployOutcome {
@@ -89,10 +108,16 @@ export interface DeployOutcome {
 }
 
 /** Runs plan or apply. User mistakes throw UserError (message + fix); ARM errors are described, never dropped. */
-export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment): Promise<DeployOutcome> {
+export async function deployFleet(
+  request: DeployRequest,
+  { clients, reporter, clock }: DeployDependencies,
+): Promise<DeployOutcome> {
+  const { inputs } = request;
+  const progress = rolloutLog(reporter);
+  const failOnFindings = (findings: Finding[], what: string) => failOnFindingsOf(findings, what, reporter);
   // ---- manifest
-  const manifestAbs = resolveInRepo(env.workspace, inputs.manifest, "Input 'manifest'");
-  const display = displayPath(env.workspace, manifestAbs);
+  const manifestAbs = resolveInRepo(request.workspace, inputs.manifest, "Input 'manifest'");
+  const display = displayPath(request.workspace, manifestAbs);
   const manifestCheck = checkManifest(manifestAbs, display);
   await failOnFindings(manifestCheck.findings, `${display} has problems`);
   const parse = manifestCheck.parse as ParseResult & { manifest: NonNullable<ParseResult["manifest"]> };
@@ -114,28 +139,29 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     clawNames: live,
     manifest: parse,
     manifestDisplay: display,
-    mask: maskSecret,
+    mask: (value) => maskSecret(value, reporter.setSecret),
   });
   await failOnFindings(secretsCheck.findings, "CLAW_SECRETS_JSON has problems");
   const secrets = secretsCheck.secrets;
 
   // ---- desired state: each claw's config hash from the cloud-init it would boot with
-  const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, env.workspace);
+  const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, request.workspace);
   // The vm-runtime payload is the same for every claw: read on first use, once per run.
   let payload: Payload | undefined;
   const runPayload = (): Payload => {
-    payload ??= collectPayload(env.shippedVmRuntime, overlayDir);
+    payload ??= collectPayload(request.shippedVmRuntime, overlayDir);
     return payload;
   };
   const renderInput = (name: string) => ({
     fleet,
     secrets: secretsOf(secrets, name),
-    vmRuntimeDir: env.shippedVmRuntime,
+    vmRuntimeDir: request.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
     payload: runPayload(),
   });
   const adminKey = chooseAdminKey(fleet.ssh.admin_public_key, inputs.adminPublicKey);
-  if (adminKey.problem && adminKey.source === "manifest") core.warning(adminKey.problem, { file: display });
+  if (adminKey.problem && adminKey.source === "manifest")
+    reporter.warning(adminKey.problem, { file: display });
   if (live.length > 0 && !adminKey.key) {
     const at = parse.locate("ssh");
     throw new UserError(
@@ -153,8 +179,8 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   // would hit (an overlay update reusing a shipped number, customData over Azure's limit, a value
   // the .env cannot carry) fails the plan, and apply writes nothing.
   const runtime = checkVmRuntime({
-    workspace: env.workspace,
-    shipped: env.shippedVmRuntime,
+    workspace: request.workspace,
+    shipped: request.shippedVmRuntime,
     ...(overlayDir ? { overlay: overlayDir } : {}),
   });
   await failOnFindings(
@@ -165,7 +191,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     fleet,
     manifest: parse,
     manifestDisplay: display,
-    vmRuntimeDir: env.shippedVmRuntime,
+    vmRuntimeDir: request.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
     secrets,
   });
@@ -182,7 +208,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   };
 
   // ---- observe Azure and plan
-  const ctx = connectAzure({
+  const ctx = clients.connectAzure({
     ...inputs.azure,
     resourceGroup: fleet.azure.resource_group_name,
     pollIntervalMs: inputs.pollIntervalMs,
@@ -201,9 +227,9 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     // No plan without a reading of Azure: the summary says why (a wrong subscription, a missing
     // role), so a reviewer does not see an empty page.
     if (err instanceof UserError) {
-      await core.summary
-        .addRaw(`## Fleet plan — \`${display}\`\n\n> [!CAUTION]\n> **No plan:** ${err.message}\n`)
-        .write();
+      await reporter.summary(
+        `## Fleet plan — \`${display}\`\n\n> [!CAUTION]\n> **No plan:** ${err.message}\n`,
+      );
     }
     throw err;
   }
@@ -215,12 +241,12 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   const waves = planWaves(plan, policy);
   const changed = changingClaws(plan);
   const applyNeeded = planNeedsApply(plan);
-  core.setOutput("plan", JSON.stringify(planJson(plan, waves)));
-  core.setOutput("plan-hash", plan.hash);
-  core.setOutput("changed-claws", JSON.stringify(changed));
-  core.setOutput("apply-needed", String(applyNeeded));
-  core.setOutput("verify", String(policy.verify));
-  reportPlanWarnings(plan, parse, display);
+  reporter.setOutput("plan", JSON.stringify(planJson(plan, waves)));
+  reporter.setOutput("plan-hash", plan.hash);
+  reporter.setOutput("changed-claws", JSON.stringify(changed));
+  reporter.setOutput("apply-needed", String(applyNeeded));
+  reporter.setOutput("verify", String(policy.verify));
+  reportPlanWarnings(plan, parse, display, reporter);
 
   let md = `## Fleet plan — \`${display}\`\n\n`;
   md += `Resource group \`${ctx.resourceGroup}\` · plan hash \`${plan.hash}\``;
@@ -229,7 +255,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   // rollout report: each gets a part of GitHub's 1 MiB and is cut with a note past it (the plan
   // and result outputs have everything).
   md += fitSummary(
-    renderPlanMarkdown(plan, { now: new Date() }) + wavesMarkdown(waves, policy.verify),
+    renderPlanMarkdown(plan, { now: clock.now() }) + wavesMarkdown(waves, policy.verify),
     512 * 1024,
   );
   const unproven = plan.unproven;
@@ -239,7 +265,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       `\n**Adopting ${toAdopt.length} resource(s) a seed-era deployment created** (tagged \`${TAGS.claw}\` on apply, ` +
       `nothing else changes): ${toAdopt.map((r) => `\`${r.name}\``).join(", ")}\n`;
   }
-  log.info(
+  reporter.info(
     `Plan ${plan.hash}: ${changed.length} claw(s) to change${changed.length ? `: ${changed.join(", ")}` : ""}` +
       `${plan.shared.length ? `, ${plan.shared.length} shared-infrastructure change(s)` : ""}` +
       `${unproven.length ? `, ${unproven.length} unproven claw(s) to verify` : ""}` +
@@ -248,7 +274,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   const problems = planProblems(plan);
 
   if (inputs.mode === "plan") {
-    await core.summary.addRaw(md).write();
+    await reporter.summary(md);
     failOnProblems(problems, "plan");
     return { plan };
   }
@@ -258,7 +284,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     md +=
       `\n> [!CAUTION]\n> **Apply refused:** the fresh plan's hash \`${plan.hash}\` differs from the approved ` +
       `\`${inputs.approvedPlanHash}\`. Nothing was changed.\n`;
-    await core.summary.addRaw(md).write();
+    await reporter.summary(md);
     throw new UserError(
       `The plan changed since it was approved (approved ${inputs.approvedPlanHash}, now ${plan.hash}); nothing was changed.`,
       "Azure or the manifest changed after the plan was reviewed. Re-run ALL jobs of the workflow run " +
@@ -266,17 +292,17 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     );
   }
   if (!inputs.approvedPlanHash) {
-    core.warning(
+    reporter.warning(
       "Applying without approved-plan-hash: the plan computed now runs without anyone having approved it. " +
         "Pass the plan-hash output of a reviewed plan run to gate apply on it.",
     );
   }
   if (inputs.dryRun) {
     md += "\n**Dry run:** the plan hash matches; nothing was changed.\n";
-    await core.summary.addRaw(md).write();
+    await reporter.summary(md);
     return { plan };
   }
-  await core.summary.addRaw(md).write();
+  await reporter.summary(md);
   // Every changed claw but a retired one gets verified.
   const needsVerifier =
     policy.verify && (unproven.length > 0 || waves.some((w) => w.claws.some((c) => changedVm(plan, c))));
@@ -308,15 +334,15 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       hints,
       () => ensureSharedInfra(ctx, fleet),
     );
-    for (const c of shared.created) log.info(`Created ${c}`);
-    for (const u of shared.updated) log.info(`Updated ${u}`);
-    for (const w of shared.warnings) core.warning(w, { file: display });
+    for (const c of shared.created) reporter.info(`Created ${c}`);
+    for (const u of shared.updated) reporter.info(`Updated ${u}`);
+    for (const w of shared.warnings) reporter.warning(w, { file: display });
     // Seed-era resources ({claw}, {claw}-nic, {claw}-pip, {claw}-data) are adopted by name:
     // tagged as the claw's, so they are never duplicated and later runs find them by tag.
     const adopted = await azure("Adopting resources a seed-era deployment created", hints, () =>
       adoptSeedResources(ctx, fleet, observed),
     );
-    for (const r of adopted) log.info(`Adopted ${r.kind} ${r.name} for claw ${r.claw}`);
+    for (const r of adopted) reporter.info(`Adopted ${r.kind} ${r.name} for claw ${r.claw}`);
   };
   const lease = new AzureFleetLease(ctx, {
     createResourceGroup: { location: fleet.azure.location, tags: fleet.azure.tags },
@@ -324,16 +350,17 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   if (waves.length === 0) {
     if (plan.shared.length > 0 || plan.lease?.clear || toAdopt.length > 0) {
       // Writes without a rollout still happen under the lease: another run may be rolling out.
-      await withLease(lease, env.runId, inputs.forceUnlock, hints, prepareSharedInfra);
-      if (plan.lease?.clear) log.info(`Cleared the rollout lease of run ${plan.lease.runId} (force-unlock).`);
+      await withLease(lease, request.runId, inputs.forceUnlock, hints, prepareSharedInfra);
+      if (plan.lease?.clear)
+        reporter.info(`Cleared the rollout lease of run ${plan.lease.runId} (force-unlock).`);
     } else await prepareSharedInfra();
   }
 
   const operations = new AzureClawOperations(ctx, desired, {
-    rolloutId: env.runId,
+    rolloutId: request.runId,
     snapshotBeforeReplace: policy.snapshot_before_replace,
     // A cancel aborts the ARM call in flight, so the report and the lease release happen in time.
-    ...(env.signal ? { signal: env.signal } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
     render: (claw) => {
       const hostKey = generateHostKey();
       const result = renderCustomData({ ...renderInput(claw.name), claw, hostKey });
@@ -352,7 +379,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
         privateKey: inputs.sshPrivateKey,
         clientId: inputs.azure.clientId,
         timeoutSeconds: inputs.verifyTimeoutSeconds,
-        log: env.log,
+        log: progress,
       })
     : undefined;
 
@@ -368,9 +395,9 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       lease,
       forceUnlock: inputs.forceUnlock,
       prepare: prepareSharedInfra,
-      runId: env.runId,
-      log: env.log,
-      signal: env.signal,
+      runId: request.runId,
+      log: progress,
+      signal: request.signal,
     });
   } catch (err) {
     // The lease held by another run, a policy that cannot be honoured, an ARM error taking the
@@ -388,8 +415,8 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     throw err;
   }
 
-  core.setOutput("result", JSON.stringify(report));
-  core.setOutput(
+  reporter.setOutput("result", JSON.stringify(report));
+  reporter.setOutput(
     "changed-claws",
     JSON.stringify(
       report.claws
@@ -397,9 +424,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
         .map((c) => c.claw),
     ),
   );
-  await core.summary
-    .addRaw(`\n## Rollout\n\n${fitSummary(renderReportMarkdown(report), 384 * 1024)}`)
-    .write();
+  await reporter.summary(`\n## Rollout\n\n${fitSummary(renderReportMarkdown(report), 384 * 1024)}`);
   if (report.status !== "succeeded" && report.status !== "nothing-to-do") {
     const failed = report.claws.filter((c) => c.outcome === "failed" || c.outcome === "rolled-back");
     const shown = failed.slice(0, 3).map((c) => `\n- ${c.claw} (${c.outcome}): ${c.error ?? c.detail ?? ""}`);
@@ -410,10 +435,10 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
       "Fix the cause named for each failed claw, then re-run: apply converges from wherever this run stopped, and no data disk was deleted.",
     );
   }
-  if (verifier && unproven.length > 0) await proveUnchangedClaws(unproven, verifier, operations);
+  if (verifier && unproven.length > 0) await proveUnchangedClaws(unproven, verifier, operations, reporter);
   failOnProblems(problems, "apply");
   if (!report.verification && report.claws.some((c) => c.health === "unverified")) {
-    core.warning(
+    reporter.warning(
       "Wave verification was off: changed claws are unverified. Run the verify action when the VMs are reachable.",
     );
   }
@@ -480,12 +505,12 @@ function secretsOf(secrets: Map<string, ClawSecrets>, claw: string): ClawSecrets
 }
 
 /** Annotates every finding; errors fail the run (with the full list in the job summary). */
-async function failOnFindings(findings: Finding[], what: string): Promise<void> {
+async function failOnFindingsOf(findings: Finding[], what: string, reporter: Reporter): Promise<void> {
   if (findings.length === 0) return;
-  const { omitted } = annotate(findings);
+  const { omitted } = annotate(findings, reporter);
   const errors = findings.filter((f) => f.severity === "error");
   if (errors.length === 0) return;
-  await core.summary.addRaw(`## ${what}\n\n${findingsMarkdown(findings)}`).write();
+  await reporter.summary(`## ${what}\n\n${findingsMarkdown(findings)}`);
   const first = errors[0]!;
   throw new UserError(
     `${what}: ${errors.length} error${errors.length === 1 ? "" : "s"}${omitted ? ` (${omitted} annotation(s) not shown; see the job summary)` : ""}. ` +
@@ -513,11 +538,11 @@ function findOverlay(given: string, manifestAbs: string, workspace: string): str
 }
 
 /** Orphans and blocked claws are worth a reviewer's attention: one warning each, on the claw's line. */
-function reportPlanWarnings(plan: Plan, parse: ParseResult, display: string): void {
+function reportPlanWarnings(plan: Plan, parse: ParseResult, display: string, reporter: Reporter): void {
   for (const c of plan.claws) {
     if (c.action !== "orphan" && c.action !== "blocked") continue;
     const at = c.action === "blocked" ? parse.locate(`claws.${c.claw}`) : undefined;
-    core.warning(`${c.claw}: ${c.action} — ${c.reason}`, {
+    reporter.warning(`${c.claw}: ${c.action} — ${c.reason}`, {
       title: c.action === "orphan" ? "Orphan claw (left untouched)" : "Blocked claw (not changed)",
       ...(at ? { file: display, startLine: at.line } : {}),
     });

@@ -1,8 +1,7 @@
 // Claws the plan leaves alone but that were never proven healthy on the image they run
 // (fleet-model's unprovenClaws finds them; the plan lists them): verified by apply, and the proof
 // recorded as the data disk's last-healthy-image tag (ClawOperations.markHealthy).
-import * as core from "@actions/core";
-import { log, UserError } from "@openclawps/action-kit";
+import { type Reporter, UserError } from "@openclawps/action-kit";
 import { markdownCell, type UnprovenClaw } from "@openclawps/fleet-model";
 import type { ClawHealth, ClawOperations, WaveVerifier } from "@openclawps/rollout";
 
@@ -15,30 +14,29 @@ export async function proveUnchangedClaws(
   unproven: UnprovenClaw[],
   verifier: WaveVerifier,
   operations: ClawOperations,
+  reporter: Reporter,
 ): Promise<void> {
-  core.startGroup(`Verifying ${unproven.length} unchanged claw(s) not yet proven healthy on their image`);
+  reporter.startGroup(`Verifying ${unproven.length} unchanged claw(s) not yet proven healthy on their image`);
   let health: ClawHealth[];
   try {
     health = await verifier(unproven.map((u) => u.claw));
   } finally {
-    core.endGroup();
+    reporter.endGroup();
   }
   const healthy = new Set(health.filter((h) => h.healthy).map((h) => h.claw));
   for (const u of unproven.filter((u) => healthy.has(u.claw))) {
     await operations.markHealthy(u.claw, u.imageVersion);
-    log.info(`${u.claw}: healthy on image ${u.imageVersion} (recorded on its data disk)`);
+    reporter.info(`${u.claw}: healthy on image ${u.imageVersion} (recorded on its data disk)`);
   }
   const sick = health.filter((h) => !h.healthy);
   const rows = unproven.map((u) => {
     const h = health.find((x) => x.claw === u.claw);
     return `| ${u.claw} | ${u.imageVersion} | ${u.lastHealthy ?? "—"} | ${h?.healthy ? "✅ healthy" : "❌ unhealthy"} | ${markdownCell(h?.detail ?? "")} |`;
   });
-  await core.summary
-    .addRaw(
-      "\n## Unchanged claws verified\n\nThese claws run an image no verification had proven on their disk.\n\n" +
-        `| Claw | Image | Last proven healthy | Health | Detail |\n|---|---|---|---|---|\n${rows.join("\n")}\n`,
-    )
-    .write();
+  await reporter.summary(
+    "\n## Unchanged claws verified\n\nThese claws run an image no verification had proven on their disk.\n\n" +
+      `| Claw | Image | Last proven healthy | Health | Detail |\n|---|---|---|---|---|\n${rows.join("\n")}\n`,
+  );
   if (sick.length > 0) {
     throw new UserError(
       `${sick.length} unchanged claw(s) failed verification on the image they run: ` +

@@ -1,13 +1,11 @@
 // proveUnchangedClaws against in-memory ClawOperations and WaveVerifier (the rollout seam; the
 // real verifier over SSH and the real adapter are exercised by deploy-fleet.test.ts), and
 // unprovenClaws on hand-made plans and observed fleets.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { MemoryReporter } from "@openclawps/action-kit/testing";
 import type { ClawPlan, ObservedFleet, Plan } from "@openclawps/fleet-model";
 import { TAGS, unprovenClaws } from "@openclawps/fleet-model";
 import type { ClawOperations } from "@openclawps/rollout";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { proveUnchangedClaws } from "../src/unproven-claws.ts";
 
 const sub = "/subscriptions/s/resourceGroups/rg/providers";
@@ -86,13 +84,6 @@ describe("unprovenClaws", () => {
 });
 
 describe("proveUnchangedClaws", () => {
-  // @actions/core resolves the summary file once per process: one file, emptied before each test.
-  const summaryFile = join(mkdtempSync(join(tmpdir(), "unproven-")), "summary.md");
-  beforeEach(() => {
-    writeFileSync(summaryFile, "");
-    vi.stubEnv("GITHUB_STEP_SUMMARY", summaryFile);
-  });
-
   const operations = () => {
     const marked: [string, string][] = [];
     const ops = {
@@ -105,6 +96,7 @@ describe("proveUnchangedClaws", () => {
 
   it("records the image on the disks of the claws that pass", async () => {
     const { ops, marked } = operations();
+    const reporter = new MemoryReporter();
     await proveUnchangedClaws(
       [
         { claw: "a", imageVersion: "1.1.0" },
@@ -112,16 +104,18 @@ describe("proveUnchangedClaws", () => {
       ],
       async (claws) => claws.map((claw) => ({ claw, healthy: true, detail: "12 passed" })),
       ops,
+      reporter,
     );
     expect(marked).toEqual([
       ["a", "1.1.0"],
       ["b", "1.1.0"],
     ]);
-    expect(readFileSync(summaryFile, "utf8")).toContain("| b | 1.1.0 | 1.0.0 | ✅ healthy | 12 passed |");
+    expect(reporter.summaryText).toContain("| b | 1.1.0 | 1.0.0 | ✅ healthy | 12 passed |");
   });
 
   it("fails naming the claws that do not pass, and records nothing for them", async () => {
     const { ops, marked } = operations();
+    const reporter = new MemoryReporter();
     await expect(
       proveUnchangedClaws(
         [
@@ -133,13 +127,12 @@ describe("proveUnchangedClaws", () => {
           { claw: "b", healthy: false, detail: "gateway.health failed" },
         ],
         ops,
+        reporter,
       ),
     ).rejects.toThrow(
       /^1 unchanged claw\(s\) failed verification on the image they run: b \(gateway\.health failed\)\./,
     );
     expect(marked).toEqual([["a", "1.1.0"]]);
-    expect(readFileSync(summaryFile, "utf8")).toContain(
-      "| b | 1.1.0 | — | ❌ unhealthy | gateway.health failed |",
-    );
+    expect(reporter.summaryText).toContain("| b | 1.1.0 | — | ❌ unhealthy | gateway.health failed |");
   });
 });

@@ -1,5 +1,6 @@
-import * as core from "@actions/core";
 import { markdownCell } from "@openclawps/fleet-model";
+import type { AnnotationProps, Reporter } from "./reporter.ts";
+import { log } from "./untrusted.ts";
 
 /** A problem at a place in a file, as every check in this project reports it. */
 export interface Finding {
@@ -25,10 +26,13 @@ export const ANNOTATION_LIMIT_PER_TYPE = 10;
 
 /**
  * Emits the first ANNOTATION_LIMIT_PER_TYPE findings of each severity as workflow-command
- * annotations and returns how many of each were left out (the caller puts the complete list in
- * the job summary).
+ * annotations (through `out`, the action's Reporter) and returns how many of each were left out
+ * (the caller puts the complete list in the job summary).
  */
-export function annotate(findings: Finding[]): { shown: number; omitted: number } {
+export function annotate(
+  findings: Finding[],
+  out: Pick<Reporter, "error" | "warning" | "notice"> = log,
+): { shown: number; omitted: number } {
   const used = { error: 0, warning: 0, notice: 0 };
   let omitted = 0;
   for (const f of sortFindings(findings)) {
@@ -37,7 +41,7 @@ export function annotate(findings: Finding[]): { shown: number; omitted: number 
       continue;
     }
     used[f.severity]++;
-    const props: core.AnnotationProperties = { file: f.file, title: f.title };
+    const props: AnnotationProps = { file: f.file, title: f.title };
     if (f.line !== undefined) {
       props.startLine = f.line;
       props.endLine = f.endLine ?? f.line;
@@ -48,9 +52,9 @@ export function annotate(findings: Finding[]): { shown: number; omitted: number 
       }
     }
     const text = f.fix ? `${f.message}\nFix: ${f.fix}` : f.message;
-    if (f.severity === "error") core.error(text, props);
-    else if (f.severity === "warning") core.warning(text, props);
-    else core.notice(text, props);
+    if (f.severity === "error") out.error(text, props);
+    else if (f.severity === "warning") out.warning(text, props);
+    else out.notice(text, props);
   }
   return { shown: findings.length - omitted, omitted };
 }

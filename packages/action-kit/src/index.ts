@@ -1,6 +1,7 @@
 export * from "./annotations.ts";
 export * from "./azure-inputs.ts";
 export * from "./inputs.ts";
+export * from "./reporter.ts";
 export * from "./run.ts";
 export * from "./untrusted.ts";
 export * from "./user-error.ts";

@@ -15,12 +15,15 @@ export function getSecret(name: string): string {
   return value.trim();
 }
 
-/** Masks a secret value; multi-line values are masked line by line as the runner matches per line. */
-export function maskSecret(value: string): void {
+/**
+ * Masks a secret value; multi-line values are masked line by line as the runner matches per line.
+ * `setSecret` is the action's Reporter's (default: @actions/core's).
+ */
+export function maskSecret(value: string, setSecret: (value: string) => void = core.setSecret): void {
   if (!value) return;
-  core.setSecret(value);
+  setSecret(value);
   for (const line of value.split(/\r?\n/)) {
-    if (line.trim().length >= 4) core.setSecret(line.trim());
+    if (line.trim().length >= 4) setSecret(line.trim());
   }
 }
 

@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import type { AnnotationProps, Reporter } from "./reporter.ts";
+import { untrusted } from "./untrusted.ts";
 
 export interface BundledActionOptions {
   /** The action's bundle, e.g. `actions/verify/dist/index.js`. */
@@ -219,4 +221,57 @@ export function workflowCommands(stdout: string): ParsedWorkflowCommand[] {
     if (RUNNER_COMMANDS.has(command)) found.push({ line: i + 1, command, info, data: raw.slice(rb + 1) });
   });
   return found;
+}
+
+/** An annotation a core made through its Reporter. */
+export interface RecordedAnnotation {
+  level: "error" | "warning" | "notice";
+  text: string;
+  props?: AnnotationProps;
+}
+
+/**
+ * The Reporter for tests of an action's core: keeps everything in memory. `info` lines are kept
+ * as `coreReporter` would print them (neutralised by `untrusted`); `log` holds every line in
+ * order, annotations as `::level::text`, groups as `[group] title` / `[endgroup]`.
+ */
+export class MemoryReporter implements Reporter {
+  readonly log: string[] = [];
+  readonly annotations: RecordedAnnotation[] = [];
+  readonly outputs: Record<string, string> = {};
+  readonly secrets: string[] = [];
+  summaryText = "";
+
+  // Arrow properties: like coreReporter's, each method works when passed on detached.
+  readonly info = (text: string): void => {
+    this.log.push(untrusted(text));
+  };
+  readonly notice = (text: string, props?: AnnotationProps): void => this.annotate("notice", text, props);
+  readonly warning = (text: string, props?: AnnotationProps): void => this.annotate("warning", text, props);
+  readonly error = (text: string, props?: AnnotationProps): void => this.annotate("error", text, props);
+  readonly startGroup = (title: string): void => {
+    this.log.push(`[group] ${title}`);
+  };
+  readonly endGroup = (): void => {
+    this.log.push("[endgroup]");
+  };
+  readonly summary = async (markdown: string): Promise<void> => {
+    this.summaryText += markdown;
+  };
+  readonly setOutput = (name: string, value: string): void => {
+    this.outputs[name] = value;
+  };
+  readonly setSecret = (value: string): void => {
+    this.secrets.push(value);
+  };
+
+  /** The annotations of one level, their text only. */
+  texts(level: RecordedAnnotation["level"]): string[] {
+    return this.annotations.filter((a) => a.level === level).map((a) => a.text);
+  }
+
+  private annotate(level: RecordedAnnotation["level"], text: string, props?: AnnotationProps): void {
+    this.annotations.push({ level, text, ...(props ? { props } : {}) });
+    this.log.push(`::${level}::${text}`);
+  }
 }
