@@ -70,18 +70,20 @@ export function listValue(value: string | undefined): string[] {
 /**
  * Every reason Azure would refuse to create the VM: the size missing from or restricted in the
  * location, the image's generation, security type, disk controller and purchase plan against the
- * VM, premium disks on a size without premium storage. `size` undefined: the location does not
- * offer the size at all.
+ * VM, premium disks on a size without premium storage. `size`: the size's entry in the location;
+ * "not-offered" when the location has none; "unknown" when the SKUs could not be read (only the
+ * image definition is checked then).
  */
 export function vmCreateProblems(
   request: VmCreateRequest,
   image: ImageDefinitionFacts,
-  size: SizeCapabilities | undefined,
+  size: SizeCapabilities | "not-offered" | "unknown",
   location: string,
 ): CreateProblem[] {
   const problems: CreateProblem[] = [];
   const sizeName = request.vmSize;
-  if (!size) {
+  if (size === "unknown") return imageProblems(request, image);
+  if (size === "not-offered") {
     // https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-sku-not-available
     return [
       {
@@ -106,6 +108,30 @@ export function vmCreateProblems(
       fix: `set vm_size to a size that boots ${generation} (https://aka.ms/azuregen2vm)`,
     });
   }
+  problems.push(...imageProblems(request, image));
+  const controllers = size.diskControllerTypes.length > 0 ? size.diskControllerTypes : ["SCSI"];
+  const imageControllers = image.diskControllerTypes?.length ? image.diskControllerTypes : ["SCSI"];
+  if (!controllers.some((c) => imageControllers.some((i) => lower(i) === lower(c)))) {
+    problems.push({
+      code: "InvalidParameter",
+      cause: `VM size ${sizeName} supports only the ${controllers.join(", ")} disk controller, and image definition ${image.name} is tagged for ${imageControllers.join(", ")}`,
+      fix: `set vm_size to a size with a SCSI controller, or publish the image to a definition with feature DiskControllerTypes "SCSI, NVMe" (https://learn.microsoft.com/azure/virtual-machines/nvme-overview)`,
+    });
+  }
+  const premium = request.diskSkus.filter((s) => lower(s).startsWith("premium"));
+  if (premium.length > 0 && !size.premiumIO) {
+    problems.push({
+      code: "InvalidParameter",
+      cause: `VM size ${sizeName} does not support premium storage, and the claw's data disk is ${premium.join(", ")}`,
+      fix: "set vm_size to a size with premium storage (an `s` in its name), or data_disk_sku to StandardSSD_LRS",
+    });
+  }
+  return problems;
+}
+
+/** What the image definition alone refuses: its security type and purchase plan against the VM. */
+function imageProblems(request: VmCreateRequest, image: ImageDefinitionFacts): CreateProblem[] {
+  const problems: CreateProblem[] = [];
   const security = image.securityType ? lower(image.securityType) : undefined;
   if (request.trustedLaunch && (security === undefined || !TRUSTED_LAUNCH_CAPABLE.has(security))) {
     problems.push({
@@ -119,15 +145,6 @@ export function vmCreateProblems(
       code: "BadRequest",
       cause: `image definition ${image.name} only boots Trusted Launch VMs (feature SecurityType ${image.securityType}) and the VM is a standard one`,
       fix: "set enable_trusted_launch: true for the claw",
-    });
-  }
-  const controllers = size.diskControllerTypes.length > 0 ? size.diskControllerTypes : ["SCSI"];
-  const imageControllers = image.diskControllerTypes?.length ? image.diskControllerTypes : ["SCSI"];
-  if (!controllers.some((c) => imageControllers.some((i) => lower(i) === lower(c)))) {
-    problems.push({
-      code: "InvalidParameter",
-      cause: `VM size ${sizeName} supports only the ${controllers.join(", ")} disk controller, and image definition ${image.name} is tagged for ${imageControllers.join(", ")}`,
-      fix: `set vm_size to a size with a SCSI controller, or publish the image to a definition with feature DiskControllerTypes "SCSI, NVMe" (https://learn.microsoft.com/azure/virtual-machines/nvme-overview)`,
     });
   }
   const want = image.purchasePlan;
@@ -144,14 +161,6 @@ export function vmCreateProblems(
       code: "VMMarketplaceInvalidInput",
       cause: `the VM asks for purchase plan ${planText(have)} and image definition ${image.name} has none`,
       fix: `remove purchase_plan from image definition ${image.name} in azure.image_definitions`,
-    });
-  }
-  const premium = request.diskSkus.filter((s) => lower(s).startsWith("premium"));
-  if (premium.length > 0 && !size.premiumIO) {
-    problems.push({
-      code: "InvalidParameter",
-      cause: `VM size ${sizeName} does not support premium storage, and the claw's data disk is ${premium.join(", ")}`,
-      fix: "set vm_size to a size with premium storage (an `s` in its name), or data_disk_sku to StandardSSD_LRS",
     });
   }
   return problems;

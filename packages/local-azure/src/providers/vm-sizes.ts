@@ -150,6 +150,7 @@ export function registerVmSizes(arm: Arm): void {
   arm.register({
     type: SKU,
     sdkName: "resourceSkus",
+    subscriptionListName: "list",
     filterList(_items, query, scope): StoredResource[] {
       if (scope !== "subscription")
         throw new ArmError(404, "InvalidResourceType", "Resource SKUs are listed per subscription.");
