@@ -49,6 +49,11 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/snapshots/read",
   "Microsoft.Compute/snapshots/write",
 
+  // VM size capabilities (resource SKUs API), checked before a VM is taken down. Read at
+  // subscription scope: an assignment on the resource group alone does not reach it, and the
+  // check then covers the image definition only (see the README).
+  "Microsoft.Compute/skus/read",
+
   // Status of long-running operations (the Azure-AsyncOperation URLs pollers follow).
   "Microsoft.Network/locations/operations/read",
   "Microsoft.Compute/locations/operations/read",

@@ -27,6 +27,7 @@ import type { AzureContext } from "./connect.ts";
 import { powerStateOf, vmImageVersion } from "./observe.ts";
 import { ids, sameId } from "./resource-ids.ts";
 import { mergeTags } from "./resource-tags.ts";
+import { VmCreateCheck, VmCreateRefusedError } from "./vm-capabilities.ts";
 
 /** What a new VM needs from the cloud-init renderer; a fresh host key per call. */
 export interface ClawBootstrap {
@@ -97,6 +98,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AzureClawOperations implements ClawOperations {
   private readonly rg: string;
+  /** Image definition and size capabilities, read once per run, for the check before a VM goes down. */
+  private readonly createCheck: VmCreateCheck;
 
   constructor(
     private readonly ctx: AzureContext,
@@ -104,6 +107,8 @@ export class AzureClawOperations implements ClawOperations {
     private readonly opts: AzureClawOperationsOptions,
   ) {
     this.rg = ctx.resourceGroup;
+    const a = fleet.azure;
+    this.createCheck = new VmCreateCheck(ctx, a.location, a.gallery_name, a.fleet_image_definition_name);
   }
 
   create(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
@@ -135,6 +140,20 @@ export class AzureClawOperations implements ClawOperations {
     const size = claw.settings.vm_size;
     const ownerStopped = isOwnerStopped(vm);
     if (vm.hardwareProfile?.vmSize !== size) {
+      // Checked while the VM still runs: a size Azure refuses leaves it as it is.
+      await this.refuseUncreatable(
+        claw.name,
+        `resizing VM ${name} to ${size}`,
+        {
+          vmSize: size,
+          trustedLaunch: vm.securityProfile?.securityType === "TrustedLaunch",
+          ...(vm.plan?.name && vm.plan.publisher && vm.plan.product
+            ? { plan: { name: vm.plan.name, publisher: vm.plan.publisher, product: vm.plan.product } }
+            : {}),
+          diskSkus: diskSkusOf(vm),
+        },
+        report,
+      );
       // A size the current host cluster may not offer needs the VM deallocated first
       // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
       vm = await this.stopForChange(claw.name, vm, report);
@@ -340,6 +359,25 @@ export class AzureClawOperations implements ClawOperations {
       return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
     }
 
+    // Checked before the running VM is taken down: a VM Azure would refuse (the image definition's
+    // security type, generation, disk controller or purchase plan against the VM and its size, the
+    // size restricted or without premium storage) leaves the claw as it was. Recreating the VM as
+    // it was after a refusal is not checked: it is the way back.
+    if (!opts.restoring) {
+      const def = a.image_definitions[a.fleet_image_definition_name];
+      await this.refuseUncreatable(
+        c,
+        `a new VM on image ${imageVersion} (${claw.settings.vm_size})`,
+        {
+          vmSize: claw.settings.vm_size,
+          trustedLaunch: claw.settings.enable_trusted_launch,
+          ...(def?.purchase_plan ? { plan: def.purchase_plan } : {}),
+          diskSkus: [String(disk.sku?.name ?? claw.settings.data_disk_sku)],
+        },
+        report,
+      );
+    }
+
     // Rendered before the running VM is taken down: a renderer that fails, or a plan gone stale,
     // leaves the claw as it was.
     const boot = await this.opts.render(claw);
@@ -471,6 +509,20 @@ export class AzureClawOperations implements ClawOperations {
         `recreated as it was (image ${previous.imageVersion}, ${previous.vmSize}) around the same data disk`,
       );
     }
+  }
+
+  /** Throws VmCreateRefusedError, before anything is changed, when Azure would refuse the VM. */
+  private async refuseUncreatable(
+    claw: string,
+    what: string,
+    request: Parameters<VmCreateCheck["problems"]>[0],
+    report: StepReporter,
+  ): Promise<void> {
+    const problems = await this.step(claw, "read", () => this.createCheck.problems(request));
+    if (this.createCheck.sizesUnread)
+      report(claw, "pre-check", `VM size not checked: ${this.createCheck.sizesUnread}`);
+    if (problems.length > 0)
+      throw new VmCreateRefusedError(claw, what, problems, "its VM was left as it is, nothing was changed");
   }
 
   /** The VM already is what this step would create: right image, config, disk at LUN 0, provisioned. */
@@ -882,6 +934,15 @@ function runningAs(vm: Vm): { imageVersion: string; vmSize: string } | undefined
   const imageVersion = vmImageVersion(vm);
   const vmSize = vm.hardwareProfile?.vmSize;
   return imageVersion && vmSize ? { imageVersion, vmSize } : undefined;
+}
+
+/** Storage account type of each disk a VM uses. */
+function diskSkusOf(vm: Vm): string[] {
+  const storage = vm.storageProfile;
+  return [storage?.osDisk, ...(storage?.dataDisks ?? [])]
+    .map((d) => d?.managedDisk?.storageAccountType)
+    .filter((t): t is NonNullable<typeof t> => t !== undefined)
+    .map(String);
 }
 
 /** Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy): its owner's choice. */

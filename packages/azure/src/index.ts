@@ -13,3 +13,4 @@ export * from "./resource-ids.ts";
 export * from "./resource-tags.ts";
 export * from "./run-command.ts";
 export * from "./shared-infra.ts";
+export * from "./vm-capabilities.ts";

@@ -20,6 +20,7 @@ import {
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
 import { mergeTags } from "./resource-tags.ts";
+import { imageDefinitionFacts } from "./vm-capabilities.ts";
 
 export { type SharedInfraFleet, SSH_RULE_NAME };
 
@@ -75,6 +76,9 @@ export async function observeSharedInfra(
       sku: image.identifier?.sku ?? "",
       ...(image.hyperVGeneration ? { hyperVGeneration: image.hyperVGeneration } : {}),
     };
+    const facts = imageDefinitionFacts(a.fleet_image_definition_name, image);
+    if (facts.securityType) out.imageDefinition.securityType = facts.securityType;
+    if (facts.purchasePlan) out.imageDefinition.purchasePlan = facts.purchasePlan;
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
 import { observeFleet } from "../src/observe.ts";
 import { runCommandChannel } from "../src/run-command.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
+import { VmCreateRefusedError } from "../src/vm-capabilities.ts";
 import { claw, fleet } from "./fixtures.ts";
 import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
 
@@ -444,6 +445,88 @@ describe("AzureClawOperations.replace", () => {
     expect(lines).toContain("delta:set-detach");
     expect(lines.indexOf("delta:set-detach")).toBeLessThan(lines.indexOf("delta:delete-vm"));
     expect(disk("delta-data")).toMatchObject({ id: before.id, timeCreated: before.timeCreated });
+  });
+});
+
+describe("AzureClawOperations before taking a running VM down", () => {
+  /** Write operations since `since`: what Azure was asked to change. */
+  const writes = (since: number) => opLog(since).filter((op) => !/\.(get|list\w*)$/.test(op));
+
+  it("refuses a replace on a size the subscription cannot use while the old VM still runs, naming the claw, cause and fix", async () => {
+    const c = claw("romeo");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const bigger = claw("romeo", { vm_size: "Standard_D8s_v5" });
+    azure.restrictVmSize("Standard_D8s_v5");
+    const since = Date.now();
+    const err = await opsFor([bigger])
+      .ops.replace(plan(bigger, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    azure.restrictVmSize("Standard_D8s_v5", false);
+    expect(err).toBeInstanceOf(VmCreateRefusedError);
+    expect((err as Error).message).toBe(
+      "romeo: Azure would refuse a new VM on image 1.1.0 (Standard_D8s_v5), so its VM was left as it is, nothing was changed: " +
+        "VM size Standard_D8s_v5 is restricted for this subscription in westus (NotAvailableForSubscription) (SkuNotAvailable); " +
+        "fix: set vm_size to another size, or ask Azure support to lift the restriction (https://aka.ms/azureskunotavailable). Apply again after the fix",
+    );
+    // Nothing was written: the VM was never marked, stopped or deleted.
+    expect(writes(since)).toEqual([]);
+    expect(vm("romeo")).toMatchObject({ powerState: "running", vmSize: "Standard_B2s" });
+    expect(vm("romeo")!.imageReferenceId).toMatch(/\/versions\/1\.0\.0$/);
+    // The SKUs API is asked with the fleet's location, as Azure takes nothing else.
+    const skuReads = azure.requestLog.filter((e) => e.at >= since && e.operation === "resourceSkus.list");
+    expect(skuReads.length).toBe(1);
+    expect(decodeURIComponent(skuReads[0]!.path + skuReads[0]!.query)).toMatch(/location eq 'westus'/);
+  });
+
+  it("refuses a replace into Trusted Launch when the image definition lacks the SecurityType feature, leaving the VM running", async () => {
+    const c = claw("sierra");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const trusted = claw("sierra", { enable_trusted_launch: true }, "cfg-2");
+    const since = Date.now();
+    const err = await opsFor([trusted])
+      .ops.replace(plan(trusted, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(
+      /^sierra: Azure would refuse .*: the VM asks for Trusted Launch and image definition claw-desktop does not support it \(feature SecurityType is not set\) \(BadRequest\); fix: set enable_trusted_launch: false/,
+    );
+    expect(writes(since)).toEqual([]);
+    expect(vm("sierra")).toMatchObject({ powerState: "running" });
+    expect(vm("sierra")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("refuses a resize to a size without premium storage for a premium data disk before deallocating", async () => {
+    const c = claw("tango", { data_disk_sku: "Premium_LRS" });
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const smaller = claw("tango", { data_disk_sku: "Premium_LRS", vm_size: "Standard_D2_v5" });
+    const since = Date.now();
+    const err = await opsFor([smaller])
+      .ops.resize(plan(smaller, "resize"), steps().report)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VmCreateRefusedError);
+    expect((err as Error).message).toMatch(
+      /^tango: Azure would refuse resizing VM tango to Standard_D2_v5, .*VM size Standard_D2_v5 does not support premium storage, and the claw's data disk is Premium_LRS \(InvalidParameter\); fix: set vm_size to a size with premium storage/,
+    );
+    expect(writes(since)).toEqual([]);
+    expect(vm("tango")).toMatchObject({ powerState: "running", vmSize: "Standard_B2s" });
+  });
+});
+
+describe("AzureClawOperations without the right to read the resource SKUs", () => {
+  afterEach(() => azure.setAllowedActions(undefined));
+
+  it("still checks the image definition before taking the VM down, and says the size was not checked", async () => {
+    const c = claw("uniform");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // A role assigned on the resource group alone: the subscription-scope SKUs read is refused.
+    azure.setAllowedActions(ARM_ACTIONS.filter((a) => a !== "Microsoft.Compute/skus/read"));
+    const trusted = claw("uniform", { enable_trusted_launch: true }, "cfg-2");
+    const { lines, report } = steps();
+    const err = await opsFor([trusted])
+      .ops.replace(plan(trusted, "replace", "1.1.0"), "1.1.0", report)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VmCreateRefusedError);
+    expect(lines).toEqual(["uniform:pre-check"]);
+    expect(vm("uniform")).toMatchObject({ powerState: "running" });
   });
 });
 

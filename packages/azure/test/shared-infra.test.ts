@@ -145,6 +145,39 @@ describe("ensureSharedInfra", () => {
     expect(azure.counts({ since }).writes).toBe(0);
   });
 
+  it("reports an image definition made elsewhere whose purchase plan and security type differ from the manifest's", async () => {
+    const f = fleet([], { resourceGroup: "rg-portal-image" });
+    const ctx = connectTo(azure, "rg-portal-image");
+    await ensureSharedInfra(ctx, f);
+    // Made in the portal, as a Trusted-Launch-only definition with a marketplace plan.
+    await ctx.compute.galleryImages.createOrUpdate(
+      "rg-portal-image",
+      "clawGalleryTest",
+      "claw-desktop",
+      {
+        location: "westus",
+        osType: "Linux",
+        osState: "Generalized",
+        hyperVGeneration: "V2",
+        identifier: { publisher: "claw", offer: "claw-vm", sku: "desktop" },
+        features: [{ name: "SecurityType", value: "TrustedLaunch" }],
+        purchasePlan: {
+          name: "planid125",
+          publisher: "amdinc1746636494855",
+          product: "nvv5_v710_linux_rocm_image",
+        },
+      },
+      ctx.poll,
+    );
+    const since = Date.now();
+    const report = await ensureSharedInfra(ctx, f);
+    expect(report.warnings).toEqual([
+      "Image definition claw-desktop has security type TrustedLaunch, which boots Trusted Launch VMs only (manifest: trusted_launch_enabled: false); " +
+        "purchase plan amdinc1746636494855/nvv5_v710_linux_rocm_image/planid125 (manifest: none); Azure cannot change these in place, so it is left as it is.",
+    ]);
+    expect(azure.requestLog.filter((e) => e.at >= since && e.method !== "GET")).toEqual([]);
+  });
+
   it("with the image scope (bake) creates only the resource group, gallery and image definition", async () => {
     const ctx = connectTo(azure, "rg-bake-first");
     const report = await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-bake-first" }), {

@@ -66,4 +66,12 @@ export {
 } from "./shared-infra-plan.ts";
 export * from "./tags.ts";
 export * from "./types.ts";
+export {
+  type CreateProblem,
+  type ImageDefinitionFacts,
+  listValue,
+  type SizeCapabilities,
+  type VmCreateRequest,
+  vmCreateProblems,
+} from "./vm-compatibility.ts";
 export { maxUnhealthyCount, planWaves, waveSizeCount } from "./waves.ts";

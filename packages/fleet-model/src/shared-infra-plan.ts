@@ -137,6 +137,25 @@ export function planSharedInfra(
     if (have.hyperVGeneration && have.hyperVGeneration !== a.hyper_v_generation) {
       diffs.push(`hyper-V generation ${have.hyperVGeneration} (manifest: ${a.hyper_v_generation})`);
     }
+    // Features and purchase plan are fixed at creation too; a definition made by the seed's
+    // Terraform or in the portal may differ, and VMs are refused for it (vm-compatibility.ts).
+    const security = have.securityType?.toLowerCase();
+    const trustedCapable = security !== undefined && security.startsWith("trustedlaunch");
+    if (a.trusted_launch_enabled && !trustedCapable) {
+      diffs.push(
+        `security type ${have.securityType ?? "not set"} (manifest: trusted_launch_enabled: true needs TrustedLaunchSupported)`,
+      );
+    }
+    if (!a.trusted_launch_enabled && (security === "trustedlaunch" || security === "confidentialvm")) {
+      diffs.push(
+        `security type ${have.securityType}, which boots Trusted Launch VMs only (manifest: trusted_launch_enabled: false)`,
+      );
+    }
+    const plan = (p: { publisher: string; product: string; name: string } | undefined) =>
+      p ? `${p.publisher}/${p.product}/${p.name}` : "none";
+    if (plan(have.purchasePlan).toLowerCase() !== plan(def.purchase_plan).toLowerCase()) {
+      diffs.push(`purchase plan ${plan(have.purchasePlan)} (manifest: ${plan(def.purchase_plan)})`);
+    }
     if (diffs.length) {
       warnings.push(
         `Image definition ${a.fleet_image_definition_name} has ${diffs.join("; ")}; Azure cannot change these in place, so it is left as it is.`,

@@ -251,7 +251,15 @@ export interface ObservedSharedInfra {
   };
   networkSecurityGroup?: { rules: ObservedSecurityRule[] };
   gallery?: Record<string, never>;
-  imageDefinition?: { publisher: string; offer: string; sku: string; hyperVGeneration?: string };
+  imageDefinition?: {
+    publisher: string;
+    offer: string;
+    sku: string;
+    hyperVGeneration?: string;
+    /** Feature `SecurityType` (TrustedLaunchSupported, TrustedLaunch, ...). */
+    securityType?: string;
+    purchasePlan?: { name: string; publisher: string; product: string };
+  };
 }
 
 export interface ObservedLease {

@@ -126,6 +126,25 @@ describe("shared-infrastructure changes", () => {
     expect(plan.warnings.join("\n")).toMatch(/identifier other\/claw-vm\/desktop.*hyper-V generation V1/);
   });
 
+  it("an image definition whose security type or purchase plan differs from the manifest's is reported, not rewritten", () => {
+    const shared = sharedAsDeclared();
+    const plan = {
+      name: "planid125",
+      publisher: "amdinc1746636494855",
+      product: "nvv5_v710_linux_rocm_image",
+    };
+    shared.imageDefinition = {
+      ...shared.imageDefinition!,
+      securityType: "TrustedLaunch",
+      purchasePlan: plan,
+    };
+    const p = planFleet(desired, converged(shared));
+    expect(p.shared).toEqual([]);
+    expect(p.warnings.join("\n")).toMatch(
+      /security type TrustedLaunch, which boots Trusted Launch VMs only \(manifest: trusted_launch_enabled: false\); purchase plan amdinc1746636494855\/nvv5_v710_linux_rocm_image\/planid125 \(manifest: none\); Azure cannot change these in place/,
+    );
+  });
+
   it("a fleet observed without shared resources (not read) proposes no shared change", () => {
     const { shared: _, ...withoutShared } = converged();
     expect(planFleet(desired, withoutShared).shared).toEqual([]);

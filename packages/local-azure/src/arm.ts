@@ -72,6 +72,8 @@ export interface ResourceType {
   sdkName: string;
   /** Name of the PATCH operation in the SDK (`update`, or `updateTags` in Microsoft.Network). */
   patchName?: string;
+  /** Name of the subscription-wide list in the SDK (default `listAll`; `list` for resource SKUs). */
+  subscriptionListName?: string;
   /** Words used in `ResourceNotFound` messages: `Microsoft.Compute/virtualMachines/{name}`. */
   put?(req: ResourceRequest, existing: StoredResource | undefined): Reply;
   patch?(req: ResourceRequest, existing: StoredResource): Reply;
@@ -470,7 +472,7 @@ export class Arm {
     if (isCollection) {
       const parentScope = p.types.length > 0 ? resourceId : scopeBase;
       return {
-        operation: `${sdkName}.${p.resourceGroup ? "list" : "listAll"}`,
+        operation: `${sdkName}.${p.resourceGroup ? "list" : (rt?.subscriptionListName ?? "listAll")}`,
         action: `${typeName}/read`,
         scope: parentScope,
         polling: false,

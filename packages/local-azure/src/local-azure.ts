@@ -99,6 +99,11 @@ export interface LocalAzure {
   clearFaults(): void;
   setThrottling(on: boolean | Partial<ThrottleConfig>): void;
   setTimeScale(scale: number): void;
+  /**
+   * Restricts a VM size for the subscription (reason NotAvailableForSubscription in the resource
+   * SKUs API; creates and resizes to it fail with SkuNotAvailable), or lifts the restriction.
+   */
+  restrictVmSize(name: string, restricted?: boolean): void;
   /** Creates the resource group, gallery, image definition and the given versions directly. */
   seedGalleryVersions(
     rg: string,
@@ -467,6 +472,11 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     setThrottling: (on) => throttling.set(on),
     setTimeScale(scale) {
       timeScale = scale;
+    },
+    restrictVmSize(name, restricted = true) {
+      const others = (arm.world.restrictedVmSizes ?? []).filter((n) => n !== name.toLowerCase());
+      arm.world.restrictedVmSizes = restricted ? [...others, name.toLowerCase()] : others;
+      persist();
     },
     async seedGalleryVersions(rg, gallery, image, versions, location = "westus", tags, options) {
       arm.settle();

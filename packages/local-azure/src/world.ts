@@ -59,6 +59,8 @@ export interface WorldState {
   operations: Record<string, OperationRecord>;
   /** Counter behind public IP allocation from 127.0.0.0/8. */
   nextPublicIp: number;
+  /** Lower-cased VM sizes restricted for the subscription (NotAvailableForSubscription), everywhere. */
+  restrictedVmSizes?: string[];
 }
 
 export function emptyWorld(): WorldState {

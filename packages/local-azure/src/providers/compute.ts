@@ -28,6 +28,7 @@ import {
 import { GALLERY_IMAGE, GALLERY_IMAGE_VERSION, latestVersion, missing } from "./gallery.ts";
 import { attachNic, deleteNic, NETWORK_TYPES, releaseNicAfterVmDelete } from "./network.ts";
 import { RUN_COMMAND, runCommands, type VmAgents, vmAgentView } from "./run-commands.ts";
+import { checkVmSize, registerVmSizes } from "./vm-sizes.ts";
 
 export const DISK = "Microsoft.Compute/disks";
 export const SNAPSHOT = "Microsoft.Compute/snapshots";
@@ -796,6 +797,19 @@ function vmCreate(arm: Arm, req: ResourceRequest, location: string): Reply {
     : [];
   const { specs, toCreate } = parseDataDisks(arm, req.id, req.name, location, dataBodies);
   const nics = parseNics(arm, req.id, props);
+  const security = obj(props.securityProfile);
+  checkVmSize(arm, {
+    vmId: req.id,
+    vmSize: hardware.vmSize,
+    location,
+    ...(typeof imageRef?.id === "string" ? { imageId: imageRef.id } : {}),
+    ...(typeof security?.securityType === "string" ? { securityType: security.securityType } : {}),
+    ...(obj(req.body?.plan) ? { plan: obj(req.body?.plan) } : {}),
+    disks: [
+      { name: osDiskName, sku: osSku },
+      ...specs.map((s) => ({ name: s.name, sku: s.storageAccountType })),
+    ],
+  });
 
   // Validation passed: create everything.
   const { customData, adminPassword, ...osProfileRest } = osProfileBody ?? {};
@@ -925,6 +939,29 @@ function vmUpdate(arm: Arm, req: ResourceRequest, existing: StoredResource, merg
   if (obj(props.networkProfile)?.networkInterfaces !== undefined) nics = parseNics(arm, existing.id, props);
 
   const hardware = obj(props.hardwareProfile);
+  const currentSize = obj(existing.properties.hardwareProfile)?.vmSize;
+  if (typeof hardware?.vmSize === "string" && hardware.vmSize !== currentSize) {
+    // A resize is checked as a create on the new size would be.
+    const storage = obj(existing.properties.storageProfile) ?? {};
+    const diskEntries = [
+      obj(storage.osDisk),
+      ...((storage.dataDisks as Record<string, unknown>[] | undefined) ?? []),
+    ].filter((d): d is Record<string, unknown> => d !== undefined);
+    const imageId = obj(storage.imageReference)?.id;
+    const securityType = obj(existing.properties.securityProfile)?.securityType;
+    checkVmSize(arm, {
+      vmId: existing.id,
+      vmSize: hardware.vmSize,
+      location,
+      ...(typeof imageId === "string" ? { imageId } : {}),
+      ...(typeof securityType === "string" ? { securityType } : {}),
+      ...(obj(existing.plan) ? { plan: obj(existing.plan) } : {}),
+      disks: diskEntries.map((d) => ({
+        name: String(d.name),
+        sku: String(obj(d.managedDisk)?.storageAccountType ?? "Standard_LRS"),
+      })),
+    });
+  }
   if (hardware?.vmSize !== undefined) existing.properties.hardwareProfile = { vmSize: hardware.vmSize };
   if (specs) {
     const before = (currentStorage.dataDisks as Record<string, unknown>[] | undefined) ?? [];
@@ -1085,6 +1122,7 @@ export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgent
   arm.register(disks(arm));
   arm.register(snapshots(arm));
   arm.register(virtualMachines(arm, agents));
+  registerVmSizes(arm);
   arm.register(runCommands(arm, agents, powerState));
   arm.registerCompletion("vm.create", (a, op) => {
     const vm = a.find(op.resourceId);
