@@ -24,6 +24,7 @@ import {
   vmBody,
 } from "./claw-resources.ts";
 import type { AzureContext } from "./connect.ts";
+import type { LroKind } from "./lro-polling.ts";
 import { powerStateOf, vmImageVersion } from "./observe.ts";
 import { ids, sameId } from "./resource-ids.ts";
 import { mergeTags } from "./resource-tags.ts";
@@ -243,7 +244,7 @@ export class AzureClawOperations implements ClawOperations {
       await this.step(
         claw,
         "delete-public-ip",
-        () => this.ctx.network.publicIPAddresses.delete(this.rg, names.publicIp, this.poll),
+        () => this.ctx.network.publicIPAddresses.delete(this.rg, names.publicIp, this.pollFor("network")),
         report,
       );
     }
@@ -261,7 +262,7 @@ export class AzureClawOperations implements ClawOperations {
         this.rg,
         diskName,
         { tags: mergeTags(disk.tags, { [TAGS.lastHealthyImage]: imageVersion }) },
-        this.poll,
+        this.pollFor("disk"),
       ),
     );
   }
@@ -312,31 +313,13 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
 
-    const pipId = await this.ensurePublicIp(claw, report);
-    const nicId = await this.ensureNic(claw, pipId, report);
-    let disk = await this.step(c, "read", () => getIfExists(this.ctx.compute.disks.get(this.rg, n.dataDisk)));
-    if (!disk) {
-      if (!opts.createDisk) {
-        throw new ClawStepError(
-          c,
-          "read",
-          new Error(`data disk ${n.dataDisk} does not exist; the plan expected it`),
-        );
-      }
-      disk = await this.step(
-        c,
-        "create-disk",
-        () =>
-          this.ctx.compute.disks.createOrUpdate(
-            this.rg,
-            n.dataDisk,
-            dataDiskBody(this.fleet, claw),
-            this.poll,
-          ),
-        report,
-        `${claw.settings.data_disk_size_gb} GB ${claw.settings.data_disk_sku}`,
-      );
-    }
+    // The network (public IP, then the NIC that uses it) and the data disk do not depend on each
+    // other, so they are made side by side; the VM waits for both.
+    const [nicId, ensuredDisk] = await settledInOrder([
+      this.ensurePublicIp(claw, report).then((pipId) => this.ensureNic(claw, pipId, report)),
+      this.ensureDisk(claw, opts.createDisk, report),
+    ]);
+    let disk = ensuredDisk;
 
     let vm = await this.settle(c, await this.step(c, "read", () => this.getVm(n.vm)), report);
     if (disk.managedBy && !(vm && sameId(disk.managedBy, vm.id))) {
@@ -537,6 +520,30 @@ export class AzureClawOperations implements ClawOperations {
     );
   }
 
+  /** The claw's data disk: read, and created empty when missing and `create` allows it (never replaced). */
+  private async ensureDisk(claw: DesiredClaw, create: boolean, report: StepReporter): Promise<Disk> {
+    const c = claw.name;
+    const name = claw.names.dataDisk;
+    const disk = await this.step(c, "read", () => getIfExists(this.ctx.compute.disks.get(this.rg, name)));
+    if (disk) return disk;
+    if (!create) {
+      throw new ClawStepError(c, "read", new Error(`data disk ${name} does not exist; the plan expected it`));
+    }
+    return this.step(
+      c,
+      "create-disk",
+      () =>
+        this.ctx.compute.disks.createOrUpdate(
+          this.rg,
+          name,
+          dataDiskBody(this.fleet, claw),
+          this.pollFor("disk"),
+        ),
+      report,
+      `${claw.settings.data_disk_size_gb} GB ${claw.settings.data_disk_sku}`,
+    );
+  }
+
   private async ensurePublicIp(claw: DesiredClaw, report: StepReporter): Promise<string> {
     const name = claw.names.publicIp;
     const pip = await this.step(claw.name, "read", () =>
@@ -551,7 +558,7 @@ export class AzureClawOperations implements ClawOperations {
           this.rg,
           name,
           publicIpBody(this.fleet, claw),
-          this.poll,
+          this.pollFor("network"),
         ),
       report,
     );
@@ -573,7 +580,7 @@ export class AzureClawOperations implements ClawOperations {
     const created = await this.step(
       claw.name,
       "create-nic",
-      () => this.ctx.network.networkInterfaces.createOrUpdate(this.rg, name, body, this.poll),
+      () => this.ctx.network.networkInterfaces.createOrUpdate(this.rg, name, body, this.pollFor("network")),
       report,
     );
     return created.id ?? ids.nic(this.ctx, name);
@@ -588,7 +595,7 @@ export class AzureClawOperations implements ClawOperations {
           this.rg,
           claw.names.dataDisk,
           { diskSizeGB: claw.settings.data_disk_size_gb },
-          this.poll,
+          this.pollFor("disk"),
         ),
       report,
       `${disk.diskSizeGB} → ${claw.settings.data_disk_size_gb} GB`,
@@ -630,7 +637,7 @@ export class AzureClawOperations implements ClawOperations {
             this.rg,
             disk.name!,
             { tags: mergeTags(disk.tags, { [TAGS.lastImage]: version }) },
-            this.poll,
+            this.pollFor("disk"),
           ),
         report,
         `${TAGS.lastImage}=${version}`,
@@ -655,7 +662,7 @@ export class AzureClawOperations implements ClawOperations {
                 [TAGS.rolloutId]: this.opts.rolloutId,
                 ...(version ? { [TAGS.lastImage]: version } : {}),
               }),
-              this.poll,
+              this.pollFor("snapshot"),
             ),
           report,
           name,
@@ -797,7 +804,7 @@ export class AzureClawOperations implements ClawOperations {
         await this.step(
           claw,
           "delete-nic",
-          () => this.ctx.network.networkInterfaces.delete(this.rg, name, this.poll),
+          () => this.ctx.network.networkInterfaces.delete(this.rg, name, this.pollFor("network")),
           attempt === 1 ? report : undefined,
         );
         return;
@@ -843,10 +850,16 @@ export class AzureClawOperations implements ClawOperations {
 
   // ---------------------------------------------------------------- plumbing
 
-  /** Options for a long-running operation: the poll interval and the running step's abort signal. */
+  /** Options for a VM's long-running operation: its poll interval and the running step's abort signal. */
   private get poll(): { updateIntervalInMs: number; abortSignal?: AbortSignal } {
+    return this.pollFor("vm");
+  }
+
+  /** Options for a long-running operation of this kind: its poll interval and the step's abort signal. */
+  private pollFor(kind: LroKind): { updateIntervalInMs: number; abortSignal?: AbortSignal } {
     const abortSignal = stepSignal.getStore();
-    return abortSignal ? { ...this.ctx.poll, abortSignal } : this.ctx.poll;
+    const poll = this.ctx.pollFor(kind);
+    return abortSignal ? { ...poll, abortSignal } : poll;
   }
 
   private getVm(name: string): Promise<Vm | undefined> {
@@ -954,4 +967,16 @@ function isOwnerStopped(vm: Vm): boolean {
 /** The seed's names, for claws no longer in the manifest. */
 function seedNames(claw: string) {
   return deriveResourceNames(claw);
+}
+
+/**
+ * Awaits every branch; when one failed, throws the first failure in the given order once all have
+ * ended, so no ARM write is left running unseen behind an error (a re-run finds what the others made).
+ */
+async function settledInOrder<T extends readonly unknown[]>(
+  branches: { [K in keyof T]: Promise<T[K]> },
+): Promise<T> {
+  const results = await Promise.allSettled(branches);
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

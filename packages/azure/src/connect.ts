@@ -12,6 +12,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@azure/core-rest-pipeline";
 import { ClientAssertionCredential } from "@azure/identity";
 import { IdTokenUnavailableError } from "./azure-error.ts";
+import { DEFAULT_POLL_INTERVAL_MS, type LroKind, pollIntervalFor } from "./lro-polling.ts";
 import { ArmRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.ts";
 import { REQUEST_TIMEOUT_MS, requestTimeoutPolicy } from "./request-timeout.ts";
 import { ASSERTION_REUSE_MS, reusedFor, SharedTokenCredential } from "./shared-token.ts";
@@ -44,7 +45,10 @@ export interface AzureConnectionOptions {
   maxParallel?: number;
   /** Client-side token buckets (default: 80% of ARM's subscription limits). */
   rateLimits?: RateLimits;
-  /** Fallback delay between polls of a long-running operation when ARM sends no Retry-After (default 10 s). */
+  /**
+   * Fallback delay between polls of a VM operation when ARM sends no Retry-After (default 10 s);
+   * other kinds wait their share of it (lro-polling.ts: disks a tenth, network a fifth).
+   */
   pollIntervalMs?: number;
   /** Retries per request for transient errors (5xx, network), with exponential back-off (default 3). */
   maxRetries?: number;
@@ -67,8 +71,10 @@ export interface AzureContext {
   armEndpoint: string;
   /** Shared by the three clients: rate limiting and bounded parallelism for every request. */
   limiter: ArmRequestLimiter;
-  /** Pass to every long-running operation. */
+  /** Pass to a VM's long-running operations (and any without a kind of its own). */
   poll: { updateIntervalInMs: number };
+  /** Pass to every long-running operation: the poller's fallback interval for its kind. */
+  pollFor(kind: LroKind): { updateIntervalInMs: number };
 }
 
 /**
@@ -136,6 +142,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
       ...(opts.additionalPolicies ?? []).map((policy) => ({ policy, position: "perRetry" as const })),
     ],
   };
+  const vmPollMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   return {
     options: opts,
     credential,
@@ -146,7 +153,8 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     resourceGroup: opts.resourceGroup,
     armEndpoint,
     limiter,
-    poll: { updateIntervalInMs: opts.pollIntervalMs ?? 10_000 },
+    poll: { updateIntervalInMs: pollIntervalFor("vm", vmPollMs) },
+    pollFor: (kind) => ({ updateIntervalInMs: pollIntervalFor(kind, vmPollMs) }),
   };
 }
 

@@ -6,6 +6,7 @@ export * from "./connect.ts";
 export * from "./endpoints.ts";
 export * from "./gallery.ts";
 export * from "./lease.ts";
+export * from "./lro-polling.ts";
 export * from "./observe.ts";
 export * from "./rate-limit.ts";
 export * from "./request-timeout.ts";

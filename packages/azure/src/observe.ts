@@ -220,7 +220,7 @@ export async function adoptSeedResources(
         case "disk": {
           const o = observed.disks.find((d) => sameId(d.id, r.id))!;
           o.tags = mergeTags(o.tags, wanted);
-          await ctx.compute.disks.update(rg, r.name, { tags: o.tags }, ctx.poll);
+          await ctx.compute.disks.update(rg, r.name, { tags: o.tags }, ctx.pollFor("disk"));
           break;
         }
         case "nic": {

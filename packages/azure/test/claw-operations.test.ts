@@ -601,6 +601,51 @@ describe("AzureClawOperations when Azure never finishes an operation", () => {
   });
 });
 
+describe("AzureClawOperations.create, side by side", () => {
+  it("creates the data disk while the public IP is still being made, and fails only once both have ended", async () => {
+    const c = claw("sierra");
+    const ops = new AzureClawOperations(
+      ctx,
+      { ...FLEET, claws: [c] },
+      { render: renderer().render, rolloutId: "run-1", snapshotBeforeReplace: false, stepTimeoutMs: 1500 },
+    );
+    // The public IP never finishes: in sequence, nothing after it would be asked for.
+    azure.injectFault({ operation: "publicIPAddresses.createOrUpdate", mode: "lro-hang" });
+    const since = Date.now();
+    const err = await ops.create(plan(c, "create", "1.0.0"), steps().report).catch((e: unknown) => e);
+    azure.clearFaults();
+    expect((err as Error).message).toMatch(/^sierra: create-public-ip failed: Azure did not finish/);
+    const log = opLog(since);
+    expect(log).toContain("disks.createOrUpdate");
+    expect(log).not.toContain("networkInterfaces.createOrUpdate");
+    expect(log).not.toContain("virtualMachines.createOrUpdate");
+    expect(disk("sierra-data")?.diskSizeGB).toBe(32);
+  });
+});
+
+describe("AzureClawOperations polling per kind of operation", () => {
+  afterEach(() => azure.setTimeScale(0));
+
+  it("polls a disk write at a tenth of the VM interval: ARM sends disks no Retry-After", async () => {
+    const c = claw("tango");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // A disk update takes 5 s in Azure, 0.5 s here; VM operations would be polled every 60 s.
+    azure.setTimeScale(0.1);
+    const slow = connectTo(azure, RG, { pollIntervalMs: 60_000 });
+    expect(slow.pollFor("disk").updateIntervalInMs).toBe(6_000);
+    expect(slow.pollFor("network").updateIntervalInMs).toBe(12_000);
+    expect(slow.pollFor("vm").updateIntervalInMs).toBe(60_000);
+    const ops = new AzureClawOperations(
+      slow,
+      { ...FLEET, claws: [c] },
+      // At the VM's interval the poller would still be waiting when the step's deadline comes.
+      { render: renderer().render, rolloutId: "run-1", snapshotBeforeReplace: false, stepTimeoutMs: 20_000 },
+    );
+    await ops.markHealthy("tango", "1.0.0");
+    expect(disk("tango-data")?.tags?.[TAGS.lastHealthyImage]).toBe("1.0.0");
+  }, 60_000);
+});
+
 describe("AzureClawOperations when the run is cancelled", () => {
   it("stops the step in flight at once, saying the run was cancelled", async () => {
     const c = claw("quebec");

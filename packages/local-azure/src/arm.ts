@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { ArmError, invalidRequestContent, resourceGroupNotFound, resourceNotFound } from "./arm-error.ts";
 import { type ArmPath, parseArmPath } from "./arm-path.ts";
 import type { OperationKind } from "./operation-kind.ts";
+import { acceptedRetryAfter, inProgressRetryAfter, retryAfterHeader } from "./retry-after.ts";
 import {
   key,
   type OperationRecord,
@@ -98,6 +99,8 @@ export interface ArmOptions {
   subscriptionId: string;
   pageSize: number;
   latencyMs: (kind: OperationKind) => number;
+  /** The time scale durations run at, for the Retry-After hints (retry-after.ts). */
+  timeScale: () => number;
 }
 
 export type Completion = (arm: Arm, op: OperationRecord) => void;
@@ -261,6 +264,7 @@ export class Arm {
       status: "InProgress",
       startTime: new Date(now).toISOString(),
       readyAt: injected?.hang || lro.pending ? null : now + delay,
+      kind: lro.kind,
     };
     if (lro.data !== undefined) op.data = lro.data;
     if (lro.result !== undefined) op.result = lro.result;
@@ -268,7 +272,10 @@ export class Arm {
     this.injection = undefined;
     this.world.operations[id] = op;
     if (!injected?.hang) lro.onAccepted?.(op);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = retryAfterHeader(
+      acceptedRetryAfter(lro.kind),
+      this.options.timeScale(),
+    );
     if (lro.headers === "async" || lro.headers === "both")
       headers["azure-asyncoperation"] = this.asyncUrl(op, req.apiVersion);
     if (lro.headers === "location" || lro.headers === "both")
@@ -347,10 +354,11 @@ export class Arm {
   }
 
   private operationStatus(op: OperationRecord, apiVersion: string, monitor: boolean): Reply {
+    const pace = op.status === "InProgress" ? this.inProgressPace(op) : {};
     if (monitor) {
       // Location semantics: 202 while running, then the final result (200).
       if (op.status === "InProgress")
-        return { status: 202, headers: { location: this.locationUrl(op, apiVersion) } };
+        return { status: 202, headers: { ...pace, location: this.locationUrl(op, apiVersion) } };
       if (op.status === "Failed") {
         const err = op.error ?? { code: "InternalOperationError", message: "The operation failed." };
         return { status: 500, body: { error: err } };
@@ -370,7 +378,15 @@ export class Arm {
     };
     if (op.endTime) body.endTime = op.endTime;
     if (op.error) body.error = op.error;
-    return { status: 200, body };
+    return { status: 200, body, headers: pace };
+  }
+
+  /** The Retry-After of an `InProgress` status answer, as ARM paces this kind (retry-after.ts). */
+  private inProgressPace(op: OperationRecord): Record<string, string> {
+    const answered = op.statusAnswers ?? 0;
+    op.statusAnswers = answered + 1;
+    if (!op.kind) return {};
+    return retryAfterHeader(inProgressRetryAfter(op.kind, answered), this.options.timeScale());
   }
 
   // ---- routing ----

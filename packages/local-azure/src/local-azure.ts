@@ -201,6 +201,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     subscriptionId,
     pageSize: opts.pageSize ?? 100,
     latencyMs: latency,
+    timeScale: () => timeScale,
   });
   registerLifecycle(arm);
   registerResources(arm);

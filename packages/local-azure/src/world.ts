@@ -2,6 +2,7 @@
 // operations in flight. Plain JSON so it can be persisted and shared between processes.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { OperationKind } from "./operation-kind.ts";
 
 /** A resource as ARM returns it, plus bookkeeping the API never shows. */
 export interface StoredResource {
@@ -49,6 +50,10 @@ export interface OperationRecord {
   error?: { code: string; message: string };
   /** Body the Location URL returns once done (POST actions that produce a result). */
   result?: unknown;
+  /** Kind of operation, for the Retry-After of its status answers (absent in older state files). */
+  kind?: OperationKind;
+  /** Status answers given while it ran. */
+  statusAnswers?: number;
 }
 
 export interface WorldState {

@@ -1,6 +1,14 @@
 // Throttling, faults, latency: what Azure does on a bad day, made to happen on demand.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Clients, createClaw, createFleetBase, NOW, powerState, startWithClients } from "./harness.ts";
+import {
+  type Clients,
+  createClaw,
+  createFleetBase,
+  LOCATION,
+  NOW,
+  powerState,
+  startWithClients,
+} from "./harness.ts";
 
 let c: Clients;
 const RG = "rg-control";
@@ -170,5 +178,60 @@ describe("latency", () => {
       );
     expect(op).toBeDefined();
     expect(Date.parse(op!.endTime!) - Date.parse(op!.startTime)).toBeGreaterThanOrEqual(120);
+  });
+
+  it("paces operations with Retry-After as ARM does, scaled, and only in whole seconds", async () => {
+    const { token } = await c.azure.staticCredential().getToken();
+    const arm = (path: string, method = "GET", body?: unknown) =>
+      fetch(
+        path.startsWith("http")
+          ? path
+          : `${c.azure.armEndpoint}/subscriptions/${c.azure.subscriptionId}/resourceGroups/${RG}/providers/${path}`,
+        {
+          method,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        },
+      );
+    const pace = (res: Response) => res.headers.get("retry-after");
+
+    // Instant (the tests' default scale): no hint at all.
+    const instant = await arm(
+      `Microsoft.Network/publicIPAddresses/alice-pip?api-version=2024-05-01`,
+      "PATCH",
+      { tags: { p: "1" } },
+    );
+    expect(pace(instant)).toBeNull();
+
+    c.azure.setTimeScale(0.1);
+    // Microsoft.Network: 3 s on the create (0.3 s: no whole-second form), 10 s while in progress.
+    const ip = await arm(`Microsoft.Network/publicIPAddresses/pace-pip?api-version=2024-05-01`, "PUT", {
+      location: LOCATION,
+      sku: { name: "Standard" },
+      properties: { publicIPAllocationMethod: "Static" },
+    });
+    expect(ip.status).toBe(201);
+    expect(pace(ip)).toBeNull();
+    const ipStatus = await arm(ip.headers.get("azure-asyncoperation")!);
+    expect(((await ipStatus.json()) as { status: string }).status).toBe("InProgress");
+    expect(pace(ipStatus)).toBe("1");
+
+    // Microsoft.Compute VMs: 10 s on the accepting answer.
+    const stop = await arm(
+      `Microsoft.Compute/virtualMachines/alice/deallocate?api-version=2025-04-01`,
+      "POST",
+    );
+    expect(stop.status).toBe(202);
+    expect(pace(stop)).toBe("1");
+    const vmStatus = await arm(stop.headers.get("azure-asyncoperation")!);
+    expect(pace(vmStatus)).toBeNull();
+
+    // Microsoft.Compute disks: never.
+    const disk = await arm(`Microsoft.Compute/disks/alice-data?api-version=2025-01-02`, "PATCH", {
+      tags: { p: "1" },
+    });
+    expect(disk.status).toBe(202);
+    expect(pace(disk)).toBeNull();
+    expect(pace(await arm(disk.headers.get("azure-asyncoperation")!))).toBeNull();
   });
 });
