@@ -34,6 +34,8 @@ export type ArmPath =
   | { kind: "subscriptionOperation"; subscriptionId: string; operationId: string }
   /** {scope}/providers/Microsoft.Resources/tags/default */
   | { kind: "tags"; scope: string }
+  /** {scope}/providers/Microsoft.Authorization/roleAssignments[/{name}] (an extension resource) */
+  | { kind: "roleAssignments"; scope: string; name?: string }
   | { kind: "unknown" };
 
 export function parseArmPath(pathname: string): ArmPath {
@@ -46,6 +48,20 @@ export function parseArmPath(pathname: string): ArmPath {
 
   if (n >= 4 && lower.slice(-4).join("/") === "providers/microsoft.resources/tags/default") {
     return { kind: "tags", scope: `/${segments.slice(0, -4).join("/")}` };
+  }
+  // Role assignments extend any scope: find the last `providers/Microsoft.Authorization/roleAssignments`.
+  for (let i = n - 3; i >= 0; i--) {
+    if (
+      lower[i] === "providers" &&
+      lower[i + 1] === "microsoft.authorization" &&
+      lower[i + 2] === "roleassignments"
+    ) {
+      if (n > i + 4) break;
+      const scope = `/${segments.slice(0, i).join("/")}`;
+      return n === i + 4
+        ? { kind: "roleAssignments", scope, name: segments[i + 3]! }
+        : { kind: "roleAssignments", scope };
+    }
   }
   if (lower[0] !== "subscriptions" || n < 2) return { kind: "unknown" };
   const subscriptionId = segments[1]!;

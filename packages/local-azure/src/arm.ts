@@ -97,6 +97,8 @@ export interface ResourceType {
 export interface ArmOptions {
   baseUrl: () => string;
   subscriptionId: string;
+  /** Tenant of the subscription (managed identities live in it). */
+  tenantId: string;
   pageSize: number;
   latencyMs: (kind: OperationKind) => number;
   /** The time scale durations run at, for the Retry-After hints (retry-after.ts). */
@@ -146,6 +148,10 @@ export class Arm {
 
   get subscriptionId(): string {
     return this.options.subscriptionId;
+  }
+
+  get tenantId(): string {
+    return this.options.tenantId;
   }
 
   // ---- state helpers used by resource types ----
@@ -448,6 +454,18 @@ export class Arm {
         return {
           operation: `tags.${op}`,
           action: `Microsoft.Resources/tags/${verb}`,
+          scope: parsed.scope,
+          polling: false,
+        };
+      }
+      case "roleAssignments": {
+        const op =
+          parsed.name === undefined
+            ? "listForScope"
+            : ({ GET: "get", PUT: "create", DELETE: "delete" }[m] ?? m);
+        return {
+          operation: `roleAssignments.${op}`,
+          action: `Microsoft.Authorization/roleAssignments/${verb}`,
           scope: parsed.scope,
           polling: false,
         };

@@ -89,6 +89,8 @@ export function generateCertificates(): CertificateSet {
       altNames: [
         { type: 7, ip: "127.0.0.1" },
         { type: 2, value: "localhost" },
+        // Key Vault data planes: https://{vault}.vault.localhost (Azure: {vault}.vault.azure.net).
+        { type: 2, value: "*.vault.localhost" },
       ],
     },
     { name: "authorityKeyIdentifier", keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },

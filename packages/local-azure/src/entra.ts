@@ -308,8 +308,14 @@ export class Entra {
     }
   }
 
-  /** Verifies an ARM bearer token; throws the ArmError ARM would answer with. */
-  async verifyAccessToken(authorization: string | undefined): Promise<JWTPayload> {
+  /**
+   * Verifies a bearer token for ARM (default) or another audience (Key Vault); throws the ArmError
+   * ARM would answer with.
+   */
+  async verifyAccessToken(
+    authorization: string | undefined,
+    audiences: string[] = ARM_AUDIENCES,
+  ): Promise<JWTPayload> {
     if (!authorization) {
       throw new ArmError(
         401,
@@ -328,7 +334,7 @@ export class Entra {
     const token = m[1]!;
     const cached = this.verified.get(token);
     const now = Math.floor(Date.now() / 1000);
-    if (cached && (cached.exp ?? 0) > now) return cached;
+    if (cached && (cached.exp ?? 0) > now && audiences.includes(String(cached.aud))) return cached;
     let claims: JWTPayload;
     try {
       claims = decodeJwt(token);
@@ -336,11 +342,11 @@ export class Entra {
       throw new ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.");
     }
     const aud = String(claims.aud ?? "");
-    if (!ARM_AUDIENCES.includes(aud)) {
+    if (!audiences.includes(aud)) {
       throw new ArmError(
         401,
         "InvalidAuthenticationTokenAudience",
-        `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences '${ARM_AUDIENCES.join("','")}'.`,
+        `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences '${audiences.join("','")}'.`,
       );
     }
     if (claims.iss !== this.accessTokenIssuer) {
@@ -367,6 +373,39 @@ export class Entra {
     } catch {
       throw new ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.");
     }
+  }
+
+  /**
+   * A managed identity's access token, as the instance metadata service hands it to its VM: the
+   * identity's service principal (`oid`), the resource it is for (`aud`), and the resource id of
+   * the VM it belongs to (`xms_mirid`).
+   */
+  async issueManagedIdentityToken(
+    principalId: string,
+    resourceId: string,
+    audience: string,
+  ): Promise<{ token: string; expiresOn: number; notBefore: number; lifetime: number }> {
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = this.config.tokenLifetimeSeconds;
+    const appid = objectIdFor(`mi:${principalId}`);
+    const token = await new SignJWT({
+      tid: this.config.tenantId,
+      oid: principalId,
+      appid,
+      appidacr: "2",
+      idtyp: "app",
+      xms_mirid: resourceId,
+      ver: "1.0",
+    })
+      .setProtectedHeader({ alg: "RS256", kid: this.kid, typ: "JWT" })
+      .setIssuer(this.accessTokenIssuer)
+      .setAudience(audience)
+      .setSubject(principalId)
+      .setIssuedAt(now)
+      .setNotBefore(now - 5)
+      .setExpirationTime(now + lifetime)
+      .sign(this.privateKey!);
+    return { token, expiresOn: now + lifetime, notBefore: now - 5, lifetime };
   }
 
   /** An access token for tests that do not exercise the federation flow. */

@@ -9,6 +9,7 @@ export {
   type GuestStatus,
 } from "./guests/guest-manager.ts";
 export { guestsUnavailableReason } from "./guests/host-check.ts";
+export { KEY_VAULT_AUDIENCE } from "./key-vault-data.ts";
 export {
   type LocalAzure,
   type LocalAzureOptions,
@@ -16,8 +17,10 @@ export {
   startLocalAzure,
 } from "./local-azure.ts";
 export { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
+export { BUILT_IN_ROLES } from "./providers/role-assignments.ts";
 export type { CountFilter, Counts, RequestLogEntry } from "./request-log.ts";
 export type { SeedVmOptions } from "./seed.ts";
 export type { DiskSummary, LocalAzureState, VmSummary } from "./snapshot.ts";
 export { AZURE_THROTTLE_LIMITS, type BucketConfig, type ThrottleConfig } from "./throttling.ts";
 export { trustCaInProcess } from "./trust.ts";
+export { keyVaultClientOptions, vaultLookup } from "./vault-client.ts";

@@ -2,7 +2,7 @@
 // GitHub OIDC issuer, with request log, faults, throttling, latency and persistence around them.
 import { randomInt, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,12 +17,16 @@ import { DEFAULT_SUBJECT, defaultIdTokenClaims, GITHUB_PATH, GitHubIssuer } from
 import { DEFECT_TAG, GuestManager, type GuestOptions, type GuestStatus } from "./guests/guest-manager.ts";
 import { guestsUnavailableReason } from "./guests/host-check.ts";
 import { guestSpec } from "./guests/spec.ts";
+import { serveImds } from "./imds.ts";
+import { KeyVaultData, vaultHost } from "./key-vault-data.ts";
 import { registerLifecycle } from "./lifecycle.ts";
 import { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
 import { powerState, registerCompute, VM, type VmPowerHooks } from "./providers/compute.ts";
 import { registerGallery } from "./providers/gallery.ts";
+import { addSecretVersion, registerKeyVault, VAULT, vaultUri } from "./providers/key-vault.ts";
 import { registerNetwork } from "./providers/network.ts";
 import { registerResources } from "./providers/resources.ts";
+import { registerRoleAssignments } from "./providers/role-assignments.ts";
 import type { VmAgents } from "./providers/run-commands.ts";
 import { type CountFilter, type Counts, countRequests, type RequestLogEntry } from "./request-log.ts";
 import { type SeedVmOptions, seedGalleryVersions, seedVirtualMachines } from "./seed.ts";
@@ -122,6 +126,15 @@ export interface LocalAzure {
   guestStatus(rg: string, vmName: string): GuestStatus | undefined;
   /** Creates VMs (with NIC, and data disk unless told otherwise) directly in the state, for scale tests. */
   seedVirtualMachines(rg: string, names: string[], options: SeedVmOptions): Promise<void>;
+  /** https://{vault}.vault.localhost:PORT/ — a vault's data-plane URL (its `properties.vaultUri`). */
+  vaultUrl(vault: string): string;
+  /**
+   * The instance metadata service as one VM sees it (its token endpoint answers with that VM's
+   * system-assigned identity): the base URL standing for http://169.254.169.254. Closed by stop().
+   */
+  imdsEndpoint(rg: string, vmName: string): Promise<string>;
+  /** Sets secrets (a new version each) in an existing vault directly, for scale tests. */
+  seedKeyVaultSecrets(rg: string, vault: string, secrets: Record<string, string>): Promise<void>;
   /** A TokenCredential-shaped object that skips federation (for benchmarks and quick scripts). */
   staticCredential(): { getToken(): Promise<{ token: string; expiresOnTimestamp: number }> };
   /** Read-only snapshot of the world, for assertions. */
@@ -199,6 +212,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   const arm = new Arm(loadWorld(stateFile), {
     baseUrl,
     subscriptionId,
+    tenantId,
     pageSize: opts.pageSize ?? 100,
     latencyMs: latency,
     timeScale: () => timeScale,
@@ -207,6 +221,13 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   registerResources(arm);
   registerNetwork(arm);
   registerGallery(arm);
+  registerKeyVault(arm);
+  registerRoleAssignments(arm);
+  const keyVault = new KeyVaultData(
+    arm,
+    () => `${base}/${tenantId}`,
+    (authorization, audience) => entra.verifyAccessToken(authorization, [audience, `${audience}/`]),
+  );
   let guests: GuestManager | undefined;
   let guestsUnavailable: string | undefined;
   if (opts.guests) {
@@ -240,6 +261,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   };
 
   const hanging = new Set<ServerResponse>();
+  const imdsServers: HttpServer[] = [];
 
   const send = (res: ServerResponse, reply: Reply, extraHeaders: Record<string, string> = {}) => {
     const headers: Record<string, string> = {
@@ -324,6 +346,37 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     }
   };
 
+  const handleKeyVault = async (
+    method: string,
+    vault: string,
+    url: URL,
+    req: IncomingMessage,
+    body: string,
+  ) => {
+    const fault = faults.match("keyVault", method, url.pathname);
+    if (fault?.mode === "hang") return "hang" as const;
+    await sleep(latency("read"));
+    if (fault) {
+      return {
+        operation: "keyVault",
+        action: "",
+        scope: "",
+        reply: { status: fault.status, body: { error: { code: fault.code, message: fault.message } } },
+      };
+    }
+    arm.settle();
+    const out = await keyVault.handle({
+      method,
+      vault,
+      pathname: url.pathname,
+      query: url.searchParams,
+      body,
+      authorization: req.headers.authorization,
+    });
+    if (method === "PUT" && out.reply.status < 300) persist();
+    return out;
+  };
+
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const method = (req.method ?? "GET").toUpperCase();
     // Collapse repeated slashes before parsing: the SDK's `/{+scope}/...` templates yield `//subscriptions/...`
@@ -347,7 +400,17 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
       const body = await readBody(req);
       let reply: Reply | undefined;
       let headers: Record<string, string> = {};
-      if (url.pathname === GITHUB_PATH || url.pathname.startsWith(`${GITHUB_PATH}/`)) {
+      const vault = vaultHost(req.headers.host);
+      if (vault !== undefined) {
+        entry.service = "keyvault";
+        const out = await handleKeyVault(method, vault, url, req, body);
+        if (out === "hang") {
+          hanging.add(res);
+          return;
+        }
+        Object.assign(entry, { operation: out.operation, action: out.action, scope: out.scope });
+        reply = out.reply;
+      } else if (url.pathname === GITHUB_PATH || url.pathname.startsWith(`${GITHUB_PATH}/`)) {
         entry.service = "github";
         const sub = url.pathname.slice(GITHUB_PATH.length);
         entry.operation =
@@ -506,6 +569,25 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
       seedVirtualMachines(arm, rg, names, options);
       persist();
     },
+    vaultUrl: (vault) => vaultUri(arm, vault),
+    async imdsEndpoint(rg, vmName) {
+      const vmId = `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/${VM}/${vmName}`;
+      const { server, url } = await serveImds(entra, "127.0.0.1", 0, () => {
+        arm.settle();
+        return arm.find(vmId);
+      });
+      imdsServers.push(server);
+      return url;
+    },
+    async seedKeyVaultSecrets(rg, vaultName, secrets) {
+      arm.settle();
+      const vault = arm.find(
+        `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/${VAULT}/${vaultName}`,
+      );
+      if (!vault) throw new Error(`vault ${vaultName} does not exist in resource group ${rg}`);
+      for (const [name, value] of Object.entries(secrets)) addSecretVersion(arm, vault, name, { value });
+      persist();
+    },
     staticCredential() {
       return { getToken: () => entra.issueAccessToken() };
     },
@@ -515,6 +597,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     },
     async stop() {
       await guests?.stop();
+      await Promise.all(imdsServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       for (const res of hanging) res.destroy();
       hanging.clear();
       await new Promise<void>((resolve) => {

@@ -12,8 +12,8 @@ export interface RequestLogEntry {
   action: string;
   /** Scope the action applies to; for `entra.token`, the token scope the client asked for. */
   scope: string;
-  /** "arm" | "entra" | "github" | "control". */
-  service: "arm" | "entra" | "github" | "control";
+  /** "arm" | "entra" | "github" | "control" | "keyvault" (a vault's data plane) | "imds". */
+  service: "arm" | "entra" | "github" | "control" | "keyvault" | "imds";
   /** True for long-running-operation status polls. */
   polling: boolean;
   status: number;

@@ -26,6 +26,7 @@ import {
   requireSameLocation,
 } from "./common.ts";
 import { GALLERY_IMAGE, GALLERY_IMAGE_VERSION, latestVersion, missing } from "./gallery.ts";
+import { applyIdentity } from "./managed-identity.ts";
 import { attachNic, deleteNic, NETWORK_TYPES, releaseNicAfterVmDelete } from "./network.ts";
 import { RUN_COMMAND, runCommands, type VmAgents, vmAgentView } from "./run-commands.ts";
 import { checkVmSize, registerVmSizes } from "./vm-sizes.ts";
@@ -862,7 +863,7 @@ function vmCreate(arm: Arm, req: ResourceRequest, location: string): Reply {
   if (tags !== undefined) vm.tags = tags;
   if (req.body?.plan !== undefined) vm.plan = req.body.plan;
   if (Array.isArray(req.body?.zones)) vm.zones = req.body.zones;
-  if (req.body?.identity !== undefined) vm.identity = req.body.identity;
+  applyIdentity(vm, req.body?.identity, arm.tenantId);
   const h = hidden(vm);
   h.power = "starting";
   if (typeof customData === "string") h.customData = customData;
@@ -994,6 +995,7 @@ function vmUpdate(arm: Arm, req: ResourceRequest, existing: StoredResource, merg
       })),
     };
   }
+  applyIdentity(existing, req.body?.identity, arm.tenantId);
   const tags = readTags(req.body);
   // PUT replaces the tags (absent = none); PATCH replaces them only when given.
   if (tags !== undefined) existing.tags = tags;
