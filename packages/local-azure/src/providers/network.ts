@@ -316,10 +316,7 @@ function validateRule(name: string, p: Record<string, unknown>, nsgId: string): 
       `${nsgId}/securityRules/${name}`,
     );
   }
-  for (const side of ["source", "destination"] as const) {
-    validateAddresses(name, nsgId, side, p);
-    validatePorts(name, nsgId, side, p);
-  }
+  for (const side of ["source", "destination"] as const) validateSide(name, nsgId, side, p);
 }
 
 // Service tags and `*` stand alone in the singular field; the plural list holds only prefixes
@@ -327,25 +324,32 @@ function validateRule(name: string, p: Record<string, unknown>, nsgId: string): 
 // https://github.com/hashicorp/terraform-provider-azurerm/issues/5617).
 const ADDRESS_TAGS = /^(\*|VirtualNetwork|Internet|AzureLoadBalancer|[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)?)$/;
 
+/** One side of a rule's values: the singular field and the plural list together. */
+function sideValues(p: Record<string, unknown>, single: string, plural: string): string[] {
+  const one = p[single];
+  const many = p[plural];
+  return [
+    ...(typeof one === "string" && one !== "" ? [one] : []),
+    ...(Array.isArray(many) ? many.map(String) : []),
+  ];
+}
+
 /**
  * Each side of a rule names its addresses in the singular field or the plural list, or by
  * application security groups; one of them is required ("the user must supply one or the other",
- * https://github.com/Azure/azure-rest-api-specs/issues/1591).
+ * https://github.com/Azure/azure-rest-api-specs/issues/1591). Ports: `*`, a port or a range
+ * `low-high` within 0-65535, in the singular field or the list.
  */
-function validateAddresses(
+function validateSide(
   name: string,
   nsgId: string,
   side: "source" | "destination",
   p: Record<string, unknown>,
 ): void {
   const id = `${nsgId}/securityRules/${name}`;
-  const one = p[`${side}AddressPrefix`];
-  const many = p[`${side}AddressPrefixes`];
   const groups = p[`${side}ApplicationSecurityGroups`];
-  const list = Array.isArray(many) ? many.map(String) : [];
-  const hasOne = typeof one === "string" && one !== "";
   const hasGroups = Array.isArray(groups) && groups.length > 0;
-  if (!hasOne && list.length === 0 && !hasGroups) {
+  if (sideValues(p, `${side}AddressPrefix`, `${side}AddressPrefixes`).length === 0 && !hasGroups) {
     throw new ArmError(
       400,
       "SecurityRuleInvalidAddressPrefix",
@@ -353,7 +357,7 @@ function validateAddresses(
       id,
     );
   }
-  for (const prefix of list) {
+  for (const prefix of sideValues(p, "", `${side}AddressPrefixes`)) {
     if (ADDRESS_TAGS.test(prefix) && !/^\d/.test(prefix)) {
       throw new ArmError(
         400,
@@ -363,30 +367,12 @@ function validateAddresses(
       );
     }
   }
-}
-
-/** Ports: `*`, a port or a range `low-high` within 0-65535, in the singular field or the list. */
-function validatePorts(
-  name: string,
-  nsgId: string,
-  side: "source" | "destination",
-  p: Record<string, unknown>,
-): void {
-  const id = `${nsgId}/securityRules/${name}`;
-  const one = p[`${side}PortRange`];
-  const many = p[`${side}PortRanges`];
-  const ranges = [
-    ...(typeof one === "string" && one !== "" ? [one] : []),
-    ...(Array.isArray(many) ? many.map(String) : []),
-  ];
   const valid = (r: string) => {
     if (r === "*") return true;
     const m = /^(\d+)(?:-(\d+))?$/.exec(r);
-    if (!m) return false;
-    const low = Number(m[1]);
-    const high = Number(m[2] ?? m[1]);
-    return low <= high && high <= 65535;
+    return m !== null && Number(m[1]) <= Number(m[2] ?? m[1]) && Number(m[2] ?? m[1]) <= 65535;
   };
+  const ranges = sideValues(p, `${side}PortRange`, `${side}PortRanges`);
   const bad = ranges.length === 0 ? "(none)" : ranges.find((r) => !valid(r));
   if (bad !== undefined) {
     throw new ArmError(
