@@ -9,6 +9,7 @@ import type { NetworkSecurityGroup, SecurityRule } from "@azure/arm-network";
 import {
   desiredManagedRules,
   ISOLATION_RULE_NAME,
+  MANAGED_RULE_NAMES,
   type ObservedSecurityRule,
   type ObservedSharedInfra,
   planSharedInfra,
@@ -217,8 +218,6 @@ async function createNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: Sha
   report.created.push(`network security group ${a.network_security_group_name}`);
 }
 
-const MANAGED = new Set([SSH_RULE_NAME, ISOLATION_RULE_NAME]);
-
 async function writeManagedRules(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
   const name = fleet.azure.network_security_group_name;
   // Read again right before the write: the PUT carries every other rule as it is now.
@@ -230,7 +229,10 @@ async function writeManagedRules(ctx: AzureContext, fleet: SharedInfraFleet, rep
   const body: NetworkSecurityGroup = {
     location: nsg.location,
     tags: nsg.tags,
-    securityRules: [...rules.filter((r) => !MANAGED.has(r.name ?? "")), ...want.map(toSecurityRule)],
+    securityRules: [
+      ...rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name ?? "")),
+      ...want.map(toSecurityRule),
+    ],
   };
   await ctx.network.networkSecurityGroups.createOrUpdate(ctx.resourceGroup, name, body, ctx.poll);
   const changed = (rule: string) => {

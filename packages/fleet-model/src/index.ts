@@ -59,6 +59,7 @@ export {
   desiredManagedRules,
   desiredSshRule,
   ISOLATION_RULE_NAME,
+  MANAGED_RULE_NAMES,
   planSharedInfra,
   type SharedInfraFleet,
   type SharedInfraPlan,

@@ -10,6 +10,8 @@ import type { ObservedSecurityRule, ObservedSharedInfra, ResolvedFleet, SharedCh
 /** Names of the NSG rules deploy-fleet owns. Other rules in the NSG are left alone (and reported). */
 export const SSH_RULE_NAME = "openclawps-ssh-inbound";
 export const ISOLATION_RULE_NAME = "openclawps-deny-claw-to-claw";
+/** The rules deploy-fleet writes; every other rule of the NSG is someone else's. */
+export const MANAGED_RULE_NAMES: ReadonlySet<string> = new Set([SSH_RULE_NAME, ISOLATION_RULE_NAME]);
 /** Where each rule of ours starts looking for a free priority (lower number = evaluated first). */
 const DEFAULT_PRIORITY: Record<string, number> = { [SSH_RULE_NAME]: 1000, [ISOLATION_RULE_NAME]: 4000 };
 
@@ -235,8 +237,6 @@ function planNetwork(
   }
 }
 
-const MANAGED = new Set([SSH_RULE_NAME, ISOLATION_RULE_NAME]);
-
 function planNsg(
   fleet: SharedInfraFleet,
   observed: ObservedSharedInfra,
@@ -258,7 +258,7 @@ function planNsg(
     });
     return;
   }
-  for (const r of nsg.rules.filter((r) => !MANAGED.has(r.name))) {
+  for (const r of nsg.rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name))) {
     if (r.direction === "Inbound" && r.access === "Allow") {
       warnings.push(
         `Network security group ${name} has inbound rule '${r.name}' (${r.protocol || "*"} ${r.destinationPortRanges.join(",") || "*"} from ${r.sourceAddressPrefixes.join(",") || "*"}) that claws.yaml does not declare; it is left as it is. Delete it if only SSH should reach the claws.`,
