@@ -13,9 +13,10 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
+import { connectAzure, READER_ACTIONS } from "@openclawps/azure";
 import { TAGS } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 const ACTION_DIR = resolve(import.meta.dirname, "..");
 const BUNDLE = join(ACTION_DIR, "dist", "index.js");
@@ -410,5 +411,64 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     );
     expect(run.exitCode).toBe(1);
     expect(run.log).toMatch(/::error::GitHub did not provide an OIDC token.*id-token: write/s);
+  });
+});
+
+describe.skipIf(!hasPacker)("bake as the reader identity (the un-gated role bake.yml signs in as)", () => {
+  afterEach(() => azure.setAllowedActions(undefined));
+
+  it("bakes a first image with only the reader role's actions, and that role is refused a VM", async () => {
+    // The local Azure refuses any action outside the role as ARM does (403 AuthorizationFailed).
+    azure.setAllowedActions([...READER_ACTIONS]);
+    const rg = `rg-reader-bake-${fleetCount}`;
+    writeFileSync(
+      join(workspace, "claws.yaml"),
+      MANIFEST.replaceAll(IMAGE, imageName()).replace(
+        `resource_group_name: ${RG}`,
+        `resource_group_name: ${rg}`,
+      ),
+    );
+    const since = Date.now();
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode, run.log).toBe(0);
+    expect(run.outputs).toMatchObject({ skipped: "false", "image-version": "1.0.0" });
+    const arm = azure.requestLog.filter((e) => e.at >= since && e.service === "arm" && e.action);
+    expect(arm.filter((e) => e.status === 403)).toEqual([]);
+    // Its writes were the resource group, the gallery, the image definition and the version.
+    expect([...new Set(arm.filter((e) => e.method !== "GET").map((e) => e.action))].sort()).toEqual([
+      "Microsoft.Compute/galleries/images/versions/write",
+      "Microsoft.Compute/galleries/images/write",
+      "Microsoft.Compute/galleries/write",
+      "Microsoft.Resources/subscriptions/resourceGroups/write",
+    ]);
+
+    // The same identity cannot make a claw: a VM create (and the NIC every create needs first) is refused.
+    // Signed in as the action does: the job's GitHub OIDC token exchanged at Entra.
+    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = azure.idTokenRequestUrl;
+    process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = azure.idTokenRequestToken;
+    const ctx = connectAzure({
+      subscriptionId: azure.subscriptionId,
+      tenantId: azure.tenantId,
+      clientId: azure.clientId,
+      resourceGroup: rg,
+      armEndpoint: azure.armEndpoint,
+      authorityHost: azure.authorityHost,
+      caCertPem: azure.caCertPem,
+      pollIntervalMs: 0,
+    });
+    const vm = ctx.compute.virtualMachines.beginCreateOrUpdateAndWait(rg, "intruder", {
+      location: "westus",
+      hardwareProfile: { vmSize: "Standard_D2s_v5" },
+    });
+    await expect(vm).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
+    const nic = ctx.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, "intruder-nic", {
+      location: "westus",
+    });
+    await expect(nic).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
+    expect(
+      Object.values(azure.state().resources).filter(
+        (r) => r.id.includes(`/resourceGroups/${rg}/`) && /virtualMachines|networkInterfaces/.test(r.type),
+      ),
+    ).toEqual([]);
   });
 });

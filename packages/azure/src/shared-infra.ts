@@ -7,7 +7,9 @@
 import type { GalleryImage } from "@azure/arm-compute";
 import type { NetworkSecurityGroup, SecurityRule } from "@azure/arm-network";
 import {
-  desiredSshRule,
+  desiredManagedRules,
+  ISOLATION_RULE_NAME,
+  MANAGED_RULE_NAMES,
   type ObservedSecurityRule,
   type ObservedSharedInfra,
   planSharedInfra,
@@ -15,14 +17,14 @@ import {
   type SharedInfraFleet,
   type SharedScope,
   SSH_RULE_NAME,
-  sshRulePriority,
+  sameSecurityRule,
 } from "@openclawps/fleet-model";
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
 import { mergeTags } from "./resource-tags.ts";
 import { imageDefinitionFacts } from "./vm-capabilities.ts";
 
-export { type SharedInfraFleet, SSH_RULE_NAME };
+export { ISOLATION_RULE_NAME, type SharedInfraFleet, SSH_RULE_NAME };
 
 export interface SharedInfraReport {
   /** "kind name" of each resource created. */
@@ -33,8 +35,11 @@ export interface SharedInfraReport {
   warnings: string[];
 }
 
-const SSH_RULE_DESCRIPTION =
-  "SSH from the CIDRs in claws.yaml ssh.allowed_cidrs (managed by openclawps deploy-fleet)";
+const RULE_DESCRIPTION: Record<string, string> = {
+  [SSH_RULE_NAME]: "SSH from the CIDRs in claws.yaml ssh.allowed_cidrs (managed by openclawps deploy-fleet)",
+  [ISOLATION_RULE_NAME]:
+    "No traffic between claws; claws.yaml azure.allow_claw_to_claw: true removes it (managed by openclawps deploy-fleet)",
+};
 
 /**
  * The shared resources as Azure has them: one GET each (a missing one is absent). `image` scope
@@ -99,22 +104,21 @@ export function toObservedRule(r: SecurityRule): ObservedSecurityRule {
   };
 }
 
-/** Our SSH rule as ARM takes it, or undefined when `ssh.allowed_cidrs` is empty. */
-export function sshSecurityRule(fleet: SharedInfraFleet, priority: number): SecurityRule | undefined {
-  const want = desiredSshRule(fleet, priority);
-  if (!want) return undefined;
-  const cidrs = want.sourceAddressPrefixes;
+/** A rule of ours as ARM takes it: a single prefix or range in the singular field, as Azure returns it. */
+export function toSecurityRule(r: ObservedSecurityRule): SecurityRule {
+  const one = (list: string[], single: string, many: string) =>
+    list.length === 1 ? { [single]: list[0] } : { [many]: list };
   return {
-    name: SSH_RULE_NAME,
-    description: SSH_RULE_DESCRIPTION,
-    protocol: "Tcp",
-    access: "Allow",
-    direction: "Inbound",
-    priority,
-    sourcePortRange: "*",
-    destinationPortRange: "22",
-    destinationAddressPrefix: "*",
-    ...(cidrs.length === 1 ? { sourceAddressPrefix: cidrs[0] } : { sourceAddressPrefixes: cidrs }),
+    name: r.name,
+    description: RULE_DESCRIPTION[r.name],
+    protocol: r.protocol,
+    access: r.access,
+    direction: r.direction,
+    priority: r.priority,
+    ...one(r.sourcePortRanges, "sourcePortRange", "sourcePortRanges"),
+    ...one(r.destinationPortRanges, "destinationPortRange", "destinationPortRanges"),
+    ...one(r.sourceAddressPrefixes, "sourceAddressPrefix", "sourceAddressPrefixes"),
+    ...one(r.destinationAddressPrefixes, "destinationAddressPrefix", "destinationAddressPrefixes"),
   };
 }
 
@@ -144,7 +148,7 @@ export async function ensureSharedInfra(
   };
   const nsg = async () => {
     if (has("network-security-group")) await createNsg(ctx, fleet, report);
-    else if (has("ssh-rule")) await writeSshRule(ctx, fleet, report);
+    else if (has("ssh-rule") || has("isolation-rule")) await writeManagedRules(ctx, fleet, report);
   };
   const gallery = async () => {
     if (has("gallery")) await createGallery(ctx, fleet, report);
@@ -209,34 +213,46 @@ function prefixes(list: string[]): { addressPrefix?: string; addressPrefixes?: s
 
 async function createNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
   const a = fleet.azure;
-  const rule = sshSecurityRule(fleet, sshRulePriority([]));
   await ctx.network.networkSecurityGroups.createOrUpdate(
     ctx.resourceGroup,
     a.network_security_group_name,
-    { location: a.location, tags: a.tags, securityRules: rule ? [rule] : [] },
+    { location: a.location, tags: a.tags, securityRules: desiredManagedRules(fleet, []).map(toSecurityRule) },
     ctx.poll,
   );
   report.created.push(`network security group ${a.network_security_group_name}`);
 }
 
-async function writeSshRule(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
+async function writeManagedRules(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {
   const name = fleet.azure.network_security_group_name;
   // Read again right before the write: the PUT carries every other rule as it is now.
   const nsg = await ctx.network.networkSecurityGroups.get(ctx.resourceGroup, name);
   const rules = nsg.securityRules ?? [];
-  const foreign = rules.filter((r) => r.name !== SSH_RULE_NAME);
-  const want = sshSecurityRule(fleet, sshRulePriority(rules.map(toObservedRule)));
+  const observed = rules.map(toObservedRule);
+  const want = desiredManagedRules(fleet, observed);
   // One PUT of the whole NSG with the other rules as they are: ARM replaces the rule list.
   const body: NetworkSecurityGroup = {
     location: nsg.location,
     tags: nsg.tags,
-    securityRules: [...foreign, ...(want ? [want] : [])],
+    securityRules: [
+      ...rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name ?? "")),
+      ...want.map(toSecurityRule),
+    ],
   };
   await ctx.network.networkSecurityGroups.createOrUpdate(ctx.resourceGroup, name, body, ctx.poll);
-  const sources = want ? toObservedRule(want).sourceAddressPrefixes : [];
-  report.updated.push(
-    `network security group ${name}: ${want ? `SSH from ${sources.join(", ")}` : "SSH rule removed (ssh.allowed_cidrs is empty)"}`,
-  );
+  const changed = (rule: string) => {
+    const have = observed.find((r) => r.name === rule);
+    const wanted = want.find((r) => r.name === rule);
+    return have && wanted ? !sameSecurityRule(have, wanted) : have !== wanted;
+  };
+  const ssh = want.find((r) => r.name === SSH_RULE_NAME);
+  if (changed(SSH_RULE_NAME))
+    report.updated.push(
+      `network security group ${name}: ${ssh ? `SSH from ${ssh.sourceAddressPrefixes.join(", ")}` : "SSH rule removed (ssh.allowed_cidrs is empty)"}`,
+    );
+  if (changed(ISOLATION_RULE_NAME))
+    report.updated.push(
+      `network security group ${name}: ${want.some((r) => r.name === ISOLATION_RULE_NAME) ? "traffic between claws denied" : "traffic between claws admitted (azure.allow_claw_to_claw)"}`,
+    );
 }
 
 async function createGallery(ctx: AzureContext, fleet: SharedInfraFleet, report: SharedInfraReport) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azureErrorCode, describeAzureError, isNotFound } from "../src/azure-error.ts";
 import { AzureFleetLease } from "../src/lease.ts";
 import { adoptSeedResources, observeFleet, seedResourcesToAdopt } from "../src/observe.ts";
-import { ensureSharedInfra, SSH_RULE_NAME } from "../src/shared-infra.ts";
+import { ensureSharedInfra, ISOLATION_RULE_NAME, SSH_RULE_NAME } from "../src/shared-infra.ts";
 import { fleet } from "./fixtures.ts";
 import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
 
@@ -134,6 +134,11 @@ describe("observeFleet", () => {
     expect(planSharedInfra(f, observed.shared!)).toEqual({ changes: [], warnings: [] });
     expect(observed.shared?.networkSecurityGroup?.rules).toEqual([
       expect.objectContaining({ name: SSH_RULE_NAME, sourceAddressPrefixes: ["203.0.113.0/24"] }),
+      expect.objectContaining({
+        name: ISOLATION_RULE_NAME,
+        access: "Deny",
+        sourceAddressPrefixes: ["10.0.0.0/24"],
+      }),
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureSharedInfra, SSH_RULE_NAME } from "../src/shared-infra.ts";
+import { ensureSharedInfra, ISOLATION_RULE_NAME, SSH_RULE_NAME } from "../src/shared-infra.ts";
 import { fleet } from "./fixtures.ts";
 import { connectTo, startAzure } from "./local-azure.ts";
 
@@ -36,7 +36,7 @@ describe("ensureSharedInfra", () => {
     expect(vnet.addressSpace?.addressPrefixes).toEqual(["10.0.0.0/16"]);
     expect(vnet.subnets?.map((s) => [s.name, s.addressPrefix])).toEqual([["default", "10.0.0.0/24"]]);
     const nsg = await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg");
-    expect(nsg.securityRules).toHaveLength(1);
+    expect(nsg.securityRules).toHaveLength(2);
     expect(nsg.securityRules?.[0]).toMatchObject({
       name: SSH_RULE_NAME,
       direction: "Inbound",
@@ -45,6 +45,19 @@ describe("ensureSharedInfra", () => {
       destinationPortRange: "22",
       sourceAddressPrefixes: ["198.51.100.7/32", "203.0.113.0/24"],
     });
+    // Azure's AllowVnetInBound (65000) would admit every port between claws; ours comes first.
+    expect(nsg.securityRules?.[1]).toMatchObject({
+      name: ISOLATION_RULE_NAME,
+      direction: "Inbound",
+      access: "Deny",
+      protocol: "*",
+      priority: 4000,
+      sourceAddressPrefix: "10.0.0.0/24",
+      sourcePortRange: "*",
+      destinationAddressPrefix: "10.0.0.0/24",
+      destinationPortRange: "*",
+    });
+    expect(nsg.defaultSecurityRules?.find((r) => r.name === "AllowVnetInBound")?.priority).toBe(65000);
     const image = await ctx.compute.galleryImages.get("rg-empty", "clawGalleryTest", "claw-desktop");
     expect(image).toMatchObject({
       osType: "Linux",
@@ -66,12 +79,16 @@ describe("ensureSharedInfra", () => {
     const ctx = connectTo(azure, "rg-empty");
     const before = (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg"))
       .securityRules![0]!;
+    const ruleNamed = async (name: string) =>
+      (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules!.find(
+        (r) => r.name === name,
+      );
     const report = await ensureSharedInfra(
       ctx,
       fleet([], { resourceGroup: "rg-empty", allowedCidrs: ["192.0.2.0/24"] }),
     );
     expect(report.updated).toEqual(["network security group rg-empty-nsg: SSH from 192.0.2.0/24"]);
-    const rule = (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules![0]!;
+    const rule = await ruleNamed(SSH_RULE_NAME);
     expect(rule).toMatchObject({
       name: SSH_RULE_NAME,
       sourceAddressPrefix: "192.0.2.0/24",
@@ -79,9 +96,36 @@ describe("ensureSharedInfra", () => {
     });
 
     await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-empty", allowedCidrs: [] }));
+    expect(
+      (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules?.map(
+        (r) => r.name,
+      ),
+    ).toEqual([ISOLATION_RULE_NAME]);
+  });
+
+  it("lifts the rule between claws only when azure.allow_claw_to_claw is true, and puts it back when it is not", async () => {
+    const ctx = connectTo(azure, "rg-empty");
+    const open = fleet([], { resourceGroup: "rg-empty", allowedCidrs: [] });
+    open.azure.allow_claw_to_claw = true;
+    const report = await ensureSharedInfra(ctx, open);
+    expect(report.updated).toEqual([
+      "network security group rg-empty-nsg: traffic between claws admitted (azure.allow_claw_to_claw)",
+    ]);
     expect((await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules).toEqual(
       [],
     );
+    const since = Date.now();
+    await ensureSharedInfra(ctx, open);
+    expect(azure.counts({ since }).writes).toBe(0);
+
+    const closed = await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-empty", allowedCidrs: [] }));
+    expect(closed.updated).toEqual(["network security group rg-empty-nsg: traffic between claws denied"]);
+    expect(
+      (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules?.map((r) => [
+        r.name,
+        r.access,
+      ]),
+    ).toEqual([[ISOLATION_RULE_NAME, "Deny"]]);
   });
 
   it("leaves a seed fleet's network and extra NSG rules as they are, reporting what differs", async () => {
@@ -138,6 +182,7 @@ describe("ensureSharedInfra", () => {
     expect(rules.map((r) => [r.name, r.priority])).toEqual([
       ["allow-rdp", 1000],
       [SSH_RULE_NAME, 1010],
+      [ISOLATION_RULE_NAME, 4000],
     ]);
 
     const since = Date.now();

@@ -55,14 +55,17 @@ export {
   secretValues,
 } from "./secrets.ts";
 export {
+  desiredIsolationRule,
+  desiredManagedRules,
   desiredSshRule,
+  ISOLATION_RULE_NAME,
+  MANAGED_RULE_NAMES,
   planSharedInfra,
   type SharedInfraFleet,
   type SharedInfraPlan,
   type SharedScope,
   SSH_RULE_NAME,
   sameSecurityRule,
-  sshRulePriority,
 } from "./shared-infra-plan.ts";
 export * from "./tags.ts";
 export * from "./types.ts";

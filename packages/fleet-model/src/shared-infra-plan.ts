@@ -1,14 +1,19 @@
 // What apply must do to the fleet's shared resources (the `azure:` block and `ssh.allowed_cidrs`):
-// resource group, VNet + subnet, NSG and its one SSH rule, gallery, image definition. Pure, so the
+// resource group, VNet + subnet, NSG and the two rules we own in it (SSH in, and no traffic
+// between claws), gallery, image definition. Pure, so the
 // plan shows (and its hash covers) exactly the writes the Azure adapter's ensure step makes: that
 // step observes, calls this, and executes the changes. Resources are created when missing and
 // never deleted; differences Azure cannot change in place, or that are someone else's, are
 // warnings and left alone.
 import type { ObservedSecurityRule, ObservedSharedInfra, ResolvedFleet, SharedChange } from "./types.ts";
 
-/** Name of the one NSG rule deploy-fleet owns. Other rules in the NSG are left alone (and reported). */
+/** Names of the NSG rules deploy-fleet owns. Other rules in the NSG are left alone (and reported). */
 export const SSH_RULE_NAME = "openclawps-ssh-inbound";
-const SSH_RULE_DEFAULT_PRIORITY = 1000;
+export const ISOLATION_RULE_NAME = "openclawps-deny-claw-to-claw";
+/** The rules deploy-fleet writes; every other rule of the NSG is someone else's. */
+export const MANAGED_RULE_NAMES: ReadonlySet<string> = new Set([SSH_RULE_NAME, ISOLATION_RULE_NAME]);
+/** Where each rule of ours starts looking for a free priority (lower number = evaluated first). */
+const DEFAULT_PRIORITY: Record<string, number> = { [SSH_RULE_NAME]: 1000, [ISOLATION_RULE_NAME]: 4000 };
 
 export type SharedInfraFleet = Pick<ResolvedFleet, "azure" | "ssh">;
 
@@ -37,14 +42,55 @@ export function desiredSshRule(fleet: SharedInfraFleet, priority: number): Obser
   };
 }
 
-/** Priority for our SSH rule: the one it has, else the first free one from 1000 in steps of 10. */
-export function sshRulePriority(rules: ObservedSecurityRule[]): number {
-  const ours = rules.find((r) => r.name === SSH_RULE_NAME);
-  if (ours) return ours.priority;
+/**
+ * The inbound traffic between claws that Azure admits unless told otherwise: every NSG carries
+ * the default rule AllowVnetInBound (priority 65000, VirtualNetwork to VirtualNetwork, any port),
+ * so one claw reaches every port of every other claw in the subnet
+ * (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#default-security-rules).
+ * This rule denies inbound from the claws' subnet to the claws' subnet, after our SSH rule (and
+ * any rule of yours with a lower number), so SSH from `ssh.allowed_cidrs` still reaches them.
+ * Run Command needs no inbound traffic (the VM agent fetches the script), and Azure's platform
+ * address 168.63.129.16 (DHCP, DNS, health probes) is not filtered by NSGs
+ * (https://learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16).
+ * Undefined when `azure.allow_claw_to_claw` is true.
+ */
+export function desiredIsolationRule(
+  fleet: SharedInfraFleet,
+  priority: number,
+): ObservedSecurityRule | undefined {
+  if (fleet.azure.allow_claw_to_claw) return undefined;
+  const subnet = [...new Set(fleet.azure.subnet_prefixes)].sort();
+  return {
+    name: ISOLATION_RULE_NAME,
+    direction: "Inbound",
+    access: "Deny",
+    protocol: "*",
+    priority,
+    sourceAddressPrefixes: subnet,
+    sourcePortRanges: ["*"],
+    destinationAddressPrefixes: subnet,
+    destinationPortRanges: ["*"],
+  };
+}
+
+/** Each rule of ours the manifest asks for, with its priority among `rules` (what the NSG has). */
+export function desiredManagedRules(
+  fleet: SharedInfraFleet,
+  rules: ObservedSecurityRule[],
+): ObservedSecurityRule[] {
   const taken = new Set(rules.filter((r) => r.direction === "Inbound").map((r) => r.priority));
-  let p = SSH_RULE_DEFAULT_PRIORITY;
-  while (taken.has(p)) p += 10;
-  return p;
+  const priority = (name: string) => {
+    const ours = rules.find((r) => r.name === name);
+    if (ours) return ours.priority;
+    let p = DEFAULT_PRIORITY[name] as number;
+    while (taken.has(p)) p += 10;
+    taken.add(p);
+    return p;
+  };
+  return [
+    desiredSshRule(fleet, priority(SSH_RULE_NAME)),
+    desiredIsolationRule(fleet, priority(ISOLATION_RULE_NAME)),
+  ].filter((r): r is ObservedSecurityRule => r !== undefined);
 }
 
 const star = (list: string[]) => (list.length === 0 ? ["*"] : list);
@@ -219,37 +265,57 @@ function planNsg(
   const name = fleet.azure.network_security_group_name;
   const nsg = observed.networkSecurityGroup;
   if (!nsg) {
-    const rule = desiredSshRule(fleet, SSH_RULE_DEFAULT_PRIORITY);
+    const want = desiredManagedRules(fleet, []);
+    const ssh = want.find((r) => r.name === SSH_RULE_NAME);
+    const isolation = want.find((r) => r.name === ISOLATION_RULE_NAME);
     changes.push({
       kind: "network-security-group",
       name,
       action: "create",
-      detail: `create network security group ${name} ${rule ? `admitting SSH from ${rule.sourceAddressPrefixes.join(", ")}` : "admitting nothing inbound"}`,
-      value: { ssh: rule?.sourceAddressPrefixes ?? null },
+      detail: `create network security group ${name} ${ssh ? `admitting SSH from ${ssh.sourceAddressPrefixes.join(", ")}` : "admitting nothing inbound"}${isolation ? ", denying traffic between claws" : ", admitting traffic between claws (azure.allow_claw_to_claw)"}`,
+      value: { ssh: ssh?.sourceAddressPrefixes ?? null, isolation: isolation?.sourceAddressPrefixes ?? null },
     });
     return;
   }
-  const ours = nsg.rules.find((r) => r.name === SSH_RULE_NAME);
-  const foreign = nsg.rules.filter((r) => r.name !== SSH_RULE_NAME);
-  for (const r of foreign) {
+  for (const r of nsg.rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name))) {
     if (r.direction === "Inbound" && r.access === "Allow") {
       warnings.push(
         `Network security group ${name} has inbound rule '${r.name}' (${r.protocol || "*"} ${r.destinationPortRanges.join(",") || "*"} from ${r.sourceAddressPrefixes.join(",") || "*"}) that claws.yaml does not declare; it is left as it is. Delete it if only SSH should reach the claws.`,
       );
     }
   }
-  const want = desiredSshRule(fleet, sshRulePriority(nsg.rules));
-  if ((want && ours && sameSecurityRule(ours, want)) || (!want && !ours)) return;
-  const from = ours ? ours.sourceAddressPrefixes.join(", ") || "*" : undefined;
-  changes.push({
-    kind: "ssh-rule",
-    name: `${name}/${SSH_RULE_NAME}`,
-    action: want ? (ours ? "update" : "create") : "remove",
-    detail: want
-      ? `${ours ? "change" : "add"} the inbound SSH rule of ${name}: from ${want.sourceAddressPrefixes.join(", ")}${from ? ` (was ${from})` : ""}`
-      : `remove the inbound SSH rule of ${name} (ssh.allowed_cidrs is empty; was ${from})`,
-    value: { ssh: want?.sourceAddressPrefixes ?? null, priority: want?.priority },
-  });
+  const want = desiredManagedRules(fleet, nsg.rules);
+  const ruleChange = (ruleName: string) => {
+    const have = nsg.rules.find((r) => r.name === ruleName);
+    const rule = want.find((r) => r.name === ruleName);
+    if ((rule && have && sameSecurityRule(have, rule)) || (!rule && !have)) return undefined;
+    return { have, rule, action: rule ? (have ? "update" : "create") : "remove" } as const;
+  };
+  const ssh = ruleChange(SSH_RULE_NAME);
+  if (ssh) {
+    const from = ssh.have ? ssh.have.sourceAddressPrefixes.join(", ") || "*" : undefined;
+    changes.push({
+      kind: "ssh-rule",
+      name: `${name}/${SSH_RULE_NAME}`,
+      action: ssh.action,
+      detail: ssh.rule
+        ? `${ssh.have ? "change" : "add"} the inbound SSH rule of ${name}: from ${ssh.rule.sourceAddressPrefixes.join(", ")}${from ? ` (was ${from})` : ""}`
+        : `remove the inbound SSH rule of ${name} (ssh.allowed_cidrs is empty; was ${from})`,
+      value: { ssh: ssh.rule?.sourceAddressPrefixes ?? null, priority: ssh.rule?.priority },
+    });
+  }
+  const isolation = ruleChange(ISOLATION_RULE_NAME);
+  if (isolation) {
+    changes.push({
+      kind: "isolation-rule",
+      name: `${name}/${ISOLATION_RULE_NAME}`,
+      action: isolation.action,
+      detail: isolation.rule
+        ? `${isolation.have ? "restore" : "add"} the rule of ${name} that denies traffic between claws (from and to ${isolation.rule.sourceAddressPrefixes.join(", ")})`
+        : `remove the rule of ${name} that denies traffic between claws (azure.allow_claw_to_claw is true)`,
+      value: { isolation: isolation.rule?.sourceAddressPrefixes ?? null, priority: isolation.rule?.priority },
+    });
+  }
 }
 
 function sameLocation(a: string | undefined, b: string): boolean {

@@ -35,6 +35,11 @@ export interface AzureBlock {
   image_definitions: Record<string, ImageDefinition>;
   hyper_v_generation: "V1" | "V2";
   trusted_launch_enabled: boolean;
+  /**
+   * Admit traffic between claws (Azure's default AllowVnetInBound). Absent or false: the NSG
+   * denies inbound from the claws' subnet to the claws' subnet.
+   */
+  allow_claw_to_claw?: boolean;
   tags: Record<string, string>;
   /** Gallery replication regions for bake; defaults to [location]. */
   replication_regions?: string[];
@@ -324,6 +329,7 @@ export interface SharedChange {
     | "subnet"
     | "network-security-group"
     | "ssh-rule"
+    | "isolation-rule"
     | "gallery"
     | "image-definition";
   /** Resource name (`vnet/subnet` for a subnet). */

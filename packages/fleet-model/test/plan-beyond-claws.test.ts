@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { planFleet, planNeedsApply, planProblems } from "../src/plan.ts";
 import { renderPlanMarkdown, renderPlanText } from "../src/plan-markdown.ts";
-import { planSharedInfra, SSH_RULE_NAME } from "../src/shared-infra-plan.ts";
+import { ISOLATION_RULE_NAME, planSharedInfra, SSH_RULE_NAME } from "../src/shared-infra-plan.ts";
 import { TAGS } from "../src/tags.ts";
 import type { ObservedFleet, ObservedSecurityRule, ObservedSharedInfra } from "../src/types.ts";
 import { desiredOf, manifestText } from "./helpers.ts";
@@ -22,6 +22,20 @@ const sshRule = (sources: string[], o: Partial<ObservedSecurityRule> = {}): Obse
   ...o,
 });
 
+/** The rule that denies traffic between claws in the base manifest's subnet. */
+const isolationRule = (o: Partial<ObservedSecurityRule> = {}): ObservedSecurityRule => ({
+  name: ISOLATION_RULE_NAME,
+  direction: "Inbound",
+  access: "Deny",
+  protocol: "*",
+  priority: 4000,
+  sourceAddressPrefixes: ["10.0.0.0/24"],
+  sourcePortRanges: ["*"],
+  destinationAddressPrefixes: ["10.0.0.0/24"],
+  destinationPortRanges: ["*"],
+  ...o,
+});
+
 /** The shared resources exactly as the base manifest asks. */
 const sharedAsDeclared = (): ObservedSharedInfra => ({
   resourceGroup: { location: "westus", tags: { project: "openclawps" } },
@@ -29,7 +43,7 @@ const sharedAsDeclared = (): ObservedSharedInfra => ({
     addressPrefixes: ["10.0.0.0/16"],
     subnets: [{ name: "default", addressPrefixes: ["10.0.0.0/24"] }],
   },
-  networkSecurityGroup: { rules: [sshRule(["203.0.113.0/24"])] },
+  networkSecurityGroup: { rules: [sshRule(["203.0.113.0/24"]), isolationRule()] },
   gallery: {},
   imageDefinition: { publisher: "claw", offer: "claw-vm", sku: "desktop", hyperVGeneration: "V2" },
 });
@@ -107,8 +121,72 @@ describe("shared-infrastructure changes", () => {
     const shared = sharedAsDeclared();
     shared.networkSecurityGroup!.rules = [
       sshRule(["203.0.113.0/24"], { priority: 1010, sourcePortRanges: [] }),
+      isolationRule({ priority: 4020, protocol: "*" }),
     ];
     expect(planFleet(desired, converged(shared)).shared).toEqual([]);
+  });
+
+  it("a new NSG denies traffic between claws: inbound from the claws' subnet to it, after the SSH rule", () => {
+    const { changes } = planSharedInfra(desired, {});
+    expect(changes.find((c) => c.kind === "network-security-group")).toMatchObject({
+      detail:
+        "create network security group rg-claw-nsg admitting SSH from 203.0.113.0/24, denying traffic between claws",
+      value: { ssh: ["203.0.113.0/24"], isolation: ["10.0.0.0/24"] },
+    });
+  });
+
+  it("an NSG without the rule (one deploy-fleet made before) gets it: apply needed, in the hash and the summary", () => {
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules = [
+      sshRule(["203.0.113.0/24"]),
+      sshRule(["*"], { name: "x", priority: 4000 }),
+    ];
+    const plan = planFleet(desired, converged(shared));
+    expect(plan.shared).toEqual([
+      expect.objectContaining({
+        kind: "isolation-rule",
+        action: "create",
+        name: `rg-claw-nsg/${ISOLATION_RULE_NAME}`,
+        // 4000 is taken by another inbound rule: the next free one.
+        value: { isolation: ["10.0.0.0/24"], priority: 4010 },
+      }),
+    ]);
+    expect(planNeedsApply(plan)).toBe(true);
+    expect(plan.hash).not.toBe(planFleet(desired, converged()).hash);
+    expect(renderPlanMarkdown(plan)).toContain(
+      "add the rule of rg-claw-nsg that denies traffic between claws (from and to 10.0.0.0/24)",
+    );
+  });
+
+  it("a rule of ours someone changed (allow instead of deny) is restored", () => {
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules[1] = isolationRule({ access: "Allow" });
+    expect(planFleet(desired, converged(shared)).shared).toEqual([
+      expect.objectContaining({
+        kind: "isolation-rule",
+        action: "update",
+        value: { isolation: ["10.0.0.0/24"], priority: 4000 },
+      }),
+    ]);
+  });
+
+  it("azure.allow_claw_to_claw: true removes the rule, and a new NSG is made without it", () => {
+    const open = desiredOf(manifestText({ "+13": "  allow_claw_to_claw: true" }));
+    expect(planFleet(open, converged()).shared).toEqual([
+      expect.objectContaining({
+        kind: "isolation-rule",
+        action: "remove",
+        detail:
+          "remove the rule of rg-claw-nsg that denies traffic between claws (azure.allow_claw_to_claw is true)",
+      }),
+    ]);
+    const { changes } = planSharedInfra(open, {});
+    expect(changes.find((c) => c.kind === "network-security-group")).toMatchObject({
+      value: { ssh: ["203.0.113.0/24"], isolation: null },
+    });
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules.pop();
+    expect(planFleet(open, converged(shared)).shared).toEqual([]);
   });
 
   it("a missing subnet is added; differences Azure cannot change in place are warnings", () => {

@@ -283,6 +283,80 @@ describe("network rules", () => {
       ),
     ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleInvalidPriority" });
   });
+
+  const rule = {
+    protocol: "*",
+    access: "Deny",
+    direction: "Inbound",
+    priority: 4000,
+    sourceAddressPrefix: "10.0.0.0/24",
+    sourcePortRange: "*",
+    destinationAddressPrefix: "10.0.0.0/24",
+    destinationPortRange: "*",
+  };
+
+  it("refuses an NSG rule without a source or destination address, or without a port range", async () => {
+    const { sourceAddressPrefix: _s, ...noSource } = rule;
+    await expect(
+      c.network.securityRules.createOrUpdate(RG, `${RG}-nsg`, "no-source", noSource, NOW),
+    ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleInvalidAddressPrefix" });
+    const { destinationAddressPrefix: _d, ...noDestination } = rule;
+    await expect(
+      c.network.securityRules.createOrUpdate(RG, `${RG}-nsg`, "no-destination", noDestination, NOW),
+    ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleInvalidAddressPrefix" });
+    const { destinationPortRange: _p, ...noPorts } = rule;
+    await expect(
+      c.network.securityRules.createOrUpdate(RG, `${RG}-nsg`, "no-ports", noPorts, NOW),
+    ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleInvalidPortRange" });
+    await expect(
+      c.network.securityRules.createOrUpdate(
+        RG,
+        `${RG}-nsg`,
+        "bad-port",
+        { ...rule, destinationPortRange: "22-70000" },
+        NOW,
+      ),
+    ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleInvalidPortRange" });
+  });
+
+  it("refuses a service tag inside an address prefix list, and two inbound rules with one priority", async () => {
+    const { sourceAddressPrefix: _s, ...noSource } = rule;
+    await expect(
+      c.network.securityRules.createOrUpdate(
+        RG,
+        `${RG}-nsg`,
+        "tag-in-list",
+        { ...noSource, sourceAddressPrefixes: ["VirtualNetwork", "10.0.0.0/24"] },
+        NOW,
+      ),
+    ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleParameterContainsUnsupportedValue" });
+    const nsg = await c.network.networkSecurityGroups.get(RG, `${RG}-nsg`);
+    await expect(
+      c.network.networkSecurityGroups.createOrUpdate(
+        RG,
+        `${RG}-nsg`,
+        {
+          location: nsg.location,
+          securityRules: [
+            { name: "a", ...rule },
+            { name: "b", ...rule, access: "Allow" },
+          ],
+        },
+        NOW,
+      ),
+    ).rejects.toMatchObject({ statusCode: 400, code: "SecurityRuleConflict" });
+    // The same priority in the other direction is another rule's business.
+    const both = await c.network.networkSecurityGroups.createOrUpdate(
+      RG,
+      `${RG}-nsg`,
+      {
+        location: nsg.location,
+        securityRules: [...(nsg.securityRules ?? []), { name: "out", ...rule, direction: "Outbound" }],
+      },
+      NOW,
+    );
+    expect(both.securityRules?.map((r) => r.name)).toContain("out");
+  });
 });
 
 describe("gallery", () => {

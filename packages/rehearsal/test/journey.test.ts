@@ -121,12 +121,21 @@ describe.skipIf(!hasPacker).sequential("the operator's journey, from an empty su
     expect(plan.outputs["changed-claws"]).toBe("[]");
     expect(plan.outputs["apply-needed"]).toBe("true");
     expect(plan.summary).toContain("192.0.2.0/24");
-    const rules = Object.values(rehearsal.azure.state().resources).filter((r) =>
-      /\/networkSecurityGroups\/[^/]+\/securityRules\//i.test(r.id),
-    );
+    const rules = Object.values(rehearsal.azure.state().resources)
+      .filter((r) => /\/networkSecurityGroups\/[^/]+\/securityRules\//i.test(r.id))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    // Our two rules: SSH from the manifest's CIDRs, and no traffic between claws (untouched).
     expect(
-      rules.map((r) => (r.properties as { sourceAddressPrefixes?: string[] }).sourceAddressPrefixes),
-    ).toEqual([["192.0.2.0/24", "198.51.100.17/32", "203.0.113.0/24"]]);
+      rules.map((r) => [
+        r.name,
+        r.properties.access,
+        (r.properties as { sourceAddressPrefixes?: string[] }).sourceAddressPrefixes ??
+          r.properties.sourceAddressPrefix,
+      ]),
+    ).toEqual([
+      ["openclawps-deny-claw-to-claw", "Deny", "10.0.0.0/24"],
+      ["openclawps-ssh-inbound", "Allow", ["192.0.2.0/24", "198.51.100.17/32", "203.0.113.0/24"]],
+    ]);
   });
 
   it("crashed apply: the next run is refused with the fix; a manual run with force-unlock recovers", async () => {

@@ -316,6 +316,72 @@ function validateRule(name: string, p: Record<string, unknown>, nsgId: string): 
       `${nsgId}/securityRules/${name}`,
     );
   }
+  for (const side of ["source", "destination"] as const) validateSide(name, nsgId, side, p);
+}
+
+// Service tags and `*` stand alone in the singular field; the plural list holds only prefixes
+// (Azure's refusal of `VirtualNetwork` in a list is quoted in
+// https://github.com/hashicorp/terraform-provider-azurerm/issues/5617).
+const ADDRESS_TAGS = /^(\*|VirtualNetwork|Internet|AzureLoadBalancer|[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)?)$/;
+
+/** One side of a rule's values: the singular field and the plural list together. */
+function sideValues(p: Record<string, unknown>, single: string, plural: string): string[] {
+  const one = p[single];
+  const many = p[plural];
+  return [
+    ...(typeof one === "string" && one !== "" ? [one] : []),
+    ...(Array.isArray(many) ? many.map(String) : []),
+  ];
+}
+
+/**
+ * Each side of a rule names its addresses in the singular field or the plural list, or by
+ * application security groups; one of them is required ("the user must supply one or the other",
+ * https://github.com/Azure/azure-rest-api-specs/issues/1591). Ports: `*`, a port or a range
+ * `low-high` within 0-65535, in the singular field or the list.
+ */
+function validateSide(
+  name: string,
+  nsgId: string,
+  side: "source" | "destination",
+  p: Record<string, unknown>,
+): void {
+  const id = `${nsgId}/securityRules/${name}`;
+  const groups = p[`${side}ApplicationSecurityGroups`];
+  const hasGroups = Array.isArray(groups) && groups.length > 0;
+  if (sideValues(p, `${side}AddressPrefix`, `${side}AddressPrefixes`).length === 0 && !hasGroups) {
+    throw new ArmError(
+      400,
+      "SecurityRuleInvalidAddressPrefix",
+      `Security rule ${name} has invalid Address prefix. Value provided: ${side}AddressPrefix is missing (give ${side}AddressPrefix, ${side}AddressPrefixes or ${side}ApplicationSecurityGroups).`,
+      id,
+    );
+  }
+  for (const prefix of sideValues(p, "", `${side}AddressPrefixes`)) {
+    if (ADDRESS_TAGS.test(prefix) && !/^\d/.test(prefix)) {
+      throw new ArmError(
+        400,
+        "SecurityRuleParameterContainsUnsupportedValue",
+        `Security rule parameter ${side === "source" ? "Source" : "Destination"}AddressPrefixes for rule with Id ${id} cannot specify existing VIRTUALNETWORK, INTERNET, AZURELOADBALANCER, '*' or system tags. Unsupported value used: ${prefix}.`,
+        id,
+      );
+    }
+  }
+  const valid = (r: string) => {
+    if (r === "*") return true;
+    const m = /^(\d+)(?:-(\d+))?$/.exec(r);
+    return m !== null && Number(m[1]) <= Number(m[2] ?? m[1]) && Number(m[2] ?? m[1]) <= 65535;
+  };
+  const ranges = sideValues(p, `${side}PortRange`, `${side}PortRanges`);
+  const bad = ranges.length === 0 ? "(none)" : ranges.find((r) => !valid(r));
+  if (bad !== undefined) {
+    throw new ArmError(
+      400,
+      "SecurityRuleInvalidPortRange",
+      `Security rule ${name} has invalid Port range. Value provided: ${bad}. Value should be an integer OR integer range with '-' delimiter. Valid range 0-65535.`,
+      id,
+    );
+  }
 }
 
 function checkPriorityConflicts(nsgId: string, rules: { name: string; p: Record<string, unknown> }[]): void {
