@@ -4,6 +4,7 @@
 // ended (the "::group::Wave" and "Wave N done" lines).
 import { writeFileSync } from "node:fs";
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: set by the benchmark for one process; no build reads it
 const file = process.env.BENCH_USAGE_FILE;
 if (file) {
   const usage = { origin: performance.timeOrigin, firstStdoutMs: null, waves: [] };
