@@ -65,6 +65,8 @@ interface PlanColumn {
   byOperation: Record<string, number>;
   total: number;
   terraform: number;
+  /** GitHub OIDC token requests and Entra token exchanges of the run. */
+  tokens: string;
   cpuS: number;
   rssMb: number;
   wallS: number;
@@ -137,6 +139,7 @@ async function planAtScale(n: number): Promise<PlanColumn> {
       // Terraform's refresh: one GET per managed object per claw (VM, NIC, public IP, data disk)
       // and per shared one (resource group, VNet, subnet, NSG, gallery, image definition).
       terraform: 4 * n + 6,
+      tokens: `${byOperation["github.idToken"] ?? 0} / ${byOperation["entra.token"] ?? 0}`,
       cpuS: m.usage.cpuMs / 1000,
       rssMb: m.usage.maxRssKb / 1024,
       wallS: m.seconds,
@@ -226,6 +229,7 @@ export async function benchRollout(sizes: RolloutSizes): Promise<void> {
         ...ops.map((op) => [op, ...columns.map((c) => String(c.byOperation[op] ?? 0))]),
         ["ARM requests", ...columns.map((c) => String(c.total))],
         ["Terraform-style refresh (GETs)", ...columns.map((c) => String(c.terraform))],
+        ["token requests, GitHub / Entra (goal 1 / 1)", ...columns.map((c) => c.tokens)],
         ["action CPU s (goal < 1 at 1000)", ...columns.map((c) => c.cpuS.toFixed(2))],
         ["peak RSS MB", ...columns.map((c) => c.rssMb.toFixed(0))],
         ["wall s", ...columns.map((c) => c.wallS.toFixed(1))],
