@@ -139,7 +139,7 @@ async function planAtScale(n: number): Promise<PlanColumn> {
       // Terraform's refresh: one GET per managed object per claw (VM, NIC, public IP, data disk)
       // and per shared one (resource group, VNet, subnet, NSG, gallery, image definition).
       terraform: 4 * n + 6,
-      tokens: `${byOperation["github.idToken"] ?? 0} / ${byOperation["entra.token"] ?? 0}`,
+      tokens: `${tokenRequests(fleet.azure, m.since, "github.idToken")} / ${tokenRequests(fleet.azure, m.since, "entra.token")}`,
       cpuS: m.usage.cpuMs / 1000,
       rssMb: m.usage.maxRssKb / 1024,
       wallS: m.seconds,
@@ -147,6 +147,11 @@ async function planAtScale(n: number): Promise<PlanColumn> {
   } finally {
     await fleet.stop();
   }
+}
+
+/** Requests to a token endpoint since `since` (the counts cover ARM only). */
+function tokenRequests(azure: LocalAzure, since: number, operation: string): number {
+  return azure.requestLog.filter((e) => e.at >= since && e.operation === operation).length;
 }
 
 /** Requests the local Azure answered while a wave ran. */
