@@ -6,9 +6,7 @@ import { createHash } from "node:crypto";
  * does. Throws on values JSON cannot represent faithfully (programmer error).
  */
 export function canonicalJson(value: unknown): string {
-  if (typeof value === "string")
-    return value.length < LONG_STRING ? JSON.stringify(value) : escapedLong(value);
-  if (value === null || typeof value === "boolean") return JSON.stringify(value);
+  if (value === null || typeof value === "string" || typeof value === "boolean") return JSON.stringify(value);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new Error(`canonicalJson: non-finite number ${value}`);
     return JSON.stringify(value);
@@ -22,25 +20,6 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   throw new Error(`canonicalJson: cannot serialise a ${typeof value}`);
-}
-
-/**
- * Long strings recur: every claw's config hash holds the same vm-runtime files, so escaping them
- * once per run instead of once per claw saves most of a large plan's serialising (the text is
- * the same either way). Bounded, so a run of many distinct long strings does not keep them all.
- */
-const LONG_STRING = 1024;
-const ESCAPED_LONG_MAX = 512;
-const escaped = new Map<string, string>();
-
-function escapedLong(value: string): string {
-  let text = escaped.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    if (escaped.size >= ESCAPED_LONG_MAX) escaped.clear();
-    escaped.set(value, text);
-  }
-  return text;
 }
 
 /** sha256 hex of the canonical JSON of `value`, prefixed by a domain label so hashes of different kinds never collide. */
