@@ -31,7 +31,8 @@ export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
   const onProgress = (e: VerifyProgress) => {
     if (e.phase !== "done") o.log.info(`  ${e.claw}: verify — ${e.message}`);
   };
-  const parallelism = o.fleet.rollout.parallelism;
+  // A wave is verified at once (up to verify's default, the manifest's most claws changed at
+  // once), not `parallelism` at a time: verifying reads, it changes nothing.
   if (o.transport === "run-command") {
     const channel = runCommandChannel(o.ctx, o.clientId ? { clientId: o.clientId } : {});
     return waveVerifier<RunCommandTarget>(
@@ -39,7 +40,6 @@ export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
       (targets) =>
         verifyClawsByRunCommand(targets, channel, {
           timeoutSeconds: o.timeoutSeconds,
-          parallelism,
           onProgress,
         }),
     );
@@ -60,7 +60,6 @@ export function buildWaveVerifier(o: WaveVerifierOptions): WaveVerifier {
         username: DEFAULT_ADMIN_USERNAME,
         privateKey: o.privateKey,
         timeoutSeconds: o.timeoutSeconds,
-        parallelism,
         onProgress,
       }),
   );

@@ -10,6 +10,7 @@ import {
   getString,
   UserError,
 } from "@openclawps/action-kit";
+import { MAX_PARALLELISM } from "@openclawps/fleet-model";
 import {
   DEFAULT_VERIFY_COMMAND,
   DEFAULT_VERIFY_TRANSPORT,
@@ -73,7 +74,7 @@ export function getVerifyInputs(): VerifyInputs {
     username: getString("username").trim(),
     ...(rawTargets ? { targets: parseTargets(rawTargets) } : {}),
     timeoutSeconds: getDuration("timeout", DEFAULT_TIMEOUT_SECONDS),
-    parallelism: getInteger("parallelism", { fallback: 10, min: 1, max: 64 }),
+    parallelism: getInteger("parallelism", { fallback: MAX_PARALLELISM, min: 1, max: MAX_PARALLELISM }),
     reportOnly: getBoolean("report-only", false),
     command:
       getString("command").trim() ||

@@ -29,6 +29,8 @@ export interface BundledActionOptions {
   keepFiles?: boolean;
   /** Kill the process (SIGKILL) after this many ms: a crash, or a hung action. */
   killAfterMs?: number;
+  /** Node options before the bundle, e.g. `--import=<module>` to measure the run. */
+  nodeArgs?: string[];
   /** Kill the process (SIGKILL) as soon as its stdout contains this text: a crash at that point. */
   killWhenStdout?: string | RegExp;
 }
@@ -117,7 +119,7 @@ export async function runBundledAction(options: BundledActionOptions): Promise<B
     const ended = await new Promise<
       Pick<BundledActionRun, "exitCode" | "signal" | "stdout" | "stderr" | "log">
     >((resolve, reject) => {
-      const child = spawn(process.execPath, [bundle], {
+      const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bundle], {
         env,
         cwd: env.GITHUB_WORKSPACE || dir,
         stdio: ["ignore", "pipe", "pipe"],

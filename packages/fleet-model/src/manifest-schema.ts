@@ -43,6 +43,10 @@ export const DATA_DISK_MAX_GB = 32_767;
 
 /** GitHub-hosted jobs end after 6 hours, so a longer pause can never finish. */
 export const MAX_PAUSE_SECONDS = 6 * 60 * 60;
+/**
+ * The most claws changed at the same time (`rollout.parallelism`), and the most verified at the
+ * same time (the verify action and the wave gate): verifying a wave costs about one claw's time.
+ */
 export const MAX_PARALLELISM = 50;
 
 // Linux admin user: Azure's disallowed names (Compute API reference, OSProfile.adminUsername)

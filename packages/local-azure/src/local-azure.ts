@@ -189,6 +189,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   const requestLog: RequestLogEntry[] = [];
   const faults = new Faults();
   const throttling = new Throttling(opts.throttling);
+  throttling.setTimeScale(timeScale);
   const latency = (kind: OperationKind) => (opts.latencyMs?.[kind] ?? AZURE_LATENCY_MS[kind]) * timeScale;
 
   const github = new GitHubIssuer(baseUrl, randomUUID(), {
@@ -536,6 +537,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     setThrottling: (on) => throttling.set(on),
     setTimeScale(scale) {
       timeScale = scale;
+      throttling.setTimeScale(scale);
     },
     restrictVmSize(name, restricted = true) {
       const others = (arm.world.restrictedVmSizes ?? []).filter((n) => n !== name.toLowerCase());

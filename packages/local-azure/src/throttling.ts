@@ -5,6 +5,8 @@
 // Compute adds per-resource policies; for one VM: create/update/delete about 12 burst, 4 per minute.
 // https://learn.microsoft.com/troubleshoot/azure/virtual-machines/linux/troubleshooting-throttling-errors
 // A throttled request gets 429, `Retry-After` (seconds) and the `x-ms-ratelimit-remaining-*` headers.
+// Buckets refill at the stand-in's time scale, like every duration: at 0.01 a second of Azure
+// passes in 10 ms, so a bucket refills 100 times as fast (at 0, instant time, they refill as in Azure).
 import { ArmError } from "./arm-error.ts";
 
 export interface BucketConfig {
@@ -62,9 +64,16 @@ class Bucket {
 export class Throttling {
   private config: ThrottleConfig | undefined;
   private buckets = new Map<string, Bucket>();
+  private timeScale = 0;
 
   constructor(setting: boolean | Partial<ThrottleConfig> | undefined) {
     this.set(setting);
+  }
+
+  /** Refill rates follow the time scale from now on (buckets start full again). */
+  setTimeScale(scale: number): void {
+    this.timeScale = scale;
+    this.buckets.clear();
   }
 
   set(setting: boolean | Partial<ThrottleConfig> | undefined): void {
@@ -81,7 +90,9 @@ export class Throttling {
   private bucket(name: string, config: BucketConfig, now: number): Bucket {
     let b = this.buckets.get(name);
     if (!b) {
-      b = new Bucket(config, now);
+      const scaled =
+        this.timeScale > 0 ? { burst: config.burst, perSecond: config.perSecond / this.timeScale } : config;
+      b = new Bucket(scaled, now);
       this.buckets.set(name, b);
     }
     return b;

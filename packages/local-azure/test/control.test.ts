@@ -55,6 +55,27 @@ describe("throttling", () => {
     expect(Number(res.headers.get("x-ms-ratelimit-remaining-subscription-reads"))).toBe(249);
   });
 
+  it("refills its buckets at the time scale, as every Azure duration", async () => {
+    c.azure.setThrottling({ subscriptionReads: { burst: 5, perSecond: 1 } });
+    c.azure.setTimeScale(0.01); // one Azure second passes in 10 ms
+    const { token } = await c.azure.staticCredential().getToken();
+    const read = async () =>
+      Number(
+        (
+          await fetch(
+            `${c.azure.armEndpoint}/subscriptions/${c.azure.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/alice?api-version=2025-04-01`,
+            { headers: { authorization: `Bearer ${token}` } },
+          )
+        ).headers.get("x-ms-ratelimit-remaining-subscription-reads"),
+      );
+    await read();
+    await read();
+    await read();
+    // 300 ms are 30 Azure seconds: the bucket is full again (in Azure's own time it would hold 2).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await read()).toBe(4);
+  });
+
   it("throttles writes to one VM with Compute's per-VM bucket", async () => {
     c.azure.setThrottling({ vmWrites: { burst: 1, perSecond: 1 } });
     const start = Date.now();

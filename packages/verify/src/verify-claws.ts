@@ -1,6 +1,7 @@
 // Verifies claws over SSH, several at a time: wait until each is ready, run verify.sh, read
 // its JSON. Used by the verify action and by deploy-fleet's wave gate, so both judge a claw
 // the same way.
+import { MAX_PARALLELISM } from "@openclawps/fleet-model";
 import pLimit from "p-limit";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
 import { ConnectFailure, parsePrivateKey, type SshConnection } from "./ssh-connection.ts";
@@ -9,7 +10,8 @@ import { type CommandOutcome, countStatuses, parseVerifyOutput } from "./verify-
 
 /** What deploy-fleet stages: verify.sh at /opt/claw, run as root (it reads root-only files). */
 export const DEFAULT_VERIFY_COMMAND = "sudo -n /opt/claw/verify.sh --json";
-export const DEFAULT_PARALLELISM = 10;
+/** Claws verified at once: as many as the manifest lets a rollout change at once (one rule). */
+export const DEFAULT_PARALLELISM = MAX_PARALLELISM;
 export const DEFAULT_COMMAND_TIMEOUT_SECONDS = 300;
 
 /**

@@ -5,6 +5,7 @@
 // 4,096 bytes as Azure does.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { MAX_PARALLELISM } from "@openclawps/fleet-model";
 import { describe, expect, it } from "vitest";
 import {
   type AgentState,
@@ -87,6 +88,37 @@ describe("verifyClawsByRunCommand", () => {
     );
     expect(r).toMatchObject({ name: "alice", host: "alice", healthy: true, failed: 0, exitCode: 0 });
     expect(r!.passed).toBeGreaterThan(20);
+  });
+
+  it("verifies a wave of 50 claws all at once by default, so the wave costs one claw's time", async () => {
+    // A channel that answers each Run Command once every claw's is in flight (or after 2 s).
+    let inFlight = 0;
+    let most = 0;
+    let release: () => void = () => {};
+    const allIn = new Promise<void>((r) => {
+      release = r;
+    });
+    const channel: RunCommandChannel = {
+      agentState: async () => ({ power: "running", agentReady: true, agentStatus: "Ready" }),
+      async run() {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        if (inFlight === MAX_PARALLELISM) release();
+        await Promise.race([allIn, new Promise((r) => setTimeout(r, 2000))]);
+        inFlight--;
+        return { ok: true, executionState: "Succeeded", exitCode: 0, output: "", error: "" };
+      },
+    };
+    const wave = Array.from({ length: MAX_PARALLELISM }, (_, i) => ({
+      name: `claw-${i}`,
+      vm: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/claw-${i}`,
+    }));
+    const results = await verifyClawsByRunCommand(wave, channel, {
+      timeoutSeconds: 10,
+      readiness: { bootCheck: false },
+    });
+    expect(results).toHaveLength(MAX_PARALLELISM);
+    expect(most).toBe(MAX_PARALLELISM);
   });
 
   it("reports failed checks with their details, as the SSH transport does", async () => {

@@ -1,0 +1,92 @@
+// Running a bundled action the way the benchmark measures it: as a runner runs it, with
+// process-usage.mjs preloaded to report its CPU time, peak memory, first stdout line and waves.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
+import type { LocalAzure } from "@openclawps/local-azure";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+const PRELOAD = pathToFileURL(join(import.meta.dirname, "process-usage.mjs")).href;
+
+export const bundleOf = (action: string) => join(ROOT, "actions", action, "dist", "index.js");
+
+export interface WaveTiming {
+  n: number;
+  title: string;
+  claws: number;
+  /** Epoch ms. */
+  start: number;
+  end: number;
+}
+
+export interface ProcessUsage {
+  /** Epoch ms the process started. */
+  origin: number;
+  /** ms from process start to its first stdout write. */
+  firstStdoutMs: number | null;
+  cpuMs: number;
+  maxRssKb: number;
+  waves: WaveTiming[];
+}
+
+export interface MeasuredRun {
+  run: BundledActionRun;
+  usage: ProcessUsage;
+  /** Wall seconds from spawn to exit, as the caller saw it. */
+  seconds: number;
+  /** Epoch ms just before the spawn. */
+  since: number;
+}
+
+export async function measuredRun(
+  action: string,
+  inputs: Record<string, string>,
+  env: Record<string, string>,
+): Promise<MeasuredRun> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-usage-"));
+  const file = join(dir, "usage.json");
+  try {
+    const since = Date.now();
+    const run = await runBundledAction({
+      bundle: bundleOf(action),
+      inputs,
+      env: { ...env, BENCH_USAGE_FILE: file },
+      nodeArgs: [`--import=${PRELOAD}`],
+    });
+    const seconds = (Date.now() - since) / 1000;
+    const raw = JSON.parse(readFileSync(file, "utf8")) as Omit<ProcessUsage, "waves"> & {
+      waves: { n: number; title: string; claws: number; startMs: number; endMs?: number }[];
+    };
+    const usage: ProcessUsage = {
+      ...raw,
+      waves: raw.waves.map((w) => ({
+        n: w.n,
+        title: w.title,
+        claws: w.claws,
+        start: raw.origin + w.startMs,
+        end: raw.origin + (w.endMs ?? w.startMs),
+      })),
+    };
+    return { run, usage, seconds, since };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** ms from the process start to the first ARM request the local Azure received from it. */
+export function firstArmRequestMs(azure: LocalAzure, usage: ProcessUsage): number | undefined {
+  const first = azure.requestLog.find((e) => e.service === "arm" && e.at >= usage.origin);
+  return first ? first.at - usage.origin : undefined;
+}
+
+/** Prints rows as a table, the first column left-aligned. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
