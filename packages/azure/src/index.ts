@@ -12,4 +12,5 @@ export * from "./request-timeout.ts";
 export * from "./resource-ids.ts";
 export * from "./resource-tags.ts";
 export * from "./run-command.ts";
+export * from "./seed-adoption.ts";
 export * from "./shared-infra.ts";
