@@ -38,6 +38,11 @@ CLAW_LEDGER_NAME=.claw-updates
 # shellcheck disable=SC2034
 CLAW_SEED_VERSION_FILE_NAME=update-version.txt
 
+# The names run-updates.sh applies, in number order (NNN-name.sh); verify.sh counts the same
+# ones. The deploy side's copy is cloud-init's UPDATE_SCRIPT_NAME (a test pins the two together).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CLAW_UPDATE_NAME_RE='^([0-9]{3})-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$'
+
 claw_marker() { printf '%s/%s\n' "$CLAW_DATA_MOUNT" "$CLAW_MARKER_NAME"; }
 claw_ledger_dir() { printf '%s/%s\n' "$CLAW_DATA_MOUNT" "$CLAW_LEDGER_NAME"; }
 

@@ -22,7 +22,6 @@ source "$LIFECYCLE_DIR/lib.sh"
 CLAW_LOG_TAG=updates
 
 : "${CLAW_UPDATE_TIMEOUT:=900}"
-UPDATE_NAME_RE='^([0-9]{3})-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$'
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
@@ -34,7 +33,7 @@ list_updates() {
   [[ -d "$CLAW_UPDATES_DIR" ]] || return 0
   while IFS= read -r -d '' path; do
     name=${path##*/}
-    if [[ "$name" =~ $UPDATE_NAME_RE ]]; then
+    if [[ "$name" =~ $CLAW_UPDATE_NAME_RE ]]; then
       printf '%s\n' "$name"
     else
       warn "ignoring $path: update scripts are named NNN-name.sh"
@@ -55,7 +54,7 @@ migrate_seed_high_water_mark() {
   fi
   mark=$((10#$raw))
   while IFS= read -r name; do
-    [[ "$name" =~ $UPDATE_NAME_RE ]] || continue
+    [[ "$name" =~ $CLAW_UPDATE_NAME_RE ]] || continue
     if ((10#${BASH_REMATCH[1]} <= mark)) && [[ ! -e "$ledger/$name.ok" ]]; then
       printf 'applied_at=%s\nmigrated_from=%s:%s\n' "$(now)" "$CLAW_SEED_VERSION_FILE_NAME" "$raw" |
         write_atomically "$ledger/$name.ok" 0644

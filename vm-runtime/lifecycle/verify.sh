@@ -695,8 +695,8 @@ check_updates() {
   for script in "$CLAW_UPDATES_DIR"/*.sh; do
     [[ -f $script ]] || continue
     name=${script##*/}
-    # The names run-updates.sh applies (UPDATE_NAME_RE there); it ignores anything else.
-    [[ $name =~ ^[0-9]{3}-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$ ]] || continue
+    # The names run-updates.sh applies (lib.sh); it ignores anything else.
+    [[ $name =~ $CLAW_UPDATE_NAME_RE ]] || continue
     if [[ -e $CLAW_UPDATE_LEDGER/$name.ok ]]; then
       applied=$((applied + 1))
     elif [[ -e $CLAW_UPDATE_LEDGER/$name.failed ]]; then

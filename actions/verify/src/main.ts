@@ -1,7 +1,17 @@
-// verify entry point: read inputs, verify the claws over SSH, report. The flow is in
-// verify-action.ts, the SSH work in @openclawps/verify.
+// verify entry point: inputs → verifyAction → outputs, summary and annotations through the
+// core-backed Reporter. The flow is in verify-action.ts, the SSH work in @openclawps/verify.
 import "@openclawps/action-kit/commonjs-globals";
-import { runAction } from "@openclawps/action-kit";
-import { runVerifyAction } from "./verify-action.ts";
+import { coreReporter, getAzureInputs, runAction } from "@openclawps/action-kit";
+import { connectAzure } from "@openclawps/azure";
+import { getVerifyInputs } from "./inputs.ts";
+import { verifyAction } from "./verify-action.ts";
 
-await runAction(() => runVerifyAction(process.env.GITHUB_WORKSPACE || process.cwd()));
+await runAction(async () => {
+  await verifyAction(
+    { inputs: getVerifyInputs(), workspace: process.env.GITHUB_WORKSPACE || process.cwd() },
+    {
+      clients: { connectAzure: (resourceGroup) => connectAzure({ ...getAzureInputs(), resourceGroup }) },
+      reporter: coreReporter,
+    },
+  );
+});

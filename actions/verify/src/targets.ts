@@ -3,8 +3,8 @@
 // authenticated channel).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { annotate, getAzureInputs, UserError } from "@openclawps/action-kit";
-import { type AzureContext, connectAzure, describeAzureError, getClawEndpoints } from "@openclawps/azure";
+import { annotate, type Reporter, UserError } from "@openclawps/action-kit";
+import { type AzureContext, describeAzureError, getClawEndpoints } from "@openclawps/azure";
 import { DEFAULT_ADMIN_USERNAME, parseManifest, resolveFleet } from "@openclawps/fleet-model";
 import type { RunCommandTarget, VerifyTarget } from "@openclawps/verify";
 import type { VerifyInputs } from "./inputs.ts";
@@ -26,8 +26,21 @@ export interface TargetPlan {
   source: string;
 }
 
-export async function resolveTargets(inputs: VerifyInputs, workspace: string): Promise<TargetPlan> {
-  return inputs.targets ? explicitTargets(inputs, inputs.targets) : await targetsFromAzure(inputs, workspace);
+/**
+ * Connects to the fleet's resource group. The action's reads the Azure identity inputs only
+ * then: explicit targets need none.
+ */
+export type AzureConnector = (resourceGroup: string) => AzureContext;
+
+export async function resolveTargets(
+  inputs: VerifyInputs,
+  workspace: string,
+  connect: AzureConnector,
+  reporter: Reporter,
+): Promise<TargetPlan> {
+  return inputs.targets
+    ? explicitTargets(inputs, inputs.targets)
+    : await targetsFromAzure(inputs, workspace, connect, reporter);
 }
 
 function explicitTargets(inputs: VerifyInputs, all: VerifyTarget[]): TargetPlan {
@@ -45,7 +58,12 @@ function explicitTargets(inputs: VerifyInputs, all: VerifyTarget[]): TargetPlan 
   };
 }
 
-async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promise<TargetPlan> {
+async function targetsFromAzure(
+  inputs: VerifyInputs,
+  workspace: string,
+  connect: AzureConnector,
+  reporter: Reporter,
+): Promise<TargetPlan> {
   const abs = isAbsolute(inputs.manifest) ? inputs.manifest : resolve(workspace, inputs.manifest);
   const display = relative(workspace, abs) || inputs.manifest;
   if (!existsSync(abs) || !statSync(abs).isFile()) {
@@ -69,6 +87,7 @@ async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promis
         ...(p.endLine ? { endLine: p.endLine } : {}),
         ...(p.endColumn ? { endColumn: p.endColumn } : {}),
       })),
+      reporter,
     );
     const first = errors[0];
     throw new UserError(
@@ -90,14 +109,13 @@ async function targetsFromAzure(inputs: VerifyInputs, workspace: string): Promis
   const selected = selectByName(live, inputs.claws, display);
   const names = selected.map((c) => c.name);
 
-  const azure = getAzureInputs();
-  const ctx = connectAzure({ ...azure, resourceGroup: fleet.azure.resource_group_name });
+  const ctx = connect(fleet.azure.resource_group_name);
   let endpoints: Awaited<ReturnType<typeof getClawEndpoints>>;
   try {
     endpoints = names.length ? await getClawEndpoints(ctx, names) : [];
   } catch (err) {
     throw new UserError(
-      `Reading the claws' addresses and host keys in resource group ${ctx.resourceGroup} failed: ${describeAzureError(err, { clientId: azure.clientId })}`,
+      `Reading the claws' addresses and host keys in resource group ${ctx.resourceGroup} failed: ${describeAzureError(err, { clientId: ctx.options.clientId })}`,
     );
   }
   const byName = new Map(endpoints.map((e) => [e.name, e]));

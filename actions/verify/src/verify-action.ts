@@ -1,7 +1,7 @@
-// The verify action's flow: inputs → targets → verifyClaws → annotations, job summary,
-// outputs. The SSH work and its judgement live in @openclawps/verify.
-import * as core from "@actions/core";
-import { annotate, type Finding, log, UserError } from "@openclawps/action-kit";
+// The verify action's core: targets → verifyClaws → annotations, job summary, outputs, all
+// through the action's Reporter. main.ts reads the inputs and passes the core-backed Reporter;
+// tests pass the in-memory one. The SSH work and its judgement live in @openclawps/verify.
+import { annotate, type Finding, type Reporter, UserError } from "@openclawps/action-kit";
 import { runCommandChannel } from "@openclawps/azure";
 import { DEFAULT_ADMIN_USERNAME } from "@openclawps/fleet-model";
 import {
@@ -13,13 +13,34 @@ import {
   verifyClaws,
   verifyClawsByRunCommand,
 } from "@openclawps/verify";
-import { getVerifyInputs } from "./inputs.ts";
-import { resolveTargets, type TargetPlan } from "./targets.ts";
+import type { VerifyInputs } from "./inputs.ts";
+import { type AzureConnector, resolveTargets, type TargetPlan } from "./targets.ts";
 
-export async function runVerifyAction(workspace: string): Promise<void> {
-  const inputs = getVerifyInputs();
-  const plan = await resolveTargets(inputs, workspace);
-  log.info(
+export interface VerifyRequest {
+  inputs: VerifyInputs;
+  /** Repository root: the manifest path is relative to it. */
+  workspace: string;
+}
+
+export interface VerifyDependencies {
+  /** How the core reaches Azure (only when the claws come from the manifest). */
+  clients: { connectAzure: AzureConnector };
+  reporter: Reporter;
+}
+
+/**
+ * Verifies the claws and reports every one. Unhealthy claws fail the run (a UserError after the
+ * outputs and summary are written) unless `reportOnly`; returns every claw's result, in order.
+ */
+export async function verifyAction(
+  { inputs, workspace }: VerifyRequest,
+  { clients, reporter }: VerifyDependencies,
+): Promise<ClawVerification[]> {
+  const plan = await resolveTargets(inputs, workspace, clients.connectAzure, reporter);
+  const logProgress = (e: VerifyProgress): void => {
+    if (e.phase !== "done") reporter.info(`${e.claw}: ${e.message}`);
+  };
+  reporter.info(
     `Verifying ${plan.order.length} claw(s) from ${plan.source} through ${inputs.transport === "ssh" ? "SSH" : "Azure Run Command"} (timeout ${inputs.timeoutSeconds}s, ${inputs.parallelism} at a time)`,
   );
 
@@ -57,12 +78,8 @@ export async function runVerifyAction(workspace: string): Promise<void> {
     throw err;
   }
   const results = inOrder(plan, verified);
-  await report(results, plan, inputs.reportOnly);
-}
-
-function logProgress(e: VerifyProgress): void {
-  if (e.phase === "done") return;
-  log.info(`${e.claw}: ${e.message}`);
+  await report(results, plan, inputs.reportOnly, reporter);
+  return results;
 }
 
 /** Every selected claw, in order; a claw with no VM gets a result of its own, never dropped. */
@@ -88,9 +105,14 @@ function inOrder(plan: TargetPlan, verified: ClawVerification[]): ClawVerificati
   });
 }
 
-async function report(results: ClawVerification[], plan: TargetPlan, reportOnly: boolean): Promise<void> {
+async function report(
+  results: ClawVerification[],
+  plan: TargetPlan,
+  reportOnly: boolean,
+  reporter: Reporter,
+): Promise<void> {
   const unhealthy = results.filter((r) => !r.healthy);
-  for (const r of results) log.info(`${r.healthy ? "✅" : "❌"} ${r.name}: ${verdict(r)}`);
+  for (const r of results) reporter.info(`${r.healthy ? "✅" : "❌"} ${r.name}: ${verdict(r)}`);
 
   // One error annotation per unhealthy claw, on its line in the manifest when there is one.
   // GitHub shows 10 per step: the rest are in the summary (annotate says how many it left out).
@@ -104,7 +126,7 @@ async function report(results: ClawVerification[], plan: TargetPlan, reportOnly:
       message: verdict(r),
     };
   });
-  const { omitted } = annotate(findings);
+  const { omitted } = annotate(findings, reporter);
 
   let md = "## Claw verification\n\n";
   md += `Claws from ${plan.source}.\n\n`;
@@ -112,18 +134,18 @@ async function report(results: ClawVerification[], plan: TargetPlan, reportOnly:
   if (omitted > 0) {
     md += `\n> ${omitted} unhealthy claw(s) have no annotation (GitHub shows at most 10 error annotations per step); every claw is in the table above.\n`;
   }
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(md).write();
+  await reporter.summary(md);
 
-  core.setOutput("results", JSON.stringify(results));
-  core.setOutput("healthy", JSON.stringify(results.filter((r) => r.healthy).map((r) => r.name)));
-  core.setOutput("unhealthy", JSON.stringify(unhealthy.map((r) => r.name)));
+  reporter.setOutput("results", JSON.stringify(results));
+  reporter.setOutput("healthy", JSON.stringify(results.filter((r) => r.healthy).map((r) => r.name)));
+  reporter.setOutput("unhealthy", JSON.stringify(unhealthy.map((r) => r.name)));
 
   if (unhealthy.length === 0) {
-    log.info(`All ${results.length} claw(s) healthy.`);
+    reporter.info(`All ${results.length} claw(s) healthy.`);
     return;
   }
   const names = unhealthy.map((r) => r.name).join(", ");
   const message = `${unhealthy.length} of ${results.length} claw(s) unhealthy: ${names}.`;
-  if (reportOnly) log.info(`${message} report-only is set: the step does not fail.`);
-  else core.setFailed(`${message} See the annotations and the job summary.`);
+  if (reportOnly) reporter.info(`${message} report-only is set: the step does not fail.`);
+  else throw new UserError(`${message} See the annotations and the job summary.`);
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   annotate,
   type Finding,
@@ -15,20 +15,7 @@ import {
   STEP_SUMMARY_LIMIT_BYTES,
   UserError,
 } from "../src/index.ts";
-
-function captureStdout(fn: () => void): string {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return chunks.join("");
-}
+import { captureStdout } from "./capture-stdout.ts";
 
 afterEach(() => {
   for (const k of Object.keys(process.env)) if (k.startsWith("INPUT_")) delete process.env[k];

@@ -7,18 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { annotate, coreReporter, maskSecret, type Reporter } from "../src/index.ts";
 import { MemoryReporter, parseOutputFile, workflowCommands } from "../src/testing.ts";
-
-function captureStdout(fn: () => Promise<void> | void): Promise<string> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  return Promise.resolve()
-    .then(fn)
-    .finally(() => spy.mockRestore())
-    .then(() => chunks.join(""));
-}
+import { captureStdoutAsync } from "./capture-stdout.ts";
 
 /** One call of each kind, through a Reporter's methods passed on detached, as cores do. */
 async function useEveryMethod(reporter: Reporter): Promise<void> {
@@ -45,7 +34,7 @@ describe("coreReporter", () => {
     writeFileSync(summary, "");
     vi.stubEnv("GITHUB_OUTPUT", output);
     vi.stubEnv("GITHUB_STEP_SUMMARY", summary);
-    const stdout = await captureStdout(() => useEveryMethod(coreReporter));
+    const stdout = await captureStdoutAsync(() => useEveryMethod(coreReporter));
     expect(workflowCommands(stdout).map((c) => c.info)).toEqual([
       "group",
       "endgroup",

@@ -1,23 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { log, untrusted } from "../src/index.ts";
 import { workflowCommands } from "../src/testing.ts";
-
-function captureStdout(fn: () => void): string {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return chunks.join("");
-}
+import { captureStdout } from "./capture-stdout.ts";
 
 /** What a hostile claw or SSH server sends: every form the runner obeys, on every kind of line break. */
 const HOSTILE = [

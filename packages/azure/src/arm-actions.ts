@@ -69,31 +69,21 @@ export const ARM_ACTIONS = [
 
 export type ArmAction = (typeof ARM_ACTIONS)[number];
 
-/**
- * The un-gated identity's actions (infra/azure/fleet-reader-role.json): what plan, drift and
- * verify's lookups read, and what bake writes to the gallery. It runs on every push to the
- * deploy branch without approval, so it cannot create, change or delete a VM, NIC, public IP,
- * disk, snapshot, network or NSG. Bake keeps the resource group and gallery as the manifest's
- * azure: block says (resourceGroups/write: tags; galleries, image definitions and versions).
- * Run Command executes as root on a claw, so it is the operator's (never this role's).
- */
-export const READER_ACTIONS = [
-  "Microsoft.Resources/subscriptions/resourceGroups/read",
+/** What the un-gated identity writes: bake keeps the resource group and gallery as the manifest says. */
+const BAKE_WRITES: readonly ArmAction[] = [
   "Microsoft.Resources/subscriptions/resourceGroups/write",
-  "Microsoft.Network/virtualNetworks/read",
-  "Microsoft.Network/virtualNetworks/subnets/read",
-  "Microsoft.Network/networkSecurityGroups/read",
-  "Microsoft.Network/publicIPAddresses/read",
-  "Microsoft.Network/networkInterfaces/read",
-  "Microsoft.Compute/virtualMachines/read",
-  "Microsoft.Compute/disks/read",
-  "Microsoft.Compute/snapshots/read",
-  "Microsoft.Network/locations/operations/read",
-  "Microsoft.Compute/locations/operations/read",
-  "Microsoft.Compute/galleries/read",
   "Microsoft.Compute/galleries/write",
-  "Microsoft.Compute/galleries/images/read",
   "Microsoft.Compute/galleries/images/write",
-  "Microsoft.Compute/galleries/images/versions/read",
   "Microsoft.Compute/galleries/images/versions/write",
-] as const satisfies readonly ArmAction[];
+];
+
+/**
+ * The un-gated identity's actions (infra/azure/fleet-reader-role.json), derived from ARM_ACTIONS:
+ * every read but Run Command's, and bake's writes to the gallery. It runs on every push to the
+ * deploy branch without approval, so it cannot create, change or delete a VM, NIC, public IP,
+ * disk, snapshot, network or NSG. Run Command executes as root on a claw, so it is the operator's
+ * (never this role's).
+ */
+export const READER_ACTIONS: readonly ArmAction[] = ARM_ACTIONS.filter(
+  (a) => (a.endsWith("/read") && !a.includes("/runCommands/")) || BAKE_WRITES.includes(a),
+);

@@ -2,7 +2,6 @@
 // clients, and the request limiter they share. Everything else in this package takes an
 // AzureContext.
 import { X509Certificate } from "node:crypto";
-import { request as httpsRequest } from "node:https";
 import { rootCertificates } from "node:tls";
 import * as core from "@actions/core";
 import { ComputeManagementClient } from "@azure/arm-compute";
@@ -37,7 +36,11 @@ export interface AzureConnectionOptions {
   armScope?: string;
   /** Default https://login.microsoftonline.com. */
   authorityHost?: string;
-  /** Extra CA (PEM) to trust besides the public roots: the local Azure's. */
+  /**
+   * Extra CA (PEM) to trust besides the public roots, for ARM and Entra: the local Azure's. (The
+   * default GitHub OIDC request, core.getIDToken, takes no CA option: it trusts Node's CA store,
+   * which NODE_EXTRA_CA_CERTS extends.)
+   */
   caCertPem?: string;
   /** Default: GitHub's OIDC token via `core.getIDToken` (fresh on every token request). */
   getIdToken?: (audience: string) => Promise<string>;
@@ -94,7 +97,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     ? { ca: [...rootCertificates, opts.caCertPem] }
     : undefined;
 
-  const getIdToken = opts.getIdToken ?? defaultGetIdToken(opts.caCertPem);
+  const getIdToken = opts.getIdToken ?? githubIdToken;
   // Shared by the three clients: one OIDC request and one Entra exchange per run (shared-token.ts).
   const credential = new SharedTokenCredential(
     new ClientAssertionCredential(
@@ -200,51 +203,8 @@ export function armScopeFor(armEndpoint: string): string {
  * ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN; say so instead of letting core's generic message through.
  * https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#adding-permissions-settings
  */
-function defaultGetIdToken(caCertPem: string | undefined): (audience: string) => Promise<string> {
-  return async (audience) => {
-    const url = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
-    const token = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-    if (!url || !token) throw new IdTokenUnavailableError();
-    // core.getIDToken goes through @actions/http-client, which only trusts Node's CA store; with
-    // an extra CA (the local Azure's token issuer) make the same request with that CA trusted.
-    if (caCertPem && url.startsWith("https:")) return requestIdToken(url, token, audience, caCertPem);
-    return core.getIDToken(audience);
-  };
-}
-
-/** The request core.getIDToken makes: GET `${url}&audience=...` with the runtime bearer token, `{value}` back. */
-function requestIdToken(url: string, bearer: string, audience: string, caCertPem: string): Promise<string> {
-  const target = `${url}&audience=${encodeURIComponent(audience)}`;
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      target,
-      {
-        headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
-        ca: [...rootCertificates, caCertPem],
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          body += chunk;
-        });
-        res.on("end", () => {
-          if (res.statusCode !== 200) {
-            reject(new Error(`Failed to get an ID token from GitHub: HTTP ${res.statusCode}`));
-            return;
-          }
-          try {
-            const value = (JSON.parse(body) as { value?: unknown }).value;
-            if (typeof value !== "string" || !value) throw new Error("no value");
-            core.setSecret(value);
-            resolve(value);
-          } catch {
-            reject(new Error("Failed to get an ID token from GitHub: the response has no token"));
-          }
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
+async function githubIdToken(audience: string): Promise<string> {
+  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+    throw new IdTokenUnavailableError();
+  return core.getIDToken(audience);
 }

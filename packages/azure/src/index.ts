@@ -13,5 +13,6 @@ export * from "./request-timeout.ts";
 export * from "./resource-ids.ts";
 export * from "./resource-tags.ts";
 export * from "./run-command.ts";
+export * from "./seed-adoption.ts";
 export * from "./shared-infra.ts";
 export * from "./vm-capabilities.ts";

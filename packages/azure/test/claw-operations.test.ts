@@ -68,13 +68,18 @@ function renderer() {
   return { render, calls };
 }
 
-function opsFor(claws: DesiredClaw[], opts: { snapshot?: boolean; rolloutId?: string } = {}) {
+function opsFor(
+  claws: DesiredClaw[],
+  opts: { snapshot?: boolean; rolloutId?: string; stepTimeoutMs?: number; signal?: AbortSignal } = {},
+) {
   const r = renderer();
   const desired = { ...FLEET, claws };
   const ops = new AzureClawOperations(ctx, desired, {
     render: r.render,
     rolloutId: opts.rolloutId ?? "run-1",
     snapshotBeforeReplace: opts.snapshot ?? true,
+    ...(opts.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: opts.stepTimeoutMs }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { ops, calls: r.calls };
 }
@@ -578,16 +583,7 @@ describe("AzureClawOperations.retire", () => {
 describe("AzureClawOperations when Azure never finishes an operation", () => {
   it("fails the step with a timeout naming it, instead of waiting for the job's limit", async () => {
     const c = claw("papa");
-    const ops = new AzureClawOperations(
-      ctx,
-      { ...FLEET, claws: [c] },
-      {
-        render: renderer().render,
-        rolloutId: "run-1",
-        snapshotBeforeReplace: false,
-        stepTimeoutMs: 1500,
-      },
-    );
+    const { ops } = opsFor([c], { snapshot: false, stepTimeoutMs: 1500 });
     azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "lro-hang" });
     const started = Date.now();
     const err = await ops.create(plan(c, "create", "1.0.0"), steps().report).catch((e: unknown) => e);
@@ -650,16 +646,7 @@ describe("AzureClawOperations when the run is cancelled", () => {
   it("stops the step in flight at once, saying the run was cancelled", async () => {
     const c = claw("quebec");
     const cancel = new AbortController();
-    const ops = new AzureClawOperations(
-      ctx,
-      { ...FLEET, claws: [c] },
-      {
-        render: renderer().render,
-        rolloutId: "run-1",
-        snapshotBeforeReplace: false,
-        signal: cancel.signal,
-      },
-    );
+    const { ops } = opsFor([c], { snapshot: false, signal: cancel.signal });
     azure.injectFault({ operation: "virtualMachines.createOrUpdate", mode: "lro-hang" });
     const { lines, report } = steps();
     const pending = ops.create(plan(c, "create", "1.0.0"), report).catch((e: unknown) => e);

@@ -202,7 +202,9 @@ describe("describeAzureError", () => {
     const saved = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
     delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
     try {
-      const err = await failure(connectTo(azure, "rg-connect").resources.resourceGroups.get("rg-connect"));
+      // The action's own OIDC request (core.getIDToken behind the runner's variables).
+      const ctx = connectTo(azure, "rg-connect", { getIdToken: undefined });
+      const err = await failure(ctx.resources.resourceGroups.get("rg-connect"));
       expect(describeAzureError(err)).toMatch(/permissions: \{ id-token: write/);
     } finally {
       process.env.ACTIONS_ID_TOKEN_REQUEST_URL = saved;

@@ -8,8 +8,12 @@ import { NOT_PAYLOAD_DIRECTORIES, REFUSED_ENTRY_FIX, walkShippedTree } from "./s
 /** Payload root on the VM (lifecycle scripts at /opt/claw/*.sh). */
 export const CLAW_HOME = "/opt/claw";
 
-/** Update scripts run by run-updates.sh: three digits, a dash, a name (two may share a number). */
-export const UPDATE_SCRIPT_NAME = /^[0-9]{3}-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$/;
+/**
+ * Update scripts run by run-updates.sh: three digits (captured), a dash, a name (two may share a
+ * number). The claw's rule is CLAW_UPDATE_NAME_RE in vm-runtime/lifecycle/lib.sh; a test checks
+ * that both accept the same names.
+ */
+export const UPDATE_SCRIPT_NAME = /^([0-9]{3})-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$/;
 
 /** The files a claw cannot boot without; their absence means a broken vm-runtime directory. */
 export const REQUIRED_PAYLOAD = [

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { collectPayload, payloadDestination } from "../src/index.ts";
+import { collectPayload, payloadDestination, UPDATE_SCRIPT_NAME } from "../src/index.ts";
 import { copyOfVmRuntime, tempDir, VM_RUNTIME } from "./fixtures.ts";
 
 describe("collectPayload", () => {
@@ -123,5 +123,42 @@ describe("collectPayload", () => {
       "is a symbolic link (to a)",
       "is a symbolic link (to .)",
     ]);
+  });
+});
+
+describe("UPDATE_SCRIPT_NAME", () => {
+  it("accepts exactly the names the claw's run-updates.sh applies (lib.sh CLAW_UPDATE_NAME_RE), with the same number", () => {
+    const names = [
+      "001-workspace-layout.sh",
+      "999-z.sh",
+      "010-a.b_c-d.sh",
+      "01-short.sh",
+      "0001-long.sh",
+      "001-.sh",
+      "001-_lead.sh",
+      "001-a b.sh",
+      "001-a.sh.bak",
+      "001-a.SH",
+      "abc-x.sh",
+      "001_x.sh",
+      "x001-a.sh",
+      "001-a\n.sh",
+    ];
+    // What bash's [[ =~ ]] makes of lib.sh's rule: the captured number, or "-" for no match.
+    const onClaw = execFileSync(
+      "bash",
+      [
+        "-c",
+        'source "$1"; shift; for n in "$@"; do if [[ $n =~ $CLAW_UPDATE_NAME_RE ]]; then echo "${BASH_REMATCH[1]}"; else echo -; fi; done',
+        "_",
+        join(VM_RUNTIME, "lifecycle/lib.sh"),
+        ...names,
+      ],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .split("\n");
+    expect(names.map((n) => UPDATE_SCRIPT_NAME.exec(n)?.[1] ?? "-")).toEqual(onClaw);
+    expect(onClaw.filter((n) => n !== "-")).toEqual(["001", "999", "010"]);
   });
 });

@@ -1,9 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import type { Finding } from "@openclawps/action-kit";
+import { UPDATE_SCRIPT_NAME } from "@openclawps/cloud-init";
 import type { RuntimeFile, VmRuntimeTree } from "./vm-runtime-tree.ts";
-
-/** `NNN-name.sh`: three digits, a dash, a name. run-updates.sh applies these in number order. */
-export const UPDATE_SCRIPT_NAME = /^(\d{3})-[A-Za-z0-9][A-Za-z0-9._-]*\.sh$/;
 
 const TITLE = "vm-runtime updates";
 

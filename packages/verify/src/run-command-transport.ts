@@ -7,6 +7,7 @@
 // output, so the boot wait runs inside the one script that then runs `verify.sh --json
 // --compact`, and the boot state comes last, where the cut never reaches it.
 import pLimit from "p-limit";
+import { clawResult } from "./claw-result.ts";
 import type { ClawVerification, VerifyPhase, VerifyProgress } from "./types.ts";
 import { DEFAULT_COMMAND_TIMEOUT_SECONDS, DEFAULT_PARALLELISM } from "./verify-claws.ts";
 import { type CommandOutcome, countStatuses, parseVerifyOutput } from "./verify-output.ts";
@@ -123,17 +124,11 @@ async function verifyOne(
       elapsedMs: Date.now() - startedAt,
       attempt: attempts,
     });
-  const base = { name: target.name, host: target.vm.split("/").pop() ?? target.vm, port: 0 };
-  const finish = (r: Omit<ClawVerification, "name" | "host" | "port" | "durationMs">): ClawVerification => {
-    const done: ClawVerification = { ...base, ...r, durationMs: Date.now() - startedAt };
-    report("done", done.healthy ? "healthy" : `unhealthy: ${done.error ?? `${done.failed} check(s) failed`}`);
-    return done;
-  };
-  const unhealthy = (
-    reason: ClawVerification["reason"],
-    error: string,
-    extra: Partial<ClawVerification> = {},
-  ) => finish({ healthy: false, checks: [], passed: 0, failed: 0, warnings: 0, reason, error, ...extra });
+  const { finish, unhealthy } = clawResult(
+    { name: target.name, host: target.vm.split("/").pop() ?? target.vm, port: 0 },
+    startedAt,
+    report,
+  );
 
   // 1. The VM running and its agent Ready: instance-view reads with backoff, until the deadline.
   let delay = options.readiness?.initialDelayMs ?? 2000;

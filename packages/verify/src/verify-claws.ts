@@ -3,6 +3,7 @@
 // the same way.
 import { MAX_PARALLELISM } from "@openclawps/fleet-model";
 import pLimit from "p-limit";
+import { clawResult } from "./claw-result.ts";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
 import { ConnectFailure, parsePrivateKey, type SshConnection } from "./ssh-connection.ts";
 import type { ClawVerification, VerifyOptions, VerifyPhase, VerifyTarget } from "./types.ts";
@@ -46,19 +47,11 @@ async function verifyClaw(
     attempts = attempt;
     options.onProgress?.({ claw: target.name, phase, message, elapsedMs: Date.now() - startedAt, attempt });
   };
-  const base = { name: target.name, host: target.host, port: target.port };
-  const finish = (
-    result: Omit<ClawVerification, "name" | "host" | "port" | "durationMs">,
-  ): ClawVerification => {
-    const done: ClawVerification = { ...base, ...result, durationMs: Date.now() - startedAt };
-    report("done", done.healthy ? "healthy" : `unhealthy: ${done.error ?? `${done.failed} check(s) failed`}`);
-    return done;
-  };
-  const unhealthy = (
-    reason: ClawVerification["reason"],
-    error: string,
-    extra: Partial<ClawVerification> = {},
-  ) => finish({ healthy: false, checks: [], passed: 0, failed: 0, warnings: 0, reason, error, ...extra });
+  const { finish, unhealthy } = clawResult(
+    { name: target.name, host: target.host, port: target.port },
+    startedAt,
+    report,
+  );
 
   if (!target.host) return unhealthy("not-ready", "the claw has no address to connect to (no public IP)");
   const pinned = target.hostKeyFingerprint?.trim() || undefined;
