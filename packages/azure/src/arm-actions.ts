@@ -7,6 +7,9 @@ export const ARM_ACTIONS = [
   // Resource group: ensure it exists with azure.tags; the rollout lease is a tag on it.
   "Microsoft.Resources/subscriptions/resourceGroups/read",
   "Microsoft.Resources/subscriptions/resourceGroups/write",
+  // The lease's claims and holder are written with the Tags API's Merge and Delete, which change
+  // only the named tags (a resource group PATCH replaces the whole set).
+  "Microsoft.Resources/tags/write",
 
   // Shared network: created when missing, never deleted.
   "Microsoft.Network/virtualNetworks/read",

@@ -10,6 +10,7 @@ import { AzureClawOperations, ClawRestoredError, type RenderClaw } from "../src/
 import type { AzureContext } from "../src/connect.ts";
 import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
+import { AzureFleetLease } from "../src/lease.ts";
 import { observeFleet } from "../src/observe.ts";
 import { runCommandChannel } from "../src/run-command.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
@@ -816,6 +817,10 @@ describe("everything above", () => {
     const channel = runCommandChannel(ctx);
     await channel.agentState({ vm: someVm!.name });
     expect(await channel.run({ vm: someVm!.name }, "true", 60)).toMatchObject({ ok: false });
+    // The rollout lease apply takes around all of it.
+    const lease = new AzureFleetLease(ctx);
+    await lease.acquire("run-role", 600, false);
+    await lease.release("run-role");
     const used = new Set(
       azure.requestLog.filter((e) => e.service === "arm" && e.action).map((e) => e.action),
     );
