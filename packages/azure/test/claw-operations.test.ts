@@ -1,6 +1,6 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { generateHostKey } from "@openclawps/cloud-init";
-import { type ClawPlan, type DesiredClaw, planFleet, TAGS } from "@openclawps/fleet-model";
+import { type ClawPlan, type DesiredClaw, planFleet, planProblems, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import type { StepReporter } from "@openclawps/rollout";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -599,6 +599,30 @@ describe("AzureClawOperations when Azure never finishes an operation", () => {
     );
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(disk("papa-data")).toBeDefined();
+  });
+});
+
+describe("AzureClawOperations when Azure never finishes deleting the VM", () => {
+  it("fails the claw naming the step, and the next plan blocks it as Deleting, naming it", async () => {
+    const c = claw("victor");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const ops = new AzureClawOperations(
+      ctx,
+      { ...FLEET, claws: [c] },
+      { render: renderer().render, rolloutId: "run-1", snapshotBeforeReplace: false, stepTimeoutMs: 1500 },
+    );
+    azure.injectFault({ operation: "virtualMachines.delete", mode: "lro-hang" });
+    const err = await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report).catch((e: unknown) => e);
+    azure.clearFaults();
+    expect((err as Error).message).toMatch(/^victor: delete-vm failed: Azure did not finish delete-vm within 1\.5s/);
+    expect(vm("victor")).toMatchObject({ provisioningState: "Deleting" });
+    // The disk is still there, still attached to the VM Azure is deleting.
+    expect(disk("victor-data")!.managedBy).toMatch(/virtualMachines\/victor$/i);
+    const next = planFleet({ ...FLEET, claws: [c] }, await observeFleet(ctx, FLEET));
+    expect(planProblems(next)).toContainEqual({
+      claw: "victor",
+      reason: "VM victor is Deleting; plan again when that operation finishes",
+    });
   });
 });
 
