@@ -332,6 +332,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   const operations = new AzureClawOperations(ctx, desired, {
     rolloutId: env.runId,
     snapshotBeforeReplace: policy.snapshot_before_replace,
+    ...(policy.snapshots_kept !== undefined ? { snapshotsKept: policy.snapshots_kept } : {}),
     // A cancel aborts the ARM call in flight, so the report and the lease release happen in time.
     ...(env.signal ? { signal: env.signal } : {}),
     render: (claw) => {

@@ -46,11 +46,16 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/virtualMachines/runCommands/write",
   "Microsoft.Compute/virtualMachines/runCommands/delete",
 
-  // Data disks and their snapshots: created, tagged, grown, snapshotted — never deleted.
+  // Data disks: created, tagged, grown, snapshotted — never deleted (no disks/delete here).
   "Microsoft.Compute/disks/read",
   "Microsoft.Compute/disks/write",
+  // Snapshots: taken before a replace; this product's own beyond rollout.snapshots_kept are
+  // deleted after it. Azure RBAC has no condition that narrows snapshots/delete to some snapshots
+  // of a resource group, so the code does: it deletes only snapshots tagged with the claw and
+  // named as it names them.
   "Microsoft.Compute/snapshots/read",
   "Microsoft.Compute/snapshots/write",
+  "Microsoft.Compute/snapshots/delete",
 
   // VM size capabilities (resource SKUs API), checked before a VM is taken down. Read at
   // subscription scope: an assignment on the resource group alone does not reach it, and the

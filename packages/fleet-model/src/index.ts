@@ -24,6 +24,7 @@ export {
   DATA_DISK_SKUS,
   DEFAULT_ADMIN_USERNAME,
   MAX_PAUSE_SECONDS,
+  MAX_SNAPSHOTS_KEPT,
   ROLLOUT_DEFAULTS,
 } from "./manifest-schema.ts";
 export { markdownCell } from "./markdown-cell.ts";

@@ -24,6 +24,7 @@ describe("the seed-era manifest from the design", () => {
       pause_seconds: 0,
       rollback: true,
       snapshot_before_replace: true,
+      snapshots_kept: 3,
       verify: true,
       parallelism: 10,
     });
