@@ -670,6 +670,14 @@ const CASES: Case[] = [
     message: /0 is not a whole number from 1 to 50/,
   },
   {
+    name: "keeping no snapshot, or more than the limit, is refused",
+    edits: { "+24": "  snapshots_kept: 0" },
+    line: 25,
+    column: 19,
+    path: "rollout.snapshots_kept",
+    message: /0 is not a whole number from 1 to 100/,
+  },
+  {
     name: "verify off with rollback on is a warning",
     edits: { "+24": "  verify: false" },
     line: 25,
