@@ -359,6 +359,7 @@ export async function deployFleet(
   const operations = new AzureClawOperations(ctx, desired, {
     rolloutId: request.runId,
     snapshotBeforeReplace: policy.snapshot_before_replace,
+    ...(policy.snapshots_kept !== undefined ? { snapshotsKept: policy.snapshots_kept } : {}),
     // A cancel aborts the ARM call in flight, so the report and the lease release happen in time.
     ...(request.signal ? { signal: request.signal } : {}),
     render: (claw) => {

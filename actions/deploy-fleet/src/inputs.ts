@@ -33,6 +33,8 @@ const ROLLOUT_INPUTS: Record<keyof RolloutPolicy, string> = {
   pause_seconds: "pause",
   rollback: "rollback",
   snapshot_before_replace: "snapshot",
+  // No input: set in the manifest only, so never an override to refuse.
+  snapshots_kept: "rollout.snapshots_kept",
   verify: "verify",
   parallelism: "parallelism",
 };

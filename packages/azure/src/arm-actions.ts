@@ -7,6 +7,9 @@ export const ARM_ACTIONS = [
   // Resource group: ensure it exists with azure.tags; the rollout lease is a tag on it.
   "Microsoft.Resources/subscriptions/resourceGroups/read",
   "Microsoft.Resources/subscriptions/resourceGroups/write",
+  // The lease's claims and holder are written with the Tags API's Merge and Delete, which change
+  // only the named tags (a resource group PATCH replaces the whole set).
+  "Microsoft.Resources/tags/write",
 
   // Shared network: created when missing, never deleted.
   "Microsoft.Network/virtualNetworks/read",
@@ -43,11 +46,16 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/virtualMachines/runCommands/write",
   "Microsoft.Compute/virtualMachines/runCommands/delete",
 
-  // Data disks and their snapshots: created, tagged, grown, snapshotted — never deleted.
+  // Data disks: created, tagged, grown, snapshotted — never deleted (no disks/delete here).
   "Microsoft.Compute/disks/read",
   "Microsoft.Compute/disks/write",
+  // Snapshots: taken before a replace; this product's own beyond rollout.snapshots_kept are
+  // deleted after it. Azure RBAC has no condition that narrows snapshots/delete to some snapshots
+  // of a resource group, so the code does: it deletes only snapshots tagged with the claw and
+  // named as it names them.
   "Microsoft.Compute/snapshots/read",
   "Microsoft.Compute/snapshots/write",
+  "Microsoft.Compute/snapshots/delete",
 
   // VM size capabilities (resource SKUs API), checked before a VM is taken down. Read at
   // subscription scope: an assignment on the resource group alone does not reach it, and the

@@ -8,11 +8,11 @@
 //   5. every step reads the current state first, so a re-run after a crash at any point
 //      converges, and a converged claw costs no writes.
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Disk, VirtualMachine } from "@azure/arm-compute";
+import type { Disk, Snapshot, VirtualMachine } from "@azure/arm-compute";
 import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-model";
 import { deriveResourceNames, formatDuration, TAGS } from "@openclawps/fleet-model";
 import type { ClawOperations, OperationResult, StepReporter } from "@openclawps/rollout";
-import { getIfExists } from "./arm-read.ts";
+import { getIfExists, listAll } from "./arm-read.ts";
 import { ClawStepError } from "./azure-error.ts";
 import {
   DATA_DISK_LUN,
@@ -49,6 +49,12 @@ export interface AzureClawOperationsOptions {
   rolloutId: string;
   /** Incremental snapshot of the data disk before a replace (rollout.snapshot_before_replace). */
   snapshotBeforeReplace: boolean;
+  /**
+   * Snapshots this product made of a disk that are kept (rollout.snapshots_kept, default 3): once
+   * a replace has taken a new one and the new VM runs, older ones beyond this are deleted. Only
+   * snapshots tagged with the claw and named as snapshotName names them are ever deleted.
+   */
+  snapshotsKept?: number;
   /**
    * Longest a single step (one ARM request and its long-running operation) may take before the
    * claw fails with a timeout (default STEP_TIMEOUT_MS). Azure gives no such bound: a hung create
@@ -93,6 +99,13 @@ export class StepTimeoutError extends Error {
 type Vm = VirtualMachine & { name: string };
 
 const SETTLE_TIMEOUT_MS = 30 * 60_000;
+/** rollout.snapshots_kept when not given. */
+const DEFAULT_SNAPSHOTS_KEPT = 3;
+/**
+ * Incremental snapshots Azure keeps of one disk at a time
+ * (https://learn.microsoft.com/azure/virtual-machines/disks-incremental-snapshots#restrictions).
+ */
+export const INCREMENTAL_SNAPSHOT_CAP = 500;
 /** Azure holds a deleted VM's NIC for about 180 s; a little more, then the refusal stands. */
 const NIC_RESERVATION_WAIT_MS = 240_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -370,6 +383,8 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
 
+    if (vm && opts.snapshot) await this.refuseAtSnapshotCap(c, disk);
+
     let snapshotId: string | undefined;
     if (vm) {
       const removed = await this.removeVm(c, vm, disk, report, {
@@ -436,6 +451,8 @@ export class AzureClawOperations implements ClawOperations {
         "its owner had deallocated the VM it replaces",
       );
     }
+    // The new VM runs: now older snapshots may go (a failed delete fails the claw, which runs).
+    if (snapshotId) await this.pruneSnapshots(c, disk, snapshotId, report);
     return {
       claw: c,
       imageVersion,
@@ -444,6 +461,60 @@ export class AzureClawOperations implements ClawOperations {
       snapshotId,
       ...(ownerStopped ? { leftDeallocated: true } : {}),
     };
+  }
+
+  /** Incremental snapshots of `disk`, whoever made them, newest first. */
+  private async snapshotsOf(claw: string, disk: Disk): Promise<Snapshot[]> {
+    const all = await this.step(claw, "read", () =>
+      listAll(this.ctx.compute.snapshots.listByResourceGroup(this.rg)),
+    );
+    return all
+      .filter((s) => s.incremental === true && sameId(s.creationData?.sourceResourceId, disk.id))
+      .sort((a, b) => time(b.timeCreated) - time(a.timeCreated));
+  }
+
+  /**
+   * Azure keeps at most INCREMENTAL_SNAPSHOT_CAP incremental snapshots of a disk: at the cap, the
+   * snapshot step would fail after the VM is stopped. Refused while the VM still runs.
+   */
+  private async refuseAtSnapshotCap(claw: string, disk: Disk): Promise<void> {
+    const taken = (await this.snapshotsOf(claw, disk)).length;
+    if (taken < INCREMENTAL_SNAPSHOT_CAP) return;
+    throw new ClawStepError(
+      claw,
+      "snapshot",
+      new Error(
+        `data disk ${disk.name} already has ${taken} incremental snapshots, Azure's limit per disk (${INCREMENTAL_SNAPSHOT_CAP}); ` +
+          "its VM was left as it is. Delete snapshots of the disk that are not this product's (its own beyond rollout.snapshots_kept are deleted after each replace), " +
+          "or set rollout.snapshot_before_replace: false",
+      ),
+    );
+  }
+
+  /**
+   * Deletes this product's snapshots of the disk beyond the newest `snapshotsKept` (the one just
+   * taken among them). A snapshot is this product's when it carries the claw's tag and the name
+   * snapshotName gives the disk's snapshots; anything else is never touched.
+   */
+  private async pruneSnapshots(claw: string, disk: Disk, taken: string, report: StepReporter): Promise<void> {
+    const keep = this.opts.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT;
+    const prefix = `${disk.name}-pre-`.toLowerCase();
+    const ours = (await this.snapshotsOf(claw, disk)).filter(
+      (s) => s.tags?.[TAGS.claw] === claw && String(s.name).toLowerCase().startsWith(prefix),
+    );
+    const kept = new Set([
+      taken.toLowerCase(),
+      ...ours.slice(0, keep).map((s) => String(s.id).toLowerCase()),
+    ]);
+    for (const old of ours.filter((s) => !kept.has(String(s.id).toLowerCase()))) {
+      await this.step(
+        claw,
+        "delete-snapshot",
+        () => this.ctx.compute.snapshots.delete(this.rg, old.name!, this.poll),
+        report,
+        `${old.name} (keeping the newest ${keep}: rollout.snapshots_kept)`,
+      );
+    }
   }
 
   /**
@@ -644,7 +715,9 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
     let snapshotId: string | undefined;
-    if (opts.snapshot && current && attached) {
+    // Taken whenever the disk exists, attached or not: a disk left detached by an earlier failed
+    // run is the claw's state as much as an attached one.
+    if (opts.snapshot && current) {
       const name = snapshotName(current.name!, version, this.opts.rolloutId);
       const existing = await this.step(claw, "read", () =>
         getIfExists(this.ctx.compute.snapshots.get(this.rg, name)),
@@ -665,7 +738,7 @@ export class AzureClawOperations implements ClawOperations {
               this.pollFor("snapshot"),
             ),
           report,
-          name,
+          attached ? name : `${name} (data disk not attached to the VM)`,
         ));
       snapshotId = snap.id;
     }
@@ -947,6 +1020,11 @@ function runningAs(vm: Vm): { imageVersion: string; vmSize: string } | undefined
   const imageVersion = vmImageVersion(vm);
   const vmSize = vm.hardwareProfile?.vmSize;
   return imageVersion && vmSize ? { imageVersion, vmSize } : undefined;
+}
+
+/** Milliseconds of a timestamp the SDK hands back as a Date (or an ISO string); 0 when absent. */
+function time(t: Date | string | undefined): number {
+  return t === undefined ? 0 : new Date(t).getTime();
 }
 
 /** Storage account type of each disk a VM uses. */

@@ -1,11 +1,21 @@
 // One rollout per fleet: a lease recorded as a tag on the fleet's resource group,
 // "runId;expiresAtIso". The reusable workflow's concurrency group is the first guard; this one
 // also holds across workflows, repositories and hand-run jobs that share the resource group.
+//
+// Exclusive without a conditional write: resource group tags take no If-Match, and a tag PATCH of
+// the resource group replaces the whole set, so "read, see it free, write it" lets two runs both
+// hold it (A.get, B.get, A.update, A.get, B.update, B.get). Instead each run writes a claim of its
+// own through the Tags API's Merge, which adds one tag without touching the others
+// (https://learn.microsoft.com/rest/api/resources/tags/update-at-scope), then reads: it takes the
+// lease only when no other live claim or holder is there, and withdraws its claim otherwise. Of two
+// runs, the one that reads second always sees the other's claim (written before the first read),
+// or the lease it became; so at most one takes it, and a tie leaves both refused, never both in.
+import { createHash } from "node:crypto";
 import { TAGS } from "@openclawps/fleet-model";
 import type { FleetLease } from "@openclawps/rollout";
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
-import { mergeTags, type Tags } from "./resource-tags.ts";
+import type { Tags } from "./resource-tags.ts";
 
 export interface LeaseHolder {
   runId: string;
@@ -94,40 +104,60 @@ export class AzureFleetLease implements FleetLease {
     const rg = await getIfExists(this.ctx.resources.resourceGroups.get(rgName));
     const lease = formatLease({ runId, expiresAt: this.expiry(ttlSeconds) });
     if (!rg) {
+      // The first apply of a fleet: the group is made without the lease, which is then taken as
+      // on any group (a PUT replaces the tags, so it must not carry one).
       const create = this.opts.createResourceGroup;
       if (!create)
         throw new Error(`resource group ${rgName} does not exist and no createResourceGroup was given`);
       await this.ctx.resources.resourceGroups.createOrUpdate(rgName, {
         location: create.location,
-        tags: mergeTags(create.tags, { [TAGS.lease]: lease }),
+        tags: create.tags,
       });
-    } else {
-      const held = parseLease(rg.tags?.[TAGS.lease]);
-      if (held && held.runId !== runId && !force) {
-        throw new LeaseHeldError(rgName, held, held.expiresAt.getTime() <= this.now().getTime());
-      }
-      await this.write(rg.tags, lease);
     }
-    // Two runs that read "free" at the same moment both write; the last write wins and the
-    // other sees it here. (ARM offers no conditional write on resource group tags.)
-    const after = await this.holder();
-    if (after?.runId !== runId) {
-      throw new LeaseHeldError(rgName, after ?? { runId: "unknown", expiresAt: this.now() }, false);
+    const seen = parseLease(rg?.tags?.[TAGS.lease]);
+    if (seen && seen.runId !== runId && !force) {
+      throw new LeaseHeldError(rgName, seen, seen.expiresAt.getTime() <= this.now().getTime());
     }
+    const claim = claimTag(runId);
+    await this.tags("Merge", { [claim]: lease });
+    const tags = (await this.ctx.resources.resourceGroups.get(rgName)).tags ?? {};
+    const holder = parseLease(tags[TAGS.lease]);
+    // Another run took the lease since the first read (force takes over only the one it saw).
+    const taken =
+      holder &&
+      holder.runId !== runId &&
+      (!force || holder.runId !== seen?.runId || holder.expiresAt.getTime() !== seen.expiresAt.getTime());
+    const rival = Object.entries(tags)
+      .filter(([k, v]) => k.startsWith(TAGS.leaseClaim) && k !== claim && liveClaim(v, this.now()))
+      .map(([, v]) => parseLease(v))
+      .find((c) => c && c.runId !== runId);
+    if (taken || rival) {
+      await this.tags("Delete", { [claim]: lease });
+      const other = taken ? holder! : rival!;
+      throw new LeaseHeldError(rgName, other, false);
+    }
+    // The lease is written before the claim goes, so another run always sees one of them. Claims
+    // runs left behind when they died mid-acquire (expired) go with it: a resource takes 50 tags.
+    await this.tags("Merge", { [TAGS.lease]: lease });
+    const expired = Object.entries(tags).filter(
+      ([k, v]) => k.startsWith(TAGS.leaseClaim) && k !== claim && !liveClaim(v, this.now()),
+    );
+    await this.tags("Delete", { [claim]: lease, ...Object.fromEntries(expired) });
   }
 
   async renew(runId: string, ttlSeconds: number): Promise<void> {
     const rg = await this.ctx.resources.resourceGroups.get(this.ctx.resourceGroup);
     const held = parseLease(rg.tags?.[TAGS.lease]);
     if (held?.runId !== runId) throw new LeaseLostError(this.ctx.resourceGroup, runId, held);
-    await this.write(rg.tags, formatLease({ runId, expiresAt: this.expiry(ttlSeconds) }));
+    await this.tags("Merge", { [TAGS.lease]: formatLease({ runId, expiresAt: this.expiry(ttlSeconds) }) });
   }
 
   async release(runId: string): Promise<void> {
     const rg = await getIfExists(this.ctx.resources.resourceGroups.get(this.ctx.resourceGroup));
-    const held = parseLease(rg?.tags?.[TAGS.lease]);
-    if (!rg || held?.runId !== runId) return;
-    await this.write(rg.tags, undefined);
+    const value = rg?.tags?.[TAGS.lease];
+    if (!rg || parseLease(value)?.runId !== runId) return;
+    // Delete by name and value: a lease another run wrote since the read stays.
+    await this.tags("Delete", { [TAGS.lease]: value! });
   }
 
   private expiry(ttlSeconds: number): Date {
@@ -135,12 +165,21 @@ export class AzureFleetLease implements FleetLease {
     return new Date(this.now().getTime() + ttlSeconds * 1000);
   }
 
-  private async write(current: Tags | undefined, lease: string | undefined): Promise<void> {
-    // PATCH replaces the whole tag set: merge so azure.tags and others' tags stay.
-    await this.ctx.resources.resourceGroups.update(this.ctx.resourceGroup, {
-      tags: mergeTags(current, { [TAGS.lease]: lease }),
-    });
+  /** Tags - Update At Scope on the resource group: Merge adds or sets only these; Delete removes only these name/value pairs. */
+  private async tags(operation: "Merge" | "Delete", tags: Tags): Promise<void> {
+    const scope = `/subscriptions/${this.ctx.options.subscriptionId}/resourceGroups/${this.ctx.resourceGroup}`;
+    await this.ctx.resources.tagsOperations.updateAtScope(scope, { operation, properties: { tags } });
   }
+}
+
+function liveClaim(value: string, now: Date): boolean {
+  const c = parseLease(value);
+  return c !== undefined && c.expiresAt.getTime() > now.getTime();
+}
+
+/** The claim tag of a run: the run id hashed, as tag names may not carry every character it may. */
+function claimTag(runId: string): string {
+  return `${TAGS.leaseClaim}${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
 }
 
 function assertRunId(runId: string): void {

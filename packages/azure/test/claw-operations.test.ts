@@ -1,6 +1,6 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { generateHostKey } from "@openclawps/cloud-init";
-import { type ClawPlan, type DesiredClaw, planFleet, TAGS } from "@openclawps/fleet-model";
+import { type ClawPlan, type DesiredClaw, planFleet, planProblems, TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import type { StepReporter } from "@openclawps/rollout";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { AzureClawOperations, ClawRestoredError, type RenderClaw } from "../src/
 import type { AzureContext } from "../src/connect.ts";
 import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
+import { AzureFleetLease } from "../src/lease.ts";
 import { observeFleet } from "../src/observe.ts";
 import { runCommandChannel } from "../src/run-command.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
@@ -535,6 +536,111 @@ describe("AzureClawOperations without the right to read the resource SKUs", () =
   });
 });
 
+describe("AzureClawOperations snapshot retention", () => {
+  it("keeps this product's newest snapshots of a disk after each replace, and never touches anyone else's", async () => {
+    const c = claw("whiskey");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const diskId = disk("whiskey-data")!.id;
+    // Someone's own snapshot of the disk, and one named like ours but without the claw's tag.
+    for (const name of ["whiskey-data-manual", "whiskey-data-pre-1.0.0-by-hand"]) {
+      await ctx.compute.snapshots.createOrUpdate(
+        RG,
+        name,
+        {
+          location: "westus",
+          incremental: true,
+          creationData: { createOption: "Copy", sourceResourceId: diskId },
+        },
+        ctx.poll,
+      );
+    }
+    const versions = ["1.1.0", "1.0.0", "1.1.0", "1.0.0"];
+    const lines: string[] = [];
+    for (const [i, v] of versions.entries()) {
+      const ops = new AzureClawOperations(
+        ctx,
+        { ...FLEET, claws: [c] },
+        { render: renderer().render, rolloutId: `keep-${i}`, snapshotBeforeReplace: true, snapshotsKept: 2 },
+      );
+      await ops.replace(plan(c, "replace", v), v, (claw, step, detail) =>
+        lines.push(`${claw}:${step} ${detail ?? ""}`),
+      );
+    }
+    const left = Object.values(azure.state().snapshots)
+      .filter(
+        (s) =>
+          String(
+            (s.properties.creationData as { sourceResourceId?: string }).sourceResourceId,
+          ).toLowerCase() === diskId.toLowerCase(),
+      )
+      .map((s) => s.name)
+      .sort();
+    expect(left).toEqual([
+      "whiskey-data-manual",
+      "whiskey-data-pre-1.0.0-by-hand",
+      "whiskey-data-pre-1.0.0-keep-2",
+      "whiskey-data-pre-1.1.0-keep-3",
+    ]);
+    expect(lines.filter((l) => l.includes(":delete-snapshot"))).toEqual([
+      "whiskey:delete-snapshot whiskey-data-pre-1.0.0-keep-0 (keeping the newest 2: rollout.snapshots_kept)",
+      "whiskey:delete-snapshot whiskey-data-pre-1.1.0-keep-1 (keeping the newest 2: rollout.snapshots_kept)",
+    ]);
+    expect(vm("whiskey")).toMatchObject({ provisioningState: "Succeeded", powerState: "running" });
+  });
+
+  it("snapshots a data disk left detached from the VM being replaced, and says so", async () => {
+    const c = claw("xray");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // An earlier run (or someone by hand) detached the disk from the VM.
+    await ctx.compute.virtualMachines.update(RG, "xray", { storageProfile: { dataDisks: [] } }, ctx.poll);
+    const lines: string[] = [];
+    const result = await opsFor([c], { rolloutId: "run-x" }).ops.replace(
+      plan(c, "replace", "1.1.0"),
+      "1.1.0",
+      (claw, step, detail) => lines.push(`${claw}:${step} ${detail ?? ""}`),
+    );
+    expect(lines).toContain("xray:snapshot xray-data-pre-1.0.0-run-x (data disk not attached to the VM)");
+    expect(result.snapshotId).toMatch(/xray-data-pre-1\.0\.0-run-x$/);
+    expect(vm("xray")!.dataDisks[0]).toMatchObject({ lun: 0, diskId: expect.stringMatching(/xray-data$/i) });
+  });
+
+  it("refuses a replace while the VM still runs when the disk already has Azure's 500 incremental snapshots", async () => {
+    const c = claw("yankee");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const diskId = disk("yankee-data")!.id;
+    for (let i = 0; i < 500; i += 50)
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          ctx.compute.snapshots.createOrUpdate(
+            RG,
+            `yankee-backup-${i + j}`,
+            {
+              location: "westus",
+              incremental: true,
+              creationData: { createOption: "Copy", sourceResourceId: diskId },
+            },
+            ctx.poll,
+          ),
+        ),
+      );
+    const since = Date.now();
+    const err = await opsFor([c])
+      .ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(
+      /^yankee: snapshot failed: data disk yankee-data already has 500 incremental snapshots, Azure's limit per disk \(500\); its VM was left as it is/,
+    );
+    expect(opLog(since).filter((op) => !/\.(get|list\w*)$/.test(op))).toEqual([]);
+    expect(vm("yankee")).toMatchObject({ powerState: "running" });
+    for (let i = 0; i < 500; i += 50)
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          ctx.compute.snapshots.delete(RG, `yankee-backup-${i + j}`, ctx.poll),
+        ),
+      );
+  });
+});
+
 describe("AzureClawOperations.recover", () => {
   it("recreates a missing VM around the existing disk", async () => {
     const c = claw("echo");
@@ -640,6 +746,34 @@ describe("AzureClawOperations polling per kind of operation", () => {
     await ops.markHealthy("tango", "1.0.0");
     expect(disk("tango-data")?.tags?.[TAGS.lastHealthyImage]).toBe("1.0.0");
   }, 60_000);
+});
+
+describe("AzureClawOperations when Azure never finishes deleting the VM", () => {
+  it("fails the claw naming the step, and the next plan blocks it as Deleting, naming it", async () => {
+    const c = claw("victor");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const ops = new AzureClawOperations(
+      ctx,
+      { ...FLEET, claws: [c] },
+      { render: renderer().render, rolloutId: "run-1", snapshotBeforeReplace: false, stepTimeoutMs: 1500 },
+    );
+    azure.injectFault({ operation: "virtualMachines.delete", mode: "lro-hang" });
+    const err = await ops
+      .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
+      .catch((e: unknown) => e);
+    azure.clearFaults();
+    expect((err as Error).message).toMatch(
+      /^victor: delete-vm failed: Azure did not finish delete-vm within 1\.5s/,
+    );
+    expect(vm("victor")).toMatchObject({ provisioningState: "Deleting" });
+    // The disk is still there, still attached to the VM Azure is deleting.
+    expect(disk("victor-data")!.managedBy).toMatch(/virtualMachines\/victor$/i);
+    const next = planFleet({ ...FLEET, claws: [c] }, await observeFleet(ctx, FLEET));
+    expect(planProblems(next)).toContainEqual({
+      claw: "victor",
+      reason: "VM victor is Deleting; plan again when that operation finishes",
+    });
+  });
 });
 
 describe("AzureClawOperations when the run is cancelled", () => {
@@ -848,6 +982,10 @@ describe("everything above", () => {
     const channel = runCommandChannel(ctx);
     await channel.agentState({ vm: someVm!.name });
     expect(await channel.run({ vm: someVm!.name }, "true", 60)).toMatchObject({ ok: false });
+    // The rollout lease apply takes around all of it.
+    const lease = new AzureFleetLease(ctx);
+    await lease.acquire("run-role", 600, false);
+    await lease.release("run-role");
     const used = new Set(
       azure.requestLog.filter((e) => e.service === "arm" && e.action).map((e) => e.action),
     );

@@ -1,3 +1,4 @@
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,5 +70,76 @@ describe("AzureFleetLease", () => {
     expect((await rgTags("rg-lease"))[TAGS.lease]).toBe("run-b;2026-01-01T01:15:00.000Z");
     await lease("rg-lease").release("run-b");
     expect(await rgTags("rg-lease")).toEqual({ project: "openclawps" });
+  });
+});
+
+/**
+ * Lets the two clients' resource group requests through in `order` ("A" or "B" per request),
+ * one at a time, then freely: an interleaving of two runs taking the lease, made deterministic.
+ */
+function interleave(order: ("A" | "B")[]) {
+  let turn = 0;
+  const waiting: (() => void)[] = [];
+  return (label: "A" | "B"): PipelinePolicy => ({
+    name: `turn-${label}`,
+    async sendRequest(request, next) {
+      if (!/\/resourcegroups\//i.test(request.url)) return next(request);
+      while (turn < order.length && order[turn] !== label) await new Promise<void>((r) => waiting.push(r));
+      try {
+        return await next(request);
+      } finally {
+        turn++;
+        for (const w of waiting.splice(0)) w();
+      }
+    },
+  });
+}
+
+describe("AzureFleetLease taken by two runs at once", () => {
+  // The interleaving in which "read it free, write it, read it back" let both runs in:
+  // A.get, B.get, A.update, A.get, B.update, B.get.
+  for (const order of [
+    ["A", "B", "A", "A", "B", "B"],
+    ["B", "A", "B", "B", "A", "A"],
+    ["A", "B", "B", "A", "A", "B"],
+  ] as ("A" | "B")[][]) {
+    it(`lets at most one in when their requests go ${order.join(", ")}`, async () => {
+      const rg = `rg-race-${order.join("").toLowerCase()}`;
+      await connectTo(azure, rg).resources.resourceGroups.createOrUpdate(rg, {
+        location: "westus",
+        tags: { project: "openclawps" },
+      });
+      const policy = interleave(order);
+      const run = (label: "A" | "B") =>
+        new AzureFleetLease(connectTo(azure, rg, { additionalPolicies: [policy(label)] }), {
+          now: () => clock,
+        }).acquire(`run-${label.toLowerCase()}`, 600, false);
+      const [a, b] = await Promise.allSettled([run("A"), run("B")]);
+      const winners = [a, b].filter((r) => r.status === "fulfilled");
+      expect(winners.length).toBeLessThanOrEqual(1);
+      const tags = await rgTags(rg);
+      for (const [r, label] of [
+        [a, "a"],
+        [b, "b"],
+      ] as const) {
+        if (r.status === "rejected") expect(r.reason).toBeInstanceOf(LeaseHeldError);
+        else expect(tags[TAGS.lease]).toMatch(new RegExp(`^run-${label};`));
+      }
+      if (winners.length === 0) expect(tags[TAGS.lease]).toBeUndefined();
+      // No run leaves its claim behind.
+      expect(Object.keys(tags).filter((k) => k.startsWith(TAGS.leaseClaim))).toEqual([]);
+      expect(tags.project).toBe("openclawps");
+    });
+  }
+
+  it("is taken by the next run once the two are done, and its holder's release leaves another run's lease alone", async () => {
+    // In the issue's interleaving the run that read second withdrew: A holds the lease.
+    const rg = "rg-race-abaabb";
+    expect((await rgTags(rg))[TAGS.lease]).toMatch(/^run-a;/);
+    await lease(rg).release("run-b");
+    expect((await rgTags(rg))[TAGS.lease]).toMatch(/^run-a;/);
+    await lease(rg).release("run-a");
+    await lease(rg).acquire("run-c", 600, false);
+    expect((await rgTags(rg))[TAGS.lease]).toMatch(/^run-c;/);
   });
 });

@@ -25,6 +25,7 @@ export {
   DEFAULT_ADMIN_USERNAME,
   MAX_PARALLELISM,
   MAX_PAUSE_SECONDS,
+  MAX_SNAPSHOTS_KEPT,
   ROLLOUT_DEFAULTS,
 } from "./manifest-schema.ts";
 export { markdownCell } from "./markdown-cell.ts";

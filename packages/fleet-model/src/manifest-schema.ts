@@ -14,16 +14,24 @@ import type { RolloutPolicy } from "./types.ts";
 /** The VM's admin user when the manifest names none (the seed's and Azure's examples' choice). */
 export const DEFAULT_ADMIN_USERNAME = "azureuser";
 
-export const ROLLOUT_DEFAULTS: RolloutPolicy = {
+export const ROLLOUT_DEFAULTS: Required<RolloutPolicy> = {
   canary: 1,
   wave_size: "25%",
   max_unhealthy: 0,
   pause_seconds: 0,
   rollback: true,
   snapshot_before_replace: true,
+  snapshots_kept: 3,
   verify: true,
   parallelism: 10,
 };
+
+/**
+ * Most snapshots kept per data disk. Azure holds at most 500 incremental snapshots of a disk at a
+ * time (https://learn.microsoft.com/azure/virtual-machines/disks-incremental-snapshots#restrictions);
+ * each one also keeps a copy of the claw's .env, so fewer is better.
+ */
+export const MAX_SNAPSHOTS_KEPT = 100;
 
 /** Managed disk SKUs a claw's data disk may use. */
 export const DATA_DISK_SKUS = [
@@ -319,6 +327,11 @@ export const rolloutSchema = z.strictObject({
   ).default(ROLLOUT_DEFAULTS.pause_seconds),
   rollback: z.boolean().default(ROLLOUT_DEFAULTS.rollback),
   snapshot_before_replace: z.boolean().default(ROLLOUT_DEFAULTS.snapshot_before_replace),
+  snapshots_kept: count(
+    1,
+    MAX_SNAPSHOTS_KEPT,
+    `keep at most ${MAX_SNAPSHOTS_KEPT} snapshots per data disk (Azure holds at most 500 incremental snapshots of a disk)`,
+  ).default(ROLLOUT_DEFAULTS.snapshots_kept),
   verify: z.boolean().default(ROLLOUT_DEFAULTS.verify),
   parallelism: count(1, MAX_PARALLELISM).default(ROLLOUT_DEFAULTS.parallelism),
 });
@@ -420,6 +433,7 @@ export const FIELD_DOCS: Record<string, { expects: string; example: string }> = 
   "rollout.pause_seconds": { expects: "a whole number of seconds", example: "60" },
   "rollout.rollback": { expects: "true or false", example: "true" },
   "rollout.snapshot_before_replace": { expects: "true or false", example: "true" },
+  "rollout.snapshots_kept": { expects: "a whole number of snapshots per data disk", example: "3" },
   "rollout.verify": { expects: "true or false", example: "true" },
   "rollout.parallelism": { expects: "a whole number", example: "10" },
   "ssh.admin_public_key": {

@@ -186,7 +186,7 @@ export function planSharedInfra(
     // Features and purchase plan are fixed at creation too; a definition made by the seed's
     // Terraform or in the portal may differ, and VMs are refused for it (vm-compatibility.ts).
     const security = have.securityType?.toLowerCase();
-    const trustedCapable = security !== undefined && security.startsWith("trustedlaunch");
+    const trustedCapable = security?.startsWith("trustedlaunch") === true;
     if (a.trusted_launch_enabled && !trustedCapable) {
       diffs.push(
         `security type ${have.securityType ?? "not set"} (manifest: trusted_launch_enabled: true needs TrustedLaunchSupported)`,

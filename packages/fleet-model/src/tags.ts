@@ -25,6 +25,11 @@ export const TAGS = {
   stoppedBy: `${TAG_PREFIX}stopped-by-rollout`,
   /** On the resource group: the rollout lease, "runId;expiresAtIso". */
   lease: `${TAG_PREFIX}lease`,
+  /**
+   * On the resource group, while a run takes the lease: `{leaseClaim}{hash of the run id}`, valued
+   * like the lease. Each run writes only its own (see @openclawps/azure lease.ts).
+   */
+  leaseClaim: `${TAG_PREFIX}lease-claim.`,
   /** On a gallery image version: content hash of the baseline inputs it was baked from. */
   contentHash: `${TAG_PREFIX}content-hash`,
   /** On a gallery image version: commit it was baked from. */

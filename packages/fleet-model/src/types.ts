@@ -78,6 +78,11 @@ export interface RolloutPolicy {
   rollback: boolean;
   /** Take an incremental snapshot of the data disk before replacing its VM. */
   snapshot_before_replace: boolean;
+  /**
+   * Snapshots this product made of a data disk that are kept; older ones are deleted after a
+   * replace takes a new one (default 3 when absent).
+   */
+  snapshots_kept?: number;
   /** Verify each wave over SSH. Off only when runners cannot reach the VMs: claws are then reported unverified. */
   verify: boolean;
   /** Max parallel claw operations (creates/recovers and within a wave). */

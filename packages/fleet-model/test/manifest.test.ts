@@ -24,6 +24,7 @@ describe("the seed-era manifest from the design", () => {
       pause_seconds: 0,
       rollback: true,
       snapshot_before_replace: true,
+      snapshots_kept: 3,
       verify: true,
       parallelism: 10,
     });
@@ -667,6 +668,14 @@ const CASES: Case[] = [
     column: 16,
     path: "rollout.parallelism",
     message: /0 is not a whole number from 1 to 50/,
+  },
+  {
+    name: "keeping no snapshot, or more than the limit, is refused",
+    edits: { "+24": "  snapshots_kept: 0" },
+    line: 25,
+    column: 19,
+    path: "rollout.snapshots_kept",
+    message: /0 is not a whole number from 1 to 100/,
   },
   {
     name: "verify off with rollback on is a warning",

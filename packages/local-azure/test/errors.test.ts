@@ -242,6 +242,42 @@ describe("references a VM makes", () => {
   });
 });
 
+describe("snapshot limits", () => {
+  it("refuses a disk's 501st incremental snapshot, and takes one again once an older one is deleted", async () => {
+    const disk = await c.compute.disks.createOrUpdate(
+      RG,
+      "many-snaps",
+      {
+        location: LOCATION,
+        sku: { name: "Standard_LRS" },
+        creationData: { createOption: "Empty" },
+        diskSizeGB: 4,
+      },
+      NOW,
+    );
+    const snap = (name: string) =>
+      c.compute.snapshots.createOrUpdate(
+        RG,
+        name,
+        {
+          location: LOCATION,
+          incremental: true,
+          creationData: { createOption: "Copy", sourceResourceId: disk.id! },
+        },
+        NOW,
+      );
+    for (let i = 0; i < 500; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => snap(`many-snaps-${i + j}`)));
+    await expect(snap("many-snaps-500")).rejects.toMatchObject({
+      statusCode: 409,
+      code: "OperationNotAllowed",
+      message: expect.stringContaining("the most a disk can have at a time (500)"),
+    });
+    await c.compute.snapshots.delete(RG, "many-snaps-0", NOW);
+    await expect(snap("many-snaps-500")).resolves.toMatchObject({ incremental: true });
+  });
+});
+
 describe("network rules", () => {
   it("refuses to delete a NIC attached to a VM", async () => {
     await expect(c.network.networkInterfaces.delete(RG, "alice-nic", NOW)).rejects.toMatchObject({

@@ -41,6 +41,9 @@ const DISK_MAX_GB = 32_767;
 // Base64 customData is limited to 87380 characters (64 KiB decoded).
 // https://learn.microsoft.com/azure/virtual-machines/custom-data
 const CUSTOM_DATA_MAX = 87_380;
+// At most 500 incremental snapshots of one disk exist at a time (deleting older ones makes room).
+// https://learn.microsoft.com/azure/virtual-machines/disks-incremental-snapshots#restrictions
+export const INCREMENTAL_SNAPSHOTS_PER_DISK = 500;
 // Data disk LUNs range 0-63. https://learn.microsoft.com/rest/api/compute/virtual-machines/create-or-update#datadisk
 const MAX_LUN = 63;
 
@@ -273,6 +276,24 @@ function snapshots(arm: Arm): ResourceType {
       const sourceId = creation?.sourceResourceId;
       if (typeof sourceId !== "string") throw missing("snapshot.properties.creationData.sourceResourceId");
       const { size, source } = sourceSize(arm, sourceId, "sourceResourceId");
+      if (props.incremental === true) {
+        const taken = arm
+          .ofType(SNAPSHOT)
+          .filter(
+            (s) =>
+              s.properties.incremental === true &&
+              String(obj(s.properties.creationData)?.sourceResourceId ?? "").toLowerCase() ===
+                source.id.toLowerCase(),
+          ).length;
+        if (taken >= INCREMENTAL_SNAPSHOTS_PER_DISK) {
+          // The limit is documented (see INCREMENTAL_SNAPSHOTS_PER_DISK); the wording is this stand-in's.
+          throw new ArmError(
+            409,
+            "OperationNotAllowed",
+            `Disk ${source.name} already has ${taken} incremental snapshots, the most a disk can have at a time (${INCREMENTAL_SNAPSHOTS_PER_DISK}). Delete older snapshots of the disk to make room.`,
+          );
+        }
+      }
       const sku = obj(req.body?.sku);
       const skuName = typeof sku?.name === "string" ? sku.name : "Standard_LRS";
       const snapshot: StoredResource = {
