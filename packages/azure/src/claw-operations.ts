@@ -24,6 +24,7 @@ import {
   vmBody,
 } from "./claw-resources.ts";
 import type { AzureContext } from "./connect.ts";
+import { grantSecretRead } from "./key-vault.ts";
 import { powerStateOf, vmImageVersion } from "./observe.ts";
 import { ids, sameId } from "./resource-ids.ts";
 import { mergeTags } from "./resource-tags.ts";
@@ -405,6 +406,7 @@ export class AzureClawOperations implements ClawOperations {
           return vm;
         }),
     );
+    await this.grantSecret(c, claw, created, report);
     if (ownerStopped) {
       // Azure starts every VM it creates; its owner had deallocated the one it replaces.
       await this.step(
@@ -423,6 +425,35 @@ export class AzureClawOperations implements ClawOperations {
       snapshotId,
       ...(ownerStopped ? { leftDeallocated: true } : {}),
     };
+  }
+
+  /**
+   * Key Vault secrets: the new VM's identity (a new principal with every VM) may read the claw's
+   * own secret, so its boot can fetch it. Re-running grants nothing twice.
+   */
+  private async grantSecret(
+    c: string,
+    claw: DesiredClaw,
+    vm: VirtualMachine,
+    report: StepReporter,
+  ): Promise<void> {
+    const vault = this.fleet.secrets?.key_vault;
+    if (!vault) return;
+    const principal = vm.identity?.principalId;
+    if (!principal) {
+      throw new ClawStepError(
+        c,
+        "grant-secret",
+        new Error(`VM ${claw.names.vm} has no system-assigned identity`),
+      );
+    }
+    await this.step(
+      c,
+      "grant-secret",
+      () => grantSecretRead(this.ctx, vault, claw.names.keyVaultSecret, principal),
+      report,
+      `Key Vault Secrets User on ${vault}/${claw.names.keyVaultSecret} for the VM's identity`,
+    );
   }
 
   /**
