@@ -71,9 +71,14 @@ export function renderSecretsEnv(claw: string, secrets: ClawSecrets): string {
 
 /** keyvault.env: the vault URL and the secret's name, checked like any other setting. */
 export function renderKeyVaultEnv(claw: string, ref: KeyVaultSecretRef): string {
+  // The key → variable names the VM maps the secret's JSON with: this table, nowhere else.
+  const keys = Object.entries(SECRET_ENV_NAMES)
+    .map(([key, name]) => `${key}:${name}`)
+    .join(",");
   return (
     `CLAW_KEY_VAULT_URL=${checked(claw, "secrets.key_vault", ref.vaultUrl, false)}\n` +
-    `CLAW_KEY_VAULT_SECRET=${checked(claw, "secrets.key_vault", ref.secretName, false)}\n`
+    `CLAW_KEY_VAULT_SECRET=${checked(claw, "secrets.key_vault", ref.secretName, false)}\n` +
+    `CLAW_SECRET_KEYS=${keys}\n`
   );
 }
 

@@ -22,8 +22,8 @@ describe("cloud-init with Key Vault secrets", () => {
     const written = files(r.customData);
     expect(written.map((f) => f.path)).not.toContain("/etc/claw/secrets.env");
     const kv = written.find((f) => f.path === "/etc/claw/keyvault.env");
-    expect(kv?.content).toBe(
-      "CLAW_KEY_VAULT_URL=https://kv-claws.vault.azure.net/\nCLAW_KEY_VAULT_SECRET=claw-alice\n",
+    expect(kv?.content).toMatch(
+      /^CLAW_KEY_VAULT_URL=https:\/\/kv-claws\.vault\.azure\.net\/\nCLAW_KEY_VAULT_SECRET=claw-alice\nCLAW_SECRET_KEYS=telegram_bot_token:TELEGRAM_BOT_TOKEN,.*gateway_token:OPENCLAW_GATEWAY_TOKEN\n$/,
     );
   });
 
