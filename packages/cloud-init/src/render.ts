@@ -51,6 +51,8 @@ interface Prepared {
   parts: Omit<CloudConfigParts, "hostKey">;
   /** Undefined with Key Vault secrets (no secrets file). */
   secretsEnvHash: string | undefined;
+  /** keyvault.env as the hash sees it: the vault's name in place of its URL. */
+  keyVaultHashView: string | undefined;
 }
 
 function prepare(input: RenderInput): Prepared {
@@ -79,6 +81,9 @@ function prepare(input: RenderInput): Prepared {
       payload: payload.files,
     },
     secretsEnvHash: secretsEnv === undefined ? undefined : sha256(secretsEnv),
+    keyVaultHashView: input.keyVault
+      ? renderKeyVaultEnv(input.claw.name, { ...input.keyVault, vaultUrl: `vault:${input.keyVault.vault}` })
+      : undefined,
   };
 }
 
@@ -89,6 +94,7 @@ function hashMaterialOf(prepared: Prepared): string {
     buildCloudConfig({
       ...prepared.parts,
       ...(prepared.secretsEnvHash !== undefined ? { secretsEnv: `sha256:${prepared.secretsEnvHash}` } : {}),
+      ...(prepared.keyVaultHashView !== undefined ? { keyVaultEnv: prepared.keyVaultHashView } : {}),
     }),
   );
 }

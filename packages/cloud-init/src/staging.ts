@@ -17,7 +17,12 @@ export const KEY_VAULT_ENV_PATH = "/etc/claw/keyvault.env";
 
 /** Where a claw's secrets come from when they come from Key Vault. */
 export interface KeyVaultSecretRef {
-  /** The vault's data-plane URL as ARM reports it (`properties.vaultUri`). */
+  /** The vault's name (claws.yaml secrets.key_vault): what the config hash covers. */
+  vault: string;
+  /**
+   * The vault's data-plane URL as ARM reports it (`properties.vaultUri`); known once the vault
+   * exists, so it stays out of the config hash (its name stands for it there).
+   */
   vaultUrl: string;
   secretName: string;
 }

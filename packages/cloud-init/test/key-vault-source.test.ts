@@ -10,7 +10,7 @@ import {
 } from "../src/index.ts";
 import { input, SECRETS } from "./fixtures.ts";
 
-const KV = { vaultUrl: "https://kv-claws.vault.azure.net/", secretName: "claw-alice" };
+const KV = { vault: "kv-claws", vaultUrl: "https://kv-claws.vault.azure.net/", secretName: "claw-alice" };
 
 function files(customData: string): WriteFile[] {
   return (parse(decodeCustomData(customData)) as { write_files: WriteFile[] }).write_files;
@@ -36,9 +36,14 @@ describe("cloud-init with Key Vault secrets", () => {
   it("hashes the secret's place, so moving it to another vault or name changes the config hash", () => {
     const base = configHash({ ...input(), secrets: undefined, keyVault: KV });
     expect(configHash({ ...input(), secrets: undefined, keyVault: KV })).toBe(base);
-    expect(configHash({ ...input(), secrets: undefined, keyVault: { ...KV, secretName: "claw-bob" } })).not.toBe(
+    expect(
+      configHash({ ...input(), secrets: undefined, keyVault: { ...KV, secretName: "claw-bob" } }),
+    ).not.toBe(base);
+    expect(configHash(input())).not.toBe(base);
+    // The URL is known only once the vault exists: plan (before) and apply (after) agree.
+    expect(configHash({ ...input(), secrets: undefined, keyVault: { ...KV, vaultUrl: "" } })).toBe(base);
+    expect(configHash({ ...input(), secrets: undefined, keyVault: { ...KV, vault: "kv-other" } })).not.toBe(
       base,
     );
-    expect(configHash(input())).not.toBe(base);
   });
 });
