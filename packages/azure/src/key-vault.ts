@@ -7,10 +7,20 @@
 // https://learn.microsoft.com/azure/key-vault/general/rbac-guide
 import { createHash } from "node:crypto";
 import { createDefaultHttpClient, createPipelineRequest } from "@azure/core-rest-pipeline";
-import { KEY_VAULT_SECRETS_USER_ROLE_ID, secretVersionOf } from "@openclawps/fleet-model";
+import {
+  KEY_VAULT_SECRETS_USER_ROLE_ID,
+  type ObservedVm,
+  planSecretVersions,
+  type ResolvedFleet,
+  type SecretVersionChange,
+  secretVersionOf,
+  TAGS,
+} from "@openclawps/fleet-model";
 import { getIfExists } from "./arm-read.ts";
 import { azureErrorCode } from "./azure-error.ts";
 import type { AzureContext } from "./connect.ts";
+import { mergeTags } from "./resource-tags.ts";
+import { runScriptOnVm } from "./run-command.ts";
 
 const VAULT_API = "2023-07-01";
 const ROLE_ASSIGNMENT_API = "2022-04-01";
@@ -199,4 +209,63 @@ export async function grantSecretRead(
     if (azureErrorCode(err) === "RoleAssignmentExists") return "present";
     throw err;
   }
+}
+
+export interface KeyVaultReading {
+  vault: ObservedVault | undefined;
+  /** Per active claw: its secret's current version against the one its VM loaded. */
+  changes: SecretVersionChange[];
+}
+
+/**
+ * What plan shows of Key Vault secrets: the vault (one GET) and every secret's version (one paged
+ * list) against each VM's TAGS.secretVersion, read from the VMs already observed.
+ */
+export async function readKeyVaultSecrets(
+  ctx: AzureContext,
+  fleet: Pick<ResolvedFleet, "claws" | "secrets">,
+  vms: readonly ObservedVm[],
+): Promise<KeyVaultReading> {
+  const name = fleet.secrets.key_vault;
+  if (!name) return { vault: undefined, changes: [] };
+  const vault = await observeVault(ctx, name);
+  const versions = vault ? await observeSecretVersions(ctx, name) : new Map<string, string>();
+  const tags = new Map<string, Record<string, string>>();
+  for (const vm of vms) tags.set(vm.tags[TAGS.claw] ?? vm.name, vm.tags);
+  return { vault, changes: planSecretVersions(fleet, versions, tags) };
+}
+
+/** The Run Command that re-reads the claw's secret and rebuilds its .env (vm-runtime). */
+export const REFRESH_SECRETS_SCRIPT = "/opt/claw/keyvault-secrets.sh --refresh";
+export const REFRESH_RUN_COMMAND_NAME = "openclawps-refresh-secrets";
+
+/**
+ * Loads a claw's current secret version on its running VM without replacing it: runs the refresh
+ * through Run Command and, once it succeeded, records the version on the VM (TAGS.secretVersion).
+ */
+export async function refreshClawSecret(
+  ctx: AzureContext,
+  change: SecretVersionChange,
+  vmName: string,
+  options: { timeoutSeconds?: number; clientId?: string } = {},
+): Promise<{ ok: boolean; detail: string }> {
+  const outcome = await runScriptOnVm(ctx, vmName, REFRESH_SECRETS_SCRIPT, {
+    timeoutSeconds: options.timeoutSeconds ?? 300,
+    name: REFRESH_RUN_COMMAND_NAME,
+    ...(options.clientId ? { clientId: options.clientId } : {}),
+  });
+  if (outcome.executionState !== "Succeeded" || outcome.exitCode !== 0) {
+    return {
+      ok: false,
+      detail: `refresh ended ${outcome.executionState} (exit ${String(outcome.exitCode ?? "none")})`,
+    };
+  }
+  const vm = await ctx.compute.virtualMachines.get(ctx.resourceGroup, vmName);
+  await ctx.compute.virtualMachines.beginUpdateAndWait(
+    ctx.resourceGroup,
+    vmName,
+    { tags: mergeTags(vm.tags, { [TAGS.secretVersion]: change.current }) },
+    ctx.poll,
+  );
+  return { ok: true, detail: `loaded version ${change.current}` };
 }

@@ -51,6 +51,7 @@ export {
   keyVaultOf,
   keyVaultSecretName,
   planSecretVersions,
+  renderSecretVersionsMarkdown,
   type SecretVersionChange,
   secretVersionOf,
 } from "./secret-source.ts";

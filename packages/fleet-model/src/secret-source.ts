@@ -67,3 +67,27 @@ export function secretVersionOf(secretUriWithVersion: string | undefined): strin
   const m = /\/secrets\/[^/]+\/([0-9a-f]{32})\/?$/i.exec(secretUriWithVersion ?? "");
   return m?.[1]?.toLowerCase();
 }
+
+const short = (v: string | undefined) => (v ? `\`${v.slice(0, 8)}\`` : "—");
+
+/** The plan summary's Key Vault section: counts, then the claws whose secret changed or is missing. */
+export function renderSecretVersionsMarkdown(
+  vault: string,
+  vaultExists: boolean,
+  changes: readonly SecretVersionChange[],
+  limit = 50,
+): string {
+  const count = (s: SecretVersionChange["status"]) => changes.filter((c) => c.status === s).length;
+  let md = `\n### Secrets — Key Vault \`${vault}\`${vaultExists ? "" : " (created on apply)"}\n\n`;
+  md += `${count("unchanged")} loaded, ${count("rotated")} rotated (refreshed on apply, no VM replaced), `;
+  md += `${count("new")} not yet recorded on a VM, ${count("missing")} missing.\n`;
+  const listed = changes.filter((c) => c.status === "rotated" || c.status === "missing");
+  if (listed.length === 0) return md;
+  md += "\n| Claw | Secret | Loaded | Current |\n| --- | --- | --- | --- |\n";
+  for (const c of listed.slice(0, limit)) {
+    md += `| ${c.claw} | \`${c.secret}\` | ${short(c.loaded)} | ${c.status === "missing" ? "**missing**" : short(c.current)} |\n`;
+  }
+  if (listed.length > limit)
+    md += `\n…and ${listed.length - limit} more (the plan output lists every claw).\n`;
+  return md;
+}

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { azureNameProblem } from "../src/azure-names.ts";
 import { parseManifest } from "../src/manifest.ts";
 import { resolveFleet } from "../src/resolve.ts";
-import { keyVaultSecretName, planSecretVersions, secretVersionOf } from "../src/secret-source.ts";
+import {
+  keyVaultSecretName,
+  planSecretVersions,
+  renderSecretVersionsMarkdown,
+  secretVersionOf,
+} from "../src/secret-source.ts";
 import { TAGS } from "../src/tags.ts";
 import { manifestText } from "./helpers.ts";
 
@@ -49,6 +54,20 @@ describe("Key Vault secret source", () => {
     expect(azureNameProblem("linuxComputerName", longest)).toBeUndefined();
     expect(azureNameProblem("keyVaultSecret", keyVaultSecretName(longest))).toBeUndefined();
     expect(azureNameProblem("keyVaultSecret", "claw_alice")).toMatch(/letters, digits and hyphens/);
+  });
+
+  it("shows rotated and missing claws by name and short version id in the plan summary", () => {
+    const md = renderSecretVersionsMarkdown("kv-claws", true, [
+      { claw: "a", secret: "claw-a", loaded: V1, current: V2, status: "rotated" },
+      { claw: "b", secret: "claw-b", loaded: undefined, current: undefined, status: "missing" },
+      { claw: "c", secret: "claw-c", loaded: V2, current: V2, status: "unchanged" },
+    ]);
+    expect(md).toContain(
+      "1 loaded, 1 rotated (refreshed on apply, no VM replaced), 0 not yet recorded on a VM, 1 missing.",
+    );
+    expect(md).toContain("| a | `claw-a` | `01234567` | `fedcba98` |");
+    expect(md).toContain("| b | `claw-b` | — | **missing** |");
+    expect(md).not.toContain("| c |");
   });
 
   it("reads the version id from a secret URI with version", () => {
