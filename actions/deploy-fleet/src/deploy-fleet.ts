@@ -20,8 +20,11 @@ import {
   connectAzure,
   describeAzureError,
   ensureSharedInfra,
+  ensureVault,
   LeaseHeldError,
   observeFleet,
+  readKeyVaultSecrets,
+  refreshClawSecret,
   seedResourcesToAdopt,
 } from "@openclawps/azure";
 import {
@@ -45,6 +48,7 @@ import {
   type ClawSecrets,
   chooseAdminKey,
   type DesiredFleet,
+  keyVaultSecretName,
   type ParseResult,
   type Plan,
   planFleet,
@@ -52,7 +56,9 @@ import {
   planProblems,
   planWaves,
   renderPlanMarkdown,
+  renderSecretVersionsMarkdown,
   resolveFleet,
+  type SecretVersionChange,
   TAGS,
 } from "@openclawps/fleet-model";
 import {
@@ -100,9 +106,17 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   const fleet = resolveFleet(manifest, display);
   const policy = fleet.rollout;
 
-  // ---- secrets (masked inside checkSecrets the moment they are parsed)
+  // ---- secrets (masked inside checkSecrets the moment they are parsed). With Key Vault secrets
+  // each claw reads its own; this run never sees a value.
   const live = fleet.claws.filter((c) => !c.retired).map((c) => c.name);
-  if (!inputs.secretsJson && live.length > 0) {
+  const keyVault = fleet.secrets.key_vault;
+  if (keyVault && inputs.secretsJson) {
+    core.warning(
+      `CLAW_SECRETS_JSON is ignored: ${display} takes the claws' secrets from Key Vault ${keyVault} (secrets.key_vault).`,
+      { file: display },
+    );
+  }
+  if (!keyVault && !inputs.secretsJson && live.length > 0) {
     throw new UserError(
       "No claw secrets: the secrets-json input and the CLAW_SECRETS_JSON environment variable are both empty.",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
@@ -110,8 +124,8 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     );
   }
   const secretsCheck = checkSecrets({
-    json: inputs.secretsJson || "{}",
-    clawNames: live,
+    json: (!keyVault && inputs.secretsJson) || "{}",
+    clawNames: keyVault ? [] : live,
     manifest: parse,
     manifestDisplay: display,
     mask: maskSecret,
@@ -127,9 +141,13 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     payload ??= collectPayload(env.shippedVmRuntime, overlayDir);
     return payload;
   };
+  // The vault's URL is known once it exists (apply ensures it first); the config hash covers its name.
+  let vaultUrl = "";
   const renderInput = (name: string) => ({
     fleet,
-    secrets: secretsOf(secrets, name),
+    ...(keyVault
+      ? { keyVault: { vault: keyVault, vaultUrl, secretName: keyVaultSecretName(name) } }
+      : { secrets: secretsOf(secrets, name) }),
     vmRuntimeDir: env.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
     payload: runPayload(),
@@ -207,6 +225,33 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     }
     throw err;
   }
+  const kv = keyVault
+    ? await azure(`Reading Key Vault ${keyVault}`, hints, () => readKeyVaultSecrets(ctx, fleet, observed.vms))
+    : undefined;
+  if (kv?.vault) vaultUrl = kv.vault.vaultUri;
+  for (const c of (kv?.changes ?? []).filter((x) => x.status === "missing").slice(0, 10)) {
+    core.warning(
+      `Claw ${c.claw} has no secret ${c.secret} in Key Vault ${keyVault}: it boots without its keys. Set it: az keyvault secret set --vault-name ${keyVault} --name ${c.secret} --file <the claw's secrets JSON>`,
+      { file: display },
+    );
+  }
+  // Claws the rollout did not rebuild load their rotated secret through Run Command (10 at a time);
+  // a new VM fetched the current version at its first boot.
+  const refreshRotatedSecrets = async (changes: SecretVersionChange[], rebuilt: string[]) => {
+    const due = changes.filter((c) => c.status === "rotated" && !rebuilt.includes(c.claw));
+    for (let i = 0; i < due.length; i += 10) {
+      await Promise.all(
+        due.slice(i, i + 10).map(async (c) => {
+          const vm = fleet.claws.find((x) => x.name === c.claw)?.names.vm ?? c.claw;
+          const r = await refreshClawSecret(ctx, c, vm, { clientId: inputs.azure.clientId }).catch(
+            (err: unknown) => ({ ok: false, detail: describeAzureError(err, hints) }),
+          );
+          if (r.ok) log.info(`${c.claw}: ${r.detail} of ${c.secret} (no VM replaced)`);
+          else core.warning(`${c.claw}: its rotated secret ${c.secret} was not loaded: ${r.detail}`);
+        }),
+      );
+    }
+  };
   const plan = selectClaws(
     planFleet(desired, observed, { forceUnlock: inputs.forceUnlock }),
     inputs.claws,
@@ -218,7 +263,9 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
   core.setOutput("plan", JSON.stringify(planJson(plan, waves)));
   core.setOutput("plan-hash", plan.hash);
   core.setOutput("changed-claws", JSON.stringify(changed));
-  core.setOutput("apply-needed", String(applyNeeded));
+  // A rotated Key Vault secret is loaded by a refresh on apply, with no VM replaced.
+  const rotated = (kv?.changes ?? []).filter((c) => c.status === "rotated");
+  core.setOutput("apply-needed", String(applyNeeded || rotated.length > 0));
   core.setOutput("verify", String(policy.verify));
   reportPlanWarnings(plan, parse, display);
 
@@ -232,6 +279,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     renderPlanMarkdown(plan, { now: new Date() }) + wavesMarkdown(waves, policy.verify),
     512 * 1024,
   );
+  if (keyVault && kv) md += renderSecretVersionsMarkdown(keyVault, kv.vault !== undefined, kv.changes);
   const unproven = plan.unproven;
   const toAdopt = seedResourcesToAdopt(fleet, observed);
   if (toAdopt.length > 0) {
@@ -311,6 +359,15 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     for (const c of shared.created) log.info(`Created ${c}`);
     for (const u of shared.updated) log.info(`Updated ${u}`);
     for (const w of shared.warnings) core.warning(w, { file: display });
+    if (keyVault) {
+      const v = await azure(`Preparing Key Vault ${keyVault}`, hints, () =>
+        ensureVault(ctx, fleet, keyVault),
+      );
+      if (v.problem)
+        throw new UserError(v.problem, `Or name another vault in secrets.key_vault in ${display}.`);
+      if (v.created) log.info(`Created Key Vault ${keyVault} (RBAC authorisation)`);
+      vaultUrl = v.vault.vaultUri;
+    }
     // Seed-era resources ({claw}, {claw}-nic, {claw}-pip, {claw}-data) are adopted by name:
     // tagged as the claw's, so they are never duplicated and later runs find them by tag.
     const adopted = await azure("Adopting resources a seed-era deployment created", hints, () =>
@@ -411,6 +468,7 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     );
   }
   if (verifier && unproven.length > 0) await proveUnchangedClaws(unproven, verifier, operations);
+  await refreshRotatedSecrets(kv?.changes ?? [], changed);
   failOnProblems(problems, "apply");
   if (!report.verification && report.claws.some((c) => c.health === "unverified")) {
     core.warning(
