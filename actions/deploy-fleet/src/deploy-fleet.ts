@@ -394,10 +394,13 @@ export async function deployFleet(inputs: DeployInputs, env: DeployEnvironment):
     render: (claw) => {
       const hostKey = generateHostKey();
       const result = renderCustomData({ ...renderInput(claw.name), claw, hostKey });
+      // Key Vault: the version current now is the one the new VM's first boot loads.
+      const secretVersion = kv?.changes.find((c) => c.claw === claw.name)?.current;
       return {
         customData: result.customData,
         configHash: result.configHash,
         hostKeyFingerprint: hostKey.fingerprint,
+        ...(secretVersion ? { secretVersion } : {}),
       };
     },
   });

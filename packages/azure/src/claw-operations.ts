@@ -37,6 +37,11 @@ export interface ClawBootstrap {
   configHash: string;
   /** Fingerprint ("SHA256:...") of the host key baked into customData; recorded in a VM tag. */
   hostKeyFingerprint: string;
+  /**
+   * Key Vault secrets: the version of the claw's secret current when the VM is created (the one
+   * its first boot fetches); recorded in TAGS.secretVersion so a later rotation shows in the plan.
+   */
+  secretVersion?: string;
 }
 
 export type RenderClaw = (claw: DesiredClaw) => ClawBootstrap | Promise<ClawBootstrap>;
@@ -390,6 +395,7 @@ export class AzureClawOperations implements ClawOperations {
                 configHash: boot.configHash,
                 hostKeyFingerprint: boot.hostKeyFingerprint,
                 rolloutId: this.opts.rolloutId,
+                ...(boot.secretVersion ? { secretVersion: boot.secretVersion } : {}),
               }),
               this.poll,
             ),

@@ -81,6 +81,8 @@ export interface VmBodyInput {
   configHash: string;
   hostKeyFingerprint: string;
   rolloutId: string;
+  /** Key Vault secrets: the claw's secret version the VM's first boot loads (TAGS.secretVersion). */
+  secretVersion?: string;
 }
 
 export function vmTags(
@@ -92,6 +94,7 @@ export function vmTags(
     [TAGS.configHash]: input.configHash,
     [TAGS.hostKey]: input.hostKeyFingerprint,
     [TAGS.rolloutId]: input.rolloutId,
+    ...(input.secretVersion ? { [TAGS.secretVersion]: input.secretVersion } : {}),
   };
 }
 

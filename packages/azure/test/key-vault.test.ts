@@ -93,6 +93,9 @@ describe("the fleet's Key Vault", () => {
       rolloutId: "r",
     };
     expect(vmBody({ ...input, fleet: FLEET }).identity).toEqual({ type: "SystemAssigned" });
+    // The secret version its first boot loads is recorded, so a later rotation shows in the plan.
+    const v = "ab".repeat(16);
+    expect(vmBody({ ...input, fleet: FLEET, secretVersion: v }).tags?.[TAGS.secretVersion]).toBe(v);
     // CLAW_SECRETS_JSON fleets keep VMs without an identity.
     expect(vmBody({ ...input, fleet: fleet([]) }).identity).toBeUndefined();
   });
