@@ -3,7 +3,8 @@
 # checks before it acts, so a second run in the same boot changes nothing.
 #
 #   data disk at LUN 0 -> filesystem (format only when verifiably blank) -> mount by UUID
-#   -> grow -> seed defaults (first boot only) -> .env from the staged secrets (every boot)
+#   -> grow -> seed defaults (first boot only) -> [Key Vault: fetch the claw's secret into the
+#   staging file] -> .env from the staged secrets (every boot)
 #   -> bind ~/.openclaw and ~/workspace -> Tailscale -> updates -> ownership -> services
 #   -> record "boot completed" with this boot's id.
 #
@@ -259,6 +260,16 @@ keep_foreign_env() {
   warn "$env_file was not written by boot.sh: kept a copy at $aside before rebuilding it"
 }
 
+# Key Vault secrets: the claw's own secret, fetched with its identity, becomes the staging file.
+# When the vault cannot be reached the staged secrets of the last fetch stay (the claw keeps
+# running as it was); verify reports a claw without its keys.
+fetch_key_vault_secrets() {
+  [[ -r "$CLAW_KEY_VAULT_ENV" ]] || return 0
+  [[ -z "${CLAW_KEY_VAULT_FETCHED:-}" ]] || return 0
+  if "$LIFECYCLE_DIR/keyvault-secrets.sh"; then return 0; fi
+  warn "could not fetch this claw's secret from Key Vault: keeping the secrets staged before"
+}
+
 # .env is rebuilt from the staging files on every boot, so a rotated secret (a VM replaced
 # with new customData) takes effect. Only .env is written; nothing else on the disk.
 install_secrets() {
@@ -422,6 +433,7 @@ main() {
   mount_data_disk
   grow_filesystem
   initialize_disk
+  fetch_key_vault_secrets
   install_secrets
   bind_home_dir "$CLAW_DATA_MOUNT/openclaw" "$CLAW_USER_HOME/.openclaw"
   bind_home_dir "$CLAW_DATA_MOUNT/workspace" "$CLAW_USER_HOME/workspace"

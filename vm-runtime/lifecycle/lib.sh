@@ -18,6 +18,8 @@
 # Written by cloud-init: secrets (0600 root) and the claw's non-secret settings.
 : "${CLAW_SECRETS_STAGING:=/etc/claw/secrets.env}"
 : "${CLAW_SETTINGS_FILE:=/etc/claw/claw.env}"
+# Key Vault secrets only: where the claw's secret is (keyvault-secrets.sh fetches it).
+: "${CLAW_KEY_VAULT_ENV:=/etc/claw/keyvault.env}"
 
 # The disk at LUN 0. SCSI sizes: WALinuxAgent's udev rules create scsi1/lun<N>.
 # NVMe sizes: azure-vm-utils' rules create data/by-lun/<N>; without them we scan for the

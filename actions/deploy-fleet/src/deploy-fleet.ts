@@ -22,8 +22,11 @@ import {
   connectAzure,
   describeAzureError,
   ensureSharedInfra,
+  ensureVault,
   LeaseHeldError,
   observeFleet,
+  readKeyVaultSecrets,
+  refreshClawSecret,
   seedResourcesToAdopt,
 } from "@openclawps/azure";
 import {
@@ -47,6 +50,7 @@ import {
   type ClawSecrets,
   chooseAdminKey,
   type DesiredFleet,
+  keyVaultSecretName,
   type ParseResult,
   type Plan,
   planFleet,
@@ -54,7 +58,9 @@ import {
   planProblems,
   planWaves,
   renderPlanMarkdown,
+  renderSecretVersionsMarkdown,
   resolveFleet,
+  type SecretVersionChange,
   TAGS,
 } from "@openclawps/fleet-model";
 import {
@@ -125,9 +131,17 @@ export async function deployFleet(
   const fleet = resolveFleet(manifest, display);
   const policy = fleet.rollout;
 
-  // ---- secrets (masked inside checkSecrets the moment they are parsed)
+  // ---- secrets (masked inside checkSecrets the moment they are parsed). With Key Vault secrets
+  // each claw reads its own; this run never sees a value.
   const live = fleet.claws.filter((c) => !c.retired).map((c) => c.name);
-  if (!inputs.secretsJson && live.length > 0) {
+  const keyVault = fleet.secrets.key_vault;
+  if (keyVault && inputs.secretsJson) {
+    reporter.warning(
+      `CLAW_SECRETS_JSON is ignored: ${display} takes the claws' secrets from Key Vault ${keyVault} (secrets.key_vault).`,
+      { file: display },
+    );
+  }
+  if (!keyVault && !inputs.secretsJson && live.length > 0) {
     throw new UserError(
       "No claw secrets: the secrets-json input and the CLAW_SECRETS_JSON environment variable are both empty.",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression for the user to copy
@@ -135,8 +149,8 @@ export async function deployFleet(
     );
   }
   const secretsCheck = checkSecrets({
-    json: inputs.secretsJson || "{}",
-    clawNames: live,
+    json: (!keyVault && inputs.secretsJson) || "{}",
+    clawNames: keyVault ? [] : live,
     manifest: parse,
     manifestDisplay: display,
     mask: (value) => maskSecret(value, reporter.setSecret),
@@ -152,9 +166,13 @@ export async function deployFleet(
     payload ??= collectPayload(request.shippedVmRuntime, overlayDir);
     return payload;
   };
+  // The vault's URL is known once it exists (apply ensures it first); the config hash covers its name.
+  let vaultUrl = "";
   const renderInput = (name: string) => ({
     fleet,
-    secrets: secretsOf(secrets, name),
+    ...(keyVault
+      ? { keyVault: { vault: keyVault, vaultUrl, secretName: keyVaultSecretName(name) } }
+      : { secrets: secretsOf(secrets, name) }),
     vmRuntimeDir: request.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
     payload: runPayload(),
@@ -233,6 +251,33 @@ export async function deployFleet(
     }
     throw err;
   }
+  const kv = keyVault
+    ? await azure(`Reading Key Vault ${keyVault}`, hints, () => readKeyVaultSecrets(ctx, fleet, observed.vms))
+    : undefined;
+  if (kv?.vault) vaultUrl = kv.vault.vaultUri;
+  for (const c of (kv?.changes ?? []).filter((x) => x.status === "missing").slice(0, 10)) {
+    reporter.warning(
+      `Claw ${c.claw} has no secret ${c.secret} in Key Vault ${keyVault}: it boots without its keys. Set it: az keyvault secret set --vault-name ${keyVault} --name ${c.secret} --file <the claw's secrets JSON>`,
+      { file: display },
+    );
+  }
+  // Claws the rollout did not rebuild load their rotated secret through Run Command (10 at a time);
+  // a new VM fetched the current version at its first boot.
+  const refreshRotatedSecrets = async (changes: SecretVersionChange[], rebuilt: string[]) => {
+    const due = changes.filter((c) => c.status === "rotated" && !rebuilt.includes(c.claw));
+    for (let i = 0; i < due.length; i += 10) {
+      await Promise.all(
+        due.slice(i, i + 10).map(async (c) => {
+          const vm = fleet.claws.find((x) => x.name === c.claw)?.names.vm ?? c.claw;
+          const r = await refreshClawSecret(ctx, c, vm, { clientId: inputs.azure.clientId }).catch(
+            (err: unknown) => ({ ok: false, detail: describeAzureError(err, hints) }),
+          );
+          if (r.ok) reporter.info(`${c.claw}: ${r.detail} of ${c.secret} (no VM replaced)`);
+          else reporter.warning(`${c.claw}: its rotated secret ${c.secret} was not loaded: ${r.detail}`);
+        }),
+      );
+    }
+  };
   const plan = selectClaws(
     planFleet(desired, observed, { forceUnlock: inputs.forceUnlock }),
     inputs.claws,
@@ -244,7 +289,9 @@ export async function deployFleet(
   reporter.setOutput("plan", JSON.stringify(planJson(plan, waves)));
   reporter.setOutput("plan-hash", plan.hash);
   reporter.setOutput("changed-claws", JSON.stringify(changed));
-  reporter.setOutput("apply-needed", String(applyNeeded));
+  // A rotated Key Vault secret is loaded by a refresh on apply, with no VM replaced.
+  const rotated = (kv?.changes ?? []).filter((c) => c.status === "rotated");
+  reporter.setOutput("apply-needed", String(applyNeeded || rotated.length > 0));
   reporter.setOutput("verify", String(policy.verify));
   reportPlanWarnings(plan, parse, display, reporter);
 
@@ -258,6 +305,7 @@ export async function deployFleet(
     renderPlanMarkdown(plan, { now: clock.now() }) + wavesMarkdown(waves, policy.verify),
     512 * 1024,
   );
+  if (keyVault && kv) md += renderSecretVersionsMarkdown(keyVault, kv.vault !== undefined, kv.changes);
   const unproven = plan.unproven;
   const toAdopt = seedResourcesToAdopt(fleet, observed);
   if (toAdopt.length > 0) {
@@ -337,6 +385,15 @@ export async function deployFleet(
     for (const c of shared.created) reporter.info(`Created ${c}`);
     for (const u of shared.updated) reporter.info(`Updated ${u}`);
     for (const w of shared.warnings) reporter.warning(w, { file: display });
+    if (keyVault) {
+      const v = await azure(`Preparing Key Vault ${keyVault}`, hints, () =>
+        ensureVault(ctx, fleet, keyVault),
+      );
+      if (v.problem)
+        throw new UserError(v.problem, `Or name another vault in secrets.key_vault in ${display}.`);
+      if (v.created) reporter.info(`Created Key Vault ${keyVault} (RBAC authorisation)`);
+      vaultUrl = v.vault.vaultUri;
+    }
     // Seed-era resources ({claw}, {claw}-nic, {claw}-pip, {claw}-data) are adopted by name:
     // tagged as the claw's, so they are never duplicated and later runs find them by tag.
     const adopted = await azure("Adopting resources a seed-era deployment created", hints, () =>
@@ -365,10 +422,13 @@ export async function deployFleet(
     render: (claw) => {
       const hostKey = generateHostKey();
       const result = renderCustomData({ ...renderInput(claw.name), claw, hostKey });
+      // Key Vault: the version current now is the one the new VM's first boot loads.
+      const secretVersion = kv?.changes.find((c) => c.claw === claw.name)?.current;
       return {
         customData: result.customData,
         configHash: result.configHash,
         hostKeyFingerprint: hostKey.fingerprint,
+        ...(secretVersion ? { secretVersion } : {}),
       };
     },
   });
@@ -437,6 +497,7 @@ export async function deployFleet(
     );
   }
   if (verifier && unproven.length > 0) await proveUnchangedClaws(unproven, verifier, operations, reporter);
+  await refreshRotatedSecrets(kv?.changes ?? [], changed);
   failOnProblems(problems, "apply");
   if (!report.verification && report.claws.some((c) => c.health === "unverified")) {
     reporter.warning(

@@ -37,6 +37,8 @@ export interface ManifestOptions {
   allowedCidrs?: string[];
   /** Leave `ssh.admin_public_key` out, as a seed-era manifest does. */
   noAdminKey?: boolean;
+  /** The `secrets:` block (e.g. `{ key_vault: "kv-fleet" }`); absent: CLAW_SECRETS_JSON. */
+  secrets?: Record<string, unknown>;
 }
 
 export function manifestYaml(o: ManifestOptions): string {
@@ -76,6 +78,7 @@ export function manifestYaml(o: ManifestOptions): string {
       ...(o.noAdminKey ? {} : { admin_public_key: o.adminPublicKey ?? ADMIN_KEY }),
       allowed_cidrs: o.allowedCidrs ?? ["203.0.113.0/24"],
     },
+    ...(o.secrets ? { secrets: o.secrets } : {}),
   });
 }
 

@@ -73,6 +73,17 @@ export const ARM_ACTIONS = [
   "Microsoft.Compute/galleries/images/write",
   "Microsoft.Compute/galleries/images/versions/read",
   "Microsoft.Compute/galleries/images/versions/write",
+
+  // Key Vault secrets (secrets.key_vault): the vault is created with RBAC when missing, never
+  // deleted; secrets are listed through ARM, which returns names and version ids, never a value
+  // (reading a value is a data action, which neither role holds); each claw's VM identity gets
+  // Key Vault Secrets User on its own secret. roleAssignments/write lets the holder grant roles in
+  // the resource group: the README (Permissions) shows the condition that limits it to that role.
+  "Microsoft.KeyVault/vaults/read",
+  "Microsoft.KeyVault/vaults/write",
+  "Microsoft.KeyVault/vaults/secrets/read",
+  "Microsoft.Authorization/roleAssignments/read",
+  "Microsoft.Authorization/roleAssignments/write",
 ] as const;
 
 export type ArmAction = (typeof ARM_ACTIONS)[number];

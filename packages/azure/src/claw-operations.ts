@@ -25,6 +25,7 @@ import {
 } from "./claw-resources.ts";
 import type { AzureContext } from "./connect.ts";
 import type { LroKind } from "./lro-polling.ts";
+import { grantSecretRead } from "./key-vault.ts";
 import { powerStateOf, vmImageVersion } from "./observe.ts";
 import { ids, sameId } from "./resource-ids.ts";
 import { mergeTags } from "./resource-tags.ts";
@@ -38,6 +39,11 @@ export interface ClawBootstrap {
   configHash: string;
   /** Fingerprint ("SHA256:...") of the host key baked into customData; recorded in a VM tag. */
   hostKeyFingerprint: string;
+  /**
+   * Key Vault secrets: the version of the claw's secret current when the VM is created (the one
+   * its first boot fetches); recorded in TAGS.secretVersion so a later rotation shows in the plan.
+   */
+  secretVersion?: string;
 }
 
 export type RenderClaw = (claw: DesiredClaw) => ClawBootstrap | Promise<ClawBootstrap>;
@@ -425,6 +431,7 @@ export class AzureClawOperations implements ClawOperations {
                 configHash: boot.configHash,
                 hostKeyFingerprint: boot.hostKeyFingerprint,
                 rolloutId: this.opts.rolloutId,
+                ...(boot.secretVersion ? { secretVersion: boot.secretVersion } : {}),
               }),
               this.poll,
             ),
@@ -441,6 +448,7 @@ export class AzureClawOperations implements ClawOperations {
           return vm;
         }),
     );
+    await this.grantSecret(c, claw, created, report);
     if (ownerStopped) {
       // Azure starts every VM it creates; its owner had deallocated the one it replaces.
       await this.step(
@@ -515,6 +523,35 @@ export class AzureClawOperations implements ClawOperations {
         `${old.name} (keeping the newest ${keep}: rollout.snapshots_kept)`,
       );
     }
+  }
+
+  /**
+   * Key Vault secrets: the new VM's identity (a new principal with every VM) may read the claw's
+   * own secret, so its boot can fetch it. Re-running grants nothing twice.
+   */
+  private async grantSecret(
+    c: string,
+    claw: DesiredClaw,
+    vm: VirtualMachine,
+    report: StepReporter,
+  ): Promise<void> {
+    const vault = this.fleet.secrets?.key_vault;
+    if (!vault) return;
+    const principal = vm.identity?.principalId;
+    if (!principal) {
+      throw new ClawStepError(
+        c,
+        "grant-secret",
+        new Error(`VM ${claw.names.vm} has no system-assigned identity`),
+      );
+    }
+    await this.step(
+      c,
+      "grant-secret",
+      () => grantSecretRead(this.ctx, vault, claw.names.keyVaultSecret, principal),
+      report,
+      `Key Vault Secrets User on ${vault}/${claw.names.keyVaultSecret} for the VM's identity`,
+    );
   }
 
   /**

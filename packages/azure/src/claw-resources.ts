@@ -7,7 +7,7 @@ import type { NetworkInterface, PublicIPAddress } from "@azure/arm-network";
 import { type DesiredClaw, type DesiredFleet, TAGS } from "@openclawps/fleet-model";
 import { clawTags, type Tags } from "./resource-tags.ts";
 
-export type ClawFleet = Pick<DesiredFleet, "azure" | "ssh">;
+export type ClawFleet = Pick<DesiredFleet, "azure" | "ssh"> & Partial<Pick<DesiredFleet, "secrets">>;
 
 /** The data disk always sits at LUN 0: boot.sh finds it at /dev/disk/azure/scsi1/lun0. */
 export const DATA_DISK_LUN = 0;
@@ -81,6 +81,8 @@ export interface VmBodyInput {
   configHash: string;
   hostKeyFingerprint: string;
   rolloutId: string;
+  /** Key Vault secrets: the claw's secret version the VM's first boot loads (TAGS.secretVersion). */
+  secretVersion?: string;
 }
 
 export function vmTags(
@@ -92,6 +94,7 @@ export function vmTags(
     [TAGS.configHash]: input.configHash,
     [TAGS.hostKey]: input.hostKeyFingerprint,
     [TAGS.rolloutId]: input.rolloutId,
+    ...(input.secretVersion ? { [TAGS.secretVersion]: input.secretVersion } : {}),
   };
 }
 
@@ -111,6 +114,8 @@ export function vmBody(input: VmBodyInput): VirtualMachine {
     // A gallery image derived from a marketplace image with a plan needs the same plan on the VM
     // (https://learn.microsoft.com/azure/virtual-machines/marketplace-images#create-a-vm-from-a-vhd-with-plan-information).
     ...(def?.purchase_plan ? { plan: { ...def.purchase_plan } } : {}),
+    // Key Vault secrets: the VM's own identity reads the claw's secret through IMDS at every boot.
+    ...(fleet.secrets?.key_vault ? { identity: { type: "SystemAssigned" } } : {}),
     hardwareProfile: { vmSize: s.vm_size },
     storageProfile: {
       imageReference: { id: input.imageVersionId },

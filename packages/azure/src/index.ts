@@ -5,6 +5,7 @@ export * from "./claw-resources.ts";
 export * from "./connect.ts";
 export * from "./endpoints.ts";
 export * from "./gallery.ts";
+export * from "./key-vault.ts";
 export * from "./lease.ts";
 export * from "./lro-polling.ts";
 export * from "./observe.ts";

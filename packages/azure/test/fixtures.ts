@@ -30,6 +30,7 @@ export function claw(name: string, overrides: Partial<ClawSettings> = {}, config
       publicIp: `${name}-pip`,
       dataDisk: `${name}-data`,
       computerName: name,
+      keyVaultSecret: `claw-${name}`,
     },
     tags: {},
     configHash,
@@ -43,6 +44,7 @@ export function fleet(
   const rg = opts.resourceGroup ?? "rg-claw-test";
   return {
     manifestFile: "claws.yaml",
+    secrets: {},
     azure: {
       location: "westus",
       resource_group_name: rg,

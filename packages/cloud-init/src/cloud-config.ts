@@ -19,8 +19,13 @@ export interface CloudConfigParts {
   adminPublicKey: string;
   /** Absent in the config-hash view: the host key is per-VM random material. */
   hostKey?: HostKey;
-  /** /etc/claw/secrets.env content; in the config-hash view, only its hash. */
-  secretsEnv: string;
+  /**
+   * /etc/claw/secrets.env content; in the config-hash view, only its hash. Absent with Key Vault
+   * secrets: no value travels in customData.
+   */
+  secretsEnv?: string;
+  /** /etc/claw/keyvault.env (Key Vault secrets): vault URL and secret name. */
+  keyVaultEnv?: string;
   settingsEnv: string;
   payload: PayloadFile[];
 }
@@ -69,7 +74,10 @@ export function buildCloudConfig(parts: CloudConfigParts): Record<string, unknow
     doc.ssh_keys = { ed25519_private: parts.hostKey.privateKey, ed25519_public: parts.hostKey.publicKey };
   }
   doc.write_files = [
-    writeFile("/etc/claw/secrets.env", "0600", parts.secretsEnv),
+    ...(parts.secretsEnv !== undefined ? [writeFile("/etc/claw/secrets.env", "0600", parts.secretsEnv)] : []),
+    ...(parts.keyVaultEnv !== undefined
+      ? [writeFile("/etc/claw/keyvault.env", "0644", parts.keyVaultEnv)]
+      : []),
     writeFile("/etc/claw/claw.env", "0644", parts.settingsEnv),
     ...parts.payload.map((f) => writeFile(f.destination, f.mode, f.content)),
   ];

@@ -36,6 +36,9 @@ export {
   walkShippedTree,
 } from "./shipped-tree.ts";
 export {
+  KEY_VAULT_ENV_PATH,
+  type KeyVaultSecretRef,
+  renderKeyVaultEnv,
   renderSecretsEnv,
   renderSettingsEnv,
   SECRET_ENV_NAMES,

@@ -12,12 +12,15 @@ import {
 } from "./custom-data-limit.ts";
 import type { HostKey } from "./host-key.ts";
 import { collectPayload, type Payload, type PayloadFile } from "./payload.ts";
-import { renderSecretsEnv, renderSettingsEnv } from "./staging.ts";
+import { type KeyVaultSecretRef, renderKeyVaultEnv, renderSecretsEnv, renderSettingsEnv } from "./staging.ts";
 
 export interface RenderInput {
   fleet: ResolvedFleet;
   claw: ResolvedClaw;
-  secrets: ClawSecrets;
+  /** CLAW_SECRETS_JSON's entry for the claw; required unless `keyVault` is given (then unused). */
+  secrets?: ClawSecrets;
+  /** Key Vault secrets: the claw fetches its secret itself; customData carries only where it is. */
+  keyVault?: KeyVaultSecretRef;
   /** The shipped vm-runtime directory. */
   vmRuntimeDir: string;
   /** Optional fleet-repo overlay whose files add to / replace shipped ones. */
@@ -46,7 +49,10 @@ const sha256 = (data: string | Buffer) => createHash("sha256").update(data).dige
 /** Everything the document is made of, read once. */
 interface Prepared {
   parts: Omit<CloudConfigParts, "hostKey">;
-  secretsEnvHash: string;
+  /** Undefined with Key Vault secrets (no secrets file). */
+  secretsEnvHash: string | undefined;
+  /** keyvault.env as the hash sees it: the vault's name in place of its URL. */
+  keyVaultHashView: string | undefined;
 }
 
 function prepare(input: RenderInput): Prepared {
@@ -61,17 +67,23 @@ function prepare(input: RenderInput): Prepared {
     const list = payload.issues.map((i) => `${i.file}: ${i.message} (fix: ${i.fix})`).join("; ");
     throw new Error(`cannot render cloud-init for claw "${input.claw.name}": ${list}`);
   }
-  const secretsEnv = renderSecretsEnv(input.claw.name, input.secrets);
+  if (!input.keyVault && !input.secrets)
+    throw new Error(`cannot render cloud-init for claw "${input.claw.name}": no secrets and no Key Vault`);
+  const secretsEnv = input.keyVault ? undefined : renderSecretsEnv(input.claw.name, input.secrets!);
   return {
     parts: {
       claw: input.claw.name,
       adminUsername: input.claw.settings.admin_username,
       adminPublicKey,
-      secretsEnv,
+      ...(secretsEnv !== undefined ? { secretsEnv } : {}),
+      ...(input.keyVault ? { keyVaultEnv: renderKeyVaultEnv(input.claw.name, input.keyVault) } : {}),
       settingsEnv: renderSettingsEnv(input.claw),
       payload: payload.files,
     },
-    secretsEnvHash: sha256(secretsEnv),
+    secretsEnvHash: secretsEnv === undefined ? undefined : sha256(secretsEnv),
+    keyVaultHashView: input.keyVault
+      ? renderKeyVaultEnv(input.claw.name, { ...input.keyVault, vaultUrl: `vault:${input.keyVault.vault}` })
+      : undefined,
   };
 }
 
@@ -79,7 +91,11 @@ function prepare(input: RenderInput): Prepared {
 // never enters anything that is hashed, logged or compared. The host key is left out.
 function hashMaterialOf(prepared: Prepared): string {
   return canonicalJson(
-    buildCloudConfig({ ...prepared.parts, secretsEnv: `sha256:${prepared.secretsEnvHash}` }),
+    buildCloudConfig({
+      ...prepared.parts,
+      ...(prepared.secretsEnvHash !== undefined ? { secretsEnv: `sha256:${prepared.secretsEnvHash}` } : {}),
+      ...(prepared.keyVaultHashView !== undefined ? { keyVaultEnv: prepared.keyVaultHashView } : {}),
+    }),
   );
 }
 

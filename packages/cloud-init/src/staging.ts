@@ -9,6 +9,23 @@ import { type ClawSecrets, envValueProblem, type ResolvedClaw } from "@openclawp
 
 export const SECRETS_STAGING_PATH = "/etc/claw/secrets.env";
 export const SETTINGS_PATH = "/etc/claw/claw.env";
+/**
+ * Key Vault secrets: where the claw's secret is (vault URL and secret name, no value). The VM's
+ * keyvault-secrets.sh reads it at every boot and on refresh, and writes secrets.env itself.
+ */
+export const KEY_VAULT_ENV_PATH = "/etc/claw/keyvault.env";
+
+/** Where a claw's secrets come from when they come from Key Vault. */
+export interface KeyVaultSecretRef {
+  /** The vault's name (claws.yaml secrets.key_vault): what the config hash covers. */
+  vault: string;
+  /**
+   * The vault's data-plane URL as ARM reports it (`properties.vaultUri`); known once the vault
+   * exists, so it stays out of the config hash (its name stands for it there).
+   */
+  vaultUrl: string;
+  secretName: string;
+}
 
 /** Environment variable for each secret key (the names OpenClaw and boot.sh read). */
 export const SECRET_ENV_NAMES: Record<keyof ClawSecrets, string> = {
@@ -55,6 +72,19 @@ export function renderSecretsEnv(claw: string, secrets: ClawSecrets): string {
     lines.push(`${name}=${checked(claw, key, value, true)}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** keyvault.env: the vault URL and the secret's name, checked like any other setting. */
+export function renderKeyVaultEnv(claw: string, ref: KeyVaultSecretRef): string {
+  // The key → variable names the VM maps the secret's JSON with: this table, nowhere else.
+  const keys = Object.entries(SECRET_ENV_NAMES)
+    .map(([key, name]) => `${key}:${name}`)
+    .join(",");
+  return (
+    `CLAW_KEY_VAULT_URL=${checked(claw, "secrets.key_vault", ref.vaultUrl, false)}\n` +
+    `CLAW_KEY_VAULT_SECRET=${checked(claw, "secrets.key_vault", ref.secretName, false)}\n` +
+    `CLAW_SECRET_KEYS=${keys}\n`
+  );
 }
 
 /** claw.env: the settings boot.sh and the agent's config (${VAR} references) read. */

@@ -34,6 +34,7 @@ export function claw(name = "alice", overrides: Partial<ResolvedClaw["settings"]
       publicIp: `${name}-pip`,
       dataDisk: `${name}-data`,
       computerName: name,
+      keyVaultSecret: `claw-${name}`,
     },
     tags: { "openclawps.claw": name, project: "openclawps" },
   };
@@ -42,6 +43,7 @@ export function claw(name = "alice", overrides: Partial<ResolvedClaw["settings"]
 export function fleet(claws: ResolvedClaw[] = [claw()], adminKey: string | null = ADMIN_KEY): ResolvedFleet {
   return {
     manifestFile: "claws.yaml",
+    secrets: {},
     azure: {
       location: "westus",
       resource_group_name: "rg-claw-westus",

@@ -6,6 +6,7 @@ export {
 } from "@openclawps/cloud-init";
 export * from "./custom-data-check.ts";
 export * from "./external-tool.ts";
+export { checkKeyVaultSecretNames, type KeyVaultNamesCheck } from "./key-vault-check.ts";
 export * from "./manifest-check.ts";
 export * from "./packer-check.ts";
 export * from "./payload-check.ts";

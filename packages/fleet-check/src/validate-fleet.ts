@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
 import { chooseAdminKey, resolveFleet } from "@openclawps/fleet-model";
 import { type ClawPayload, checkCustomData } from "./custom-data-check.ts";
+import { checkKeyVaultSecretNames } from "./key-vault-check.ts";
 import { checkManifest } from "./manifest-check.ts";
 import { checkPacker } from "./packer-check.ts";
 import { displayPath, resolveInRepo } from "./repo-paths.ts";
@@ -33,6 +34,11 @@ export interface ValidateOptions {
   adminPublicKey?: string;
   /** The run is for a pull request: `packer init` installs only allow-listed plugins. */
   pullRequest?: boolean;
+  /**
+   * Key Vault secrets: the secret names in the manifest's vault, from a caller that may list them;
+   * undefined → the names are not checked (validate on a pull request has no Azure identity).
+   */
+  keyVaultSecretNames?: readonly string[];
 }
 
 export type CheckStatus = "passed" | "failed" | "warnings" | "skipped";
@@ -190,7 +196,16 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   // ---- secrets and customData need a usable manifest
   const secretsGiven = !!options.secretsJson?.trim();
   let secretsCheck: ReturnType<typeof checkSecrets> | undefined;
-  if (!secretsGiven) {
+  const keyVault = manifest.parse?.manifest?.secrets.key_vault;
+  if (keyVault && manifest.parse?.manifest) {
+    const kv = checkKeyVaultSecretNames({
+      fleet: resolveFleet(manifest.parse.manifest, manifestDisplay),
+      manifest: manifest.parse,
+      manifestDisplay,
+      names: options.keyVaultSecretNames,
+    });
+    checks.push(outcome("Secrets", kv.detail, kv.findings, kv.skipped));
+  } else if (!secretsGiven) {
     checks.push(
       outcome(
         "Secrets",

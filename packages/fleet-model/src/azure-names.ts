@@ -15,7 +15,9 @@ export type AzureNameKind =
   | "gallery"
   | "galleryImage"
   | "virtualMachine"
-  | "linuxComputerName";
+  | "linuxComputerName"
+  | "keyVault"
+  | "keyVaultSecret";
 
 interface Rule {
   label: string;
@@ -116,6 +118,30 @@ const RULES: Record<AzureNameKind, Rule> = {
     end: ALNUM,
     endText: "a letter or digit",
     extra: (name) => (/^\d+$/.test(name) ? "it can't be digits only" : undefined),
+  },
+  // Key Vault: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or
+  // digit, no consecutive hyphens (Microsoft.KeyVault on the naming-rules page). The name is also
+  // the vault's DNS name, unique across Azure.
+  keyVault: {
+    label: "Key Vault name",
+    min: 3,
+    max: 24,
+    chars: /^[A-Za-z0-9-]$/,
+    charsText: "letters, digits and hyphens",
+    start: /^[A-Za-z]$/,
+    startText: "a letter",
+    end: ALNUM,
+    endText: "a letter or digit",
+    extra: (name) => (name.includes("--") ? "it can't contain consecutive hyphens" : undefined),
+  },
+  // Key Vault secret names: 1-127 letters, digits and hyphens (Set Secret's `secret-name`
+  // pattern ^[0-9a-zA-Z-]+$, https://learn.microsoft.com/rest/api/keyvault/secrets/set-secret/set-secret).
+  keyVaultSecret: {
+    label: "Key Vault secret name",
+    min: 1,
+    max: 127,
+    chars: /^[A-Za-z0-9-]$/,
+    charsText: "letters, digits and hyphens",
   },
 };
 

@@ -48,6 +48,16 @@ export { clawTags, resolveFleet } from "./resolve.ts";
 export { deriveResourceNames } from "./resource-names.ts";
 export { type RolloutFieldProblem, rolloutPolicyProblems } from "./rollout-policy.ts";
 export {
+  KEY_VAULT_SECRET_PREFIX,
+  KEY_VAULT_SECRETS_USER_ROLE_ID,
+  keyVaultOf,
+  keyVaultSecretName,
+  planSecretVersions,
+  renderSecretVersionsMarkdown,
+  type SecretVersionChange,
+  secretVersionOf,
+} from "./secret-source.ts";
+export {
   isPlaceholderSecret,
   PROVIDER_KEYS,
   parseSecrets,

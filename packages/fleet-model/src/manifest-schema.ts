@@ -341,6 +341,10 @@ export const sshSchema = z.strictObject({
   allowed_cidrs: z.array(sourceAddress).default([]),
 });
 
+export const secretsSchema = z.strictObject({
+  key_vault: azureName("keyVault").optional(),
+});
+
 export const manifestSchema = z.strictObject({
   azure: azureSchema,
   defaults: defaultsSchema,
@@ -354,6 +358,10 @@ export const manifestSchema = z.strictObject({
     (v) => v ?? undefined,
     sshSchema.default(() => ({ allowed_cidrs: [] })),
   ),
+  secrets: z.preprocess(
+    (v) => v ?? undefined,
+    secretsSchema.default(() => ({})),
+  ),
 });
 
 /** Allowed keys of each map in the manifest, by path pattern (`*` = any name). For did-you-mean. */
@@ -366,6 +374,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
   "claws.*": Object.keys(clawObject.shape),
   rollout: Object.keys(rolloutSchema.shape),
   ssh: Object.keys(sshSchema.shape),
+  secrets: Object.keys(secretsSchema.shape),
 };
 
 /** What each field holds, for "must be …" and "add …" messages. `*` matches any one name. */
@@ -378,6 +387,11 @@ export const FIELD_DOCS: Record<string, { expects: string; example: string }> = 
   claws: { expects: "a map from claw name to its settings", example: "{ alice: {} }" },
   rollout: { expects: "a map of rollout settings", example: '{ canary: 1, wave_size: "25%" }' },
   ssh: { expects: "a map of SSH settings", example: '{ admin_public_key: "ssh-ed25519 AAAA... you@host" }' },
+  secrets: {
+    expects: "a map saying where claws' secrets come from",
+    example: "{ key_vault: kv-claws-westus }",
+  },
+  "secrets.key_vault": { expects: "a Key Vault name", example: "kv-claws-westus" },
   "azure.location": { expects: "an Azure region name", example: "westus" },
   "azure.resource_group_name": { expects: "a resource group name", example: "rg-claw-westus" },
   "azure.virtual_network_name": { expects: "a virtual network name", example: "rg-claw-westus-vnet" },

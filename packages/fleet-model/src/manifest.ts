@@ -412,6 +412,8 @@ function toManifest(data: z.output<typeof manifestSchema>): Manifest {
     defaults: { ...defaults, image_version: image_version ?? data.azure.fleet_image_version ?? LATEST },
     rollout: data.rollout,
     ssh: data.ssh,
+    // Only what was written: a fleet without the block keeps CLAW_SECRETS_JSON.
+    secrets: data.secrets.key_vault ? { key_vault: data.secrets.key_vault } : {},
     claws,
   };
 }

@@ -28,5 +28,12 @@ export function resolveFleet(manifest: Manifest, manifestFile: string): Resolved
       tags: clawTags(manifest.azure.tags, name),
     };
   });
-  return { manifestFile, azure: manifest.azure, rollout: manifest.rollout, ssh: manifest.ssh, claws };
+  return {
+    manifestFile,
+    azure: manifest.azure,
+    rollout: manifest.rollout,
+    ssh: manifest.ssh,
+    secrets: manifest.secrets,
+    claws,
+  };
 }

@@ -32,6 +32,8 @@ export const TAGS = {
   leaseClaim: `${TAG_PREFIX}lease-claim.`,
   /** On a gallery image version: content hash of the baseline inputs it was baked from. */
   contentHash: `${TAG_PREFIX}content-hash`,
+  /** On a VM (Key Vault secrets): version id of the claw's secret the VM last loaded. */
+  secretVersion: `${TAG_PREFIX}secret-version`,
   /** On a gallery image version: commit it was baked from. */
   commit: `${TAG_PREFIX}commit`,
 } as const;

@@ -96,12 +96,22 @@ export interface SshSettings {
   allowed_cidrs: string[];
 }
 
+/**
+ * Where claws' secrets come from. Absent `key_vault`: CLAW_SECRETS_JSON, rendered into each VM's
+ * customData. With `key_vault`: one secret per claw in that vault (secret-source.ts), read by the
+ * claw itself through its managed identity at every boot.
+ */
+export interface SecretsSettings {
+  key_vault?: string;
+}
+
 /** claws.yaml after schema validation, with omitted optional blocks defaulted. */
 export interface Manifest {
   azure: AzureBlock;
   defaults: ClawSettings;
   rollout: RolloutPolicy;
   ssh: SshSettings;
+  secrets: SecretsSettings;
   claws: Record<string, Partial<ClawSettings> & { retired?: boolean }>;
 }
 
@@ -121,6 +131,8 @@ export interface ClawResourceNames {
   dataDisk: string;
   /** Linux host name: at most 64 chars, no dots/underscores. */
   computerName: string;
+  /** The claw's secret in the fleet's Key Vault (when `secrets.key_vault` is set). */
+  keyVaultSecret: string;
 }
 
 /** One claw with defaults merged and names derived. */
@@ -138,6 +150,7 @@ export interface ResolvedFleet {
   azure: AzureBlock;
   rollout: RolloutPolicy;
   ssh: SshSettings;
+  secrets: SecretsSettings;
   /** In manifest order. */
   claws: ResolvedClaw[];
 }

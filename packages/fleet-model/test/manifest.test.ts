@@ -85,6 +85,17 @@ describe("defaults filled in", () => {
     expect(m.claws.alice).toEqual({});
   });
 
+  it("selects Key Vault secrets with secrets.key_vault, and CLAW_SECRETS_JSON without the block", () => {
+    const withVault = parseManifest(
+      manifestText({ "+27": "secrets:\n  key_vault: kv-claws-westus" }),
+      "c.yaml",
+    );
+    expect(withVault.problems.filter((p) => p.severity === "error")).toEqual([]);
+    expect(withVault.manifest?.secrets).toEqual({ key_vault: "kv-claws-westus" });
+    expect(parseManifest(manifestText(), "c.yaml").manifest?.secrets).toEqual({});
+    expect(parseManifest(manifestText({ "+27": "secrets:" }), "c.yaml").manifest?.secrets).toEqual({});
+  });
+
   it("treats empty rollout: and ssh: blocks as their defaults", () => {
     const r = parseManifest(manifestText({ 23: null, 24: null }), "c.yaml");
     expect(r.problems.filter((p) => p.severity === "error")).toEqual([]);
@@ -756,6 +767,31 @@ const CASES: Case[] = [
     path: "claws",
     message: /the fleet has no claws/,
     severity: "warning",
+  },
+  // ---- secrets
+  {
+    name: "a Key Vault name Azure refuses is an error at its value",
+    edits: { "+27": "secrets:\n  key_vault: kv--claws" },
+    line: 29,
+    column: 14,
+    path: "secrets.key_vault",
+    message: /not a valid Azure Key Vault name: it can't contain consecutive hyphens/,
+  },
+  {
+    name: "a Key Vault name longer than 24 characters is refused",
+    edits: { "+27": "secrets:\n  key_vault: kv-claws-westus-production" },
+    line: 29,
+    column: 14,
+    path: "secrets.key_vault",
+    message: /the limit is 24/,
+  },
+  {
+    name: "an unknown key under secrets suggests key_vault",
+    edits: { "+27": "secrets:\n  keyvault: kv-claws" },
+    line: 29,
+    column: 3,
+    path: "secrets.keyvault",
+    message: /did you mean "key_vault"\?/,
   },
 ];
 

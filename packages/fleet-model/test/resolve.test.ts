@@ -42,6 +42,7 @@ describe("resolveFleet", () => {
     expect(fleet.claws[0]!.names).toEqual({
       vm: "alice",
       nic: "alice-nic",
+      keyVaultSecret: "claw-alice",
       publicIp: "alice-pip",
       dataDisk: "alice-data",
       computerName: "alice",
