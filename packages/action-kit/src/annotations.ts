@@ -161,5 +161,5 @@ export function findingsMarkdown(findings: Finding[], maxBytes = FINDINGS_SUMMAR
 /** A Markdown table from a header row and rows of cell text (escaped here). */
 export function mdTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
-  return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n") + "\n";
+  return `${[line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n")}\n`;
 }

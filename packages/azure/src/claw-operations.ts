@@ -24,8 +24,8 @@ import {
   vmBody,
 } from "./claw-resources.ts";
 import type { AzureContext } from "./connect.ts";
-import type { LroKind } from "./lro-polling.ts";
 import { grantSecretRead } from "./key-vault.ts";
+import type { LroKind } from "./lro-polling.ts";
 import { powerStateOf, vmImageVersion } from "./observe.ts";
 import { ids, sameId } from "./resource-ids.ts";
 import { mergeTags } from "./resource-tags.ts";
