@@ -120,12 +120,11 @@ export async function deployFleet(
 ): Promise<DeployOutcome> {
   const { inputs } = request;
   const progress = rolloutLog(reporter);
-  const failOnFindings = (findings: Finding[], what: string) => failOnFindingsOf(findings, what, reporter);
   // ---- manifest
   const manifestAbs = resolveInRepo(request.workspace, inputs.manifest, "Input 'manifest'");
   const display = displayPath(request.workspace, manifestAbs);
   const manifestCheck = checkManifest(manifestAbs, display);
-  await failOnFindings(manifestCheck.findings, `${display} has problems`);
+  await failOnFindings(manifestCheck.findings, `${display} has problems`, reporter);
   const parse = manifestCheck.parse as ParseResult & { manifest: NonNullable<ParseResult["manifest"]> };
   const manifest = applyOverrides(parse.manifest, inputs.imageVersion, inputs.rollout);
   const fleet = resolveFleet(manifest, display);
@@ -155,7 +154,7 @@ export async function deployFleet(
     manifestDisplay: display,
     mask: (value) => maskSecret(value, reporter.setSecret),
   });
-  await failOnFindings(secretsCheck.findings, "CLAW_SECRETS_JSON has problems");
+  await failOnFindings(secretsCheck.findings, "CLAW_SECRETS_JSON has problems", reporter);
   const secrets = secretsCheck.secrets;
 
   // ---- desired state: each claw's config hash from the cloud-init it would boot with
@@ -204,6 +203,7 @@ export async function deployFleet(
   await failOnFindings(
     [...runtime.updateFindings, ...runtime.payloadFindings],
     "The vm-runtime has problems",
+    reporter,
   );
   const customData = checkCustomData({
     fleet,
@@ -213,7 +213,7 @@ export async function deployFleet(
     ...(overlayDir ? { overlayDir } : {}),
     secrets,
   });
-  await failOnFindings(customData.findings, "The claws' cloud-init cannot be rendered");
+  await failOnFindings(customData.findings, "The claws' cloud-init cannot be rendered", reporter);
   const desired: DesiredFleet = {
     ...fleet,
     claws: fleet.claws.map((claw) => ({
@@ -567,7 +567,7 @@ function secretsOf(secrets: Map<string, ClawSecrets>, claw: string): ClawSecrets
 }
 
 /** Annotates every finding; errors fail the run (with the full list in the job summary). */
-async function failOnFindingsOf(findings: Finding[], what: string, reporter: Reporter): Promise<void> {
+async function failOnFindings(findings: Finding[], what: string, reporter: Reporter): Promise<void> {
   if (findings.length === 0) return;
   const { omitted } = annotate(findings, reporter);
   const errors = findings.filter((f) => f.severity === "error");

@@ -149,7 +149,7 @@ describe("UPDATE_SCRIPT_NAME", () => {
       "bash",
       [
         "-c",
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: bash text, not a template
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own expansion, run by bash
         'source "$1"; shift; for n in "$@"; do if [[ $n =~ $CLAW_UPDATE_NAME_RE ]]; then echo "${BASH_REMATCH[1]}"; else echo -; fi; done',
         "_",
         join(VM_RUNTIME, "lifecycle/lib.sh"),
