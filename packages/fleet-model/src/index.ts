@@ -30,6 +30,7 @@ export { markdownCell } from "./markdown-cell.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
   ACTIONABLE,
+  clawResourcesOf,
   GATED,
   type HashedPlan,
   type PlanOptions,
@@ -42,6 +43,31 @@ export {
   vmImageVersion,
 } from "./plan.ts";
 export { planCounts, renderPlanMarkdown, renderPlanText } from "./plan-markdown.ts";
+export {
+  type ClawPower,
+  clawSchedule,
+  formatParkedBy,
+  type ParkedBy,
+  type PowerMode,
+  type PowerPlan,
+  type PowerRequest,
+  parseParkedBy,
+  powerActions,
+} from "./power-plan.ts";
+export {
+  ALWAYS_ON,
+  DEFAULT_PARKED_UPGRADE,
+  localTimeText,
+  nextScheduledStart,
+  PARKED_UPGRADES,
+  type ParkedUpgrade,
+  type PowerSchedule,
+  parseSchedule,
+  type ScheduleSetting,
+  scheduledToRun,
+  scheduleProblems,
+  scheduleText,
+} from "./power-schedule.ts";
 export { clawTags, resolveFleet } from "./resolve.ts";
 export { deriveResourceNames } from "./resource-names.ts";
 export { type RolloutFieldProblem, rolloutPolicyProblems } from "./rollout-policy.ts";

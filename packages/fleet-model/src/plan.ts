@@ -82,7 +82,10 @@ function sameVersion(a: string | undefined, b: string | undefined): boolean {
  * taken as a seed-deployed claw X that was removed from the manifest, together with untagged
  * `X`, `X-nic`, `X-pip`; other untagged resources (a jump box, say) are nobody's.
  */
-function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<string, Owned> {
+function groupResources(
+  desired: readonly Pick<DesiredClaw, "name" | "names">[],
+  observed: ObservedFleet,
+): Map<string, Owned> {
   const groups = new Map<string, Owned>();
   const group = (owner: string, display: string, seedNamed = false): Owned => {
     const key = lower(owner);
@@ -93,7 +96,8 @@ function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<st
     } else if (display < g.display) g.display = display; // order-independent choice of spelling
     return g;
   };
-  const index = (pick: (d: DesiredClaw) => string) => new Map(desired.map((d) => [lower(pick(d)), d.name]));
+  const index = (pick: (d: Pick<DesiredClaw, "names">) => string) =>
+    new Map(desired.map((d) => [lower(pick(d)), d.name]));
   const names = {
     vms: index((d) => d.names.vm),
     disks: index((d) => d.names.dataDisk),
@@ -142,6 +146,23 @@ function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<st
   attach("nics", "-nic");
   attach("publicIps", "-pip");
   return groups;
+}
+
+/**
+ * Each claw's VMs and data disks as the plan matches them (by claw tag, else seed name), keyed by
+ * claw name: what the power schedule and the status view read, so they agree with the plan.
+ */
+export function clawResourcesOf(
+  claws: readonly Pick<DesiredClaw, "name" | "names">[],
+  observed: ObservedFleet,
+): Map<string, { vms: ObservedVm[]; disks: ObservedDisk[] }> {
+  const groups = groupResources(claws, observed);
+  return new Map(
+    claws.map((c) => {
+      const g = groups.get(lower(c.name)) ?? EMPTY;
+      return [c.name, { vms: g.vms, disks: g.disks }];
+    }),
+  );
 }
 
 const EMPTY: Owned = { display: "", vms: [], disks: [], nics: [], publicIps: [], seedNamed: false };

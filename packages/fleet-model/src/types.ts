@@ -1,6 +1,7 @@
 // The shared vocabulary of the project. Every other package speaks in these types:
 // the Azure adapter fills ObservedFleet, the plan turns (desired, observed) into a Plan,
 // deploy-fleet executes it. Keep this file free of logic.
+import type { ParkedUpgrade, ScheduleSetting } from "./power-schedule.ts";
 
 /** One thing wrong with an input file, pointing at the exact place. */
 export interface Problem {
@@ -58,6 +59,10 @@ export interface ClawSettings {
   model: string;
   telegram_user_id: string;
   enable_trusted_launch: boolean;
+  /** When the VM runs: always-on (the default) or hours in a time zone; outside them it is parked. */
+  schedule?: ScheduleSetting;
+  /** An upgrade of a parked claw: replace it and park it again after verification, or defer it. */
+  parked_upgrade?: ParkedUpgrade;
 }
 
 export interface RolloutPolicy {
