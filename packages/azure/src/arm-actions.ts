@@ -92,3 +92,31 @@ export const READER_ACTIONS = [
   "Microsoft.Compute/galleries/images/versions/read",
   "Microsoft.Compute/galleries/images/versions/write",
 ] as const satisfies readonly ArmAction[];
+
+/**
+ * The power schedule's identity (infra/azure/fleet-power-role.json): it runs unattended on a cron,
+ * so it is neither the approved operator nor the reader. It reads the fleet as plan does, takes
+ * the rollout lease (a resource group tag), marks a VM it parks (a VM tag: virtualMachines/write,
+ * which ARM grants for tags and for every other VM property alike; the code only writes tags),
+ * deallocates and starts VMs. It cannot create or delete anything, write a disk, snapshot, NIC,
+ * network, NSG or gallery, or run a command on a claw.
+ */
+export const POWER_ACTIONS = [
+  "Microsoft.Resources/subscriptions/resourceGroups/read",
+  "Microsoft.Resources/subscriptions/resourceGroups/write",
+  "Microsoft.Network/virtualNetworks/read",
+  "Microsoft.Network/virtualNetworks/subnets/read",
+  "Microsoft.Network/networkSecurityGroups/read",
+  "Microsoft.Network/publicIPAddresses/read",
+  "Microsoft.Network/networkInterfaces/read",
+  "Microsoft.Compute/virtualMachines/read",
+  "Microsoft.Compute/virtualMachines/write",
+  "Microsoft.Compute/virtualMachines/deallocate/action",
+  "Microsoft.Compute/virtualMachines/start/action",
+  "Microsoft.Compute/disks/read",
+  "Microsoft.Compute/snapshots/read",
+  "Microsoft.Compute/locations/operations/read",
+  "Microsoft.Compute/galleries/read",
+  "Microsoft.Compute/galleries/images/read",
+  "Microsoft.Compute/galleries/images/versions/read",
+] as const satisfies readonly ArmAction[];

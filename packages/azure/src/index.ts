@@ -7,6 +7,7 @@ export * from "./endpoints.ts";
 export * from "./gallery.ts";
 export * from "./lease.ts";
 export * from "./observe.ts";
+export * from "./power.ts";
 export * from "./rate-limit.ts";
 export * from "./request-timeout.ts";
 export * from "./resource-ids.ts";

@@ -178,6 +178,11 @@ export interface ObservedVm {
   vmSize: string;
   provisioningState: string;
   powerState: PowerState;
+  /**
+   * ISO time of the VM's last completed operation (its instance view's provisioning status), when
+   * the list returned one: a power state has held since then at the latest.
+   */
+  lastOperationAt?: string;
   /** Gallery image version the VM was created from (from imageReference id), if any. */
   imageVersion?: string;
   /** Managed disk ids attached as data disks, by LUN. */
@@ -196,6 +201,12 @@ export interface ObservedDisk {
   /** ISO timestamp. */
   timeCreated?: string;
   tags: Record<string, string>;
+}
+
+export interface ObservedSnapshot {
+  name: string;
+  /** ISO timestamp. */
+  timeCreated?: string;
 }
 
 export interface ObservedNic {
