@@ -83,6 +83,19 @@ describe("the identity each reusable workflow job signs in as", () => {
   });
 });
 
+describe("the power schedule's identity", () => {
+  it("power.yml signs in only as the power identity, in its own environment", () => {
+    const wf = parse(readFileSync(join(ACTIONS_ROOT, ".github/workflows/power.yml"), "utf8")) as {
+      jobs: Record<string, { environment?: unknown; steps?: { with?: Record<string, string> }[] }>;
+    };
+    const clientIds = Object.values(wf.jobs).flatMap((job) =>
+      (job.steps ?? []).map((s) => s.with?.["azure-client-id"]).filter((v) => v !== undefined),
+    );
+    expect(clientIds).toEqual(["\u0024{{ secrets.AZURE_POWER_CLIENT_ID }}"]);
+    expect(wf.jobs.power?.environment).toBe("\u0024{{ inputs.environment }}");
+  });
+});
+
 describe("third-party actions in the workflows", () => {
   // A tag can be moved to other code; a commit cannot. Each pin carries its version in a comment.
   // hashicorp/setup-packer is still on its tag: its node24 release's commit is to be confirmed.
