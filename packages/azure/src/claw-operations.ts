@@ -232,6 +232,13 @@ export class AzureClawOperations implements ClawOperations {
     return { claw, dataDiskId: disk?.id };
   }
 
+  /** Deallocates the claw's VM again after its upgrade (it carries the park mark from its create). */
+  async park(claw: string, report: StepReporter): Promise<void> {
+    const c = this.fleet.claws.find((x) => x.name === claw);
+    const vm = await this.mustGetVm(claw, c?.names.vm ?? seedNames(claw).vm);
+    await this.deallocate(claw, vm, report);
+  }
+
   async markHealthy(claw: string, imageVersion: string): Promise<void> {
     const c = this.fleet.claws.find((x) => x.name === claw);
     const diskName = c?.names.dataDisk ?? seedNames(claw).dataDisk;
@@ -331,13 +338,22 @@ export class AzureClawOperations implements ClawOperations {
     }
     // Stopped by its owner (not by a rollout): the claw stays stopped after the change.
     const ownerStopped = opts.restoring?.ownerStopped ?? (vm !== undefined && isOwnerStopped(vm));
+    // Parked by the power schedule or an operator: the new VM carries the mark, runs to be
+    // verified, and the rollout parks it again (a crash in between leaves a VM the schedule parks).
+    const parkedBy = vm?.tags?.[TAGS.parkedBy];
     // What the VM was, to recreate it when Azure refuses its replacement after it is gone.
     const previous = vm?.provisioningState === "Succeeded" ? runningAs(vm) : undefined;
     if (vm && this.isConverged(vm, claw, imageVersion, disk)) {
       if (ownerStopped)
         return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id, leftDeallocated: true };
       await this.ensureRunning(c, vm, report);
-      return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
+      return {
+        claw: c,
+        imageVersion,
+        vmId: vm.id,
+        dataDiskId: disk.id,
+        ...(parkedBy ? { parkAfterVerify: true } : {}),
+      };
     }
 
     // Rendered before the running VM is taken down: a renderer that fails, or a plan gone stale,
@@ -389,6 +405,7 @@ export class AzureClawOperations implements ClawOperations {
                 configHash: boot.configHash,
                 hostKeyFingerprint: boot.hostKeyFingerprint,
                 rolloutId: this.opts.rolloutId,
+                ...(parkedBy ? { parkedBy } : {}),
               }),
               this.poll,
             ),
@@ -422,6 +439,7 @@ export class AzureClawOperations implements ClawOperations {
       dataDiskId: disk.id,
       snapshotId,
       ...(ownerStopped ? { leftDeallocated: true } : {}),
+      ...(parkedBy ? { parkAfterVerify: true } : {}),
     };
   }
 
@@ -884,10 +902,17 @@ function runningAs(vm: Vm): { imageVersion: string; vmSize: string } | undefined
   return imageVersion && vmSize ? { imageVersion, vmSize } : undefined;
 }
 
-/** Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy): its owner's choice. */
+/**
+ * Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy) nor by the power schedule or
+ * an operator's park (no TAGS.parkedBy: such a VM is parked again after its upgrade): its owner's choice.
+ */
 function isOwnerStopped(vm: Vm): boolean {
   const state = powerStateOf(vm);
-  return (state === "deallocated" || state === "stopped") && vm.tags?.[TAGS.stoppedBy] === undefined;
+  return (
+    (state === "deallocated" || state === "stopped") &&
+    vm.tags?.[TAGS.stoppedBy] === undefined &&
+    vm.tags?.[TAGS.parkedBy] === undefined
+  );
 }
 
 /** The seed's names, for claws no longer in the manifest. */

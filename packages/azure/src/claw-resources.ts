@@ -81,6 +81,8 @@ export interface VmBodyInput {
   configHash: string;
   hostKeyFingerprint: string;
   rolloutId: string;
+  /** The power schedule's mark (TAGS.parkedBy) of the VM this one replaces, carried over. */
+  parkedBy?: string;
 }
 
 export function vmTags(
@@ -92,6 +94,7 @@ export function vmTags(
     [TAGS.configHash]: input.configHash,
     [TAGS.hostKey]: input.hostKeyFingerprint,
     [TAGS.rolloutId]: input.rolloutId,
+    ...(input.parkedBy ? { [TAGS.parkedBy]: input.parkedBy } : {}),
   };
 }
 

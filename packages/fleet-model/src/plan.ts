@@ -3,6 +3,7 @@
 // and the same hash.
 import { canonicalHash } from "./canonical-json.ts";
 import { compareGalleryVersions, isGalleryVersion, LATEST, resolveImageVersion } from "./image-version.ts";
+import { parseParkedBy } from "./power-schedule.ts";
 import { planSharedInfra } from "./shared-infra-plan.ts";
 import { TAGS } from "./tags.ts";
 import type {
@@ -388,9 +389,30 @@ function planActive(
         changes,
       );
     }
+    // A claw the power schedule (or an operator) parked: its upgrade waits, or runs and the claw
+    // is parked again once verified (parked_upgrade). Not a VM its owner stopped.
+    const parked = !running && !stoppedBy ? parseParkedBy(tagValue(vm.tags, TAGS.parkedBy)) : undefined;
+    if (parked && d.settings.parked_upgrade === "defer") {
+      return withCurrent({
+        ...withTarget,
+        action: "deferred",
+        reason: `deferred while parked by ${parked.by === "schedule" ? "the schedule" : "an operator"} (parked_upgrade: defer): ${replaceWhy.join("; ")}${resizeText}${growText}`,
+      });
+    }
     // Azure starts every VM it creates; the adapter deallocates the new one again when its owner
     // had stopped the old one, and it stays unverified until it runs.
-    const ownerStopped = !running && !stoppedBy ? `; the VM stays ${vm.powerState} as its owner left it` : "";
+    const ownerStopped = parked
+      ? ""
+      : !running && !stoppedBy
+        ? `; the VM stays ${vm.powerState} as its owner left it`
+        : "";
+    if (parked)
+      return withCurrent({
+        ...withTarget,
+        action: "replace",
+        gated: true,
+        reason: `replace then park: new VM on the same disk: ${replaceWhy.join("; ")}${resizeText}${growText}; verified, then parked again`,
+      });
     return withCurrent({
       ...withTarget,
       action: "replace",

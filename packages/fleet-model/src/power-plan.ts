@@ -7,6 +7,7 @@ import {
   localTimeText,
   nextScheduledStart,
   type PowerSchedule,
+  parseParkedBy,
   parseSchedule,
   scheduledToRun,
   scheduleText,
@@ -43,22 +44,6 @@ export interface PowerPlan {
   hoursSaved: number;
   /** Names the request gave that the manifest does not have (park / resume). */
   unknownClaws: string[];
-}
-
-/** Who parked a VM (TAGS.parkedBy). */
-export interface ParkedBy {
-  by: "schedule" | "operator";
-  at: string;
-}
-
-export function formatParkedBy(p: ParkedBy): string {
-  return `${p.by};${p.at}`;
-}
-
-export function parseParkedBy(value: string | undefined): ParkedBy | undefined {
-  const [by, at] = (value ?? "").split(";");
-  if ((by !== "schedule" && by !== "operator") || !at || Number.isNaN(Date.parse(at))) return undefined;
-  return { by, at };
 }
 
 const BUSY = new Set(["creating", "updating", "deleting", "migrating"]);

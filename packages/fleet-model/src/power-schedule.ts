@@ -277,3 +277,19 @@ export function localTimeText(at: Date, zone: string): string {
   const day = DAY_NAMES[t.weekday]!;
   return `${day[0]!.toUpperCase()}${day.slice(1)} ${pad(Math.floor(t.minute / 60))}:${pad(t.minute % 60)}`;
 }
+
+/** Who parked a VM (TAGS.parkedBy). */
+export interface ParkedBy {
+  by: "schedule" | "operator";
+  at: string;
+}
+
+export function formatParkedBy(p: ParkedBy): string {
+  return `${p.by};${p.at}`;
+}
+
+export function parseParkedBy(value: string | undefined): ParkedBy | undefined {
+  const [by, at] = (value ?? "").split(";");
+  if ((by !== "schedule" && by !== "operator") || !at || Number.isNaN(Date.parse(at))) return undefined;
+  return { by, at };
+}

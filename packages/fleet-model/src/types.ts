@@ -285,6 +285,8 @@ export type ActionKind =
   | "resize"
   | "grow-disk"
   | "noop"
+  /** An upgrade of a parked claw that waits until it runs again (parked_upgrade: defer). */
+  | "deferred"
   | "orphan"
   | "retire"
   | "blocked";

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../src/manifest.ts";
-import { formatParkedBy, powerActions } from "../src/power-plan.ts";
-import { nextScheduledStart, parseSchedule, scheduledToRun } from "../src/power-schedule.ts";
+import { ACTIONABLE, planFleet } from "../src/plan.ts";
+import { powerActions } from "../src/power-plan.ts";
+import { formatParkedBy, nextScheduledStart, parseSchedule, scheduledToRun } from "../src/power-schedule.ts";
 import { resolveFleet } from "../src/resolve.ts";
 import { TAGS } from "../src/tags.ts";
-import { manifestOf, manifestText } from "./helpers.ts";
+import { desiredOf, manifestOf, manifestText } from "./helpers.ts";
 import { disk, observed, vm } from "./observed.ts";
 
 const BERLIN_OFFICE = parseSchedule({ hours: "08:00-20:00", days: "mon-fri", time_zone: "Europe/Berlin" });
@@ -215,5 +216,58 @@ describe("powerActions", () => {
       ["handstopped", "start"],
       ["midchange", "none"],
     ]);
+  });
+});
+
+describe("the plan of a parked claw's upgrade", () => {
+  const planOf = (parkedUpgrade: string | null, tags: Record<string, string>) => {
+    const text = manifestText({
+      20: '  alice: { image_version: "1.1.0" }',
+      ...(parkedUpgrade ? { "+18": `  parked_upgrade: ${parkedUpgrade}` } : {}),
+    });
+    const azure = observed({
+      vms: [
+        vm("alice", { image: "1.0.0", power: "deallocated", tags }),
+        vm("bob", { image: "1.0.0", size: "Standard_D8s_v5" }),
+      ],
+      disks: [disk("alice-data"), disk("bob-data")],
+    });
+    return planFleet(desiredOf(text), azure).claws.find((c) => c.claw === "alice")!;
+  };
+  const parked = { [TAGS.parkedBy]: formatParkedBy({ by: "schedule", at: "2026-12-04T20:00:00.000Z" }) };
+
+  it("is replace then park by default", () => {
+    const p = planOf(null, parked);
+    expect(p).toMatchObject({ action: "replace", gated: true, targetImageVersion: "1.1.0" });
+    expect(p.reason).toBe(
+      "replace then park: new VM on the same disk: image 1.0.0 → 1.1.0; verified, then parked again",
+    );
+  });
+
+  it("is deferred with parked_upgrade: defer, and needs no apply", () => {
+    const text = manifestText({
+      20: '  alice: { image_version: "1.1.0" }',
+      "+18": "  parked_upgrade: defer",
+    });
+    const azure = observed({
+      vms: [
+        vm("alice", { image: "1.0.0", power: "deallocated", tags: parked }),
+        vm("bob", { size: "Standard_D8s_v5", image: "1.0.0" }),
+      ],
+      disks: [disk("alice-data"), disk("bob-data")],
+    });
+    const plan = planFleet(desiredOf(text), azure);
+    const p = plan.claws.find((c) => c.claw === "alice")!;
+    expect(p.action).toBe("deferred");
+    expect(p.reason).toBe(
+      "deferred while parked by the schedule (parked_upgrade: defer): image 1.0.0 → 1.1.0",
+    );
+    expect(plan.claws.filter((c) => ACTIONABLE.includes(c.action))).toEqual([]);
+  });
+
+  it("leaves a VM its owner stopped as before: replaced and left deallocated", () => {
+    const p = planOf("defer", {});
+    expect(p.action).toBe("replace");
+    expect(p.reason).toContain("the VM stays deallocated as its owner left it");
   });
 });

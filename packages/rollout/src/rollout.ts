@@ -78,6 +78,7 @@ const DONE_OUTCOME: Record<ActionKind, ClawOutcome> = {
   "grow-disk": "disk-grown",
   retire: "retired",
   noop: "unchanged",
+  deferred: "unchanged",
   orphan: "unchanged",
   blocked: "unchanged",
 };
@@ -332,6 +333,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
         // 1. Run the wave's actions, at most `parallelism` at a time; once the rollout halts,
         //    claws not yet started stay untouched.
         const done: string[] = [];
+        const parkAfter = new Set<string>();
         await Promise.all(
           wave.claws.map((name) =>
             limit(async () => {
@@ -348,6 +350,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
                 r.imageAfter =
                   p.action === "retire" ? undefined : (result.imageVersion ?? p.targetImageVersion);
                 r.health = p.action === "retire" ? "not-applicable" : "unverified";
+                if (result.parkAfterVerify) parkAfter.add(name);
                 if (result.leftDeallocated) {
                   // Its owner had stopped it: nothing runs to verify, and nothing is called healthy.
                   r.detail = "left deallocated as its owner had it; verified once it runs again";
@@ -398,6 +401,10 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
           if (rollbacks.length > 0) await rollBack(rollbacks);
         }
 
+        // 4. Claws that were parked go back to parked, verified or not (a parked claw costs
+        //    nothing; a failed one is reported as such either way).
+        await parkAgain([...parkAfter]);
+
         const waveFailed = wave.claws.filter((c) => isFailure(reports.get(c)!));
         waveReports.push({
           number,
@@ -439,6 +446,24 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
           "the next run can also take it with force-unlock: true.",
       );
     }
+  }
+
+  async function parkAgain(names: string[]): Promise<void> {
+    await Promise.all(
+      names.map((name) =>
+        limit(async () => {
+          const r = reports.get(name)!;
+          try {
+            if (!operations.park) throw new Error("these claw operations cannot park a VM");
+            await operations.park(name, reporterFor(name));
+            r.detail = `${r.detail ? `${r.detail}; ` : ""}parked again, as it was before the upgrade`;
+          } catch (err) {
+            // Not a failure of the claw: it runs (and costs) until the schedule parks it.
+            log.warning(`${name}: parking it again after the upgrade failed: ${errorText(err)}`);
+          }
+        }),
+      ),
+    );
   }
 
   async function rollBack(names: string[]): Promise<void> {
