@@ -11,6 +11,7 @@ import type { AzureContext } from "../src/connect.ts";
 import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
 import { observeFleet } from "../src/observe.ts";
+import { parkVm } from "../src/power.ts";
 import { runCommandChannel } from "../src/run-command.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
 import { claw, fleet } from "./fixtures.ts";
@@ -318,6 +319,27 @@ describe("AzureClawOperations.replace", () => {
     expect(vm("kilo")!.imageReferenceId).toMatch(/\/versions\/1\.1\.0$/);
     expect(vm("kilo")!.tags[TAGS.stoppedBy]).toBeUndefined();
     expect(lines).toEqual(["kilo:tag-disk", "kilo:delete-vm", "kilo:create-vm", "kilo:deallocate"]);
+  });
+
+  it("runs the new VM of a claw the schedule parked, carrying the mark, and parks it again on request", async () => {
+    const c = claw("kilo-parked");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = await ctx.compute.virtualMachines.get(RG, c.name);
+    await parkVm(
+      ctx,
+      { name: c.name, tags: before.tags ?? {} },
+      { by: "schedule", at: "2026-12-04T20:00:00.000Z" },
+    );
+    const { lines, report } = steps();
+    const result = await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report);
+    expect(result).toMatchObject({ imageVersion: "1.1.0", parkAfterVerify: true });
+    expect(result.leftDeallocated).toBeUndefined();
+    expect(vm(c.name)).toMatchObject({ powerState: "running" });
+    expect(vm(c.name)!.tags[TAGS.parkedBy]).toBe("schedule;2026-12-04T20:00:00.000Z");
+    expect(lines).toEqual([`${c.name}:tag-disk`, `${c.name}:delete-vm`, `${c.name}:create-vm`]);
+    await ops.park(c.name, report);
+    expect(vm(c.name)).toMatchObject({ powerState: "deallocated" });
   });
 
   it.each([
