@@ -1,19 +1,10 @@
 // Power schedules in the operator's journey: the fleet repository's power workflow
 // (examples/fleet/.github/workflows/power.yml → power.yml → the status action's bundle) on a clock
 // the rehearsal advances, against the local Azure the first push deployed.
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Journey } from "../src/journey.ts";
 import { Rehearsal } from "../src/rehearsal.ts";
-
-const hasPacker = (() => {
-  try {
-    execFileSync("packer", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { hasPacker } from "./packer.ts";
 
 let rehearsal: Rehearsal;
 let journey: Journey;
