@@ -173,7 +173,7 @@ export class AzureClawOperations implements ClawOperations {
     if (ownerStopped)
       return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm), leftDeallocated: true };
     await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, name), report);
-    return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm) };
+    return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm), ...parkedAgain(vm) };
   }
 
   async growDisk(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
@@ -202,6 +202,7 @@ export class AzureClawOperations implements ClawOperations {
       dataDiskId: disk.id,
       vmId: vm?.id,
       imageVersion: vm ? vmImageVersion(vm) : undefined,
+      ...(vm ? parkedAgain(vm) : {}),
     };
   }
 
@@ -913,6 +914,11 @@ function isOwnerStopped(vm: Vm): boolean {
     vm.tags?.[TAGS.stoppedBy] === undefined &&
     vm.tags?.[TAGS.parkedBy] === undefined
   );
+}
+
+/** A VM the power schedule or an operator parked runs for its change, and is parked again after it. */
+function parkedAgain(vm: Vm): Pick<OperationResult, "parkAfterVerify"> {
+  return vm.tags?.[TAGS.parkedBy] !== undefined ? { parkAfterVerify: true } : {};
 }
 
 /** The seed's names, for claws no longer in the manifest. */

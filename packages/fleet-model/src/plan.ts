@@ -371,6 +371,23 @@ function planActive(
 
   const running = vm.powerState === "running" || vm.powerState === "starting";
   const stoppedBy = tagValue(vm.tags, TAGS.stoppedBy);
+  // A claw the power schedule (or an operator) parked: its change waits, or runs and the claw is
+  // parked again once verified (parked_upgrade). Not a VM its owner stopped.
+  const parked = !running && !stoppedBy ? parseParkedBy(tagValue(vm.tags, TAGS.parkedBy)) : undefined;
+  const parkedBy = parked?.by === "schedule" ? "the schedule" : "an operator";
+  if (parked && d.settings.parked_upgrade === "defer" && (replaceWhy.length > 0 || resize || grow)) {
+    const what = [
+      ...replaceWhy,
+      ...(resize ? [`size ${resize.from} → ${resize.to}`] : []),
+      ...(grow ? [`grow data disk ${grow.from} → ${grow.to} GiB`] : []),
+    ];
+    return withCurrent({
+      ...withTarget,
+      action: "deferred",
+      reason: `deferred while parked by ${parkedBy} (parked_upgrade: defer): ${what.join("; ")}`,
+    });
+  }
+  const thenPark = parked ? "; then parked again" : "";
   if (replaceWhy.length > 0) {
     // A new VM needs its image in the gallery, even when it is the version the VM runs now.
     if (!available) return blocked(`cannot replace (${replaceWhy.join("; ")}): ${missingImage}`, changes);
@@ -388,16 +405,6 @@ function planActive(
           `publish ${rollbackTo} again, or set rollout.rollback: false to replace without a way back`,
         changes,
       );
-    }
-    // A claw the power schedule (or an operator) parked: its upgrade waits, or runs and the claw
-    // is parked again once verified (parked_upgrade). Not a VM its owner stopped.
-    const parked = !running && !stoppedBy ? parseParkedBy(tagValue(vm.tags, TAGS.parkedBy)) : undefined;
-    if (parked && d.settings.parked_upgrade === "defer") {
-      return withCurrent({
-        ...withTarget,
-        action: "deferred",
-        reason: `deferred while parked by ${parked.by === "schedule" ? "the schedule" : "an operator"} (parked_upgrade: defer): ${replaceWhy.join("; ")}${resizeText}${growText}`,
-      });
     }
     // Azure starts every VM it creates; the adapter deallocates the new one again when its owner
     // had stopped the old one, and it stays unverified until it runs.
@@ -425,14 +432,14 @@ function planActive(
       ...withTarget,
       action: "resize",
       gated: true,
-      reason: `resize VM ${resize.from} → ${resize.to}${growText}`,
+      reason: `resize VM ${resize.from} → ${resize.to}${growText}${thenPark}`,
     });
   if (grow)
     return withCurrent({
       ...withTarget,
       action: "grow-disk",
       gated: true,
-      reason: `grow data disk ${grow.from} → ${grow.to} GiB`,
+      reason: `grow data disk ${grow.from} → ${grow.to} GiB${thenPark}`,
     });
   if (!running && stoppedBy) {
     // A rollout stopped it to resize it or grow its disk and was interrupted before starting it

@@ -265,6 +265,29 @@ describe("the plan of a parked claw's upgrade", () => {
     expect(plan.claws.filter((c) => ACTIONABLE.includes(c.action))).toEqual([]);
   });
 
+  it("resizes a parked claw and parks it again, or defers the resize", () => {
+    const text = (defer: boolean) =>
+      manifestText({
+        20: "  alice: { vm_size: Standard_D8s_v5 }",
+        ...(defer ? { "+18": "  parked_upgrade: defer" } : {}),
+      });
+    const azure = observed({
+      vms: [vm("alice", { image: "1.0.0", power: "deallocated", tags: parked })],
+      disks: [disk("alice-data")],
+    });
+    const resize = planFleet(desiredOf(text(false)), azure).claws.find((c) => c.claw === "alice")!;
+    expect(resize).toMatchObject({
+      action: "resize",
+      reason: "resize VM Standard_D4s_v5 → Standard_D8s_v5; then parked again",
+    });
+    const deferred = planFleet(desiredOf(text(true)), azure).claws.find((c) => c.claw === "alice")!;
+    expect(deferred).toMatchObject({
+      action: "deferred",
+      reason:
+        "deferred while parked by the schedule (parked_upgrade: defer): size Standard_D4s_v5 → Standard_D8s_v5",
+    });
+  });
+
   it("leaves a VM its owner stopped as before: replaced and left deallocated", () => {
     const p = planOf("defer", {});
     expect(p.action).toBe("replace");
