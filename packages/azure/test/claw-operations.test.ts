@@ -671,6 +671,26 @@ describe("AzureClawOperations.resize, growDisk and markHealthy", () => {
     expect(vm("november")!.tags[TAGS.stoppedBy]).toBeUndefined();
   });
 
+  it("resizes a VM the schedule parked running, for the rollout to verify and park again", async () => {
+    const c = claw("november-parked");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = await ctx.compute.virtualMachines.get(RG, c.name);
+    await parkVm(
+      ctx,
+      { name: c.name, tags: before.tags ?? {} },
+      { by: "schedule", at: "2026-12-04T20:00:00.000Z" },
+    );
+    const bigger = claw(c.name, { vm_size: "Standard_D4s_v5" });
+    const { ops } = opsFor([bigger]);
+    const result = await ops.resize(plan(bigger, "resize"), steps().report);
+    expect(result).toMatchObject({ parkAfterVerify: true });
+    expect(result.leftDeallocated).toBeUndefined();
+    expect(vm(c.name)).toMatchObject({ powerState: "running", vmSize: "Standard_D4s_v5" });
+    await ops.park(c.name, steps().report);
+    expect(vm(c.name)).toMatchObject({ powerState: "deallocated" });
+    expect(vm(c.name)!.tags[TAGS.parkedBy]).toBe("schedule;2026-12-04T20:00:00.000Z");
+  });
+
   it("grows the data disk in place, keeping it the same resource", async () => {
     const c = claw("hotel");
     await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
