@@ -101,22 +101,12 @@ export const READER_ACTIONS = [
  * deallocates and starts VMs. It cannot create or delete anything, write a disk, snapshot, NIC,
  * network, NSG or gallery, or run a command on a claw.
  */
-export const POWER_ACTIONS = [
-  "Microsoft.Resources/subscriptions/resourceGroups/read",
-  "Microsoft.Resources/subscriptions/resourceGroups/write",
-  "Microsoft.Network/virtualNetworks/read",
-  "Microsoft.Network/virtualNetworks/subnets/read",
-  "Microsoft.Network/networkSecurityGroups/read",
-  "Microsoft.Network/publicIPAddresses/read",
-  "Microsoft.Network/networkInterfaces/read",
-  "Microsoft.Compute/virtualMachines/read",
+export const POWER_ACTIONS: readonly ArmAction[] = [
+  // What plan reads (the reader's reads), and the resource group's tags: the lease.
+  ...READER_ACTIONS.filter(
+    (a) => a.endsWith("/read") || a === "Microsoft.Resources/subscriptions/resourceGroups/write",
+  ),
   "Microsoft.Compute/virtualMachines/write",
   "Microsoft.Compute/virtualMachines/deallocate/action",
   "Microsoft.Compute/virtualMachines/start/action",
-  "Microsoft.Compute/disks/read",
-  "Microsoft.Compute/snapshots/read",
-  "Microsoft.Compute/locations/operations/read",
-  "Microsoft.Compute/galleries/read",
-  "Microsoft.Compute/galleries/images/read",
-  "Microsoft.Compute/galleries/images/versions/read",
-] as const satisfies readonly ArmAction[];
+];
