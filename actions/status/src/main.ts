@@ -62,9 +62,7 @@ await runAction(async () => {
     core.setOutput("skipped", String(outcome.power.skipped !== undefined));
   }
   await core.summary
-    .addRaw(
-      summaryMarkdown(outcome, { manifest: display, resourceGroup: ctx.resourceGroup, at: at ?? new Date() }),
-    )
+    .addRaw(summaryMarkdown(outcome, { manifest: display, resourceGroup: ctx.resourceGroup, at: new Date() }))
     .write();
   const failed = outcome.power?.results.filter((r) => !r.ok) ?? [];
   if (failed.length > 0) {
