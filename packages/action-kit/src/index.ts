@@ -3,6 +3,7 @@ export * from "./azure-inputs.ts";
 export * from "./inputs.ts";
 export * from "./reporter.ts";
 export * from "./run.ts";
+export * from "./run-id.ts";
 export * from "./untrusted.ts";
 export * from "./user-error.ts";
 export * from "./vm-runtime-dir.ts";

@@ -106,3 +106,21 @@ const BAKE_WRITES: readonly ArmAction[] = [
 export const READER_ACTIONS: readonly ArmAction[] = ARM_ACTIONS.filter(
   (a) => (a.endsWith("/read") && !a.includes("/runCommands/")) || BAKE_WRITES.includes(a),
 );
+
+/**
+ * The power schedule's identity (infra/azure/fleet-power-role.json): it runs unattended on a cron,
+ * so it is neither the approved operator nor the reader. It reads the fleet as plan does, takes
+ * the rollout lease (a resource group tag), marks a VM it parks (a VM tag: virtualMachines/write,
+ * which ARM grants for tags and for every other VM property alike; the code only writes tags),
+ * deallocates and starts VMs. It cannot create or delete anything, write a disk, snapshot, NIC,
+ * network, NSG or gallery, or run a command on a claw.
+ */
+export const POWER_ACTIONS: readonly ArmAction[] = [
+  // What plan reads (the reader's reads), and the resource group's tags: the lease.
+  ...READER_ACTIONS.filter(
+    (a) => a.endsWith("/read") || a === "Microsoft.Resources/subscriptions/resourceGroups/write",
+  ),
+  "Microsoft.Compute/virtualMachines/write",
+  "Microsoft.Compute/virtualMachines/deallocate/action",
+  "Microsoft.Compute/virtualMachines/start/action",
+];

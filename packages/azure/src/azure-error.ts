@@ -7,6 +7,8 @@ export const FLEET_ROLE_NAME = "openclawps fleet operator";
 export const FLEET_ROLE_FILE = "infra/azure/fleet-operator-role.json";
 /** The un-gated identity's role (READER_ACTIONS): plan, drift, verify's lookups, bake. */
 export const READER_ROLE_NAME = "openclawps fleet reader";
+/** The power schedule's role (POWER_ACTIONS): park and resume outside rollouts. */
+export const POWER_ROLE_NAME = "openclawps fleet power";
 export const READER_ROLE_FILE = "infra/azure/fleet-reader-role.json";
 
 /** The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`. */

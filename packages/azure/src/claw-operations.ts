@@ -212,7 +212,7 @@ export class AzureClawOperations implements ClawOperations {
     if (ownerStopped)
       return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm), leftDeallocated: true };
     await this.ensureRunning(claw.name, await this.mustGetVm(claw.name, name), report);
-    return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm) };
+    return { claw: claw.name, vmId: vm.id, imageVersion: vmImageVersion(vm), ...parkedAgain(vm) };
   }
 
   async growDisk(plan: ClawPlan, report: StepReporter): Promise<OperationResult> {
@@ -241,6 +241,7 @@ export class AzureClawOperations implements ClawOperations {
       dataDiskId: disk.id,
       vmId: vm?.id,
       imageVersion: vm ? vmImageVersion(vm) : undefined,
+      ...(vm ? parkedAgain(vm) : {}),
     };
   }
 
@@ -269,6 +270,13 @@ export class AzureClawOperations implements ClawOperations {
     }
     if (disk) report(claw, "keep-disk", `${names.dataDisk} kept`);
     return { claw, dataDiskId: disk?.id };
+  }
+
+  /** Deallocates the claw's VM again after its upgrade (it carries the park mark from its create). */
+  async park(claw: string, report: StepReporter): Promise<void> {
+    const c = this.fleet.claws.find((x) => x.name === claw);
+    const vm = await this.mustGetVm(claw, c?.names.vm ?? seedNames(claw).vm);
+    await this.deallocate(claw, vm, report);
   }
 
   async markHealthy(claw: string, imageVersion: string): Promise<void> {
@@ -352,13 +360,22 @@ export class AzureClawOperations implements ClawOperations {
     }
     // Stopped by its owner (not by a rollout): the claw stays stopped after the change.
     const ownerStopped = opts.restoring?.ownerStopped ?? (vm !== undefined && isOwnerStopped(vm));
+    // Parked by the power schedule or an operator: the new VM carries the mark, runs to be
+    // verified, and the rollout parks it again (a crash in between leaves a VM the schedule parks).
+    const parkedBy = vm?.tags?.[TAGS.parkedBy];
     // What the VM was, to recreate it when Azure refuses its replacement after it is gone.
     const previous = vm?.provisioningState === "Succeeded" ? runningAs(vm) : undefined;
     if (vm && this.isConverged(vm, claw, imageVersion, disk)) {
       if (ownerStopped)
         return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id, leftDeallocated: true };
       await this.ensureRunning(c, vm, report);
-      return { claw: c, imageVersion, vmId: vm.id, dataDiskId: disk.id };
+      return {
+        claw: c,
+        imageVersion,
+        vmId: vm.id,
+        dataDiskId: disk.id,
+        ...(parkedBy ? { parkAfterVerify: true } : {}),
+      };
     }
 
     // Checked before the running VM is taken down: a VM Azure would refuse (the image definition's
@@ -432,6 +449,7 @@ export class AzureClawOperations implements ClawOperations {
                 hostKeyFingerprint: boot.hostKeyFingerprint,
                 rolloutId: this.opts.rolloutId,
                 ...(boot.secretVersion ? { secretVersion: boot.secretVersion } : {}),
+                ...(parkedBy ? { parkedBy } : {}),
               }),
               this.poll,
             ),
@@ -468,6 +486,7 @@ export class AzureClawOperations implements ClawOperations {
       dataDiskId: disk.id,
       snapshotId,
       ...(ownerStopped ? { leftDeallocated: true } : {}),
+      ...(parkedBy ? { parkAfterVerify: true } : {}),
     };
   }
 
@@ -1073,10 +1092,22 @@ function diskSkusOf(vm: Vm): string[] {
     .map(String);
 }
 
-/** Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy): its owner's choice. */
+/**
+ * Deallocated or stopped, and not by a rollout (no TAGS.stoppedBy) nor by the power schedule or
+ * an operator's park (no TAGS.parkedBy: such a VM is parked again after its upgrade): its owner's choice.
+ */
 function isOwnerStopped(vm: Vm): boolean {
   const state = powerStateOf(vm);
-  return (state === "deallocated" || state === "stopped") && vm.tags?.[TAGS.stoppedBy] === undefined;
+  return (
+    (state === "deallocated" || state === "stopped") &&
+    vm.tags?.[TAGS.stoppedBy] === undefined &&
+    vm.tags?.[TAGS.parkedBy] === undefined
+  );
+}
+
+/** A VM the power schedule or an operator parked runs for its change, and is parked again after it. */
+function parkedAgain(vm: Vm): Pick<OperationResult, "parkAfterVerify"> {
+  return vm.tags?.[TAGS.parkedBy] !== undefined ? { parkAfterVerify: true } : {};
 }
 
 /** The seed's names, for claws no longer in the manifest. */

@@ -83,6 +83,8 @@ export interface VmBodyInput {
   rolloutId: string;
   /** Key Vault secrets: the claw's secret version the VM's first boot loads (TAGS.secretVersion). */
   secretVersion?: string;
+  /** The power schedule's mark (TAGS.parkedBy) of the VM this one replaces, carried over. */
+  parkedBy?: string;
 }
 
 export function vmTags(
@@ -95,6 +97,7 @@ export function vmTags(
     [TAGS.hostKey]: input.hostKeyFingerprint,
     [TAGS.rolloutId]: input.rolloutId,
     ...(input.secretVersion ? { [TAGS.secretVersion]: input.secretVersion } : {}),
+    ...(input.parkedBy ? { [TAGS.parkedBy]: input.parkedBy } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ export * from "./key-vault.ts";
 export * from "./lease.ts";
 export * from "./lro-polling.ts";
 export * from "./observe.ts";
+export * from "./power.ts";
 export * from "./rate-limit.ts";
 export * from "./request-timeout.ts";
 export * from "./resource-ids.ts";

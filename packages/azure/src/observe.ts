@@ -10,6 +10,7 @@ import {
   type ObservedFleet,
   type ObservedNic,
   type ObservedPublicIp,
+  type ObservedSnapshot,
   type ObservedVm,
   type PowerState,
   type ResolvedFleet,
@@ -63,6 +64,28 @@ export async function observeFleet(
   };
 }
 
+/**
+ * Snapshots in the resource group per source disk id (lower-cased): one paged list, whatever the
+ * number of claws. What the status view counts; the controller only ever creates them.
+ */
+export async function observeSnapshots(ctx: AzureContext): Promise<Map<string, ObservedSnapshot[]>> {
+  const snapshots = await listAll(ctx.compute.snapshots.listByResourceGroup(ctx.resourceGroup), {
+    missingOk: true,
+  });
+  const bySource = new Map<string, ObservedSnapshot[]>();
+  for (const s of snapshots) {
+    const source = s.creationData?.sourceResourceId?.toLowerCase();
+    if (!source) continue;
+    const list = bySource.get(source) ?? [];
+    list.push({
+      name: s.name ?? "",
+      ...(s.timeCreated ? { timeCreated: s.timeCreated.toISOString() } : {}),
+    });
+    bySource.set(source, list);
+  }
+  return bySource;
+}
+
 function leaseOf(tags: Record<string, string> | undefined): Pick<ObservedFleet, "lease"> {
   const held = parseLease(tags?.[TAGS.lease]);
   return held ? { lease: { runId: held.runId, expiresAt: held.expiresAt.toISOString() } } : {};
@@ -95,8 +118,16 @@ export function vmImageVersion(vm: Pick<VirtualMachine, "storageProfile" | "tags
   return imageVersionOf(ref?.id) ?? ref?.exactVersion ?? vm.tags?.[TAGS.imageVersion];
 }
 
+/** Time of the VM's last completed operation: its provisioning status's (the power status has none). */
+export function lastOperationOf(vm: Pick<VirtualMachine, "instanceView">): string | undefined {
+  const time = vm.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/"))?.time;
+  return time ? new Date(time).toISOString() : undefined;
+}
+
 export function toObservedVm(vm: VirtualMachine): ObservedVm {
+  const lastOperationAt = lastOperationOf(vm);
   return {
+    ...(lastOperationAt ? { lastOperationAt } : {}),
     id: vm.id ?? "",
     name: vm.name ?? "",
     vmSize: vm.hardwareProfile?.vmSize ?? "",

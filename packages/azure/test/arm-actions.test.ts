@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ARM_ACTIONS, READER_ACTIONS } from "../src/arm-actions.ts";
-import { FLEET_ROLE_NAME, READER_ROLE_NAME } from "../src/azure-error.ts";
+import { ARM_ACTIONS, POWER_ACTIONS, READER_ACTIONS } from "../src/arm-actions.ts";
+import { FLEET_ROLE_NAME, POWER_ROLE_NAME, READER_ROLE_NAME } from "../src/azure-error.ts";
 
 describe("ARM_ACTIONS", () => {
   it("lists exactly the actions the README's permissions block documents", () => {
@@ -52,5 +52,32 @@ describe("the reader role in infra/azure", () => {
       /\/(virtualMachines|networkInterfaces|publicIPAddresses|disks|snapshots|virtualNetworks|subnets|networkSecurityGroups)\//;
     expect(READER_ACTIONS.filter((a) => claws.test(`${a}`) && !a.endsWith("/read"))).toEqual([]);
     expect(READER_ACTIONS.filter((a) => /runCommand/i.test(a))).toEqual([]);
+  });
+});
+
+describe("the power role in infra/azure", () => {
+  const role = JSON.parse(
+    readFileSync(
+      join(import.meta.dirname, "..", "..", "..", "infra", "azure", "fleet-power-role.json"),
+      "utf8",
+    ),
+  ) as { Name: string; Actions: string[]; DataActions: string[] };
+
+  it("is POWER_ACTIONS, under the name errors use, a part of the operator's", () => {
+    expect([...role.Actions].sort()).toEqual([...POWER_ACTIONS].sort());
+    expect(role.Name).toBe(POWER_ROLE_NAME);
+    expect(role.DataActions).toEqual([]);
+    expect(POWER_ACTIONS.filter((a) => !(ARM_ACTIONS as readonly string[]).includes(a))).toEqual([]);
+  });
+
+  it("creates and deletes nothing, writes no disk, network or gallery, and runs no command", () => {
+    expect(POWER_ACTIONS.filter((a) => a.endsWith("/delete") || /runCommand/i.test(a))).toEqual([]);
+    const writes = POWER_ACTIONS.filter((a) => !a.endsWith("/read"));
+    expect(writes).toEqual([
+      "Microsoft.Resources/subscriptions/resourceGroups/write",
+      "Microsoft.Compute/virtualMachines/write",
+      "Microsoft.Compute/virtualMachines/deallocate/action",
+      "Microsoft.Compute/virtualMachines/start/action",
+    ]);
   });
 });

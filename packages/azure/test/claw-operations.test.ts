@@ -12,6 +12,7 @@ import { getClawEndpoints } from "../src/endpoints.ts";
 import { listImageVersions, tagImageVersion } from "../src/gallery.ts";
 import { AzureFleetLease } from "../src/lease.ts";
 import { observeFleet } from "../src/observe.ts";
+import { parkVm } from "../src/power.ts";
 import { runCommandChannel } from "../src/run-command.ts";
 import { ensureSharedInfra } from "../src/shared-infra.ts";
 import { VmCreateRefusedError } from "../src/vm-capabilities.ts";
@@ -325,6 +326,27 @@ describe("AzureClawOperations.replace", () => {
     expect(vm("kilo")!.imageReferenceId).toMatch(/\/versions\/1\.1\.0$/);
     expect(vm("kilo")!.tags[TAGS.stoppedBy]).toBeUndefined();
     expect(lines).toEqual(["kilo:tag-disk", "kilo:delete-vm", "kilo:create-vm", "kilo:deallocate"]);
+  });
+
+  it("runs the new VM of a claw the schedule parked, carrying the mark, and parks it again on request", async () => {
+    const c = claw("kilo-parked");
+    const { ops } = opsFor([c], { snapshot: false });
+    await ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = await ctx.compute.virtualMachines.get(RG, c.name);
+    await parkVm(
+      ctx,
+      { name: c.name, tags: before.tags ?? {} },
+      { by: "schedule", at: "2026-12-04T20:00:00.000Z" },
+    );
+    const { lines, report } = steps();
+    const result = await ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report);
+    expect(result).toMatchObject({ imageVersion: "1.1.0", parkAfterVerify: true });
+    expect(result.leftDeallocated).toBeUndefined();
+    expect(vm(c.name)).toMatchObject({ powerState: "running" });
+    expect(vm(c.name)!.tags[TAGS.parkedBy]).toBe("schedule;2026-12-04T20:00:00.000Z");
+    expect(lines).toEqual([`${c.name}:tag-disk`, `${c.name}:delete-vm`, `${c.name}:create-vm`]);
+    await ops.park(c.name, report);
+    expect(vm(c.name)).toMatchObject({ powerState: "deallocated" });
   });
 
   it.each([
@@ -896,6 +918,26 @@ describe("AzureClawOperations.resize, growDisk and markHealthy", () => {
     expect(result).toMatchObject({ leftDeallocated: true });
     expect(vm("november")).toMatchObject({ powerState: "deallocated", vmSize: "Standard_D4s_v5" });
     expect(vm("november")!.tags[TAGS.stoppedBy]).toBeUndefined();
+  });
+
+  it("resizes a VM the schedule parked running, for the rollout to verify and park again", async () => {
+    const c = claw("november-parked");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    const before = await ctx.compute.virtualMachines.get(RG, c.name);
+    await parkVm(
+      ctx,
+      { name: c.name, tags: before.tags ?? {} },
+      { by: "schedule", at: "2026-12-04T20:00:00.000Z" },
+    );
+    const bigger = claw(c.name, { vm_size: "Standard_D4s_v5" });
+    const { ops } = opsFor([bigger]);
+    const result = await ops.resize(plan(bigger, "resize"), steps().report);
+    expect(result).toMatchObject({ parkAfterVerify: true });
+    expect(result.leftDeallocated).toBeUndefined();
+    expect(vm(c.name)).toMatchObject({ powerState: "running", vmSize: "Standard_D4s_v5" });
+    await ops.park(c.name, steps().report);
+    expect(vm(c.name)).toMatchObject({ powerState: "deallocated" });
+    expect(vm(c.name)!.tags[TAGS.parkedBy]).toBe("schedule;2026-12-04T20:00:00.000Z");
   });
 
   it("grows the data disk in place, keeping it the same resource", async () => {

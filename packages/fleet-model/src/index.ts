@@ -32,6 +32,7 @@ export { markdownCell } from "./markdown-cell.ts";
 export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./openssh-key.ts";
 export {
   ACTIONABLE,
+  clawResourcesOf,
   GATED,
   type HashedPlan,
   type PlanOptions,
@@ -44,6 +45,31 @@ export {
   vmImageVersion,
 } from "./plan.ts";
 export { planCounts, renderPlanMarkdown, renderPlanText } from "./plan-markdown.ts";
+export {
+  type ClawPower,
+  clawSchedule,
+  type PowerMode,
+  type PowerPlan,
+  type PowerRequest,
+  powerActions,
+} from "./power-plan.ts";
+export {
+  ALWAYS_ON,
+  DEFAULT_PARKED_UPGRADE,
+  formatParkedBy,
+  localTimeText,
+  nextScheduledStart,
+  PARKED_UPGRADES,
+  type ParkedBy,
+  type ParkedUpgrade,
+  type PowerSchedule,
+  parseParkedBy,
+  parseSchedule,
+  type ScheduleSetting,
+  scheduledToRun,
+  scheduleProblems,
+  scheduleText,
+} from "./power-schedule.ts";
 export { clawTags, resolveFleet } from "./resolve.ts";
 export { deriveResourceNames } from "./resource-names.ts";
 export { type RolloutFieldProblem, rolloutPolicyProblems } from "./rollout-policy.ts";

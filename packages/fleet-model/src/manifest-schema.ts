@@ -9,6 +9,7 @@ import { didYouMean } from "./did-you-mean.ts";
 import { envValueProblem } from "./env-value.ts";
 import { imageVersionProblem } from "./image-version.ts";
 import { openSshPublicKeyProblem } from "./openssh-key.ts";
+import { PARKED_UPGRADES, type ScheduleSetting, scheduleProblems } from "./power-schedule.ts";
 import type { RolloutPolicy } from "./types.ts";
 
 /** The VM's admin user when the manifest names none (the seed's and Azure's examples' choice). */
@@ -277,6 +278,14 @@ export const azureSchema = z.strictObject({
     .optional(),
 });
 
+/** `schedule:` (power-schedule.ts): always-on, or hours in a time zone on some days. */
+const schedule = z.unknown().superRefine((v, ctx) => {
+  for (const p of scheduleProblems(v))
+    ctx.addIssue({ code: "custom", message: p.message, path: p.path, params: { fix: p.fix } satisfies Fix });
+}) as unknown as z.ZodType<ScheduleSetting, unknown>;
+
+const parkedUpgrade = oneOf(PARKED_UPGRADES);
+
 const settingsShape = {
   admin_username: adminUsername,
   vm_size: vmSize,
@@ -286,6 +295,8 @@ const settingsShape = {
   model,
   telegram_user_id: telegramUserId,
   enable_trusted_launch: z.boolean(),
+  schedule,
+  parked_upgrade: parkedUpgrade,
 };
 
 export const defaultsSchema = z.strictObject({
@@ -297,6 +308,9 @@ export const defaultsSchema = z.strictObject({
   image_version: settingsShape.image_version.optional(),
   telegram_user_id: settingsShape.telegram_user_id.default(""),
   enable_trusted_launch: settingsShape.enable_trusted_launch.default(false),
+  // Absent: always-on and replace (power-schedule.ts), so a manifest without them reads as before.
+  schedule: settingsShape.schedule.optional(),
+  parked_upgrade: settingsShape.parked_upgrade.optional(),
 });
 
 const clawObject = z.strictObject({
@@ -308,6 +322,8 @@ const clawObject = z.strictObject({
   model: settingsShape.model.optional(),
   telegram_user_id: settingsShape.telegram_user_id.optional(),
   enable_trusted_launch: settingsShape.enable_trusted_launch.optional(),
+  schedule: settingsShape.schedule.optional(),
+  parked_upgrade: settingsShape.parked_upgrade.optional(),
   retired: z.boolean().optional(),
 });
 
@@ -438,6 +454,11 @@ export const FIELD_DOCS: Record<string, { expects: string; example: string }> = 
   "*.model": { expects: "a model id (provider/model)", example: "xai/grok-4-1-fast-non-reasoning" },
   "*.telegram_user_id": { expects: "a numeric Telegram user id", example: '"123456789"' },
   "*.enable_trusted_launch": { expects: "true or false", example: "false" },
+  "*.schedule": {
+    expects: "always-on or a map with hours and time_zone",
+    example: '{ hours: "08:00-20:00", days: mon-fri, time_zone: Europe/Berlin }',
+  },
+  "*.parked_upgrade": { expects: "replace or defer", example: "replace" },
   "claws.*": { expects: "a map of settings that override defaults (or {} for none)", example: "{}" },
   "claws.*.retired": { expects: "true or false", example: "true" },
   "rollout.canary": { expects: "a count of claws or a list of claw names", example: "1" },

@@ -13,6 +13,7 @@ const ORDER: ActionKind[] = [
   "retire",
   "blocked",
   "orphan",
+  "deferred",
   "noop",
 ];
 

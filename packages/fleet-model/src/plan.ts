@@ -3,6 +3,7 @@
 // and the same hash.
 import { canonicalHash } from "./canonical-json.ts";
 import { compareGalleryVersions, isGalleryVersion, LATEST, resolveImageVersion } from "./image-version.ts";
+import { parseParkedBy } from "./power-schedule.ts";
 import { planSharedInfra } from "./shared-infra-plan.ts";
 import { TAGS } from "./tags.ts";
 import type {
@@ -82,7 +83,10 @@ function sameVersion(a: string | undefined, b: string | undefined): boolean {
  * taken as a seed-deployed claw X that was removed from the manifest, together with untagged
  * `X`, `X-nic`, `X-pip`; other untagged resources (a jump box, say) are nobody's.
  */
-function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<string, Owned> {
+function groupResources(
+  desired: readonly Pick<DesiredClaw, "name" | "names">[],
+  observed: ObservedFleet,
+): Map<string, Owned> {
   const groups = new Map<string, Owned>();
   const group = (owner: string, display: string, seedNamed = false): Owned => {
     const key = lower(owner);
@@ -93,7 +97,8 @@ function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<st
     } else if (display < g.display) g.display = display; // order-independent choice of spelling
     return g;
   };
-  const index = (pick: (d: DesiredClaw) => string) => new Map(desired.map((d) => [lower(pick(d)), d.name]));
+  const index = (pick: (d: Pick<DesiredClaw, "names">) => string) =>
+    new Map(desired.map((d) => [lower(pick(d)), d.name]));
   const names = {
     vms: index((d) => d.names.vm),
     disks: index((d) => d.names.dataDisk),
@@ -142,6 +147,23 @@ function groupResources(desired: DesiredClaw[], observed: ObservedFleet): Map<st
   attach("nics", "-nic");
   attach("publicIps", "-pip");
   return groups;
+}
+
+/**
+ * Each claw's VMs and data disks as the plan matches them (by claw tag, else seed name), keyed by
+ * claw name: what the power schedule and the status view read, so they agree with the plan.
+ */
+export function clawResourcesOf(
+  claws: readonly Pick<DesiredClaw, "name" | "names">[],
+  observed: ObservedFleet,
+): Map<string, { vms: ObservedVm[]; disks: ObservedDisk[] }> {
+  const groups = groupResources(claws, observed);
+  return new Map(
+    claws.map((c) => {
+      const g = groups.get(lower(c.name)) ?? EMPTY;
+      return [c.name, { vms: g.vms, disks: g.disks }];
+    }),
+  );
 }
 
 const EMPTY: Owned = { display: "", vms: [], disks: [], nics: [], publicIps: [], seedNamed: false };
@@ -349,6 +371,23 @@ function planActive(
 
   const running = vm.powerState === "running" || vm.powerState === "starting";
   const stoppedBy = tagValue(vm.tags, TAGS.stoppedBy);
+  // A claw the power schedule (or an operator) parked: its change waits, or runs and the claw is
+  // parked again once verified (parked_upgrade). Not a VM its owner stopped.
+  const parked = !running && !stoppedBy ? parseParkedBy(tagValue(vm.tags, TAGS.parkedBy)) : undefined;
+  const parkedBy = parked?.by === "schedule" ? "the schedule" : "an operator";
+  if (parked && d.settings.parked_upgrade === "defer" && (replaceWhy.length > 0 || resize || grow)) {
+    const what = [
+      ...replaceWhy,
+      ...(resize ? [`size ${resize.from} → ${resize.to}`] : []),
+      ...(grow ? [`grow data disk ${grow.from} → ${grow.to} GiB`] : []),
+    ];
+    return withCurrent({
+      ...withTarget,
+      action: "deferred",
+      reason: `deferred while parked by ${parkedBy} (parked_upgrade: defer): ${what.join("; ")}`,
+    });
+  }
+  const thenPark = parked ? "; then parked again" : "";
   if (replaceWhy.length > 0) {
     // A new VM needs its image in the gallery, even when it is the version the VM runs now.
     if (!available) return blocked(`cannot replace (${replaceWhy.join("; ")}): ${missingImage}`, changes);
@@ -369,7 +408,18 @@ function planActive(
     }
     // Azure starts every VM it creates; the adapter deallocates the new one again when its owner
     // had stopped the old one, and it stays unverified until it runs.
-    const ownerStopped = !running && !stoppedBy ? `; the VM stays ${vm.powerState} as its owner left it` : "";
+    const ownerStopped = parked
+      ? ""
+      : !running && !stoppedBy
+        ? `; the VM stays ${vm.powerState} as its owner left it`
+        : "";
+    if (parked)
+      return withCurrent({
+        ...withTarget,
+        action: "replace",
+        gated: true,
+        reason: `replace then park: new VM on the same disk: ${replaceWhy.join("; ")}${resizeText}${growText}; verified, then parked again`,
+      });
     return withCurrent({
       ...withTarget,
       action: "replace",
@@ -382,14 +432,14 @@ function planActive(
       ...withTarget,
       action: "resize",
       gated: true,
-      reason: `resize VM ${resize.from} → ${resize.to}${growText}`,
+      reason: `resize VM ${resize.from} → ${resize.to}${growText}${thenPark}`,
     });
   if (grow)
     return withCurrent({
       ...withTarget,
       action: "grow-disk",
       gated: true,
-      reason: `grow data disk ${grow.from} → ${grow.to} GiB`,
+      reason: `grow data disk ${grow.from} → ${grow.to} GiB${thenPark}`,
     });
   if (!running && stoppedBy) {
     // A rollout stopped it to resize it or grow its disk and was interrupted before starting it

@@ -23,6 +23,12 @@ export const TAGS = {
    * starts it again. A VM still carrying it was left stopped by an interrupted rollout.
    */
   stoppedBy: `${TAG_PREFIX}stopped-by-rollout`,
+  /**
+   * On a VM: who parked (deallocated) it outside a rollout, "schedule;<iso time>" or
+   * "operator;<iso time>". The schedule starts only VMs it parked itself; a VM stopped without
+   * this tag was stopped by its owner and is left alone.
+   */
+  parkedBy: `${TAG_PREFIX}parked-by`,
   /** On the resource group: the rollout lease, "runId;expiresAtIso". */
   lease: `${TAG_PREFIX}lease`,
   /**

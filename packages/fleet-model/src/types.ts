@@ -1,6 +1,7 @@
 // The shared vocabulary of the project. Every other package speaks in these types:
 // the Azure adapter fills ObservedFleet, the plan turns (desired, observed) into a Plan,
 // deploy-fleet executes it. Keep this file free of logic.
+import type { ParkedUpgrade, ScheduleSetting } from "./power-schedule.ts";
 
 /** One thing wrong with an input file, pointing at the exact place. */
 export interface Problem {
@@ -63,6 +64,10 @@ export interface ClawSettings {
   model: string;
   telegram_user_id: string;
   enable_trusted_launch: boolean;
+  /** When the VM runs: always-on (the default) or hours in a time zone; outside them it is parked. */
+  schedule?: ScheduleSetting;
+  /** An upgrade of a parked claw: replace it and park it again after verification, or defer it. */
+  parked_upgrade?: ParkedUpgrade;
 }
 
 export interface RolloutPolicy {
@@ -196,6 +201,11 @@ export interface ObservedVm {
   vmSize: string;
   provisioningState: string;
   powerState: PowerState;
+  /**
+   * ISO time of the VM's last completed operation (its instance view's provisioning status), when
+   * the list returned one: a power state has held since then at the latest.
+   */
+  lastOperationAt?: string;
   /** Gallery image version the VM was created from (from imageReference id), if any. */
   imageVersion?: string;
   /** Managed disk ids attached as data disks, by LUN. */
@@ -214,6 +224,12 @@ export interface ObservedDisk {
   /** ISO timestamp. */
   timeCreated?: string;
   tags: Record<string, string>;
+}
+
+export interface ObservedSnapshot {
+  name: string;
+  /** ISO timestamp. */
+  timeCreated?: string;
 }
 
 export interface ObservedNic {
@@ -300,6 +316,8 @@ export type ActionKind =
   | "resize"
   | "grow-disk"
   | "noop"
+  /** An upgrade of a parked claw that waits until it runs again (parked_upgrade: defer). */
+  | "deferred"
   | "orphan"
   | "retire"
   | "blocked";

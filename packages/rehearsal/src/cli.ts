@@ -19,6 +19,7 @@ try {
     { verify },
     Rehearsal.exampleFile("examples/fleet/claws.yaml"),
     Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml"),
+    Rehearsal.exampleFile("examples/fleet/.github/workflows/power.yml"),
   );
   console.log(`rehearsal of ${journey.clawNames().join(", ")} (verification ${verify ? "on" : "off"})`);
   await journey.all((step) => {

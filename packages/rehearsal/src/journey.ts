@@ -1,12 +1,20 @@
 // The operator's journey, from an empty subscription, as examples/fleet/README.md walks it:
 // each step is what the operator does (a push, a manual run, the daily drift check) and the
 // jobs GitHub would run for it, with the outcome each job must have.
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { ResourceManagementClient } from "@azure/arm-resources";
+import type { TokenCredential } from "@azure/core-auth";
+import { trustCaInProcess } from "@openclawps/local-azure";
 import { type Document, parseDocument } from "yaml";
-import type { Rehearsal } from "./rehearsal.ts";
+import { POWER_WORKFLOW, type Rehearsal } from "./rehearsal.ts";
 import type { JobResult, RunRecord } from "./runner.ts";
 
 export const FLEET_WORKFLOW = ".github/workflows/fleet.yml";
 export const CRASH_CLAW = "bob";
+/** Friday 21:00 and Monday 08:30 in Berlin: outside and inside the power schedule's hours. */
+export const FRIDAY_NIGHT = new Date("2026-12-04T20:00:00Z");
+export const MONDAY_MORNING = new Date("2026-12-07T07:30:00Z");
+const POWER: Expected = { "power/power": "success" };
 
 export interface JourneyOptions {
   /**
@@ -80,6 +88,7 @@ export class Journey {
     readonly options: JourneyOptions,
     exampleManifest: string,
     private readonly exampleWorkflow: string,
+    private readonly powerWorkflow = "",
   ) {
     // The example fleet as a new operator adapts it: their SSH key, `latest` (every bake rolls
     // out), no per-claw pins, no pause between waves (a rehearsal has nothing to wait for).
@@ -274,6 +283,65 @@ export class Journey {
     );
   }
 
+  /**
+   * 11. Power schedules, on a clock the rehearsal advances: office hours in Berlin for every claw
+   * but `dave` (always on). `carol` was deallocated by her owner; a rollout stopped `bob` to change
+   * him. While a rollout holds the lease the scheduled run changes nothing; on Friday night it
+   * parks the running claws outside their hours, on Monday morning it starts what it parked —
+   * never carol or bob. A last manual run reports the status.
+   */
+  async powerSchedule(): Promise<JourneyStep> {
+    const rg = String(this.manifest.getIn(["azure", "resource_group_name"]));
+    this.manifest.setIn(
+      ["defaults", "schedule"],
+      this.manifest.createNode({ hours: "08:00-20:00", days: "mon-fri", time_zone: "Europe/Berlin" }),
+    );
+    this.manifest.setIn(["claws", "dave", "schedule"], "always-on");
+    const push = await this.rehearsal.push(
+      { "claws.yaml": this.manifestText(), [POWER_WORKFLOW]: this.powerWorkflow },
+      "power schedules",
+    );
+    const { compute, resources } = this.clients();
+    const poll = { updateIntervalInMs: 0 };
+    await compute.virtualMachines.beginDeallocateAndWait(rg, "carol", poll);
+    const bob = await compute.virtualMachines.get(rg, "bob");
+    await compute.virtualMachines.beginUpdateAndWait(
+      rg,
+      "bob",
+      { tags: { ...bob.tags, "openclawps.stopped-by-rollout": "gh-900-1" } },
+      poll,
+    );
+    await compute.virtualMachines.beginDeallocateAndWait(rg, "bob", poll);
+
+    this.rehearsal.setClock(FRIDAY_NIGHT);
+    const group = await resources.resourceGroups.get(rg);
+    const lease = `gh-901-1;${new Date(Date.now() + 3_600_000).toISOString()}`;
+    await resources.resourceGroups.update(rg, { tags: { ...group.tags, "openclawps.lease": lease } });
+    const held = await this.rehearsal.power();
+    await resources.resourceGroups.update(rg, { tags: group.tags ?? {} });
+    const night = await this.rehearsal.power();
+    this.rehearsal.setClock(MONDAY_MORNING);
+    const morning = await this.rehearsal.power();
+    const status = await this.rehearsal.power({ mode: "status" });
+    this.rehearsal.setClock(undefined);
+    return this.record(
+      "power schedule",
+      [push, held, night, morning, status],
+      [{ "deploy/deploy/plan": "success", "deploy/deploy/apply": "skipped" }, POWER, POWER, POWER, POWER],
+    );
+  }
+
+  private clients(): { compute: ComputeManagementClient; resources: ResourceManagementClient } {
+    const azure = this.rehearsal.azure;
+    trustCaInProcess(azure.caCertPem);
+    const credential = azure.staticCredential() as TokenCredential;
+    const options = { endpoint: azure.armEndpoint };
+    return {
+      compute: new ComputeManagementClient(credential, azure.subscriptionId, options),
+      resources: new ResourceManagementClient(credential, azure.subscriptionId, options),
+    };
+  }
+
   /** Every step in order, as `npm run rehearse` runs them. */
   async all(onStep: (step: JourneyStep) => void = () => {}): Promise<JourneyStep[]> {
     const steps: (() => Promise<JourneyStep>)[] = [
@@ -287,6 +355,7 @@ export class Journey {
       () => this.wrongSubscription(),
       () => this.missingImageVersion(),
       () => this.restore(),
+      ...(this.powerWorkflow ? [() => this.powerSchedule()] : []),
     ];
     for (const step of steps) onStep(await step());
     return this.steps;

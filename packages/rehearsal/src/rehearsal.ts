@@ -12,6 +12,9 @@ const PACKER_TEMPLATE = resolve(import.meta.dirname, "../packer/build.pkr.hcl");
 const PUBLISH_SCRIPT = resolve(import.meta.dirname, "../packer/publish-version.mjs");
 export const REPOSITORY = "openclawps/example-fleet";
 const ENVIRONMENT = "production";
+/** The power workflow's environment (power.yml's default), which the power identity is federated to. */
+const POWER_ENVIRONMENT = "fleet-power";
+export const POWER_WORKFLOW = ".github/workflows/power.yml";
 
 export interface RehearsalOptions {
   /** Where the fleet repository, runs and the stand-in Packer live (default: a new temp dir). */
@@ -123,7 +126,29 @@ export class Rehearsal {
     readonly scratch: string,
     readonly secrets: Record<string, string>,
     private readonly ownsScratch: boolean,
+    private readonly inputDefaults: Record<string, Record<string, string>>,
   ) {}
+
+  /**
+   * The rehearsal's clock for power schedules: the time the status action evaluates schedules at
+   * (its `at` input, which the fleet's workflow does not pass; undefined: the real time).
+   */
+  setClock(at: Date | undefined): void {
+    const status = this.inputDefaults.status ?? {};
+    if (at) status.at = at.toISOString();
+    else delete status.at;
+    this.inputDefaults.status = status;
+  }
+
+  /** The fleet repository's power workflow: its cron (schedule) or a manual park / resume. */
+  power(inputs?: Record<string, string>): Promise<RunRecord> {
+    return this.runner.run({
+      event: inputs ? "workflow_dispatch" : "schedule",
+      sha: this.fleet.head(),
+      workflow: POWER_WORKFLOW,
+      ...(inputs ? { inputs } : {}),
+    });
+  }
 
   /** An empty subscription (no resource group, no gallery) and an empty fleet repository. */
   static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
@@ -137,6 +162,7 @@ export class Rehearsal {
       federatedSubjects: [
         `repo:${REPOSITORY}:ref:refs/heads/main`,
         `repo:${REPOSITORY}:environment:${ENVIRONMENT}`,
+        `repo:${REPOSITORY}:environment:${POWER_ENVIRONMENT}`,
       ],
     });
     const fleet = new FleetRepo(join(scratch, "fleet"));
@@ -156,12 +182,18 @@ export class Rehearsal {
     ]);
     const secrets = {
       AZURE_CLIENT_ID: azure.clientId,
+      // The local Azure has one app; which role applies is what a test restricts it to.
+      AZURE_POWER_CLIENT_ID: azure.clientId,
       AZURE_TENANT_ID: azure.tenantId,
       AZURE_SUBSCRIPTION_ID: azure.subscriptionId,
       CLAW_SSH_PRIVATE_KEY: readFileSync(keyFile, "utf8"),
       CLAW_SECRETS_JSON: "{}",
     };
     const env = azure.env();
+    const inputDefaults: Record<string, Record<string, string>> = {
+      "deploy-fleet": { "poll-interval": "20ms" },
+      status: { "poll-interval": "20ms" },
+    };
     const runner = new Runner({
       actionsRoot: ACTIONS_ROOT,
       callerWorkflow: ".github/workflows/fleet.yml",
@@ -183,7 +215,7 @@ export class Rehearsal {
       scratch: join(scratch, "runs"),
       // Local operations finish at the first poll; action.yml's 10 s between polls would only
       // make the rehearsal slow (a workflow that passes poll-interval still wins).
-      actionInputDefaults: { "deploy-fleet": { "poll-interval": "20ms" } },
+      actionInputDefaults: inputDefaults,
       onJobStart: ({ environment }) =>
         azure.setIdTokenClaims({
           sub: environment
@@ -193,7 +225,7 @@ export class Rehearsal {
           ...(environment ? { environment } : {}),
         }),
     });
-    return new Rehearsal(azure, fleet, runner, scratch, secrets, ownsScratch);
+    return new Rehearsal(azure, fleet, runner, scratch, secrets, ownsScratch, inputDefaults);
   }
 
   /** The public half of the admin key whose private half is the CLAW_SSH_PRIVATE_KEY secret. */

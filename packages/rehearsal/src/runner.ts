@@ -87,6 +87,8 @@ export interface RunRequest {
   /** Crash a step: SIGKILL it once its output matches `when` (a lost runner: no clean-up runs). */
   crash?: { job: string; when: RegExp };
   runAttempt?: number;
+  /** The fleet repository's workflow to run (default: the host's callerWorkflow). */
+  workflow?: string;
 }
 
 /** What a checkout, a setup-packer or an action run needs from the world around the runner. */
@@ -139,7 +141,8 @@ export class Runner {
     mkdirSync(dir, { recursive: true });
     const callerDir = join(dir, "caller");
     this.host.checkout(request.sha, callerDir);
-    const caller = await loadWorkflow(join(callerDir, this.host.callerWorkflow), this.host.callerWorkflow);
+    const callerWorkflow = request.workflow ?? this.host.callerWorkflow;
+    const caller = await loadWorkflow(join(callerDir, callerWorkflow), callerWorkflow);
     const events = caller.template.events;
     if (!(request.event in events))
       throw new RehearsalError(`${caller.file}: does not run on ${request.event}`);
@@ -164,7 +167,7 @@ export class Runner {
       ref_name: "main",
       run_id: runId,
       run_attempt: String(request.runAttempt ?? 1),
-      workflow: this.host.callerWorkflow,
+      workflow: callerWorkflow,
       actor: "rehearsal",
       server_url: "https://github.com",
       event: request.event === "workflow_dispatch" ? { inputs: dispatchInputs as Value } : {},

@@ -5,21 +5,13 @@
 //
 // The VMs are records here, so the manifest says rollout.verify: false; REHEARSAL_VERIFY=1 runs
 // it on booting guests with verification on (journey-guests.test.ts does the first push so in CI).
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRASH_CLAW, Journey, type JourneyStep } from "../src/journey.ts";
 import { Rehearsal } from "../src/rehearsal.ts";
 import type { RunRecord } from "../src/runner.ts";
+import { hasPacker } from "./packer.ts";
 
 const verify = process.env.REHEARSAL_VERIFY === "1";
-const hasPacker = (() => {
-  try {
-    execFileSync("packer", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasPacker) console.warn("packer is not installed: the journey is skipped (CI installs packer).");
 
 let rehearsal: Rehearsal;

@@ -83,6 +83,19 @@ describe("the identity each reusable workflow job signs in as", () => {
   });
 });
 
+describe("the power schedule's identity", () => {
+  it("power.yml signs in only as the power identity, in its own environment", () => {
+    const wf = parse(readFileSync(join(ACTIONS_ROOT, ".github/workflows/power.yml"), "utf8")) as {
+      jobs: Record<string, { environment?: unknown; steps?: { with?: Record<string, string> }[] }>;
+    };
+    const clientIds = Object.values(wf.jobs).flatMap((job) =>
+      (job.steps ?? []).map((s) => s.with?.["azure-client-id"]).filter((v) => v !== undefined),
+    );
+    expect(clientIds).toEqual(["\u0024{{ secrets.AZURE_POWER_CLIENT_ID }}"]);
+    expect(wf.jobs.power?.environment).toBe("\u0024{{ inputs.environment }}");
+  });
+});
+
 /**
  * Every `uses:` of a third-party action or workflow that is not pinned by a 40-hex commit with
  * its version in a comment (`@<sha> # vX...`), as "line: text". Ours (openclawps/actions/...) and

@@ -10,7 +10,7 @@ const load = (name: string) => loadWorkflow(join(ACTIONS_ROOT, ".github/workflow
 const text = (v: unknown) => JSON.stringify(v);
 
 describe("reusable workflow inputs", () => {
-  it.each(["validate.yml", "bake.yml", "deploy.yml", "drift.yml"])(
+  it.each(["validate.yml", "bake.yml", "deploy.yml", "drift.yml", "power.yml"])(
     "%s runs every job on the runner input",
     async (name) => {
       const wf = await load(name);
@@ -19,6 +19,23 @@ describe("reusable workflow inputs", () => {
         expect(text((job as { "runs-on"?: unknown })["runs-on"])).toContain("inputs.runner");
     },
   );
+
+  it("power.yml: mode, claws and manifest reach the status action as the power identity, outside the deploy's concurrency group", async () => {
+    const wf = await load("power.yml");
+    const call = wf.template.events.workflow_call;
+    expect(call?.inputs?.mode).toMatchObject({ type: "string", default: "schedule" });
+    expect(call?.secrets?.AZURE_POWER_CLIENT_ID).toMatchObject({ required: true });
+    const raw = text(wf.rawJobs.get("power"));
+    expect(raw).toContain("openclawps/actions/status@v1");
+    for (const input of ["mode", "claws", "manifest", "environment"])
+      expect(raw).toContain(`inputs.${input}`);
+    expect(raw).toContain("secrets.AZURE_POWER_CLIENT_ID");
+    expect(raw).not.toContain("secrets.AZURE_CLIENT_ID");
+    // A pending run cancels the pending run of its group: a park must never cancel a waiting deploy.
+    expect(raw).toContain("openclawps-power-");
+    const deploy = text((await load("deploy.yml")).rawJobs.get("apply"));
+    expect(deploy).not.toContain("openclawps-power-");
+  });
 
   it("pipeline.yml passes the overlay, runner, verify, verify-timeout, force-unlock and approval through", async () => {
     const wf = await load("pipeline.yml");

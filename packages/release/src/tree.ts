@@ -18,7 +18,14 @@ import { lintAction, lintWorkflow } from "./lint.ts";
 export const REPOSITORY = "openclawps/actions";
 
 /** Reusable workflows that ship; this repository's own CI and release workflows do not. */
-export const REUSABLE_WORKFLOWS = ["validate.yml", "bake.yml", "deploy.yml", "pipeline.yml", "drift.yml"];
+export const REUSABLE_WORKFLOWS = [
+  "validate.yml",
+  "bake.yml",
+  "deploy.yml",
+  "pipeline.yml",
+  "drift.yml",
+  "power.yml",
+];
 
 export interface TreeOptions {
   /** Monorepo root. */

@@ -19,7 +19,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("the release tree", () => {
   it("holds every action at the root and the reusable workflows", () => {
-    expect(actions.sort()).toEqual(["bake", "deploy-fleet", "validate", "verify"]);
+    expect(actions.sort()).toEqual(["bake", "deploy-fleet", "status", "validate", "verify"]);
     for (const wf of REUSABLE_WORKFLOWS)
       expect(readFileSync(join(out, ".github/workflows", wf), "utf8")).toBeTruthy();
   });
@@ -62,7 +62,7 @@ describe("the release tree", () => {
     expect(() => readFileSync(join(out, "vm-runtime/test/run.sh"))).toThrow();
   });
 
-  it.each(["bake", "deploy-fleet", "validate", "verify"])(
+  it.each(["bake", "deploy-fleet", "status", "validate", "verify"])(
     "starts the bundled %s action under Node 24 and reports missing inputs without a stack trace",
     (action) => {
       const cwd = mkdtempSync(join(tmpdir(), "empty-workspace-"));

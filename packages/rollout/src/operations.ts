@@ -21,6 +21,11 @@ export interface OperationResult {
    * replaced: nothing to verify until it runs again.
    */
   leftDeallocated?: boolean;
+  /**
+   * The VM the operation replaced was parked by the power schedule or an operator: the new one
+   * runs to be verified, and the rollout parks it again (`park`) once the wave is verified.
+   */
+  parkAfterVerify?: boolean;
 }
 
 /**
@@ -56,6 +61,8 @@ export interface ClawOperations {
   retire(plan: ClawPlan, report: StepReporter): Promise<OperationResult>;
   /** Record on the claw's data disk that `imageVersion` passed verification on it. */
   markHealthy(claw: string, imageVersion: string): Promise<void>;
+  /** Deallocate the claw's VM again after its upgrade was verified (see parkAfterVerify). */
+  park?(claw: string, report: StepReporter): Promise<void>;
 }
 
 /** One rollout per fleet at a time: a lease recorded on the resource group. */

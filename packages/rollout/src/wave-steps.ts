@@ -35,6 +35,7 @@ const DONE_OUTCOME: Record<ActionKind, ClawOutcome> = {
   "grow-disk": "disk-grown",
   retire: "retired",
   noop: "unchanged",
+  deferred: "unchanged",
   orphan: "unchanged",
   blocked: "unchanged",
 };
@@ -55,7 +56,7 @@ export async function runWave(ctx: WaveContext, wave: Wave, number: number, tota
   log.group(`Wave ${number}/${total} (${WAVE_TITLE[wave.kind]}): ${wave.claws.join(", ")}`);
   try {
     // 1. Run the wave's actions; once the rollout halts, claws not yet started stay untouched.
-    const done = await runActions(ctx, wave);
+    const { done, parkAfter } = await runActions(ctx, wave);
 
     // 2. Verify what changed (a retired claw has no VM to check).
     const toVerify = done.filter((c) => state.planOf(c).action !== "retire");
@@ -64,6 +65,10 @@ export async function runWave(ctx: WaveContext, wave: Wave, number: number, tota
       // 3. Roll failed claws back to their previous image on the same disk, then verify again.
       if (rollbacks.length > 0) await rollBack(ctx, rollbacks);
     }
+
+    // 4. Claws that were parked go back to parked, verified or not (a parked claw costs
+    //    nothing; a failed one is reported as such either way).
+    await parkAgain(ctx, parkAfter);
 
     const waveFailed = wave.claws.filter((c) => isFailure(state.reportOf(c)));
     state.waveReports.push({
@@ -91,10 +96,14 @@ export async function runWave(ctx: WaveContext, wave: Wave, number: number, tota
   }
 }
 
-/** Runs the wave's actions, at most `parallelism` at a time; returns the claws left running. */
-async function runActions(ctx: WaveContext, wave: Wave): Promise<string[]> {
+/**
+ * Runs the wave's actions, at most `parallelism` at a time; returns the claws left running, and
+ * those whose VM was parked before (to be parked again once verified).
+ */
+async function runActions(ctx: WaveContext, wave: Wave): Promise<{ done: string[]; parkAfter: string[] }> {
   const { state, log, now } = ctx;
   const done: string[] = [];
+  const parkAfter: string[] = [];
   await Promise.all(
     wave.claws.map((name) =>
       ctx.limit(async () => {
@@ -109,6 +118,7 @@ async function runActions(ctx: WaveContext, wave: Wave): Promise<string[]> {
           r.outcome = DONE_OUTCOME[p.action];
           r.imageAfter = p.action === "retire" ? undefined : (result.imageVersion ?? p.targetImageVersion);
           r.health = p.action === "retire" ? "not-applicable" : "unverified";
+          if (result.parkAfterVerify) parkAfter.push(name);
           if (result.leftDeallocated) {
             // Its owner had stopped it: nothing runs to verify, and nothing is called healthy.
             r.detail = "left deallocated as its owner had it; verified once it runs again";
@@ -130,7 +140,27 @@ async function runActions(ctx: WaveContext, wave: Wave): Promise<string[]> {
       }),
     ),
   );
-  return done;
+  return { done, parkAfter };
+}
+
+/** Parks again the claws whose VM was parked before their upgrade; a failure only warns. */
+async function parkAgain(ctx: WaveContext, names: string[]): Promise<void> {
+  const { state, log } = ctx;
+  await Promise.all(
+    names.map((name) =>
+      ctx.limit(async () => {
+        const r = state.reportOf(name);
+        try {
+          if (!ctx.operations.park) throw new Error("these claw operations cannot park a VM");
+          await ctx.operations.park(name, state.stepReporter(name));
+          r.detail = `${r.detail ? `${r.detail}; ` : ""}parked again, as it was before the upgrade`;
+        } catch (err) {
+          // Not a failure of the claw: it runs (and costs) until the schedule parks it.
+          log.warning(`${name}: parking it again after the upgrade failed: ${errorText(err)}`);
+        }
+      }),
+    ),
+  );
 }
 
 function execute(operations: ClawOperations, p: ClawPlan, report: StepReporter): Promise<OperationResult> {

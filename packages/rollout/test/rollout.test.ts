@@ -70,6 +70,8 @@ class FakeFleet implements ClawOperations {
   readonly failures = new Map<string, string>();
   /** Claws whose owner had deallocated their VM: the operation leaves the new VM deallocated. */
   readonly ownerStopped = new Set<string>();
+  /** Claws the power schedule had parked: the new VM runs for verification, then is parked again. */
+  readonly parked = new Set<string>();
 
   constructor(initial: Record<string, string | undefined>) {
     for (const [k, v] of Object.entries(initial)) this.vms.set(k, v);
@@ -96,6 +98,7 @@ class FakeFleet implements ClawOperations {
       if (name === "retire") this.vms.delete(p.claw);
       else this.vms.set(p.claw, image);
       if (this.ownerStopped.has(p.claw)) return { claw: p.claw, imageVersion: image, leftDeallocated: true };
+      if (this.parked.has(p.claw)) return { claw: p.claw, imageVersion: image, parkAfterVerify: true };
       return { claw: p.claw, imageVersion: image };
     } finally {
       this.inFlight--;
@@ -133,6 +136,9 @@ class FakeFleet implements ClawOperations {
   }
   async markHealthy(c: string, image: string) {
     this.healthyMarks.push(`${c}@${image}`);
+  }
+  async park(c: string) {
+    this.calls.push(`park:${c}`);
   }
 }
 
@@ -509,6 +515,36 @@ describe("runRollout", () => {
       detail: "left deallocated as its owner had it; verified once it runs again",
     });
     expect(fleet.healthyMarks).toEqual([`b@${NEW}`]);
+  });
+
+  it("verifies a claw the schedule had parked on its new image, then parks it again", async () => {
+    const fleet = new FakeFleet({ a: OLD, b: OLD });
+    fleet.parked.add("a");
+    const verifier = verifierFor(fleet);
+    const { report } = await run({
+      plan: plan(claw("a", "replace"), claw("b", "replace")),
+      waves: [{ index: 1, kind: "wave", claws: ["a", "b"] }],
+      operations: fleet,
+      verifier,
+    });
+    expect(report.status).toBe("succeeded");
+    expect(verifier.calls).toEqual([["a", "b"]]);
+    expect(fleet.healthyMarks).toEqual([`a@${NEW}`, `b@${NEW}`]);
+    expect(fleet.calls.slice(-1)).toEqual(["park:a"]);
+    expect(outcomeOf(report, "a")).toMatchObject({ outcome: "replaced", health: "healthy" });
+    expect(outcomeOf(report, "a").detail).toContain("parked again, as it was before the upgrade");
+  });
+
+  it("parks a parked claw again after its rollback too", async () => {
+    const fleet = new FakeFleet({ a: OLD });
+    fleet.parked.add("a");
+    await run({
+      plan: plan(claw("a", "replace")),
+      waves: [{ index: 1, kind: "canary", claws: ["a"] }],
+      operations: fleet,
+      verifier: verifierFor(fleet, { badImages: [NEW] }),
+    });
+    expect(fleet.calls).toEqual([`replace:a@${NEW}`, `rollback:a@${OLD}`, "park:a"]);
   });
 
   it("reports a claw failed when it is still unhealthy after its rollback", async () => {

@@ -364,7 +364,13 @@ function powerStatus(power: Power): { code: string; level: string; displayStatus
   return { code: `PowerState/${power}`, level: "Info", displayStatus: display[power] };
 }
 
+/**
+ * The provisioning status carries the time of the VM's last completed operation (create, start,
+ * deallocate, ...); the power status carries none. Instance view example:
+ * https://learn.microsoft.com/rest/api/compute/virtual-machines/instance-view
+ */
 function provisioningStatus(vm: StoredResource): Record<string, unknown> {
+  const time = (hidden(vm).statusTime as string | undefined) ?? vm.properties.timeCreated;
   const state = String(vm.properties.provisioningState ?? "Succeeded");
   if (state === "Failed") {
     const err = obj(hidden(vm).lastError);
@@ -373,7 +379,7 @@ function provisioningStatus(vm: StoredResource): Record<string, unknown> {
       level: "Error",
       displayStatus: "Provisioning failed",
       message: String(err?.message ?? "The operation failed."),
-      time: vm.properties.timeCreated,
+      time,
     };
   }
   const lower = state.toLowerCase();
@@ -381,7 +387,7 @@ function provisioningStatus(vm: StoredResource): Record<string, unknown> {
     code: `ProvisioningState/${lower}`,
     level: "Info",
     displayStatus: lower === "succeeded" ? "Provisioning succeeded" : `${state}`,
-    time: vm.properties.timeCreated,
+    time,
   };
 }
 
@@ -1152,6 +1158,7 @@ export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgent
     if (!vm) return;
     setProvisioningState(a, vm.id, "Succeeded");
     hidden(vm).power = "running";
+    hidden(vm).statusTime = new Date(a.now()).toISOString();
     hooks?.running(a, vm);
   });
   arm.registerCompletion("vm.create:failed", (a, op) => {
@@ -1165,6 +1172,7 @@ export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgent
     const vm = a.find(op.resourceId);
     if (!vm) return;
     hidden(vm).power = final;
+    hidden(vm).statusTime = new Date(a.now()).toISOString();
     if (hook) hooks?.[hook](a, vm);
   };
   // Deallocate and power off both stop the guest; the OS disk stays until the VM is deleted.
