@@ -97,14 +97,23 @@ const BAKE_WRITES: readonly ArmAction[] = [
 ];
 
 /**
+ * Reads only apply makes: Run Command's (its results come from a command run as root on a claw)
+ * and the size catalogue apply checks a new VM against before taking the old one down.
+ */
+const APPLY_ONLY_READS: readonly ArmAction[] = [
+  "Microsoft.Compute/virtualMachines/runCommands/read",
+  "Microsoft.Compute/skus/read",
+];
+
+/**
  * The un-gated identity's actions (infra/azure/fleet-reader-role.json), derived from ARM_ACTIONS:
- * every read but Run Command's, and bake's writes to the gallery. It runs on every push to the
+ * every read but apply's own (APPLY_ONLY_READS), and bake's writes to the gallery. It runs on every push to the
  * deploy branch without approval, so it cannot create, change or delete a VM, NIC, public IP,
  * disk, snapshot, network or NSG. Run Command executes as root on a claw, so it is the operator's
  * (never this role's).
  */
 export const READER_ACTIONS: readonly ArmAction[] = ARM_ACTIONS.filter(
-  (a) => (a.endsWith("/read") && !a.includes("/runCommands/")) || BAKE_WRITES.includes(a),
+  (a) => (a.endsWith("/read") && !APPLY_ONLY_READS.includes(a)) || BAKE_WRITES.includes(a),
 );
 
 /**
@@ -116,9 +125,12 @@ export const READER_ACTIONS: readonly ArmAction[] = ARM_ACTIONS.filter(
  * network, NSG or gallery, or run a command on a claw.
  */
 export const POWER_ACTIONS: readonly ArmAction[] = [
-  // What plan reads (the reader's reads), and the resource group's tags: the lease.
+  // What plan reads (the reader's reads, but the Key Vault's and role assignments': the schedule
+  // never looks at secrets), and the resource group's tags: the lease.
   ...READER_ACTIONS.filter(
-    (a) => a.endsWith("/read") || a === "Microsoft.Resources/subscriptions/resourceGroups/write",
+    (a) =>
+      (a.endsWith("/read") && !/^Microsoft\.(KeyVault|Authorization)\//.test(a)) ||
+      a === "Microsoft.Resources/subscriptions/resourceGroups/write",
   ),
   "Microsoft.Compute/virtualMachines/write",
   "Microsoft.Compute/virtualMachines/deallocate/action",
