@@ -179,7 +179,9 @@ describe("bootstrap-oidc.sh", () => {
   it("the power identity: its own app, federated to the fleet-power environment only, the power role on the resource group", () => {
     const { run, calls, roles } = runBootstrap([...base, "--resource-group", "rg-a"]);
     expect(run.status, run.stderr).toBe(0);
-    expect(calls).toContainEqual("ad|app|list|--display-name|openclawps-my-org-fleet-a-power|--query|[0].appId|-o|tsv");
+    expect(calls).toContainEqual(
+      "ad|app|list|--display-name|openclawps-my-org-fleet-a-power|--query|[0].appId|-o|tsv",
+    );
     const power = roles.find((r) => r.Name === "openclawps fleet power");
     expect(power?.AssignableScopes).toEqual([`/subscriptions/${SUB}/resourceGroups/rg-a`]);
     expect(power?.Actions).toContain("Microsoft.Compute/virtualMachines/deallocate/action");
@@ -195,7 +197,9 @@ describe("bootstrap-oidc.sh", () => {
     );
     expect(calls.join("\n")).not.toMatch(/reviewers/);
     expect(run.stdout).toContain("AZURE_POWER_CLIENT_ID  power-app");
-    expect(run.stdout).toContain("gh secret set AZURE_POWER_CLIENT_ID --repo my-org/fleet-a --body power-app");
+    expect(run.stdout).toContain(
+      "gh secret set AZURE_POWER_CLIENT_ID --repo my-org/fleet-a --body power-app",
+    );
     const named = runBootstrap([
       ...base,
       "--resource-group",
@@ -227,10 +231,13 @@ describe("bootstrap-oidc.sh", () => {
       `role|assignment|create|--assignee-object-id|sp-of-operator-app|--assignee-principal-type|ServicePrincipal|--role|openclawps fleet size reader|--scope|/subscriptions/${SUB}|--output|none`,
     );
     // Nobody else gets it, and nothing else is assigned at subscription scope.
-    const atSubscription = calls.filter((c) => c.startsWith("role|assignment|create|") && c.includes(`--scope|/subscriptions/${SUB}|`));
+    const atSubscription = calls.filter(
+      (c) => c.startsWith("role|assignment|create|") && c.includes(`--scope|/subscriptions/${SUB}|`),
+    );
     expect(atSubscription).toHaveLength(1);
     // A fleet in another subscription adds its subscription to the role found in the tenant.
-    const existing = "/subscriptions/other/providers/Microsoft.Authorization/roleDefinitions/7777\t/subscriptions/other";
+    const existing =
+      "/subscriptions/other/providers/Microsoft.Authorization/roleDefinitions/7777\t/subscriptions/other";
     const second = runBootstrap([...base, "--resource-group", "rg-b"], existing);
     expect(second.run.status, second.run.stderr).toBe(0);
     expect(second.roles.find((r) => r.Name === "openclawps fleet size reader")?.AssignableScopes).toEqual([
