@@ -117,6 +117,14 @@ export const READER_ACTIONS: readonly ArmAction[] = ARM_ACTIONS.filter(
 );
 
 /**
+ * What the operator needs at subscription scope (infra/azure/fleet-size-reader-role.json, assigned
+ * on the subscription by infra/azure/bootstrap-oidc.sh): the size catalogue, which Azure serves
+ * only there (https://learn.microsoft.com/rest/api/compute/resource-skus/list). Every other action
+ * is granted on the fleet's resource group.
+ */
+export const SIZE_READER_ACTIONS: readonly ArmAction[] = ["Microsoft.Compute/skus/read"];
+
+/**
  * The power schedule's identity (infra/azure/fleet-power-role.json): it runs unattended on a cron,
  * so it is neither the approved operator nor the reader. It reads the fleet as plan does, takes
  * the rollout lease (a resource group tag), marks a VM it parks (a VM tag: virtualMachines/write,

@@ -10,6 +10,8 @@ export const READER_ROLE_NAME = "openclawps fleet reader";
 /** The power schedule's role (POWER_ACTIONS): park and resume outside rollouts. */
 export const POWER_ROLE_NAME = "openclawps fleet power";
 export const READER_ROLE_FILE = "infra/azure/fleet-reader-role.json";
+/** The operator's role on the subscription (SIZE_READER_ACTIONS): apply's VM size check. */
+export const SIZE_READER_ROLE_NAME = "openclawps fleet size reader";
 
 /** The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`. */
 export class IdTokenUnavailableError extends Error {

@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ARM_ACTIONS, POWER_ACTIONS, READER_ACTIONS } from "../src/arm-actions.ts";
-import { FLEET_ROLE_NAME, POWER_ROLE_NAME, READER_ROLE_NAME } from "../src/azure-error.ts";
+import { ARM_ACTIONS, POWER_ACTIONS, READER_ACTIONS, SIZE_READER_ACTIONS } from "../src/arm-actions.ts";
+import {
+  FLEET_ROLE_NAME,
+  POWER_ROLE_NAME,
+  READER_ROLE_NAME,
+  SIZE_READER_ROLE_NAME,
+} from "../src/azure-error.ts";
 
 describe("ARM_ACTIONS", () => {
   it("lists exactly the actions the README's permissions block documents", () => {
@@ -79,5 +84,24 @@ describe("the power role in infra/azure", () => {
       "Microsoft.Compute/virtualMachines/deallocate/action",
       "Microsoft.Compute/virtualMachines/start/action",
     ]);
+  });
+});
+
+describe("the size reader role in infra/azure", () => {
+  const role = JSON.parse(
+    readFileSync(
+      join(import.meta.dirname, "..", "..", "..", "infra", "azure", "fleet-size-reader-role.json"),
+      "utf8",
+    ),
+  ) as { Name: string; Actions: string[]; DataActions: string[]; AssignableScopes: string[] };
+
+  it("is SIZE_READER_ACTIONS (reads only, a part of the operator's), assignable on a subscription", () => {
+    expect([...role.Actions].sort()).toEqual([...SIZE_READER_ACTIONS].sort());
+    expect(role.Name).toBe(SIZE_READER_ROLE_NAME);
+    expect(role.DataActions).toEqual([]);
+    expect(SIZE_READER_ACTIONS.filter((a) => !a.endsWith("/read"))).toEqual([]);
+    expect(SIZE_READER_ACTIONS.filter((a) => !(ARM_ACTIONS as readonly string[]).includes(a))).toEqual([]);
+    // The bootstrap replaces the placeholder with the fleet's subscription.
+    expect(role.AssignableScopes).toEqual(["/subscriptions/SUBSCRIPTION_ID"]);
   });
 });

@@ -19,14 +19,14 @@ case "$1 \${2:-}" in
   "account show") echo "tenant-1111" ;;
   "cloud show") echo "https://management.azure.com/" ;;
   "ad app") case "$3" in
-      list) if [[ "$*" == *-reader* ]]; then echo "reader-app"; else echo "operator-app"; fi ;;
+      list) case "$*" in *-reader*) echo "reader-app" ;; *-power*) echo "power-app" ;; *) echo "operator-app" ;; esac ;;
       show) echo "object-of-$5" ;;
       federated-credential) : ;;
     esac ;;
   "ad sp") echo "sp-of-$5" ;;
   "rest --method") printf '%s' "\${AZ_EXISTING_ROLE:-}" ;;
   "role definition")
-    for a in "$@"; do if [[ "$a" == @* ]]; then cp "\${a#@}" "$AZ_ROLE_COPY"; { cat "\${a#@}"; printf '\n---\n'; } >>"$AZ_ROLE_COPY.all"; fi; done ;;
+    for a in "$@"; do if [[ "$a" == @* ]]; then { cat "\${a#@}"; printf '\n---\n'; } >>"$AZ_ROLE_COPY.all"; fi; done ;;
   "role assignment") : ;;
 esac
 `;
@@ -55,13 +55,14 @@ function runBootstrap(args: string[], existingRole = "") {
     },
   });
   const calls = readFileSync(log, "utf8").trim().split("\n");
-  const role = JSON.parse(readFileSync(roleCopy, "utf8")) as Record<string, unknown>;
   const roles = existsSync(`${roleCopy}.all`)
     ? readFileSync(`${roleCopy}.all`, "utf8")
         .split("\n---\n")
         .filter((t) => t.trim())
-        .map((t) => JSON.parse(t) as { Name: string; Actions: string[] })
+        .map((t) => JSON.parse(t) as { Name: string; Actions: string[]; AssignableScopes: string[] })
     : [];
+  // The operator's role definition, as az was given it.
+  const role = (roles.find((r) => r.Name.endsWith("operator")) ?? {}) as Record<string, unknown>;
   return { run, calls, role, roles };
 }
 
@@ -137,10 +138,13 @@ describe("bootstrap-oidc.sh", () => {
     const all = calls.join("\n");
     // Each create call's JSON spans lines of the log: one segment per call.
     const federation = all.split("\n").join(" ").split("ad|app|federated-credential|create|").slice(1);
-    expect(federation).toHaveLength(2);
+    expect(federation).toHaveLength(3);
     expect(federation.find((c) => c.includes("refs/heads/main"))).toMatch(/^--id\|object-of-reader-app\|/);
     expect(federation.find((c) => c.includes("environment:production"))).toMatch(
       /^--id\|object-of-operator-app\|/,
+    );
+    expect(federation.find((c) => c.includes("environment:fleet-power"))).toMatch(
+      /^--id\|object-of-power-app\|.*"name": "github-env-fleet-power"/,
     );
     expect(all).not.toContain("pull_request");
     const assignments = calls.filter((c) => c.startsWith("role|assignment|create|"));
@@ -149,8 +153,17 @@ describe("bootstrap-oidc.sh", () => {
         .filter((c) => c.includes(`--assignee-object-id|${sp}|`))
         .map((c) => /--role\|([^|]+)\|/.exec(c)?.[1]);
     expect(assigned("sp-of-reader-app")).toEqual(["openclawps fleet reader", "Contributor"]);
-    expect(assigned("sp-of-operator-app")).toEqual(["openclawps fleet operator"]);
-    expect(roles.map((r) => r.Name)).toEqual(["openclawps fleet reader", "openclawps fleet operator"]);
+    expect(assigned("sp-of-operator-app")).toEqual([
+      "openclawps fleet operator",
+      "openclawps fleet size reader",
+    ]);
+    expect(assigned("sp-of-power-app")).toEqual(["openclawps fleet power"]);
+    expect(roles.map((r) => r.Name)).toEqual([
+      "openclawps fleet reader",
+      "openclawps fleet operator",
+      "openclawps fleet power",
+      "openclawps fleet size reader",
+    ]);
     expect(roles[0]?.Actions).not.toContain("Microsoft.Compute/virtualMachines/write");
     // The environment admits the deploy branch only.
     expect(calls).toContainEqual(
@@ -161,6 +174,76 @@ describe("bootstrap-oidc.sh", () => {
     );
     expect(run.stdout).toContain("AZURE_READER_CLIENT_ID reader-app");
     expect(run.stdout).toContain("AZURE_CLIENT_ID        operator-app");
+  });
+
+  it("the power identity: its own app, federated to the fleet-power environment only, the power role on the resource group", () => {
+    const { run, calls, roles } = runBootstrap([...base, "--resource-group", "rg-a"]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(calls).toContainEqual(
+      "ad|app|list|--display-name|openclawps-my-org-fleet-a-power|--query|[0].appId|-o|tsv",
+    );
+    const power = roles.find((r) => r.Name === "openclawps fleet power");
+    expect(power?.AssignableScopes).toEqual([`/subscriptions/${SUB}/resourceGroups/rg-a`]);
+    expect(power?.Actions).toContain("Microsoft.Compute/virtualMachines/deallocate/action");
+    expect(calls).toContainEqual(
+      `role|assignment|create|--assignee-object-id|sp-of-power-app|--assignee-principal-type|ServicePrincipal|--role|openclawps fleet power|--scope|/subscriptions/${SUB}/resourceGroups/rg-a|--output|none`,
+    );
+    // The environment admits the deploy branch only, as production does, and gets no reviewers.
+    expect(calls).toContainEqual(
+      "gh|api|--method|PUT|repos/my-org/fleet-a/environments/fleet-power|-F|deployment_branch_policy[protected_branches]=false|-F|deployment_branch_policy[custom_branch_policies]=true",
+    );
+    expect(calls).toContainEqual(
+      "gh|api|--method|POST|repos/my-org/fleet-a/environments/fleet-power/deployment-branch-policies|-f|name=main|-f|type=branch",
+    );
+    expect(calls.join("\n")).not.toMatch(/reviewers/);
+    expect(run.stdout).toContain("AZURE_POWER_CLIENT_ID  power-app");
+    expect(run.stdout).toContain(
+      "gh secret set AZURE_POWER_CLIENT_ID --repo my-org/fleet-a --body power-app",
+    );
+    const named = runBootstrap([
+      ...base,
+      "--resource-group",
+      "rg-a",
+      "--power-environment",
+      "nightly",
+      "--role-name",
+      "fleet c operator",
+    ]);
+    expect(named.run.status, named.run.stderr).toBe(0);
+    expect(named.calls.join(" ")).toContain('"subject": "repo:my-org/fleet-a:environment:nightly"');
+    expect(named.roles.map((r) => r.Name)).toContain("fleet c power");
+    const same = spawnSync(
+      "bash",
+      [SCRIPT, ...base, "--resource-group", "rg-a", "--power-environment", "production"],
+      { encoding: "utf8" },
+    );
+    expect(same.status).toBe(2);
+    expect(same.stderr).toContain("--power-environment must differ from --environment");
+  });
+
+  it("the operator reads the size catalogue through a role holding only skus/read, at subscription scope", () => {
+    const { run, calls, roles } = runBootstrap([...base, "--resource-group", "rg-a"]);
+    expect(run.status, run.stderr).toBe(0);
+    const size = roles.find((r) => r.Name === "openclawps fleet size reader");
+    expect(size?.Actions).toEqual(["Microsoft.Compute/skus/read"]);
+    expect(size?.AssignableScopes).toEqual([`/subscriptions/${SUB}`]);
+    expect(calls).toContainEqual(
+      `role|assignment|create|--assignee-object-id|sp-of-operator-app|--assignee-principal-type|ServicePrincipal|--role|openclawps fleet size reader|--scope|/subscriptions/${SUB}|--output|none`,
+    );
+    // Nobody else gets it, and nothing else is assigned at subscription scope.
+    const atSubscription = calls.filter(
+      (c) => c.startsWith("role|assignment|create|") && c.includes(`--scope|/subscriptions/${SUB}|`),
+    );
+    expect(atSubscription).toHaveLength(1);
+    // A fleet in another subscription adds its subscription to the role found in the tenant.
+    const existing =
+      "/subscriptions/other/providers/Microsoft.Authorization/roleDefinitions/7777\t/subscriptions/other";
+    const second = runBootstrap([...base, "--resource-group", "rg-b"], existing);
+    expect(second.run.status, second.run.stderr).toBe(0);
+    expect(second.roles.find((r) => r.Name === "openclawps fleet size reader")?.AssignableScopes).toEqual([
+      "/subscriptions/other",
+      `/subscriptions/${SUB}`,
+    ]);
   });
 
   it("is shellcheck-clean", () => {

@@ -155,7 +155,7 @@ export class Rehearsal {
     const ownsScratch = !options.scratch;
     const scratch = options.scratch ?? mkdtempSync(join(tmpdir(), "rehearsal-"));
     // What infra/azure/bootstrap-oidc.sh creates: a credential for jobs on main and one for
-    // jobs in the production environment (GitHub puts a different subject in each).
+    // jobs in each environment, production and fleet-power (GitHub puts a different subject in each).
     const azure = await startLocalAzure({
       timeScale: options.timeScale ?? 0,
       ...(options.guests ? { guests: true } : {}),
