@@ -12,7 +12,7 @@ import {
   vmCreateProblems,
 } from "@openclawps/fleet-model";
 import { listAll } from "./arm-read.ts";
-import { azureErrorCode } from "./azure-error.ts";
+import { azureErrorCode, SIZE_READER_ROLE_NAME } from "./azure-error.ts";
 import type { AzureContext } from "./connect.ts";
 
 /** The VM sizes offered in `location`, by lower-cased name. */
@@ -119,7 +119,8 @@ export class VmCreateCheck {
       readVmSizes(this.ctx, this.location).catch((err: unknown) => {
         if (azureErrorCode(err) !== "AuthorizationFailed") throw err;
         this.sizesUnread =
-          "the identity may not read the resource SKUs API (Microsoft.Compute/skus/read at subscription scope)";
+          `the identity may not read the resource SKUs API (Microsoft.Compute/skus/read at subscription scope); ` +
+          `assign it the "${SIZE_READER_ROLE_NAME}" role (infra/azure/fleet-size-reader-role.json) on the subscription, as infra/azure/bootstrap-oidc.sh does`;
         return undefined;
       }),
       this.ctx.compute.galleryImages.get(this.ctx.resourceGroup, this.gallery, this.imageDefinition),
