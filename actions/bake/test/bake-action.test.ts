@@ -444,9 +444,8 @@ describe.skipIf(!hasPacker)("bake as the reader identity (the un-gated role bake
 
     // The same identity cannot make a claw: a VM create (and the NIC every create needs first) is refused.
     // Signed in as the action does: the job's GitHub OIDC token exchanged at Entra.
-    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = azure.idTokenRequestUrl;
-    process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = azure.idTokenRequestToken;
     const ctx = connectAzure({
+      getIdToken: (audience) => azure.mintIdToken(audience),
       subscriptionId: azure.subscriptionId,
       tenantId: azure.tenantId,
       clientId: azure.clientId,

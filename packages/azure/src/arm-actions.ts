@@ -127,7 +127,7 @@ export const SIZE_READER_ACTIONS: readonly ArmAction[] = ["Microsoft.Compute/sku
 /**
  * The power schedule's identity (infra/azure/fleet-power-role.json): it runs unattended on a cron,
  * so it is neither the approved operator nor the reader. It reads the fleet as plan does, takes
- * the rollout lease (a resource group tag), marks a VM it parks (a VM tag: virtualMachines/write,
+ * the rollout lease (resource group tags, through the Tags API), marks a VM it parks (a VM tag: virtualMachines/write,
  * which ARM grants for tags and for every other VM property alike; the code only writes tags),
  * deallocates and starts VMs. It cannot create or delete anything, write a disk, snapshot, NIC,
  * network, NSG or gallery, or run a command on a claw.
@@ -140,6 +140,8 @@ export const POWER_ACTIONS: readonly ArmAction[] = [
       (a.endsWith("/read") && !/^Microsoft\.(KeyVault|Authorization)\//.test(a)) ||
       a === "Microsoft.Resources/subscriptions/resourceGroups/write",
   ),
+  // The lease's claim and holder tags, written through the Tags API (lease.ts).
+  "Microsoft.Resources/tags/write",
   "Microsoft.Compute/virtualMachines/write",
   "Microsoft.Compute/virtualMachines/deallocate/action",
   "Microsoft.Compute/virtualMachines/start/action",

@@ -80,6 +80,7 @@ describe("the power role in infra/azure", () => {
     const writes = POWER_ACTIONS.filter((a) => !a.endsWith("/read"));
     expect(writes).toEqual([
       "Microsoft.Resources/subscriptions/resourceGroups/write",
+      "Microsoft.Resources/tags/write",
       "Microsoft.Compute/virtualMachines/write",
       "Microsoft.Compute/virtualMachines/deallocate/action",
       "Microsoft.Compute/virtualMachines/start/action",

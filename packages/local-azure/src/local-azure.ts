@@ -21,7 +21,13 @@ import { serveImds } from "./imds.ts";
 import { KeyVaultData, vaultHost } from "./key-vault-data.ts";
 import { registerLifecycle } from "./lifecycle.ts";
 import { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
-import { powerState, registerCompute, VM, type VmPowerHooks } from "./providers/compute.ts";
+import {
+  powerState,
+  registerCompute,
+  seedIncrementalSnapshots,
+  VM,
+  type VmPowerHooks,
+} from "./providers/compute.ts";
 import { registerGallery } from "./providers/gallery.ts";
 import { addSecretVersion, registerKeyVault, VAULT, vaultUri } from "./providers/key-vault.ts";
 import { registerNetwork } from "./providers/network.ts";
@@ -96,6 +102,12 @@ export interface LocalAzure {
   counts(filter?: CountFilter): Counts;
   resetLog(): void;
   setIdTokenClaims(claims: Record<string, unknown>): void;
+  /**
+   * The job's GitHub OIDC token for `audience`, as the request at idTokenRequestUrl returns it,
+   * for in-process clients (connectAzure's getIdToken): core.getIDToken trusts only Node's CA
+   * store, which a running process cannot extend with the local Azure's CA.
+   */
+  mintIdToken(audience: string): Promise<string>;
   setFederatedSubjects(subjects: string[]): void;
   /** Restricts ARM to these actions (undefined = everything allowed). */
   setAllowedActions(actions: string[] | undefined): void;
@@ -135,6 +147,8 @@ export interface LocalAzure {
   imdsEndpoint(rg: string, vmName: string): Promise<string>;
   /** Sets secrets (a new version each) in an existing vault directly, for scale tests. */
   seedKeyVaultSecrets(rg: string, vault: string, secrets: Record<string, string>): Promise<void>;
+  /** Incremental snapshots of a disk (by id), stored as finished creates leave them. */
+  seedIncrementalSnapshots(diskId: string, names: string[]): Promise<void>;
   /** A TokenCredential-shaped object that skips federation (for benchmarks and quick scripts). */
   staticCredential(): { getToken(): Promise<{ token: string; expiresOnTimestamp: number }> };
   /** Read-only snapshot of the world, for assertions. */
@@ -506,6 +520,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     idTokenRequestUrl: github.requestUrl,
     idTokenRequestToken: github.requestToken,
     githubIssuer: github.issuer,
+    mintIdToken: (audience) => github.mint(audience),
     env() {
       return {
         NODE_EXTRA_CA_CERTS: caCertPath,
@@ -580,6 +595,11 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
       });
       imdsServers.push(server);
       return url;
+    },
+    async seedIncrementalSnapshots(diskId, names) {
+      arm.settle();
+      seedIncrementalSnapshots(arm, diskId, names);
+      persist();
     },
     async seedKeyVaultSecrets(rg, vaultName, secrets) {
       arm.settle();

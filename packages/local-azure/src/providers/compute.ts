@@ -1147,6 +1147,34 @@ export interface VmPowerHooks {
   deleted(arm: Arm, vm: StoredResource): void;
 }
 
+/**
+ * Test control: incremental snapshots of a disk, stored as a finished create would leave them
+ * (no request, no LRO), for tests that need a disk at Azure's cap without 500 round trips.
+ */
+export function seedIncrementalSnapshots(arm: Arm, diskId: string, names: string[]): void {
+  const { size, source } = sourceSize(arm, diskId, "sourceResourceId");
+  const rgPrefix = source.id.slice(0, source.id.toLowerCase().indexOf("/providers/"));
+  for (const name of names) {
+    arm.upsert({
+      id: `${rgPrefix}/providers/${SNAPSHOT}/${name}`,
+      name,
+      type: SNAPSHOT,
+      location: source.location,
+      sku: { name: "Standard_LRS", tier: "Standard" },
+      properties: {
+        creationData: { createOption: "Copy", sourceResourceId: source.id, sourceUniqueId: source.properties.uniqueId },
+        diskSizeGB: size,
+        incremental: true,
+        uniqueId: randomUUID(),
+        timeCreated: new Date(arm.now()).toISOString(),
+        provisioningState: "Succeeded",
+        diskState: "Unattached",
+        encryption: { type: "EncryptionAtRestWithPlatformKey" },
+      },
+    });
+  }
+}
+
 export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgents): void {
   arm.register(disks(arm));
   arm.register(snapshots(arm));
