@@ -1162,7 +1162,11 @@ export function seedIncrementalSnapshots(arm: Arm, diskId: string, names: string
       location: source.location,
       sku: { name: "Standard_LRS", tier: "Standard" },
       properties: {
-        creationData: { createOption: "Copy", sourceResourceId: source.id, sourceUniqueId: source.properties.uniqueId },
+        creationData: {
+          createOption: "Copy",
+          sourceResourceId: source.id,
+          sourceUniqueId: source.properties.uniqueId,
+        },
         diskSizeGB: size,
         incremental: true,
         uniqueId: randomUUID(),
