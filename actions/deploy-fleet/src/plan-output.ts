@@ -70,7 +70,7 @@ export function wavesMarkdown(waves: Wave[], verify: boolean): string {
     md += `${i + 1}. ${label[w.kind]}: ${w.claws.join(", ")}\n`;
   });
   md += verify
-    ? "\nEach wave is verified over SSH before the next one starts.\n"
+    ? "\nEach wave is verified (verify.sh on every changed claw) before the next one starts.\n"
     : "\n> [!WARNING]\n> Verification is off (`rollout.verify: false`): changed claws will be reported **unverified**.\n";
   return md;
 }

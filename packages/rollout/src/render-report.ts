@@ -46,7 +46,7 @@ export function renderReportMarkdown(report: RolloutReport): string {
       `${changed} changed claw${changed === 1 ? " is" : "s are"} **unverified** — not known to be healthy. ` +
       "Run the verify action when the VMs are reachable.\n\n";
   } else if (report.waves.length > 0) {
-    md += `Each wave was verified over SSH before the next started; max unhealthy: ${report.maxUnhealthy}.\n\n`;
+    md += `Each wave was verified (verify.sh on every changed claw) before the next started; max unhealthy: ${report.maxUnhealthy}.\n\n`;
   }
   md +=
     "| Claw | Action | Outcome | Health | Image | Wave | Time | Notes |\n|---|---|---|---|---|---|---|---|\n";
