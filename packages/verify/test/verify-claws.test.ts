@@ -61,7 +61,9 @@ function options(overrides: Partial<VerifyOptions> = {}): VerifyOptions {
   return {
     username: currentUser,
     privateKey: clientKey.privateKey,
-    timeoutSeconds: 20,
+    // Generous: under a loaded shared machine, sshd's forks and verify.sh's 30-odd checks can take
+    // tens of seconds; the tests that exercise the deadline set their own.
+    timeoutSeconds: 120,
     command: SANDBOX_COMMAND,
     readiness: { bootCheck: false, initialDelayMs: 100, maxDelayMs: 400 },
     ...overrides,
@@ -225,7 +227,7 @@ describe("verifyClaws over SSH", () => {
         },
       }),
     );
-    expect(result.healthy).toBe(true);
+    expect({ healthy: result.healthy, error: result.error }).toEqual({ healthy: true, error: undefined });
     expect(progress.count("booting")).toBeGreaterThanOrEqual(2);
     // One connection served every boot check.
     expect(progress.count("connecting")).toBe(1);
