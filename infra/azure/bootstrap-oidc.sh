@@ -19,8 +19,8 @@
 #       [--branch main] [--role-name "openclawps fleet operator"] [--app-name NAME]
 #       [--power-environment fleet-power]
 #
-# Needs: az (logged in as someone who may create app registrations and role assignments), and gh
-# (logged in, admin on the repository) for the environment's branch policy — without gh the
+# Needs: az (logged in as someone who may create app registrations and role assignments), jq, and
+# gh (logged in, admin on the repository) for the environment's branch policy — without gh the
 # script prints the commands. Re-running is safe: existing objects are reused. A second fleet in
 # the same tenant reuses the custom roles and adds its resource group to their assignable
 # scopes (the size reader its subscription); --role-name gives a fleet roles of its own instead
@@ -170,22 +170,43 @@ ensure_role "$power_role_name" "$here/fleet-power-role.json" "$scope"
 # Microsoft.Compute/skus/read, assignable on the subscription, lets apply check a new VM's size.
 ensure_role "$size_role_name" "$here/fleet-size-reader-role.json" "$subscription_scope"
 assign() {
-  local sp="$1" role="$2" at="$3"
-  if az role assignment list --assignee "$sp" --role "$role" --scope "$at" --query '[0].id' -o tsv | grep -q .; then
-    echo "   $role on $at exists"
+  local sp="$1" role="$2" at="$3" condition="${4:-}"
+  local -a conditioned=()
+  [[ -z "$condition" ]] || conditioned=(--condition "$condition" --condition-version 2.0)
+  local existing
+  existing="$(az role assignment list --assignee "$sp" --role "$role" --scope "$at" --query '[0].id' -o tsv)"
+  if [[ -n "$existing" ]]; then
+    # An assignment made before the condition existed (or edited by hand) gets it now: the
+    # condition is what keeps roleAssignments/write to the one role the fleet grants.
+    if [[ -n "$condition" && "$(az role assignment list --assignee "$sp" --role "$role" --scope "$at" --query '[0].condition' -o tsv)" != "$condition" ]]; then
+      local body
+      body="$(mktemp)"
+      az role assignment list --assignee "$sp" --role "$role" --scope "$at" --query '[0]' -o json |
+        jq --arg c "$condition" '.condition = $c | .conditionVersion = "2.0"' >"$body"
+      az role assignment update --role-assignment "@$body" --output none
+      rm -f "$body"
+      echo "   $role on $at: condition set"
+    else
+      echo "   $role on $at exists"
+    fi
   else
     # A new role definition can take a minute to replicate; retry rather than fail.
     for attempt in 1 2 3 4 5 6; do
       az role assignment create --assignee-object-id "$sp" --assignee-principal-type ServicePrincipal \
-        --role "$role" --scope "$at" --output none && break
+        --role "$role" --scope "$at" "${conditioned[@]}" --output none && break
       echo "   waiting for the role to replicate (attempt $attempt)"; sleep 20
     done
-    echo "   $role on $at"
+    echo "   $role on $at${condition:+ (with its condition)}"
   fi
 }
+# The operator role holds roleAssignments/write only so that each claw's VM identity can read its
+# own Key Vault secret: the assignment's condition lets it grant Key Vault Secrets User to a
+# service principal and nothing else (fleet-operator-condition.txt; infra/azure/README.md).
+# https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-portal
+operator_condition="$(cat "$here/fleet-operator-condition.txt")"
 echo "== Role assignments"
 assign "$reader_sp_object_id" "$reader_role_name" "$scope"
-assign "$sp_object_id" "$role_name" "$scope"
+assign "$sp_object_id" "$role_name" "$scope" "$operator_condition"
 assign "$sp_object_id" "$size_role_name" "$subscription_scope"
 assign "$power_sp_object_id" "$power_role_name" "$scope"
 # Packer creates and deletes a temporary VM and its OS disk: bake (un-gated, the reader) gets

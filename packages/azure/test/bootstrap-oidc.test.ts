@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { KEY_VAULT_SECRETS_USER_ROLE_ID } from "@openclawps/fleet-model";
 import { describe, expect, it } from "vitest";
 
 const SCRIPT = resolve(import.meta.dirname, "../../../infra/azure/bootstrap-oidc.sh");
@@ -27,11 +28,16 @@ case "$1 \${2:-}" in
   "rest --method") printf '%s' "\${AZ_EXISTING_ROLE:-}" ;;
   "role definition")
     for a in "$@"; do if [[ "$a" == @* ]]; then { cat "\${a#@}"; printf '\n---\n'; } >>"$AZ_ROLE_COPY.all"; fi; done ;;
-  "role assignment") : ;;
+  "role assignment") case "$3 $*" in
+      "list "*"[0].id"*) [[ -z "\${AZ_EXISTING_ASSIGNMENT:-}" ]] || echo "/assignments/1" ;;
+      "list "*"[0].condition"*) : ;;
+      "list "*) echo '{"id": "/assignments/1", "principalId": "sp", "condition": null}' ;;
+      "update "*) for a in "$@"; do if [[ "$a" == @* ]]; then cat "\${a#@}" >>"$AZ_LOG"; fi; done ;;
+    esac ;;
 esac
 `;
 
-function runBootstrap(args: string[], existingRole = "") {
+function runBootstrap(args: string[], existingRole = "", existingAssignment = false) {
   const dir = mkdtempSync(join(tmpdir(), "bootstrap-oidc-"));
   const az = join(dir, "az");
   writeFileSync(az, FAKE_AZ);
@@ -52,6 +58,7 @@ function runBootstrap(args: string[], existingRole = "") {
       AZ_LOG: log,
       AZ_ROLE_COPY: roleCopy,
       AZ_EXISTING_ROLE: existingRole,
+      AZ_EXISTING_ASSIGNMENT: existingAssignment ? "1" : "",
     },
   });
   const calls = readFileSync(log, "utf8").trim().split("\n");
@@ -68,7 +75,40 @@ function runBootstrap(args: string[], existingRole = "") {
 
 const base = ["--repo", "my-org/fleet-a", "--subscription", SUB, "--location", "westus"];
 
+const CONDITION = readFileSync(
+  resolve(import.meta.dirname, "../../../infra/azure/fleet-operator-condition.txt"),
+  "utf8",
+).trim();
+
 describe("bootstrap-oidc.sh", () => {
+  it("assigns the operator role with the condition that limits its grants to Key Vault Secrets User, and only it", () => {
+    const { run, calls } = runBootstrap([...base, "--resource-group", "rg-a"]);
+    expect(run.status, run.stderr).toBe(0);
+    // Each call is one entry of the log; a multi-line argument spans lines: rejoin per call.
+    const creates = calls
+      .join("\n")
+      .split(/\n(?=[a-z]+\|)/)
+      .filter((c) => c.startsWith("role|assignment|create|"));
+    const operator = creates.filter((c) => c.includes("|--role|openclawps fleet operator|"));
+    expect(operator).toHaveLength(1);
+    expect(operator[0]).toContain(`|--condition|${CONDITION}|--condition-version|2.0|`);
+    expect(creates.filter((c) => c.includes("--condition"))).toHaveLength(1);
+    // The condition names the role deploy-fleet grants (packages/azure key-vault.ts).
+    expect(CONDITION).toContain(KEY_VAULT_SECRETS_USER_ROLE_ID);
+  });
+
+  it("sets the condition on an operator assignment made without it", () => {
+    const { run, calls } = runBootstrap([...base, "--resource-group", "rg-a"], "", true);
+    expect(run.status, run.stderr).toBe(0);
+    const all = calls.join("\n");
+    expect(all).toContain("role|assignment|update|--role-assignment|@");
+    expect(all).toContain(`"conditionVersion": "2.0"`);
+    expect(all).toContain(JSON.stringify(CONDITION));
+    expect(run.stdout).toContain(
+      `openclawps fleet operator on /subscriptions/${SUB}/resourceGroups/rg-a: condition set`,
+    );
+  });
+
   it("first fleet: looks the role up tenant-wide, creates it assignable on its resource group, trusts main", () => {
     const { run, calls, role } = runBootstrap([...base, "--resource-group", "rg-a"]);
     expect(run.status, run.stderr).toBe(0);

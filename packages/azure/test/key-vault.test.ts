@@ -2,8 +2,11 @@
 // secret versions read from ARM's metadata (never a value), one claw's VM identity allowed to read
 // its own secret only, and the role's actions derived from the requests made.
 
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { planSecretVersions, TAGS } from "@openclawps/fleet-model";
+import { KEY_VAULT_SECRETS_USER_ROLE_ID, planSecretVersions, TAGS } from "@openclawps/fleet-model";
 import { keyVaultClientOptions, type LocalAzure, trustCaInProcess } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM_ACTIONS, READER_ACTIONS } from "../src/arm-actions.ts";
@@ -22,6 +25,7 @@ import { ensureSharedInfra } from "../src/shared-infra.ts";
 import { claw, fleet } from "./fixtures.ts";
 import { connectTo, operationsSince, startAzure } from "./local-azure.ts";
 
+const OPERATOR_CONDITION = resolve(import.meta.dirname, "../../../infra/azure/fleet-operator-condition.txt");
 const RG = "rg-claw-kv";
 const VAULT = "kv-claws-test";
 const FLEET = { ...fleet([], { resourceGroup: RG }), secrets: { key_vault: VAULT } };
@@ -152,6 +156,40 @@ describe("the fleet's Key Vault", () => {
     );
     expect((await asAlice.getSecret("claw-alice")).value).toContain("alice-key");
     await expect(asAlice.getSecret("claw-bob")).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it("grants under the operator assignment's condition (infra/azure), which refuses any other role", async () => {
+    // The condition the bootstrap puts on the operator's assignment, evaluated by the local Azure
+    // as ARM evaluates a delegated role-assignment condition.
+    azure.setAssignmentCondition(readFileSync(OPERATOR_CONDITION, "utf8"));
+    try {
+      const principal = (await ctx.compute.virtualMachines.get(RG, "alice")).identity!.principalId!;
+      await azure.seedKeyVaultSecrets(RG, VAULT, { "claw-carol": "{}" });
+      expect(await grantSecretRead(ctx, VAULT, "claw-carol", principal)).toBe("granted");
+      const scope = `/subscriptions/${azure.subscriptionId}/resourceGroups/${RG}`;
+      const contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+      const grant = (principalType: string, role: string) =>
+        ctx.resources.resources.beginCreateOrUpdateByIdAndWait(
+          `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+          "2022-04-01",
+          {
+            properties: {
+              roleDefinitionId: `/subscriptions/${azure.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
+              principalId: principal,
+              principalType,
+            },
+          } as Parameters<typeof ctx.resources.resources.beginCreateOrUpdateByIdAndWait>[2],
+          ctx.poll,
+        );
+      await expect(grant("ServicePrincipal", contributor)).rejects.toMatchObject({
+        statusCode: 403,
+        code: "AuthorizationFailed",
+      });
+      // The right role for a user rather than a VM identity is refused too.
+      await expect(grant("User", KEY_VAULT_SECRETS_USER_ROLE_ID)).rejects.toMatchObject({ statusCode: 403 });
+    } finally {
+      azure.setAssignmentCondition(undefined);
+    }
   });
 
   it("creates a claw's VM with an identity that may read its own secret from its first boot", async () => {

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { assignmentAllowed, parseAssignmentCondition, ROLE_ASSIGNMENT_WRITE } from "./abac.ts";
 import { Arm, type Reply, type RouteInfo } from "./arm.ts";
 import { ArmError } from "./arm-error.ts";
 import { actionAllowed, authorizationFailed } from "./authorization.ts";
@@ -62,6 +63,11 @@ export interface LocalAzureOptions {
   idTokenClaims?: Record<string, unknown>;
   /** When set, only these ARM actions are permitted (role-definition wildcards allowed). */
   allowedActions?: string[];
+  /**
+   * A condition on the caller's role assignment (ABAC 2.0, the "constrain roles / principal
+   * types" shape of abac.ts): roleAssignments/write requests it does not admit are refused.
+   */
+  assignmentCondition?: string;
   /** Lifetime of issued access tokens in seconds (default 3599). */
   accessTokenLifetimeSeconds?: number;
   /**
@@ -111,6 +117,8 @@ export interface LocalAzure {
   setFederatedSubjects(subjects: string[]): void;
   /** Restricts ARM to these actions (undefined = everything allowed). */
   setAllowedActions(actions: string[] | undefined): void;
+  /** Sets (or lifts) the condition on the caller's role assignment; throws on a shape abac.ts does not evaluate. */
+  setAssignmentCondition(condition: string | undefined): void;
   injectFault(f: FaultSpec): void;
   clearFaults(): void;
   setThrottling(on: boolean | Partial<ThrottleConfig>): void;
@@ -193,6 +201,9 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   const objectId = objectIdFor(clientId);
   let timeScale = opts.timeScale ?? 0;
   let allowedActions = opts.allowedActions;
+  let assignmentCondition = opts.assignmentCondition
+    ? parseAssignmentCondition(opts.assignmentCondition)
+    : undefined;
   const certs = generateCertificates();
   const dir = mkdtempSync(join(tmpdir(), "local-azure-"));
   const caCertPath = join(dir, "ca.pem");
@@ -314,6 +325,22 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     try {
       const principal = await entra.verifyAccessToken(req.headers.authorization);
       if (allowedActions && !info.polling && !actionAllowed(allowedActions, info.action)) {
+        throw authorizationFailed(
+          String(principal.appid ?? clientId),
+          String(principal.oid ?? objectId),
+          info.action,
+          info.scope,
+        );
+      }
+      // A condition on the caller's assignment is checked against the request's attributes:
+      // refused the same way as a missing action.
+      // https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-portal
+      if (
+        assignmentCondition &&
+        method === "PUT" &&
+        info.action.toLowerCase() === ROLE_ASSIGNMENT_WRITE.toLowerCase() &&
+        !assignmentAllowed(assignmentCondition, parseJsonOrUndefined(body))
+      ) {
         throw authorizationFailed(
           String(principal.appid ?? clientId),
           String(principal.oid ?? objectId),
@@ -547,6 +574,9 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     setAllowedActions(actions) {
       allowedActions = actions ? [...actions] : undefined;
     },
+    setAssignmentCondition(condition) {
+      assignmentCondition = condition ? parseAssignmentCondition(condition) : undefined;
+    },
     injectFault: (f) => faults.add(f),
     clearFaults: () => faults.clear(),
     setThrottling: (on) => throttling.set(on),
@@ -638,4 +668,12 @@ function collapsePathSlashes(requestUrl: string): string {
   const path = q < 0 ? requestUrl : requestUrl.slice(0, q);
   const query = q < 0 ? "" : requestUrl.slice(q);
   return path.replace(/\/{2,}/g, "/") + query;
+}
+
+function parseJsonOrUndefined(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }
