@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Workspace packages export their TypeScript sources under the "source" condition, so tests
@@ -12,4 +13,14 @@ export default defineConfig({
     hookTimeout: 180_000,
     pool: "forks",
   },
+});
+
+/**
+ * For test packages that run actions' bundles (dist/index.js) the way the runner does: before
+ * any test, a bundle older than its sources is rebuilt, or under turbo the run fails naming the
+ * command (scripts/fresh-bundle-setup.ts). The package's own bundle for an action; every
+ * action's for release and rehearsal.
+ */
+export const runsBundles = defineConfig({
+  test: { globalSetup: [fileURLToPath(new URL("scripts/fresh-bundle-setup.ts", import.meta.url))] },
 });

@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bundleInputsHash, bundleRecord } from "./bundle-inputs.ts";
 import { bundledPackageRoots, licenseNotice } from "./bundle-notices.mjs";
 
 const require = createRequire(import.meta.url);
@@ -16,6 +17,9 @@ const ncc = require.resolve("@vercel/ncc/dist/ncc/cli.js");
 const out = "dist";
 const scratch = mkdtempSync(join(tmpdir(), "ncc-stats-"));
 const statsFile = join(scratch, "stats.json");
+// Hashed before the build: the record says which sources the bundle was built from, so the tests
+// that run it can tell a stale bundle (scripts/fresh-bundle-setup.ts).
+const inputsHash = bundleInputsHash(process.cwd());
 
 rmSync(out, { recursive: true, force: true });
 try {
@@ -30,6 +34,8 @@ try {
   );
   const stats = JSON.parse(readFileSync(statsFile, "utf8"));
   writeFileSync(join(out, "licenses.txt"), licenseNotice(bundledPackageRoots(stats)));
+  const entry = join(out, "index.js");
+  writeFileSync(entry, bundleRecord(inputsHash) + readFileSync(entry, "utf8"));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -22,6 +22,7 @@ import {
   startSshd,
 } from "@openclawps/verify/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { manifestYaml } from "./manifest.ts";
 
 const BUNDLE = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const runVerifyAction = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
@@ -363,7 +364,7 @@ describe("the verify action through Azure", () => {
     );
 
     const workspace = mkdtempSync(join(dir, "repo-"));
-    writeFileSync(join(workspace, "claws.yaml"), manifest(rg));
+    writeFileSync(join(workspace, "claws.yaml"), manifestYaml(rg, "  alice: {}\n  ghost: {}\n"));
     const run = await runVerifyAction(
       {
         transport: "ssh",
@@ -407,7 +408,7 @@ describe("the verify action through Azure", () => {
       tags: { [TAGS.claw]: "alice" },
     });
     const workspace = mkdtempSync(join(dir, "repo-"));
-    writeFileSync(join(workspace, "claws.yaml"), manifest(rg));
+    writeFileSync(join(workspace, "claws.yaml"), manifestYaml(rg, "  alice: {}\n  ghost: {}\n"));
     const run = await runVerifyAction({ timeout: "1s" }, { ...azure.env(), GITHUB_WORKSPACE: workspace });
     expect(run.stderr, run.stdout).toBe("");
     expect(run.stdout).toContain("through Azure Run Command");
@@ -429,37 +430,6 @@ function expectPortFree(address: string, port: number): Promise<void> {
     );
     server.listen(port, address, () => server.close(() => resolve()));
   });
-}
-
-function manifest(rg: string): string {
-  return `azure:
-  location: westus
-  resource_group_name: ${rg}
-  virtual_network_name: ${rg}-vnet
-  subnet_name: default
-  network_security_group_name: ${rg}-nsg
-  address_space: [10.0.0.0/16]
-  subnet_prefixes: [10.0.0.0/24]
-  gallery_name: gallery
-  fleet_image_definition_name: claw-desktop
-  image_definitions:
-    claw-desktop: { publisher: claw, offer: claw-vm, sku: desktop }
-  hyper_v_generation: V2
-  trusted_launch_enabled: false
-  tags: {}
-defaults:
-  admin_username: azureuser
-  vm_size: Standard_NV12ads_V710_v5
-  data_disk_size_gb: 32
-  data_disk_sku: Standard_LRS
-  image_version: "1.0.0"
-  model: xai/grok-4-1-fast-non-reasoning
-  telegram_user_id: ""
-  enable_trusted_launch: false
-claws:
-  alice: {}
-  ghost: {}
-`;
 }
 
 /** POSIX single quotes: the text as one shell word. */

@@ -16,34 +16,14 @@ import { RUN_COMMAND_VERIFY_COMMAND } from "@openclawps/verify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { VerifyInputs } from "../src/inputs.ts";
 import { verifyAction } from "../src/verify-action.ts";
+import { manifestYaml } from "./manifest.ts";
 
 const RG = "rg-verify-core";
 let azure: LocalAzure;
 let workspace: string;
 
 function writeManifest(claws: string): void {
-  writeFileSync(
-    join(workspace, "claws.yaml"),
-    `azure:
-  location: westus
-  resource_group_name: ${RG}
-  virtual_network_name: ${RG}-vnet
-  subnet_name: default
-  network_security_group_name: ${RG}-nsg
-  address_space: [10.0.0.0/16]
-  subnet_prefixes: [10.0.0.0/24]
-  gallery_name: gallery
-  fleet_image_definition_name: claw-desktop
-  image_definitions:
-    claw-desktop: { publisher: claw, offer: claw-vm, sku: desktop }
-defaults:
-  vm_size: Standard_D2s_v5
-  data_disk_size_gb: 32
-  image_version: "1.0.0"
-  model: xai/grok-4-1-fast-non-reasoning
-claws:
-${claws}`,
-  );
+  writeFileSync(join(workspace, "claws.yaml"), manifestYaml(RG, claws));
 }
 
 beforeAll(async () => {
@@ -133,7 +113,7 @@ describe("verifyAction's gates, in-process", () => {
     expect(ghost).toEqual({
       level: "error",
       text: `no VM for this claw in resource group ${RG}`,
-      props: { file: "claws.yaml", startLine: 20, endLine: 20, title: "Claw ghost is unhealthy" },
+      props: { file: "claws.yaml", startLine: 27, endLine: 27, title: "Claw ghost is unhealthy" },
     });
     expect(reporter.summaryText).toContain(`Claws from claws.yaml, resource group ${RG}.`);
     expect(reporter.log[0]).toMatch(
@@ -164,11 +144,11 @@ describe("verifyAction's gates, in-process", () => {
     writeManifest("  Bad_Name: {}\n");
     const { reporter, error, requests } = await run();
     expect(error?.message).toMatch(
-      /^claws\.yaml has 1 problem\(s\), annotated on their lines; the first, line 19: /,
+      /^claws\.yaml has 1 problem\(s\), annotated on their lines; the first, line 26: /,
     );
     expect(reporter.annotations.filter((a) => a.level === "error")[0]?.props).toMatchObject({
       file: "claws.yaml",
-      startLine: 19,
+      startLine: 26,
       title: "claws.yaml",
     });
     expect(requests).toBe(0);

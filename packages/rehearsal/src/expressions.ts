@@ -98,19 +98,31 @@ export function evaluateExpression(expression: string, scope: Scope, where: stri
 
 /** Evaluates a template token (a literal, an expression, or a mapping/sequence of them). */
 export function evaluateToken(token: TemplateToken, scope: Scope, file: string): Value {
-  if (isBasicExpression(token)) return evaluateExpression(token.expression, scope, at(file, token));
+  return tokenValue(token, file, (expression, t) => evaluateExpression(expression, scope, at(file, t)));
+}
+
+/**
+ * A template token as a plain value, each expression in it replaced by what `expression` makes of
+ * it: its value (evaluateToken), or its `${{ }}` text for a test that reads a workflow as written.
+ */
+export function tokenValue(
+  token: TemplateToken,
+  file: string,
+  expression: (expression: string, token: TemplateToken) => Value,
+): Value {
+  if (isBasicExpression(token)) return expression(token.expression, token);
   if (isString(token)) return token.value;
   if (isBoolean(token)) return token.value;
   if (isNumber(token)) return token.value;
   if (token.templateTokenType === TokenType.Null) return null;
   if (isSequence(token)) {
     const out: Value[] = [];
-    for (let i = 0; i < token.count; i++) out.push(evaluateToken(token.get(i), scope, file));
+    for (let i = 0; i < token.count; i++) out.push(tokenValue(token.get(i), file, expression));
     return out;
   }
   if (isMapping(token)) {
     const out: Record<string, Value> = {};
-    for (const pair of token) out[keyOf(pair.key, file)] = evaluateToken(pair.value, scope, file);
+    for (const pair of token) out[keyOf(pair.key, file)] = tokenValue(pair.value, file, expression);
     return out;
   }
   throw new RehearsalError(`${at(file, token)}: ${token.typeName()} is not supported by the rehearsal`);

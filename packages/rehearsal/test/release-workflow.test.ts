@@ -5,39 +5,15 @@
 // https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#using-third-party-actions
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  isBasicExpression,
-  isBoolean,
-  isMapping,
-  isNumber,
-  isSequence,
-  isString,
-  NoOperationTraceWriter,
-  parseWorkflow,
-} from "@actions/workflow-parser";
-import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
 import { describe, expect, it } from "vitest";
+import { tokenValue, type Value } from "../src/expressions.ts";
 import { ACTIONS_ROOT } from "../src/rehearsal.ts";
 
-type Plain = string | number | boolean | null | Plain[] | { [k: string]: Plain };
+type Plain = Value;
 
-/** A token as plain data; an expression as its `${{ }}` text. */
-function plain(t: TemplateToken): Plain {
-  if (isString(t)) return t.value;
-  if (isBoolean(t) || isNumber(t)) return t.value;
-  if (isBasicExpression(t)) return `\u0024{{ ${t.expression} }}`;
-  if (isSequence(t)) {
-    const out: Plain[] = [];
-    for (let i = 0; i < t.count; i++) out.push(plain(t.get(i)));
-    return out;
-  }
-  if (isMapping(t)) {
-    const out: Record<string, Plain> = {};
-    for (const pair of t) out[String(plain(pair.key))] = plain(pair.value);
-    return out;
-  }
-  return null;
-}
+/** A workflow read as written: each expression as its `${{ }}` text. */
+const asWritten = (expression: string) => `\u0024{{ ${expression} }}`;
 
 interface Step {
   uses?: string;
@@ -60,7 +36,7 @@ function load(name: string, content: string): Workflow {
   const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
   const errors = parsed.context.errors.getErrors();
   if (!parsed.value || errors.length) throw new Error(`${name}: ${errors.map((e) => e.message).join("; ")}`);
-  return plain(parsed.value) as unknown as Workflow;
+  return tokenValue(parsed.value, name, asWritten) as unknown as Workflow;
 }
 
 const writes = (perms: Plain | undefined) =>

@@ -497,9 +497,10 @@ describe("runRollout", () => {
     expect([...fleet.healthyMarks].sort()).toEqual([`a@${OLD}`, `b@${OLD}`]);
   });
 
-  it("leaves a claw its owner had deallocated unverified, never calling it healthy", async () => {
+  /** Replaces claws a and b in one wave, claw a's VM set up by `prepare` (deallocated, parked). */
+  async function replaceBothInOneWave(prepare: (fleet: FakeFleet) => void) {
     const fleet = new FakeFleet({ a: OLD, b: OLD });
-    fleet.ownerStopped.add("a");
+    prepare(fleet);
     const verifier = verifierFor(fleet);
     const { report } = await run({
       plan: plan(claw("a", "replace"), claw("b", "replace")),
@@ -507,6 +508,11 @@ describe("runRollout", () => {
       operations: fleet,
       verifier,
     });
+    return { fleet, verifier, report };
+  }
+
+  it("leaves a claw its owner had deallocated unverified, never calling it healthy", async () => {
+    const { fleet, verifier, report } = await replaceBothInOneWave((f) => f.ownerStopped.add("a"));
     expect(report.status).toBe("succeeded");
     expect(verifier.calls).toEqual([["b"]]);
     expect(outcomeOf(report, "a")).toMatchObject({
@@ -518,15 +524,7 @@ describe("runRollout", () => {
   });
 
   it("verifies a claw the schedule had parked on its new image, then parks it again", async () => {
-    const fleet = new FakeFleet({ a: OLD, b: OLD });
-    fleet.parked.add("a");
-    const verifier = verifierFor(fleet);
-    const { report } = await run({
-      plan: plan(claw("a", "replace"), claw("b", "replace")),
-      waves: [{ index: 1, kind: "wave", claws: ["a", "b"] }],
-      operations: fleet,
-      verifier,
-    });
+    const { fleet, verifier, report } = await replaceBothInOneWave((f) => f.parked.add("a"));
     expect(report.status).toBe("succeeded");
     expect(verifier.calls).toEqual([["a", "b"]]);
     expect(fleet.healthyMarks).toEqual([`a@${NEW}`, `b@${NEW}`]);
