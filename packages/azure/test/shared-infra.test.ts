@@ -1,5 +1,8 @@
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AzureFleetLease } from "../src/lease.ts";
 import { ensureSharedInfra, ISOLATION_RULE_NAME, SSH_RULE_NAME } from "../src/shared-infra.ts";
 import { fleet } from "./fixtures.ts";
 import { connectTo, startAzure } from "./local-azure.ts";
@@ -241,5 +244,38 @@ describe("ensureSharedInfra", () => {
     const since = Date.now();
     await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-bake-first" }), { scope: "image" });
     expect(azure.counts({ since }).writes).toBe(0);
+  });
+
+  it("keeps a rollout lease another run took after it read the resource group when it sets azure.tags", async () => {
+    const rg = "rg-lease-kept";
+    await connectTo(azure, rg).resources.resourceGroups.createOrUpdate(rg, {
+      location: "westus",
+      tags: { owner: "someone" },
+    });
+    // Another run takes the lease between this run's read of the group and its tag write: the
+    // first write to the group waits for it.
+    let other: Promise<void> | undefined;
+    const lateLease: PipelinePolicy = {
+      name: "lease-taken-meanwhile",
+      async sendRequest(request, next) {
+        if (request.method !== "GET" && /\/resourcegroups\/rg-lease-kept/i.test(request.url)) {
+          other ??= new AzureFleetLease(connectTo(azure, rg)).acquire("other-run", 600, false);
+          await other;
+        }
+        return next(request);
+      },
+    };
+    // bake (the image scope, as the un-gated identity) leaves the group's tags to deploy-fleet.
+    const bake = await ensureSharedInfra(connectTo(azure, rg), fleet([], { resourceGroup: rg }), {
+      scope: "image",
+    });
+    expect(bake.updated).toEqual([]);
+    const ctx = connectTo(azure, rg, { additionalPolicies: [lateLease] });
+    const fleetRun = await ensureSharedInfra(ctx, fleet([], { resourceGroup: rg }));
+    expect(other).toBeDefined();
+    expect(fleetRun.updated).toContain(`resource group ${rg}: tags`);
+    const tags = (await connectTo(azure, rg).resources.resourceGroups.get(rg)).tags ?? {};
+    expect(tags[TAGS.lease]).toMatch(/^other-run;/);
+    expect(tags).toMatchObject({ owner: "someone", project: "openclawps" });
   });
 });

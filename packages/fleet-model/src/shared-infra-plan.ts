@@ -133,7 +133,10 @@ export function planSharedInfra(
       );
     }
     const missingTags = Object.entries(a.tags).filter(([k, v]) => rg.tags[k] !== v);
-    if (missingTags.length > 0) {
+    // The tags of a group that exists are set through the Tags API (only azure.tags, so the
+    // rollout lease and anyone's own tags stay), which the un-gated identity bake signs in as
+    // may not write: bake leaves them to deploy-fleet.
+    if (missingTags.length > 0 && scope === "fleet") {
       changes.push({
         kind: "resource-group",
         name: a.resource_group_name,
