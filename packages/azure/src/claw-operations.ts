@@ -174,6 +174,13 @@ export class AzureClawOperations implements ClawOperations {
         },
         report,
       );
+      // A VM keeps its disk controller through a resize unless the update asks for another: an
+      // NVMe-only size needs NVMe, and a size without NVMe needs SCSI back
+      // (https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface).
+      const current = vm.storageProfile?.diskControllerType;
+      const controller = await this.step(claw.name, "read", () =>
+        this.createCheck.diskController(size, current),
+      );
       // A size the current host cluster may not offer needs the VM deallocated first
       // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
       vm = await this.stopForChange(claw.name, vm, report);
@@ -189,12 +196,15 @@ export class AzureClawOperations implements ClawOperations {
               name,
               {
                 hardwareProfile: { vmSize: size },
+                ...(controller && controller !== current
+                  ? { storageProfile: { diskControllerType: controller } }
+                  : {}),
                 tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
               },
               this.poll,
             ),
           report,
-          `${from} → ${size}`,
+          `${from} → ${size}${controller && controller !== current ? ` (${controller} disk controller)` : ""}`,
         );
       } catch (err) {
         // Refused (no capacity, a size the VM cannot take): the claw runs again on its old size.
@@ -397,6 +407,11 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
 
+    // Read before the running VM is taken down (a failed read leaves the claw as it was).
+    const diskControllerType = await this.step(c, "read", () =>
+      this.createCheck.diskController(claw.settings.vm_size),
+    );
+
     // Rendered before the running VM is taken down: a renderer that fails, or a plan gone stale,
     // leaves the claw as it was.
     const boot = await this.opts.render(claw);
@@ -450,11 +465,12 @@ export class AzureClawOperations implements ClawOperations {
                 rolloutId: this.opts.rolloutId,
                 ...(boot.secretVersion ? { secretVersion: boot.secretVersion } : {}),
                 ...(parkedBy ? { parkedBy } : {}),
+                ...(diskControllerType ? { diskControllerType } : {}),
               }),
               this.poll,
             ),
           report,
-          `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+          `image ${imageVersion}, ${claw.settings.vm_size}${diskControllerType ? ` (${diskControllerType} disk controller)` : ""}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
         ).then((vm) => {
           if (vm.provisioningState && vm.provisioningState !== "Succeeded") {
             throw new ClawStepError(

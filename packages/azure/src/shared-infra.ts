@@ -83,6 +83,7 @@ export async function observeSharedInfra(
     };
     const facts = imageDefinitionFacts(a.fleet_image_definition_name, image);
     if (facts.securityType) out.imageDefinition.securityType = facts.securityType;
+    if (facts.diskControllerTypes) out.imageDefinition.diskControllerTypes = facts.diskControllerTypes;
     if (facts.purchasePlan) out.imageDefinition.purchasePlan = facts.purchasePlan;
   }
   return out;
@@ -276,6 +277,14 @@ export function desiredImageDefinition(fleet: SharedInfraFleet): GalleryImage {
       `azure.image_definitions has no entry for fleet_image_definition_name '${a.fleet_image_definition_name}'`,
     );
   }
+  const features = [
+    // Trusted launch VMs need an image definition that declares support for it
+    // (https://learn.microsoft.com/azure/virtual-machines/trusted-launch-portal#trusted-launch-vm-supported-images).
+    ...(a.trusted_launch_enabled ? [{ name: "SecurityType", value: "TrustedLaunchSupported" }] : []),
+    // NVMe-only sizes boot only images tagged for NVMe: `az sig image-definition create --features
+    // DiskControllerTypes=SCSI,NVMe` (https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface).
+    ...(a.nvme_enabled ? [{ name: "DiskControllerTypes", value: "SCSI, NVMe" }] : []),
+  ];
   return {
     location: a.location,
     tags: a.tags,
@@ -285,11 +294,7 @@ export function desiredImageDefinition(fleet: SharedInfraFleet): GalleryImage {
     hyperVGeneration: a.hyper_v_generation,
     identifier: { publisher: def.publisher, offer: def.offer, sku: def.sku },
     ...(def.purchase_plan ? { purchasePlan: { ...def.purchase_plan } } : {}),
-    // Trusted launch VMs need an image definition that declares support for it
-    // (https://learn.microsoft.com/azure/virtual-machines/trusted-launch-portal#trusted-launch-vm-supported-images).
-    ...(a.trusted_launch_enabled
-      ? { features: [{ name: "SecurityType", value: "TrustedLaunchSupported" }] }
-      : {}),
+    ...(features.length > 0 ? { features } : {}),
   };
 }
 

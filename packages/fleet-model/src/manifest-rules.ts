@@ -189,6 +189,16 @@ function trustedLaunchProblems(
     if (isRecord(c) && c.enable_trusted_launch === true) wants.push(["claws", name, "enable_trusted_launch"]);
   }
   const out: RuleProblem[] = [];
+  // NVMe disk controllers are for Generation 2 VMs only
+  // (https://learn.microsoft.com/azure/virtual-machines/nvme-overview).
+  if (azure.nvme_enabled === true && azure.hyper_v_generation === "V1") {
+    out.push({
+      path: ["azure", "nvme_enabled"],
+      severity: "error",
+      message: "the NVMe disk controller needs a Generation 2 image, but azure.hyper_v_generation is V1",
+      fix: "set azure.hyper_v_generation: V2 (a new image definition) or remove azure.nvme_enabled",
+    });
+  }
   for (const path of wants) {
     if (azure.hyper_v_generation === "V1") {
       out.push({

@@ -166,12 +166,13 @@ export function planSharedInfra(
       kind: "image-definition",
       name: `${a.gallery_name}/${a.fleet_image_definition_name}`,
       action: "create",
-      detail: `create image definition ${a.gallery_name}/${a.fleet_image_definition_name} (${def ? `${def.publisher}/${def.offer}/${def.sku}` : "?"}, ${a.hyper_v_generation}${def?.purchase_plan ? `, plan ${def.purchase_plan.name}` : ""}${a.trusted_launch_enabled ? ", trusted launch" : ""})`,
+      detail: `create image definition ${a.gallery_name}/${a.fleet_image_definition_name} (${def ? `${def.publisher}/${def.offer}/${def.sku}` : "?"}, ${a.hyper_v_generation}${def?.purchase_plan ? `, plan ${def.purchase_plan.name}` : ""}${a.trusted_launch_enabled ? ", trusted launch" : ""}${a.nvme_enabled ? ", NVMe disk controller" : ""})`,
       value: {
         identifier: def && { publisher: def.publisher, offer: def.offer, sku: def.sku },
         purchasePlan: def?.purchase_plan,
         hyperVGeneration: a.hyper_v_generation,
         trustedLaunch: a.trusted_launch_enabled,
+        ...(a.nvme_enabled ? { nvme: true } : {}),
       },
     });
   } else if (def) {
@@ -198,6 +199,13 @@ export function planSharedInfra(
     if (!a.trusted_launch_enabled && (security === "trustedlaunch" || security === "confidentialvm")) {
       diffs.push(
         `security type ${have.securityType}, which boots Trusted Launch VMs only (manifest: trusted_launch_enabled: false)`,
+      );
+    }
+    // NVMe-only sizes (the v6 series) boot only images whose definition declares NVMe.
+    const nvme = (have.diskControllerTypes ?? []).some((c) => c.toLowerCase() === "nvme");
+    if (a.nvme_enabled && !nvme) {
+      diffs.push(
+        `disk controllers ${have.diskControllerTypes?.join(", ") || "SCSI"} (manifest: nvme_enabled: true needs DiskControllerTypes "SCSI, NVMe"; NVMe-only sizes are refused before a VM goes down)`,
       );
     }
     const plan = (p: { publisher: string; product: string; name: string } | undefined) =>

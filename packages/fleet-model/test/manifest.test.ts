@@ -532,6 +532,14 @@ const CASES: Case[] = [
     message: /trusted launch needs a Generation 2 image/,
   },
   {
+    name: "the NVMe disk controller on a Generation 1 image is refused",
+    edits: { "+12": "  hyper_v_generation: V1\n  nvme_enabled: true" },
+    line: 14,
+    column: 17,
+    path: "azure.nvme_enabled",
+    message: /the NVMe disk controller needs a Generation 2 image/,
+  },
+  {
     name: "trusted launch VMs need an image definition that supports it",
     edits: { 20: "  alice: { enable_trusted_launch: true }" },
     line: 20,
