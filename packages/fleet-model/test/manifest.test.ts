@@ -750,6 +750,25 @@ const CASES: Case[] = [
     severity: "warning",
   },
   {
+    name: "an SSH source inside the claws' subnet is refused: the rule between claws denies it first",
+    edits: { 27: "  allowed_cidrs: [203.0.113.0/24, 10.0.0.5]" },
+    line: 27,
+    column: 35,
+    path: "ssh.allowed_cidrs.1",
+    message: /"10\.0\.0\.5" lies in the claws' subnet 10\.0\.0\.0\/24.*SSH from there never reaches a claw/,
+    fix: /another subnet.*azure\.allow_claw_to_claw: true/,
+  },
+  {
+    name: "an SSH source that covers the claws' subnet is a warning: it admits no claw",
+    edits: { 27: "  allowed_cidrs: [10.0.0.0/8]" },
+    line: 27,
+    column: 19,
+    path: "ssh.allowed_cidrs.0",
+    message:
+      /"10\.0\.0\.0\/8" covers the claws' subnet 10\.0\.0\.0\/24: SSH gets in from its addresses outside that subnet only/,
+    severity: "warning",
+  },
+  {
     name: "SSH open to a prefix wider than /8 is a warning",
     edits: { 27: "  allowed_cidrs: [203.0.113.0/24, 64.0.0.0/3]" },
     line: 27,
