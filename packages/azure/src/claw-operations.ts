@@ -13,7 +13,7 @@ import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-mode
 import { deriveResourceNames, formatDuration, TAGS } from "@openclawps/fleet-model";
 import type { ClawOperations, OperationResult, StepReporter } from "@openclawps/rollout";
 import { getIfExists, listAll } from "./arm-read.ts";
-import { ClawStepError } from "./azure-error.ts";
+import { azureErrorCode, ClawStepError } from "./azure-error.ts";
 import {
   DATA_DISK_LUN,
   dataDiskBody,
@@ -519,6 +519,13 @@ export class AzureClawOperations implements ClawOperations {
   /**
    * Azure keeps at most INCREMENTAL_SNAPSHOT_CAP incremental snapshots of a disk: at the cap, the
    * snapshot step would fail after the VM is stopped. Refused while the VM still runs.
+   *
+   * Azure counts the disk's snapshots wherever they are; this counts those in the fleet's resource
+   * group only. Listing the subscription's snapshots needs snapshots/read at subscription scope,
+   * which the operator's roles do not hold (the fleet role is assigned on the resource group; the
+   * size reader on the subscription reads SKUs and nothing else), and would page through every
+   * snapshot of the subscription on each replace. Snapshots made elsewhere are met by Azure's own
+   * refusal after the deallocate instead: the VM is started again (restartAfterRefusedSnapshot).
    */
   private async refuseAtSnapshotCap(claw: string, disk: Disk): Promise<void> {
     const taken = (await this.snapshotsOf(claw, disk)).length;
@@ -527,7 +534,7 @@ export class AzureClawOperations implements ClawOperations {
       claw,
       "snapshot",
       new Error(
-        `data disk ${disk.name} already has ${taken} incremental snapshots, Azure's limit per disk (${INCREMENTAL_SNAPSHOT_CAP}); ` +
+        `data disk ${disk.name} already has ${taken} incremental snapshots in ${this.rg}, Azure's limit per disk (${INCREMENTAL_SNAPSHOT_CAP}); ` +
           "its VM was left as it is. Delete snapshots of the disk that are not this product's (its own beyond rollout.snapshots_kept are deleted after each replace), " +
           "or set rollout.snapshot_before_replace: false",
       ),
@@ -811,7 +818,7 @@ export class AzureClawOperations implements ClawOperations {
             ),
           report,
           attached ? name : `${name} (data disk not attached to the VM)`,
-        ));
+        ).catch((err: unknown) => this.restartAfterRefusedSnapshot(claw, running, current!, err, report)));
       snapshotId = snap.id;
     }
     await this.ensureDetachOnDelete(claw, vm, report);
@@ -836,6 +843,38 @@ export class AzureClawOperations implements ClawOperations {
       current = after;
     }
     return { snapshotId, disk: current };
+  }
+
+  /**
+   * Azure refused the snapshot after the VM was stopped (most often its cap on incremental
+   * snapshots of a disk, which counts the disk's snapshots in every resource group, while
+   * refuseAtSnapshotCap sees only the fleet's): the VM is started again as it was, unless its owner
+   * had stopped it, and the claw fails naming the refusal. Nothing was deleted.
+   */
+  private async restartAfterRefusedSnapshot(
+    claw: string,
+    running: Vm,
+    disk: Disk,
+    err: unknown,
+    report: StepReporter,
+  ): Promise<never> {
+    const vm = await this.mustGetVm(claw, running.name);
+    const ownerStopped = isOwnerStopped(running);
+    if (!ownerStopped) await this.ensureRunning(claw, vm, report);
+    const cause =
+      (err instanceof ClawStepError ? err.code : azureErrorCode(err)) === "OperationNotAllowed"
+        ? new Error(
+            `${errorText(err)}. Azure counts the incremental snapshots of data disk ${disk.name} in every resource group, ` +
+              `and this product sees only ${this.rg} (the scope of its role): delete snapshots of the disk made elsewhere ` +
+              `(az snapshot list --query "[?creationData.sourceResourceId=='${disk.id}']"), or set rollout.snapshot_before_replace: false`,
+          )
+        : err;
+    throw new ClawRestoredError(
+      cause,
+      ownerStopped
+        ? "left deallocated, as its owner had it, and not replaced"
+        : "started again as it was, not replaced",
+    );
   }
 
   /**

@@ -147,8 +147,11 @@ export interface LocalAzure {
   imdsEndpoint(rg: string, vmName: string): Promise<string>;
   /** Sets secrets (a new version each) in an existing vault directly, for scale tests. */
   seedKeyVaultSecrets(rg: string, vault: string, secrets: Record<string, string>): Promise<void>;
-  /** Incremental snapshots of a disk (by id), stored as finished creates leave them. */
-  seedIncrementalSnapshots(diskId: string, names: string[]): Promise<void>;
+  /**
+   * Incremental snapshots of a disk (by id), stored as finished creates leave them; in the disk's
+   * resource group, or in `resourceGroup` (which must exist).
+   */
+  seedIncrementalSnapshots(diskId: string, names: string[], resourceGroup?: string): Promise<void>;
   /** What a network security group (by id) does with an inbound flow, evaluated as Azure does. */
   nsgVerdict(nsgId: string, flow: InboundFlow): NsgVerdict;
   /** A TokenCredential-shaped object that skips federation (for benchmarks and quick scripts). */
@@ -602,9 +605,9 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
       arm.settle();
       return evaluateInbound(arm, nsgId, flow);
     },
-    async seedIncrementalSnapshots(diskId, names) {
+    async seedIncrementalSnapshots(diskId, names, resourceGroup) {
       arm.settle();
-      seedIncrementalSnapshots(arm, diskId, names);
+      seedIncrementalSnapshots(arm, diskId, names, resourceGroup);
       persist();
     },
     async seedKeyVaultSecrets(rg, vaultName, secrets) {

@@ -1180,9 +1180,18 @@ export interface VmPowerHooks {
  * Test control: incremental snapshots of a disk, stored as a finished create would leave them
  * (no request, no LRO), for tests that need a disk at Azure's cap without 500 round trips.
  */
-export function seedIncrementalSnapshots(arm: Arm, diskId: string, names: string[]): void {
+export function seedIncrementalSnapshots(
+  arm: Arm,
+  diskId: string,
+  names: string[],
+  resourceGroup?: string,
+): void {
   const { size, source } = sourceSize(arm, diskId, "sourceResourceId");
-  const rgPrefix = source.id.slice(0, source.id.toLowerCase().indexOf("/providers/"));
+  const diskGroup = source.id.slice(0, source.id.toLowerCase().indexOf("/providers/"));
+  // Azure lets a snapshot of a disk live in another resource group of the subscription.
+  const rgPrefix = resourceGroup
+    ? diskGroup.replace(/\/resourceGroups\/[^/]+$/i, `/resourceGroups/${resourceGroup}`)
+    : diskGroup;
   for (const name of names) {
     arm.upsert({
       id: `${rgPrefix}/providers/${SNAPSHOT}/${name}`,
