@@ -254,3 +254,52 @@ describe("deployFleet's gates, in-process", () => {
     expect(apply.reporter.summaryText).toContain("injected");
   });
 });
+
+describe("deployFleet with an NVMe-only VM size", () => {
+  let fleet: Fleet;
+  const names = clawNames(1, "nvme");
+  const secretsJson = canarySecrets(names).json;
+
+  beforeEach(async () => {
+    fleet = await startFleet(
+      { claws: { [names[0]!]: { vm_size: "Standard_D2ads_v6" } }, azure: { nvme_enabled: true } },
+      secretsJson,
+    );
+    vi.stubEnv("ACTIONS_ID_TOKEN_REQUEST_URL", fleet.azure.idTokenRequestUrl);
+    vi.stubEnv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", fleet.azure.idTokenRequestToken);
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await fleet?.stop();
+  });
+
+  it("creates the claw on Standard_D2ads_v6 with the NVMe disk controller, and the next apply has nothing to do", async () => {
+    const apply = async () => {
+      const reporter = new MemoryReporter();
+      const outcome = await deployFleet(
+        {
+          inputs: inputsFor(fleet, secretsJson, { mode: "apply" }),
+          workspace: fleet.workspace,
+          shippedVmRuntime: SHIPPED_VM_RUNTIME,
+          runId: "4242-nvme",
+        },
+        { clients: azureClients, reporter, clock: { now: () => NOW } },
+      );
+      return { reporter, outcome };
+    };
+    const first = await apply();
+    expect(first.outcome.report?.status).toBe("succeeded");
+    expect(first.reporter.log.join("\n")).toMatch(/Standard_D2ads_v6 \(NVMe disk controller\)/);
+    const state = fleet.azure.state();
+    const vm = Object.values(state.virtualMachines).find((v) => v.name === names[0]);
+    expect(vm).toMatchObject({
+      vmSize: "Standard_D2ads_v6",
+      provisioningState: "Succeeded",
+      powerState: "running",
+    });
+    const stored = Object.values(state.resources).find((r) => r.id === vm?.id);
+    expect(stored?.properties.storageProfile).toMatchObject({ diskControllerType: "NVMe" });
+    const again = await apply();
+    expect(again.outcome.report?.status).toBe("nothing-to-do");
+  });
+});

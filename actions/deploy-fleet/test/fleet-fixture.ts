@@ -39,6 +39,8 @@ export interface ManifestOptions {
   noAdminKey?: boolean;
   /** The `secrets:` block (e.g. `{ key_vault: "kv-fleet" }`); absent: CLAW_SECRETS_JSON. */
   secrets?: Record<string, unknown>;
+  /** More keys of the `azure:` block (e.g. `{ nvme_enabled: true }`). */
+  azure?: Record<string, unknown>;
 }
 
 export function manifestYaml(o: ManifestOptions): string {
@@ -55,6 +57,7 @@ export function manifestYaml(o: ManifestOptions): string {
       fleet_image_definition_name: IMAGE,
       image_definitions: { [IMAGE]: { publisher: "claw", offer: "claw-vm", sku: "base" } },
       tags: { project: "openclawps-test" },
+      ...o.azure,
     },
     defaults: {
       vm_size: "Standard_D2s_v5",

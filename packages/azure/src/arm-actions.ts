@@ -4,11 +4,12 @@
 // Action names: https://learn.microsoft.com/azure/role-based-access-control/permissions/compute,
 // .../permissions/networking, .../permissions/management-and-governance.
 export const ARM_ACTIONS = [
-  // Resource group: ensure it exists with azure.tags; the rollout lease is a tag on it.
+  // Resource group: created with azure.tags when missing; the rollout lease is a tag on it.
   "Microsoft.Resources/subscriptions/resourceGroups/read",
   "Microsoft.Resources/subscriptions/resourceGroups/write",
-  // The lease's claims and holder are written with the Tags API's Merge and Delete, which change
-  // only the named tags (a resource group PATCH replaces the whole set).
+  // The lease's claims and holder, and azure.tags on an existing group, are written with the Tags
+  // API's Merge and Delete, which change only the named tags (a resource group PATCH replaces the
+  // whole set, and would erase a lease another run took since it was read).
   "Microsoft.Resources/tags/write",
 
   // Shared network: created when missing, never deleted.
@@ -88,7 +89,11 @@ export const ARM_ACTIONS = [
 
 export type ArmAction = (typeof ARM_ACTIONS)[number];
 
-/** What the un-gated identity writes: bake keeps the resource group and gallery as the manifest says. */
+/**
+ * What the un-gated identity writes: bake creates a missing resource group (an existing one's tags
+ * need the Tags API, which this identity does not get: deploy-fleet sets them) and keeps the
+ * gallery as the manifest says.
+ */
 const BAKE_WRITES: readonly ArmAction[] = [
   "Microsoft.Resources/subscriptions/resourceGroups/write",
   "Microsoft.Compute/galleries/write",

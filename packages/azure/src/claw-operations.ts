@@ -13,7 +13,7 @@ import type { ClawPlan, DesiredClaw, DesiredFleet } from "@openclawps/fleet-mode
 import { deriveResourceNames, formatDuration, TAGS } from "@openclawps/fleet-model";
 import type { ClawOperations, OperationResult, StepReporter } from "@openclawps/rollout";
 import { getIfExists, listAll } from "./arm-read.ts";
-import { ClawStepError } from "./azure-error.ts";
+import { azureErrorCode, ClawStepError } from "./azure-error.ts";
 import {
   DATA_DISK_LUN,
   dataDiskBody,
@@ -174,6 +174,13 @@ export class AzureClawOperations implements ClawOperations {
         },
         report,
       );
+      // A VM keeps its disk controller through a resize unless the update asks for another: an
+      // NVMe-only size needs NVMe, and a size without NVMe needs SCSI back
+      // (https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface).
+      const current = vm.storageProfile?.diskControllerType;
+      const controller = await this.step(claw.name, "read", () =>
+        this.createCheck.diskController(size, current),
+      );
       // A size the current host cluster may not offer needs the VM deallocated first
       // (https://learn.microsoft.com/azure/virtual-machines/sizes/resize-vm).
       vm = await this.stopForChange(claw.name, vm, report);
@@ -189,12 +196,15 @@ export class AzureClawOperations implements ClawOperations {
               name,
               {
                 hardwareProfile: { vmSize: size },
+                ...(controller && controller !== current
+                  ? { storageProfile: { diskControllerType: controller } }
+                  : {}),
                 tags: mergeTags(tags, { [TAGS.rolloutId]: this.opts.rolloutId }),
               },
               this.poll,
             ),
           report,
-          `${from} → ${size}`,
+          `${from} → ${size}${controller && controller !== current ? ` (${controller} disk controller)` : ""}`,
         );
       } catch (err) {
         // Refused (no capacity, a size the VM cannot take): the claw runs again on its old size.
@@ -397,6 +407,11 @@ export class AzureClawOperations implements ClawOperations {
       );
     }
 
+    // Read before the running VM is taken down (a failed read leaves the claw as it was).
+    const diskControllerType = await this.step(c, "read", () =>
+      this.createCheck.diskController(claw.settings.vm_size),
+    );
+
     // Rendered before the running VM is taken down: a renderer that fails, or a plan gone stale,
     // leaves the claw as it was.
     const boot = await this.opts.render(claw);
@@ -450,11 +465,12 @@ export class AzureClawOperations implements ClawOperations {
                 rolloutId: this.opts.rolloutId,
                 ...(boot.secretVersion ? { secretVersion: boot.secretVersion } : {}),
                 ...(parkedBy ? { parkedBy } : {}),
+                ...(diskControllerType ? { diskControllerType } : {}),
               }),
               this.poll,
             ),
           report,
-          `image ${imageVersion}, ${claw.settings.vm_size}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
+          `image ${imageVersion}, ${claw.settings.vm_size}${diskControllerType ? ` (${diskControllerType} disk controller)` : ""}, disk ${n.dataDisk} at LUN ${DATA_DISK_LUN}`,
         ).then((vm) => {
           if (vm.provisioningState && vm.provisioningState !== "Succeeded") {
             throw new ClawStepError(
@@ -503,6 +519,13 @@ export class AzureClawOperations implements ClawOperations {
   /**
    * Azure keeps at most INCREMENTAL_SNAPSHOT_CAP incremental snapshots of a disk: at the cap, the
    * snapshot step would fail after the VM is stopped. Refused while the VM still runs.
+   *
+   * Azure counts the disk's snapshots wherever they are; this counts those in the fleet's resource
+   * group only. Listing the subscription's snapshots needs snapshots/read at subscription scope,
+   * which the operator's roles do not hold (the fleet role is assigned on the resource group; the
+   * size reader on the subscription reads SKUs and nothing else), and would page through every
+   * snapshot of the subscription on each replace. Snapshots made elsewhere are met by Azure's own
+   * refusal after the deallocate instead: the VM is started again (restartAfterRefusedSnapshot).
    */
   private async refuseAtSnapshotCap(claw: string, disk: Disk): Promise<void> {
     const taken = (await this.snapshotsOf(claw, disk)).length;
@@ -511,7 +534,7 @@ export class AzureClawOperations implements ClawOperations {
       claw,
       "snapshot",
       new Error(
-        `data disk ${disk.name} already has ${taken} incremental snapshots, Azure's limit per disk (${INCREMENTAL_SNAPSHOT_CAP}); ` +
+        `data disk ${disk.name} already has ${taken} incremental snapshots in ${this.rg}, Azure's limit per disk (${INCREMENTAL_SNAPSHOT_CAP}); ` +
           "its VM was left as it is. Delete snapshots of the disk that are not this product's (its own beyond rollout.snapshots_kept are deleted after each replace), " +
           "or set rollout.snapshot_before_replace: false",
       ),
@@ -795,7 +818,7 @@ export class AzureClawOperations implements ClawOperations {
             ),
           report,
           attached ? name : `${name} (data disk not attached to the VM)`,
-        ));
+        ).catch((err: unknown) => this.restartAfterRefusedSnapshot(claw, running, current!, err, report)));
       snapshotId = snap.id;
     }
     await this.ensureDetachOnDelete(claw, vm, report);
@@ -820,6 +843,38 @@ export class AzureClawOperations implements ClawOperations {
       current = after;
     }
     return { snapshotId, disk: current };
+  }
+
+  /**
+   * Azure refused the snapshot after the VM was stopped (most often its cap on incremental
+   * snapshots of a disk, which counts the disk's snapshots in every resource group, while
+   * refuseAtSnapshotCap sees only the fleet's): the VM is started again as it was, unless its owner
+   * had stopped it, and the claw fails naming the refusal. Nothing was deleted.
+   */
+  private async restartAfterRefusedSnapshot(
+    claw: string,
+    running: Vm,
+    disk: Disk,
+    err: unknown,
+    report: StepReporter,
+  ): Promise<never> {
+    const vm = await this.mustGetVm(claw, running.name);
+    const ownerStopped = isOwnerStopped(running);
+    if (!ownerStopped) await this.ensureRunning(claw, vm, report);
+    const cause =
+      (err instanceof ClawStepError ? err.code : azureErrorCode(err)) === "OperationNotAllowed"
+        ? new Error(
+            `${errorText(err)}. Azure counts the incremental snapshots of data disk ${disk.name} in every resource group, ` +
+              `and this product sees only ${this.rg} (the scope of its role): delete snapshots of the disk made elsewhere ` +
+              `(az snapshot list --query "[?creationData.sourceResourceId=='${disk.id}']"), or set rollout.snapshot_before_replace: false`,
+          )
+        : err;
+    throw new ClawRestoredError(
+      cause,
+      ownerStopped
+        ? "left deallocated, as its owner had it, and not replaced"
+        : "started again as it was, not replaced",
+    );
   }
 
   /**

@@ -85,10 +85,12 @@ export interface VmBodyInput {
   secretVersion?: string;
   /** The power schedule's mark (TAGS.parkedBy) of the VM this one replaces, carried over. */
   parkedBy?: string;
+  /** "NVMe" for an NVMe-only size (VmCreateCheck.diskController); absent: Azure's default, SCSI. */
+  diskControllerType?: "NVMe" | "SCSI";
 }
 
 export function vmTags(
-  input: Omit<VmBodyInput, "customData" | "dataDiskId" | "nicId" | "imageVersionId">,
+  input: Omit<VmBodyInput, "customData" | "dataDiskId" | "nicId" | "imageVersionId" | "diskControllerType">,
 ): Tags {
   return {
     ...clawTags(input.fleet, input.claw),
@@ -122,6 +124,8 @@ export function vmBody(input: VmBodyInput): VirtualMachine {
     hardwareProfile: { vmSize: s.vm_size },
     storageProfile: {
       imageReference: { id: input.imageVersionId },
+      // The data disk then appears as an NVMe namespace; boot.sh finds it either way.
+      ...(input.diskControllerType ? { diskControllerType: input.diskControllerType } : {}),
       // The OS disk is disposable; it goes with the VM.
       osDisk: { createOption: "FromImage", deleteOption: "Delete", osType: "Linux" },
       dataDisks: [

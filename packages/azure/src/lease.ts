@@ -15,7 +15,7 @@ import { TAGS } from "@openclawps/fleet-model";
 import type { FleetLease } from "@openclawps/rollout";
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
-import type { Tags } from "./resource-tags.ts";
+import { type Tags, updateResourceGroupTags } from "./resource-tags.ts";
 
 export interface LeaseHolder {
   runId: string;
@@ -165,10 +165,8 @@ export class AzureFleetLease implements FleetLease {
     return new Date(this.now().getTime() + ttlSeconds * 1000);
   }
 
-  /** Tags - Update At Scope on the resource group: Merge adds or sets only these; Delete removes only these name/value pairs. */
-  private async tags(operation: "Merge" | "Delete", tags: Tags): Promise<void> {
-    const scope = `/subscriptions/${this.ctx.options.subscriptionId}/resourceGroups/${this.ctx.resourceGroup}`;
-    await this.ctx.resources.tagsOperations.updateAtScope(scope, { operation, properties: { tags } });
+  private tags(operation: "Merge" | "Delete", tags: Tags): Promise<void> {
+    return updateResourceGroupTags(this.ctx, operation, tags);
   }
 }
 

@@ -2,6 +2,7 @@
 // tag write merges into what is there, and is skipped when nothing would change (a converged
 // fleet gets zero writes).
 import { type ResolvedClaw, type ResolvedFleet, TAGS } from "@openclawps/fleet-model";
+import type { AzureContext } from "./connect.ts";
 
 export type Tags = Record<string, string>;
 
@@ -26,4 +27,23 @@ export function mergeTags(current: Tags | undefined, changes: Record<string, str
     else out[k] = v;
   }
   return out;
+}
+
+/**
+ * Tags - Update At Scope on the fleet's resource group: `Merge` adds or sets only these tags,
+ * `Delete` removes only these name/value pairs; every other tag stays as Azure has it at the moment
+ * of the write (https://learn.microsoft.com/rest/api/resources/tags/update-at-scope).
+ */
+export async function updateResourceGroupTags(
+  ctx: AzureContext,
+  operation: "Merge" | "Delete",
+  tags: Tags,
+): Promise<void> {
+  const scope = `/subscriptions/${ctx.options.subscriptionId}/resourceGroups/${ctx.resourceGroup}`;
+  await ctx.resources.tagsOperations.updateAtScope(scope, { operation, properties: { tags } });
+}
+
+/** Sets `tags` on the fleet's resource group without touching any other tag. */
+export function mergeResourceGroupTags(ctx: AzureContext, tags: Tags): Promise<void> {
+  return updateResourceGroupTags(ctx, "Merge", tags);
 }

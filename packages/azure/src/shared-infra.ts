@@ -21,7 +21,7 @@ import {
 } from "@openclawps/fleet-model";
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
-import { mergeTags } from "./resource-tags.ts";
+import { mergeResourceGroupTags } from "./resource-tags.ts";
 import { imageDefinitionFacts } from "./vm-capabilities.ts";
 
 export { ISOLATION_RULE_NAME, type SharedInfraFleet, SSH_RULE_NAME };
@@ -83,6 +83,7 @@ export async function observeSharedInfra(
     };
     const facts = imageDefinitionFacts(a.fleet_image_definition_name, image);
     if (facts.securityType) out.imageDefinition.securityType = facts.securityType;
+    if (facts.diskControllerTypes) out.imageDefinition.diskControllerTypes = facts.diskControllerTypes;
     if (facts.purchasePlan) out.imageDefinition.purchasePlan = facts.purchasePlan;
   }
   return out;
@@ -139,7 +140,7 @@ export async function ensureSharedInfra(
   const report: SharedInfraReport = { created: [], updated: [], warnings };
   const of = (kind: SharedChange["kind"]) => changes.filter((c) => c.kind === kind);
   // The resource group first: everything else lives in it.
-  for (const c of of("resource-group")) await ensureResourceGroup(ctx, fleet, c, observed, report);
+  for (const c of of("resource-group")) await ensureResourceGroup(ctx, fleet, c, report);
   const has = (kind: SharedChange["kind"]) => of(kind).length > 0;
   const network = async () => {
     // A new VNet is created with its subnet.
@@ -162,19 +163,20 @@ async function ensureResourceGroup(
   ctx: AzureContext,
   fleet: SharedInfraFleet,
   change: SharedChange,
-  observed: ObservedSharedInfra,
   report: SharedInfraReport,
 ) {
   const { location, tags } = fleet.azure;
   if (change.action === "create") {
+    // Only when the observe found no group: a PUT replaces the tag set of one that exists.
     await ctx.resources.resourceGroups.createOrUpdate(ctx.resourceGroup, { location, tags });
     report.created.push(`resource group ${ctx.resourceGroup}`);
     return;
   }
-  // PATCH replaces the tag set: merge, so the lease and anyone else's tags survive.
-  await ctx.resources.resourceGroups.update(ctx.resourceGroup, {
-    tags: mergeTags(observed.resourceGroup?.tags, tags),
-  });
+  // The Tags API's Merge sets only azure.tags and leaves every other tag as Azure has it at the
+  // moment of the write: the rollout lease another run took since the observe, and anyone's own.
+  // (A resource group PATCH replaces the whole set with what this run read earlier.)
+  // https://learn.microsoft.com/rest/api/resources/tags/update-at-scope
+  await mergeResourceGroupTags(ctx, tags);
   report.updated.push(`resource group ${ctx.resourceGroup}: tags`);
 }
 
@@ -275,6 +277,14 @@ export function desiredImageDefinition(fleet: SharedInfraFleet): GalleryImage {
       `azure.image_definitions has no entry for fleet_image_definition_name '${a.fleet_image_definition_name}'`,
     );
   }
+  const features = [
+    // Trusted launch VMs need an image definition that declares support for it
+    // (https://learn.microsoft.com/azure/virtual-machines/trusted-launch-portal#trusted-launch-vm-supported-images).
+    ...(a.trusted_launch_enabled ? [{ name: "SecurityType", value: "TrustedLaunchSupported" }] : []),
+    // NVMe-only sizes boot only images tagged for NVMe: `az sig image-definition create --features
+    // DiskControllerTypes=SCSI,NVMe` (https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface).
+    ...(a.nvme_enabled ? [{ name: "DiskControllerTypes", value: "SCSI, NVMe" }] : []),
+  ];
   return {
     location: a.location,
     tags: a.tags,
@@ -284,11 +294,7 @@ export function desiredImageDefinition(fleet: SharedInfraFleet): GalleryImage {
     hyperVGeneration: a.hyper_v_generation,
     identifier: { publisher: def.publisher, offer: def.offer, sku: def.sku },
     ...(def.purchase_plan ? { purchasePlan: { ...def.purchase_plan } } : {}),
-    // Trusted launch VMs need an image definition that declares support for it
-    // (https://learn.microsoft.com/azure/virtual-machines/trusted-launch-portal#trusted-launch-vm-supported-images).
-    ...(a.trusted_launch_enabled
-      ? { features: [{ name: "SecurityType", value: "TrustedLaunchSupported" }] }
-      : {}),
+    ...(features.length > 0 ? { features } : {}),
   };
 }
 

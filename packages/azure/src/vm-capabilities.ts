@@ -5,6 +5,7 @@
 import type { GalleryImage } from "@azure/arm-compute";
 import {
   type CreateProblem,
+  diskControllerFor,
   type ImageDefinitionFacts,
   listValue,
   type SizeCapabilities,
@@ -104,14 +105,30 @@ export class VmCreateCheck {
 
   /** The problems Azure would refuse `request` with; [] when it would create it. */
   async problems(request: VmCreateRequest): Promise<CreateProblem[]> {
+    const facts = await this.readOnce();
+    return vmCreateProblems(request, facts.image, this.size(facts, request.vmSize), this.location);
+  }
+
+  /**
+   * The disk controller a VM of `vmSize` must ask for (fleet-model's diskControllerFor); undefined
+   * when the sizes could not be read: Azure then picks the size's default.
+   */
+  async diskController(vmSize: string, current?: string): Promise<"NVMe" | "SCSI" | undefined> {
+    const facts = await this.readOnce();
+    return diskControllerFor(this.size(facts, vmSize), facts.image, current);
+  }
+
+  private async readOnce(): Promise<CheckFacts> {
     this.facts ??= this.read();
     // A failed read is not cached: the next claw tries again.
-    const facts = await this.facts.catch((err: unknown) => {
+    return this.facts.catch((err: unknown) => {
       this.facts = undefined;
       throw err;
     });
-    const size = facts.sizes ? (facts.sizes.get(request.vmSize.toLowerCase()) ?? "not-offered") : "unknown";
-    return vmCreateProblems(request, facts.image, size, this.location);
+  }
+
+  private size(facts: CheckFacts, vmSize: string): SizeCapabilities | "not-offered" | "unknown" {
+    return facts.sizes ? (facts.sizes.get(vmSize.toLowerCase()) ?? "not-offered") : "unknown";
   }
 
   private async read(): Promise<CheckFacts> {

@@ -293,12 +293,14 @@ describe("AzureClawOperations.replace", () => {
     const c = claw("juliet");
     const { ops } = opsFor([c], { rolloutId: "run-7" });
     await ops.create(plan(c, "create", "1.0.0"), steps().report);
-    azure.injectFault({ operation: "snapshots.createOrUpdate", status: 409, code: "OperationNotAllowed" });
+    // A refused snapshot starts the VM again at once (see the snapshot tests); a refused delete
+    // leaves it stopped, marked.
+    azure.injectFault({ operation: "virtualMachines.delete", status: 409, code: "OperationNotAllowed" });
     const err = await ops
       .replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
       .catch((e: unknown) => e);
     azure.clearFaults();
-    expect((err as Error).message).toMatch(/^juliet: snapshot failed \(OperationNotAllowed\)/);
+    expect((err as Error).message).toMatch(/^juliet: delete-vm failed \(OperationNotAllowed\)/);
     expect(vm("juliet")).toMatchObject({ powerState: "deallocated" });
     expect(vm("juliet")!.tags[TAGS.stoppedBy]).toBe("run-7");
     // The operator reverts the image bump: the claw is not changed, and its VM is started.
@@ -640,10 +642,45 @@ describe("AzureClawOperations snapshot retention", () => {
       .ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", steps().report)
       .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(
-      /^yankee: snapshot failed: data disk yankee-data already has 500 incremental snapshots, Azure's limit per disk \(500\); its VM was left as it is/,
+      /^yankee: snapshot failed: data disk yankee-data already has 500 incremental snapshots in rg-claw-ops, Azure's limit per disk \(500\); its VM was left as it is/,
     );
     expect(opLog(since).filter((op) => !/\.(get|list\w*)$/.test(op))).toEqual([]);
     expect(vm("yankee")).toMatchObject({ powerState: "running" });
+  });
+
+  it("starts the VM again when Azure refuses the snapshot for snapshots of the disk in another resource group", async () => {
+    const c = claw("yoke");
+    await opsFor([c]).ops.create(plan(c, "create", "1.0.0"), steps().report);
+    // Someone's backups of the disk, kept elsewhere: Azure counts them, this product cannot see them.
+    await ctx.resources.resourceGroups.createOrUpdate("rg-backups", { location: "westus" });
+    await azure.seedIncrementalSnapshots(
+      disk("yoke-data")!.id,
+      Array.from({ length: 500 }, (_, i) => `yoke-elsewhere-${i}`),
+      "rg-backups",
+    );
+    const { lines, report } = steps();
+    const err = await opsFor([c])
+      .ops.replace(plan(c, "replace", "1.1.0"), "1.1.0", report)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClawRestoredError);
+    expect((err as Error).message).toMatch(
+      /^yoke: snapshot failed \(OperationNotAllowed\): .*Azure counts the incremental snapshots of data disk yoke-data in every resource group, and this product sees only rg-claw-ops.*The VM was started again as it was, not replaced; fix the cause, then apply again$/s,
+    );
+    expect(lines).toEqual([
+      "yoke:mark-stopping",
+      "yoke:deallocate",
+      "yoke:tag-disk",
+      "yoke:snapshot",
+      "yoke:start",
+      "yoke:untag-stopped",
+    ]);
+    // Running on its old image, the same disk attached, nothing deleted.
+    expect(vm("yoke")).toMatchObject({
+      powerState: "running",
+      tags: expect.objectContaining({ [TAGS.imageVersion]: "1.0.0" }),
+    });
+    expect(vm("yoke")!.tags[TAGS.stoppedBy]).toBeUndefined();
+    expect(vm("yoke")!.dataDisks[0]).toMatchObject({ lun: 0, diskId: expect.stringMatching(/yoke-data$/i) });
   });
 });
 

@@ -1,5 +1,8 @@
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { TAGS } from "@openclawps/fleet-model";
 import type { LocalAzure } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AzureFleetLease } from "../src/lease.ts";
 import { ensureSharedInfra, ISOLATION_RULE_NAME, SSH_RULE_NAME } from "../src/shared-infra.ts";
 import { fleet } from "./fixtures.ts";
 import { connectTo, startAzure } from "./local-azure.ts";
@@ -45,13 +48,14 @@ describe("ensureSharedInfra", () => {
       destinationPortRange: "22",
       sourceAddressPrefixes: ["198.51.100.7/32", "203.0.113.0/24"],
     });
-    // Azure's AllowVnetInBound (65000) would admit every port between claws; ours comes first.
+    // Azure's AllowVnetInBound (65000) would admit every port between claws; ours comes first,
+    // and before the SSH rule, so no SSH source admits one claw to another.
     expect(nsg.securityRules?.[1]).toMatchObject({
       name: ISOLATION_RULE_NAME,
       direction: "Inbound",
       access: "Deny",
       protocol: "*",
-      priority: 4000,
+      priority: 900,
       sourceAddressPrefix: "10.0.0.0/24",
       sourcePortRange: "*",
       destinationAddressPrefix: "10.0.0.0/24",
@@ -170,7 +174,9 @@ describe("ensureSharedInfra", () => {
     const report = await ensureSharedInfra(ctx, f);
     expect(report.warnings.join("\n")).toMatch(/lacks address space 10\.0\.0\.0\/16/);
     expect(report.warnings.join("\n")).toMatch(/Subnet default has 10\.1\.0\.0\/24, not 10\.0\.0\.0\/24/);
-    expect(report.warnings.join("\n")).toMatch(/inbound rule 'allow-rdp' \(Tcp 3389 from \*\)/);
+    expect(report.warnings.join("\n")).toMatch(
+      /inbound rule 'allow-rdp' \(priority 1000: Tcp 3389 from \* to \*\) that claws\.yaml does not declare/,
+    );
     expect(report.updated).toContain("resource group rg-seedinfra: tags");
 
     const rg = await ctx.resources.resourceGroups.get("rg-seedinfra");
@@ -182,7 +188,7 @@ describe("ensureSharedInfra", () => {
     expect(rules.map((r) => [r.name, r.priority])).toEqual([
       ["allow-rdp", 1000],
       [SSH_RULE_NAME, 1010],
-      [ISOLATION_RULE_NAME, 4000],
+      [ISOLATION_RULE_NAME, 900],
     ]);
 
     const since = Date.now();
@@ -241,5 +247,113 @@ describe("ensureSharedInfra", () => {
     const since = Date.now();
     await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-bake-first" }), { scope: "image" });
     expect(azure.counts({ since }).writes).toBe(0);
+  });
+
+  it("keeps a rollout lease another run took after it read the resource group when it sets azure.tags", async () => {
+    const rg = "rg-lease-kept";
+    await connectTo(azure, rg).resources.resourceGroups.createOrUpdate(rg, {
+      location: "westus",
+      tags: { owner: "someone" },
+    });
+    // Another run takes the lease between this run's read of the group and its tag write: the
+    // first write to the group waits for it.
+    let other: Promise<void> | undefined;
+    const lateLease: PipelinePolicy = {
+      name: "lease-taken-meanwhile",
+      async sendRequest(request, next) {
+        if (request.method !== "GET" && /\/resourcegroups\/rg-lease-kept/i.test(request.url)) {
+          other ??= new AzureFleetLease(connectTo(azure, rg)).acquire("other-run", 600, false);
+          await other;
+        }
+        return next(request);
+      },
+    };
+    // bake (the image scope, as the un-gated identity) leaves the group's tags to deploy-fleet.
+    const bake = await ensureSharedInfra(connectTo(azure, rg), fleet([], { resourceGroup: rg }), {
+      scope: "image",
+    });
+    expect(bake.updated).toEqual([]);
+    const ctx = connectTo(azure, rg, { additionalPolicies: [lateLease] });
+    const fleetRun = await ensureSharedInfra(ctx, fleet([], { resourceGroup: rg }));
+    expect(other).toBeDefined();
+    expect(fleetRun.updated).toContain(`resource group ${rg}: tags`);
+    const tags = (await connectTo(azure, rg).resources.resourceGroups.get(rg)).tags ?? {};
+    expect(tags[TAGS.lease]).toMatch(/^other-run;/);
+    expect(tags).toMatchObject({ owner: "someone", project: "openclawps" });
+  });
+
+  describe("the NSG between claws, evaluated as Azure evaluates rules", () => {
+    const rg = "rg-nsg-order";
+    const nsgId = () =>
+      `/subscriptions/${azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/networkSecurityGroups/${rg}-nsg`;
+    const verdict = (source: string, port: number) =>
+      azure.nsgVerdict(nsgId(), { source, destination: "10.0.0.5", port });
+    // An SSH source wide enough to take in the claws' own subnet.
+    const wide = () => fleet([], { resourceGroup: rg, allowedCidrs: ["10.0.0.0/8", "203.0.113.0/24"] });
+
+    it("admits SSH from the operator's CIDRs but not from another claw, even when a CIDR covers the claws' subnet", async () => {
+      const ctx = connectTo(azure, rg);
+      // An NSG an earlier deploy-fleet made: the rule between claws after the SSH rule.
+      await ensureSharedInfra(ctx, wide());
+      const nsg = await ctx.network.networkSecurityGroups.get(rg, `${rg}-nsg`);
+      await ctx.network.networkSecurityGroups.createOrUpdate(
+        rg,
+        `${rg}-nsg`,
+        {
+          location: nsg.location,
+          securityRules: (nsg.securityRules ?? []).map((r) =>
+            r.name === ISOLATION_RULE_NAME ? { ...r, priority: 4000 } : r,
+          ),
+        },
+        ctx.poll,
+      );
+      expect(verdict("10.0.0.4", 22)).toMatchObject({ access: "Allow", rule: SSH_RULE_NAME });
+
+      const report = await ensureSharedInfra(ctx, wide());
+      expect(report.updated).toEqual([`network security group ${rg}-nsg: traffic between claws denied`]);
+      expect(verdict("10.0.0.4", 22)).toMatchObject({
+        access: "Deny",
+        rule: ISOLATION_RULE_NAME,
+        priority: 900,
+      });
+      expect(verdict("10.0.0.4", 8080)).toMatchObject({ access: "Deny", rule: ISOLATION_RULE_NAME });
+      // The operator's runners: inside 10.0.0.0/8 but outside the subnet, and on the internet.
+      expect(verdict("10.0.1.9", 22)).toMatchObject({ access: "Allow", rule: SSH_RULE_NAME });
+      expect(verdict("203.0.113.7", 22)).toMatchObject({ access: "Allow", rule: SSH_RULE_NAME });
+      expect(verdict("198.51.100.1", 22)).toMatchObject({ access: "Deny", rule: "DenyAllInBound" });
+    });
+
+    it("warns, naming it, about a rule added by hand that is evaluated first and reopens traffic between claws", async () => {
+      const ctx = connectTo(azure, rg);
+      await ctx.network.securityRules.createOrUpdate(
+        rg,
+        `${rg}-nsg`,
+        "app-8080",
+        {
+          protocol: "Tcp",
+          access: "Allow",
+          direction: "Inbound",
+          priority: 500,
+          sourceAddressPrefix: "VirtualNetwork",
+          sourcePortRange: "*",
+          destinationAddressPrefix: "*",
+          destinationPortRange: "8080",
+        },
+        ctx.poll,
+      );
+      // What the warning says is so: one claw reaches another's port 8080 through it.
+      expect(verdict("10.0.0.4", 8080)).toMatchObject({ access: "Allow", rule: "app-8080" });
+      const since = Date.now();
+      const report = await ensureSharedInfra(ctx, wide());
+      expect(report.warnings).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^Network security group ${rg}-nsg has inbound rule 'app-8080' \\(priority 500: Tcp 8080 from VirtualNetwork to \\*\\), evaluated before ${ISOLATION_RULE_NAME} \\(priority 900\\): it admits traffic from claw to claw`,
+          ),
+        ),
+      ]);
+      // Left as it is: a warning, not a write.
+      expect(azure.counts({ since }).writes).toBe(0);
+    });
   });
 });

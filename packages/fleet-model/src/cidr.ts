@@ -98,3 +98,11 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   const m = mask(outer.family, outer.prefix);
   return (outer.address & m) === (inner.address & m);
 }
+
+/** A prefix, or a bare address as a /32 (IPv4) or /128 (IPv6): what an NSG source may name. */
+export function asCidr(text: string): Cidr | undefined {
+  const c = parseCidr(text);
+  if (c) return c;
+  const ip = parseIpAddress(text);
+  return ip ? parseCidr(`${text}/${ip.family === 4 ? 32 : 128}`) : undefined;
+}

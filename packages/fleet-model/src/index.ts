@@ -109,6 +109,7 @@ export * from "./tags.ts";
 export * from "./types.ts";
 export {
   type CreateProblem,
+  diskControllerFor,
   type ImageDefinitionFacts,
   listValue,
   type SizeCapabilities,

@@ -2,7 +2,7 @@
 // document next to the schema, each checking only what is well-typed, so a manifest with a
 // type error somewhere still gets every other problem reported.
 import { type AzureNameKind, azureNameLabel, azureNameProblem } from "./azure-names.ts";
-import { cidrContains, parseCidr } from "./cidr.ts";
+import { asCidr, cidrContains, parseCidr } from "./cidr.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { deriveResourceNames } from "./resource-names.ts";
 import { TAG_PREFIX } from "./tags.ts";
@@ -189,6 +189,16 @@ function trustedLaunchProblems(
     if (isRecord(c) && c.enable_trusted_launch === true) wants.push(["claws", name, "enable_trusted_launch"]);
   }
   const out: RuleProblem[] = [];
+  // NVMe disk controllers are for Generation 2 VMs only
+  // (https://learn.microsoft.com/azure/virtual-machines/nvme-overview).
+  if (azure.nvme_enabled === true && azure.hyper_v_generation === "V1") {
+    out.push({
+      path: ["azure", "nvme_enabled"],
+      severity: "error",
+      message: "the NVMe disk controller needs a Generation 2 image, but azure.hyper_v_generation is V1",
+      fix: "set azure.hyper_v_generation: V2 (a new image definition) or remove azure.nvme_enabled",
+    });
+  }
   for (const path of wants) {
     if (azure.hyper_v_generation === "V1") {
       out.push({
@@ -338,6 +348,7 @@ function sshProblems(doc: Record<string, unknown>): RuleProblem[] {
       }
     });
   }
+  out.push(...sshSubnetProblems(doc));
   return out;
 }
 
@@ -372,5 +383,42 @@ export function manifestRuleProblems(
     out.push(...tagProblems(azure.tags));
   }
   out.push(...rolloutProblems(doc.rollout, claws), ...sshProblems(doc));
+  return out;
+}
+
+/**
+ * An SSH source against the claws' subnet, while the NSG denies traffic between claws (the rule
+ * between claws is evaluated before the SSH rule, see shared-infra-plan.ts): a source inside the
+ * subnet never gets in, and one that covers it admits only the addresses outside it.
+ */
+function sshSubnetProblems(doc: Record<string, unknown>): RuleProblem[] {
+  const azure = isRecord(doc.azure) ? doc.azure : undefined;
+  const ssh = isRecord(doc.ssh) ? doc.ssh : undefined;
+  if (!azure || azure.allow_claw_to_claw === true || !ssh || !Array.isArray(ssh.allowed_cidrs)) return [];
+  const subnets = (Array.isArray(azure.subnet_prefixes) ? azure.subnet_prefixes : [])
+    .map((s) => (typeof s === "string" ? parseCidr(s) : undefined))
+    .filter((c): c is NonNullable<typeof c> => c !== undefined);
+  const out: RuleProblem[] = [];
+  ssh.allowed_cidrs.forEach((v, i) => {
+    const c = typeof v === "string" ? asCidr(v) : undefined;
+    if (!c) return;
+    const inside = subnets.find((s) => cidrContains(s, c));
+    const covered = subnets.find((s) => cidrContains(c, s));
+    if (inside) {
+      out.push({
+        path: ["ssh", "allowed_cidrs", i],
+        severity: "error",
+        message: `${quoted(v)} lies in the claws' subnet ${inside.text}, and the network security group denies traffic between addresses of that subnet before it admits SSH: SSH from there never reaches a claw`,
+        fix: "run the runner or bastion in another subnet and list that address, or set azure.allow_claw_to_claw: true to let claws (and it) reach each other",
+      });
+    } else if (covered && c.prefix >= WIDEST_SSH_PREFIX) {
+      out.push({
+        path: ["ssh", "allowed_cidrs", i],
+        severity: "warning",
+        message: `${quoted(v)} covers the claws' subnet ${covered.text}: SSH gets in from its addresses outside that subnet only (the rule between claws comes first), never from one claw to another`,
+        fix: `list only the addresses your runners and operators connect from, outside ${covered.text}`,
+      });
+    }
+  });
   return out;
 }

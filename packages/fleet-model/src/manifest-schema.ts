@@ -270,6 +270,7 @@ export const azureSchema = z.strictObject({
   image_definitions: z.record(azureName("galleryImage"), imageDefinition),
   hyper_v_generation: oneOf(["V1", "V2"] as const).default("V2"),
   trusted_launch_enabled: z.boolean().default(false),
+  nvme_enabled: z.boolean().default(false),
   allow_claw_to_claw: z.boolean().default(false),
   tags: tags.default({}),
   replication_regions: z
@@ -441,6 +442,7 @@ export const FIELD_DOCS: Record<string, { expects: string; example: string }> = 
   "azure.image_definitions.*.purchase_plan.*": { expects: "a string", example: "planid" },
   "azure.hyper_v_generation": { expects: "V1 or V2", example: "V2" },
   "azure.trusted_launch_enabled": { expects: "true or false", example: "false" },
+  "azure.nvme_enabled": { expects: "true or false", example: "true" },
   "azure.allow_claw_to_claw": { expects: "true or false", example: "false" },
   "azure.tags": { expects: "a map of tag names to string values", example: "{ project: openclawps }" },
   "azure.tags.*": { expects: "a string (quote numbers and booleans)", example: '"1234"' },

@@ -5,6 +5,7 @@
 // step observes, calls this, and executes the changes. Resources are created when missing and
 // never deleted; differences Azure cannot change in place, or that are someone else's, are
 // warnings and left alone.
+import { asCidr, cidrContains, parseCidr } from "./cidr.ts";
 import type { ObservedSecurityRule, ObservedSharedInfra, ResolvedFleet, SharedChange } from "./types.ts";
 
 /** Names of the NSG rules deploy-fleet owns. Other rules in the NSG are left alone (and reported). */
@@ -12,8 +13,14 @@ export const SSH_RULE_NAME = "openclawps-ssh-inbound";
 export const ISOLATION_RULE_NAME = "openclawps-deny-claw-to-claw";
 /** The rules deploy-fleet writes; every other rule of the NSG is someone else's. */
 export const MANAGED_RULE_NAMES: ReadonlySet<string> = new Set([SSH_RULE_NAME, ISOLATION_RULE_NAME]);
-/** Where each rule of ours starts looking for a free priority (lower number = evaluated first). */
-const DEFAULT_PRIORITY: Record<string, number> = { [SSH_RULE_NAME]: 1000, [ISOLATION_RULE_NAME]: 4000 };
+/**
+ * Where each rule of ours starts looking for a free priority (lower number = evaluated first).
+ * The rule between claws comes before the SSH rule: an SSH source that covers the claws' subnet
+ * (0.0.0.0/0, a 10.0.0.0/8) must not admit SSH from one claw to another.
+ */
+const DEFAULT_PRIORITY: Record<string, number> = { [SSH_RULE_NAME]: 1000, [ISOLATION_RULE_NAME]: 900 };
+/** Azure's range for security rule priorities (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#security-rules). */
+const PRIORITY_MIN = 100;
 
 export type SharedInfraFleet = Pick<ResolvedFleet, "azure" | "ssh">;
 
@@ -47,8 +54,10 @@ export function desiredSshRule(fleet: SharedInfraFleet, priority: number): Obser
  * the default rule AllowVnetInBound (priority 65000, VirtualNetwork to VirtualNetwork, any port),
  * so one claw reaches every port of every other claw in the subnet
  * (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#default-security-rules).
- * This rule denies inbound from the claws' subnet to the claws' subnet, after our SSH rule (and
- * any rule of yours with a lower number), so SSH from `ssh.allowed_cidrs` still reaches them.
+ * This rule denies inbound from the claws' subnet to the claws' subnet, before our SSH rule, so
+ * SSH from `ssh.allowed_cidrs` reaches them from outside the subnet and never from another claw;
+ * a rule of yours with a lower number than this one is evaluated first and can reopen it (the
+ * plan warns about each).
  * Run Command needs no inbound traffic (the VM agent fetches the script), and Azure's platform
  * address 168.63.129.16 (DHCP, DNS, health probes) is not filtered by NSGs
  * (https://learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16).
@@ -78,19 +87,32 @@ export function desiredManagedRules(
   fleet: SharedInfraFleet,
   rules: ObservedSecurityRule[],
 ): ObservedSecurityRule[] {
-  const taken = new Set(rules.filter((r) => r.direction === "Inbound").map((r) => r.priority));
-  const priority = (name: string) => {
-    const ours = rules.find((r) => r.name === name);
-    if (ours) return ours.priority;
-    let p = DEFAULT_PRIORITY[name] as number;
-    while (taken.has(p)) p += 10;
-    taken.add(p);
-    return p;
-  };
-  return [
-    desiredSshRule(fleet, priority(SSH_RULE_NAME)),
-    desiredIsolationRule(fleet, priority(ISOLATION_RULE_NAME)),
-  ].filter((r): r is ObservedSecurityRule => r !== undefined);
+  const inbound = rules.filter((r) => r.direction === "Inbound");
+  const taken = new Set(inbound.filter((r) => r.name !== ISOLATION_RULE_NAME).map((r) => r.priority));
+  const existing = (name: string) => inbound.find((r) => r.name === name)?.priority;
+  let sshPriority = existing(SSH_RULE_NAME);
+  if (sshPriority === undefined) {
+    sshPriority = DEFAULT_PRIORITY[SSH_RULE_NAME] as number;
+    while (taken.has(sshPriority)) sshPriority += 10;
+  }
+  taken.add(sshPriority);
+  const ssh = desiredSshRule(fleet, sshPriority);
+  // The rule between claws keeps its number while it comes before the SSH rule; otherwise (a
+  // fleet from before this order) it moves to a free number below the SSH rule's.
+  let isolationPriority = existing(ISOLATION_RULE_NAME);
+  if (isolationPriority === undefined || (ssh && isolationPriority >= sshPriority)) {
+    const below = (from: number, step: number) => {
+      for (let p = from; p >= PRIORITY_MIN; p -= step) if (!taken.has(p)) return p;
+      return undefined;
+    };
+    const start = ssh
+      ? Math.min(DEFAULT_PRIORITY[ISOLATION_RULE_NAME] as number, sshPriority - 10)
+      : (DEFAULT_PRIORITY[ISOLATION_RULE_NAME] as number);
+    isolationPriority = below(start, 10) ?? below(sshPriority - 1, 1) ?? start;
+  }
+  return [ssh, desiredIsolationRule(fleet, isolationPriority)].filter(
+    (r): r is ObservedSecurityRule => r !== undefined,
+  );
 }
 
 const star = (list: string[]) => (list.length === 0 ? ["*"] : list);
@@ -133,7 +155,10 @@ export function planSharedInfra(
       );
     }
     const missingTags = Object.entries(a.tags).filter(([k, v]) => rg.tags[k] !== v);
-    if (missingTags.length > 0) {
+    // The tags of a group that exists are set through the Tags API (only azure.tags, so the
+    // rollout lease and anyone's own tags stay), which the un-gated identity bake signs in as
+    // may not write: bake leaves them to deploy-fleet.
+    if (missingTags.length > 0 && scope === "fleet") {
       changes.push({
         kind: "resource-group",
         name: a.resource_group_name,
@@ -163,12 +188,13 @@ export function planSharedInfra(
       kind: "image-definition",
       name: `${a.gallery_name}/${a.fleet_image_definition_name}`,
       action: "create",
-      detail: `create image definition ${a.gallery_name}/${a.fleet_image_definition_name} (${def ? `${def.publisher}/${def.offer}/${def.sku}` : "?"}, ${a.hyper_v_generation}${def?.purchase_plan ? `, plan ${def.purchase_plan.name}` : ""}${a.trusted_launch_enabled ? ", trusted launch" : ""})`,
+      detail: `create image definition ${a.gallery_name}/${a.fleet_image_definition_name} (${def ? `${def.publisher}/${def.offer}/${def.sku}` : "?"}, ${a.hyper_v_generation}${def?.purchase_plan ? `, plan ${def.purchase_plan.name}` : ""}${a.trusted_launch_enabled ? ", trusted launch" : ""}${a.nvme_enabled ? ", NVMe disk controller" : ""})`,
       value: {
         identifier: def && { publisher: def.publisher, offer: def.offer, sku: def.sku },
         purchasePlan: def?.purchase_plan,
         hyperVGeneration: a.hyper_v_generation,
         trustedLaunch: a.trusted_launch_enabled,
+        ...(a.nvme_enabled ? { nvme: true } : {}),
       },
     });
   } else if (def) {
@@ -195,6 +221,13 @@ export function planSharedInfra(
     if (!a.trusted_launch_enabled && (security === "trustedlaunch" || security === "confidentialvm")) {
       diffs.push(
         `security type ${have.securityType}, which boots Trusted Launch VMs only (manifest: trusted_launch_enabled: false)`,
+      );
+    }
+    // NVMe-only sizes (the v6 series) boot only images whose definition declares NVMe.
+    const nvme = (have.diskControllerTypes ?? []).some((c) => c.toLowerCase() === "nvme");
+    if (a.nvme_enabled && !nvme) {
+      diffs.push(
+        `disk controllers ${have.diskControllerTypes?.join(", ") || "SCSI"} (manifest: nvme_enabled: true needs DiskControllerTypes "SCSI, NVMe"; NVMe-only sizes are refused before a VM goes down)`,
       );
     }
     const plan = (p: { publisher: string; product: string; name: string } | undefined) =>
@@ -277,14 +310,24 @@ function planNsg(
     });
     return;
   }
+  const want = desiredManagedRules(fleet, nsg.rules);
+  const isolating = want.find((r) => r.name === ISOLATION_RULE_NAME);
   for (const r of nsg.rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name))) {
-    if (r.direction === "Inbound" && r.access === "Allow") {
+    if (r.direction !== "Inbound" || r.access !== "Allow") continue;
+    const what = `inbound rule '${r.name}' (priority ${r.priority}: ${r.protocol || "*"} ${r.destinationPortRanges.join(",") || "*"} from ${r.sourceAddressPrefixes.join(",") || "*"} to ${r.destinationAddressPrefixes.join(",") || "*"})`;
+    // Azure evaluates rules by priority, lowest number first, and stops at the first that matches
+    // (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#security-rules).
+    if (isolating && r.priority < isolating.priority && admitsBetweenClaws(r, fleet.azure.subnet_prefixes)) {
       warnings.push(
-        `Network security group ${name} has inbound rule '${r.name}' (${r.protocol || "*"} ${r.destinationPortRanges.join(",") || "*"} from ${r.sourceAddressPrefixes.join(",") || "*"}) that claws.yaml does not declare; it is left as it is. Delete it if only SSH should reach the claws.`,
+        `Network security group ${name} has ${what}, evaluated before ${ISOLATION_RULE_NAME} (priority ${isolating.priority}): it admits traffic from claw to claw, so one claw reaches those ports of every other. ` +
+          `It is left as it is: delete it, narrow its source or destination to outside ${fleet.azure.subnet_prefixes.join(", ")}, or give it a priority number above ${isolating.priority}.`,
+      );
+    } else {
+      warnings.push(
+        `Network security group ${name} has ${what} that claws.yaml does not declare; it is left as it is. Delete it if only SSH should reach the claws.`,
       );
     }
   }
-  const want = desiredManagedRules(fleet, nsg.rules);
   const ruleChange = (ruleName: string) => {
     const have = nsg.rules.find((r) => r.name === ruleName);
     const rule = want.find((r) => r.name === ruleName);
@@ -311,7 +354,9 @@ function planNsg(
       name: `${name}/${ISOLATION_RULE_NAME}`,
       action: isolation.action,
       detail: isolation.rule
-        ? `${isolation.have ? "restore" : "add"} the rule of ${name} that denies traffic between claws (from and to ${isolation.rule.sourceAddressPrefixes.join(", ")})`
+        ? isolation.have && isolation.have.priority !== isolation.rule.priority
+          ? `move the rule of ${name} that denies traffic between claws before the SSH rule (priority ${isolation.rule.priority}, was ${isolation.have.priority}), so no SSH source admits one claw to another`
+          : `${isolation.have ? "restore" : "add"} the rule of ${name} that denies traffic between claws (from and to ${isolation.rule.sourceAddressPrefixes.join(", ")})`
         : `remove the rule of ${name} that denies traffic between claws (azure.allow_claw_to_claw is true)`,
       value: { isolation: isolation.rule?.sourceAddressPrefixes ?? null, priority: isolation.rule?.priority },
     });
@@ -327,4 +372,25 @@ function sameSet(a: string[], b: string[]): boolean {
   const sa = [...new Set(a)].sort();
   const sb = [...new Set(b)].sort();
   return sa.length === sb.length && sa.every((v, i) => v === sb[i]);
+}
+
+/**
+ * Whether an inbound allow rule admits traffic from a claw to a claw: its source and destination
+ * each take in an address of the claws' subnet (`*`, the VirtualNetwork tag, or a prefix that
+ * overlaps it). Application security groups are not resolved here (they would need the NICs).
+ */
+export function admitsBetweenClaws(rule: ObservedSecurityRule, subnetPrefixes: string[]): boolean {
+  const reaches = (prefixes: string[]) =>
+    prefixes.some((p) => {
+      if (p === "*" || p.toLowerCase() === "virtualnetwork") return true;
+      const c = asCidr(p);
+      return (
+        c !== undefined &&
+        subnetPrefixes.some((s) => {
+          const subnet = parseCidr(s);
+          return subnet !== undefined && (cidrContains(c, subnet) || cidrContains(subnet, c));
+        })
+      );
+    });
+  return reaches(rule.sourceAddressPrefixes) && reaches(rule.destinationAddressPrefixes);
 }

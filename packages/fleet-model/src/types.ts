@@ -37,6 +37,11 @@ export interface AzureBlock {
   hyper_v_generation: "V1" | "V2";
   trusted_launch_enabled: boolean;
   /**
+   * A new image definition declares the NVMe disk controller (feature DiskControllerTypes
+   * "SCSI, NVMe"), so NVMe-only sizes (the v6 series) can boot its images. Absent: SCSI only.
+   */
+  nvme_enabled?: boolean;
+  /**
    * Admit traffic between claws (Azure's default AllowVnetInBound). Absent or false: the NSG
    * denies inbound from the claws' subnet to the claws' subnet.
    */
@@ -297,6 +302,8 @@ export interface ObservedSharedInfra {
     hyperVGeneration?: string;
     /** Feature `SecurityType` (TrustedLaunchSupported, TrustedLaunch, ...). */
     securityType?: string;
+    /** Feature `DiskControllerTypes` ("SCSI, NVMe"); absent = SCSI only. */
+    diskControllerTypes?: string[];
     purchasePlan?: { name: string; publisher: string; product: string };
   };
 }

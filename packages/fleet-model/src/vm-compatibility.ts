@@ -115,7 +115,7 @@ export function vmCreateProblems(
     problems.push({
       code: "InvalidParameter",
       cause: `VM size ${sizeName} supports only the ${controllers.join(", ")} disk controller, and image definition ${image.name} is tagged for ${imageControllers.join(", ")}`,
-      fix: `set vm_size to a size with a SCSI controller, or publish the image to a definition with feature DiskControllerTypes "SCSI, NVMe" (https://learn.microsoft.com/azure/virtual-machines/nvme-overview)`,
+      fix: `set vm_size to a size with a SCSI controller, or bake into a new image definition that declares NVMe (azure.nvme_enabled: true and a new fleet_image_definition_name; an existing definition's features cannot change, https://learn.microsoft.com/azure/virtual-machines/nvme-overview)`,
     });
   }
   const premium = request.diskSkus.filter((s) => lower(s).startsWith("premium"));
@@ -127,6 +127,31 @@ export function vmCreateProblems(
     });
   }
   return problems;
+}
+
+/**
+ * The disk controller a VM create or resize must ask for (storageProfile.diskControllerType): NVMe
+ * when the size has no SCSI controller (the v6 sizes) and the image definition declares NVMe; SCSI
+ * when a VM on NVMe is resized to a size without it; otherwise none, and Azure's default (SCSI)
+ * stands.
+ * Asked for explicitly because a VM keeps its controller through a resize unless the update asks
+ * for another (https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface).
+ */
+export function diskControllerFor(
+  size: SizeCapabilities | "not-offered" | "unknown",
+  image: ImageDefinitionFacts,
+  /** The controller of the VM being resized. */
+  current?: string,
+): "NVMe" | "SCSI" | undefined {
+  if (typeof size === "string") return undefined;
+  const has = (list: string[] | undefined, c: string) => (list ?? []).some((x) => lower(x) === c);
+  const sizeControllers = size.diskControllerTypes.length > 0 ? size.diskControllerTypes : ["SCSI"];
+  if (!has(sizeControllers, "scsi"))
+    return has(sizeControllers, "nvme") && has(image.diskControllerTypes, "nvme") ? "NVMe" : undefined;
+  // Back to SCSI from an NVMe-only size.
+  return current !== undefined && lower(current) === "nvme" && !has(sizeControllers, "nvme")
+    ? "SCSI"
+    : undefined;
 }
 
 /** What the image definition alone refuses: its security type and purchase plan against the VM. */

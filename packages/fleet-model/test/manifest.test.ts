@@ -532,6 +532,14 @@ const CASES: Case[] = [
     message: /trusted launch needs a Generation 2 image/,
   },
   {
+    name: "the NVMe disk controller on a Generation 1 image is refused",
+    edits: { "+12": "  hyper_v_generation: V1\n  nvme_enabled: true" },
+    line: 14,
+    column: 17,
+    path: "azure.nvme_enabled",
+    message: /the NVMe disk controller needs a Generation 2 image/,
+  },
+  {
     name: "trusted launch VMs need an image definition that supports it",
     edits: { 20: "  alice: { enable_trusted_launch: true }" },
     line: 20,
@@ -739,6 +747,25 @@ const CASES: Case[] = [
     column: 19,
     path: "ssh.allowed_cidrs.0",
     message: /opens SSH \(port 22\) to the whole internet/,
+    severity: "warning",
+  },
+  {
+    name: "an SSH source inside the claws' subnet is refused: the rule between claws denies it first",
+    edits: { 27: "  allowed_cidrs: [203.0.113.0/24, 10.0.0.5]" },
+    line: 27,
+    column: 35,
+    path: "ssh.allowed_cidrs.1",
+    message: /"10\.0\.0\.5" lies in the claws' subnet 10\.0\.0\.0\/24.*SSH from there never reaches a claw/,
+    fix: /another subnet.*azure\.allow_claw_to_claw: true/,
+  },
+  {
+    name: "an SSH source that covers the claws' subnet is a warning: it admits no claw",
+    edits: { 27: "  allowed_cidrs: [10.0.0.0/8]" },
+    line: 27,
+    column: 19,
+    path: "ssh.allowed_cidrs.0",
+    message:
+      /"10\.0\.0\.0\/8" covers the claws' subnet 10\.0\.0\.0\/24: SSH gets in from its addresses outside that subnet only/,
     severity: "warning",
   },
   {

@@ -28,7 +28,7 @@ const isolationRule = (o: Partial<ObservedSecurityRule> = {}): ObservedSecurityR
   direction: "Inbound",
   access: "Deny",
   protocol: "*",
-  priority: 4000,
+  priority: 900,
   sourceAddressPrefixes: ["10.0.0.0/24"],
   sourcePortRanges: ["*"],
   destinationAddressPrefixes: ["10.0.0.0/24"],
@@ -110,23 +110,27 @@ describe("shared-infrastructure changes", () => {
     const closed = desiredOf(manifestText({ 27: "  allowed_cidrs: []" }));
     const shared = sharedAsDeclared();
     shared.networkSecurityGroup!.rules.push(
-      sshRule(["0.0.0.0/0"], { name: "rdp", priority: 900, destinationPortRanges: ["3389"] }),
+      sshRule(["0.0.0.0/0"], { name: "rdp", priority: 950, destinationPortRanges: ["3389"] }),
     );
     const plan = planFleet(closed, converged(shared));
     expect(plan.shared.map((c) => `${c.action} ${c.kind}`)).toEqual(["remove ssh-rule"]);
-    expect(plan.warnings).toEqual([expect.stringContaining("inbound rule 'rdp' (Tcp 3389 from 0.0.0.0/0)")]);
+    expect(plan.warnings).toEqual([
+      expect.stringContaining(
+        "inbound rule 'rdp' (priority 950: Tcp 3389 from 0.0.0.0/0 to *) that claws.yaml does not declare",
+      ),
+    ]);
   });
 
   it("the rule kept its priority and a rule written with single fields matches", () => {
     const shared = sharedAsDeclared();
     shared.networkSecurityGroup!.rules = [
       sshRule(["203.0.113.0/24"], { priority: 1010, sourcePortRanges: [] }),
-      isolationRule({ priority: 4020, protocol: "*" }),
+      isolationRule({ priority: 920, protocol: "*" }),
     ];
     expect(planFleet(desired, converged(shared)).shared).toEqual([]);
   });
 
-  it("a new NSG denies traffic between claws: inbound from the claws' subnet to it, after the SSH rule", () => {
+  it("a new NSG denies traffic between claws: inbound from the claws' subnet to it, before the SSH rule", () => {
     const { changes } = planSharedInfra(desired, {});
     expect(changes.find((c) => c.kind === "network-security-group")).toMatchObject({
       detail:
@@ -139,7 +143,7 @@ describe("shared-infrastructure changes", () => {
     const shared = sharedAsDeclared();
     shared.networkSecurityGroup!.rules = [
       sshRule(["203.0.113.0/24"]),
-      sshRule(["*"], { name: "x", priority: 4000 }),
+      sshRule(["*"], { name: "x", priority: 900 }),
     ];
     const plan = planFleet(desired, converged(shared));
     expect(plan.shared).toEqual([
@@ -147,8 +151,8 @@ describe("shared-infrastructure changes", () => {
         kind: "isolation-rule",
         action: "create",
         name: `rg-claw-nsg/${ISOLATION_RULE_NAME}`,
-        // 4000 is taken by another inbound rule: the next free one.
-        value: { isolation: ["10.0.0.0/24"], priority: 4010 },
+        // 900 is taken by another inbound rule: the next free one before the SSH rule.
+        value: { isolation: ["10.0.0.0/24"], priority: 890 },
       }),
     ]);
     expect(planNeedsApply(plan)).toBe(true);
@@ -165,9 +169,50 @@ describe("shared-infrastructure changes", () => {
       expect.objectContaining({
         kind: "isolation-rule",
         action: "update",
-        value: { isolation: ["10.0.0.0/24"], priority: 4000 },
+        value: { isolation: ["10.0.0.0/24"], priority: 900 },
       }),
     ]);
+  });
+
+  it("the rule an earlier deploy-fleet put after the SSH rule moves before it, so no SSH source admits claw to claw", () => {
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules = [sshRule(["203.0.113.0/24"]), isolationRule({ priority: 4000 })];
+    const plan = planFleet(desired, converged(shared));
+    expect(plan.shared).toEqual([
+      expect.objectContaining({
+        kind: "isolation-rule",
+        action: "update",
+        value: { isolation: ["10.0.0.0/24"], priority: 900 },
+        detail:
+          "move the rule of rg-claw-nsg that denies traffic between claws before the SSH rule (priority 900, was 4000), so no SSH source admits one claw to another",
+      }),
+    ]);
+    expect(planNeedsApply(plan)).toBe(true);
+  });
+
+  it("warns, naming each, about a foreign allow rule evaluated before the rule between claws that reopens claw-to-claw traffic", () => {
+    const shared = sharedAsDeclared();
+    shared.networkSecurityGroup!.rules.push(
+      sshRule(["VirtualNetwork"], { name: "app-8080", priority: 500, destinationPortRanges: ["8080"] }),
+      sshRule(["10.0.0.0/16"], { name: "mesh", priority: 600, destinationAddressPrefixes: ["10.0.0.0/24"] }),
+      // Evaluated after ours, or from outside the subnet: the usual warning only.
+      sshRule(["VirtualNetwork"], { name: "late", priority: 2000 }),
+      sshRule(["198.51.100.0/24"], { name: "office", priority: 700 }),
+    );
+    const plan = planFleet(desired, converged(shared));
+    expect(plan.shared).toEqual([]);
+    const reopen = plan.warnings.filter((w) => w.includes("admits traffic from claw to claw"));
+    expect(reopen).toEqual([
+      expect.stringContaining(
+        `inbound rule 'app-8080' (priority 500: Tcp 8080 from VirtualNetwork to *), evaluated before ${ISOLATION_RULE_NAME} (priority 900)`,
+      ),
+      expect.stringContaining("inbound rule 'mesh' (priority 600: Tcp 22 from 10.0.0.0/16 to 10.0.0.0/24)"),
+    ]);
+    expect(reopen[0]).toContain(
+      "delete it, narrow its source or destination to outside 10.0.0.0/24, or give it a priority number above 900",
+    );
+    expect(plan.warnings).toHaveLength(4);
+    expect(renderPlanMarkdown(plan)).toContain("app-8080");
   });
 
   it("azure.allow_claw_to_claw: true removes the rule, and a new NSG is made without it", () => {

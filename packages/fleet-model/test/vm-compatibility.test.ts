@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  diskControllerFor,
   type ImageDefinitionFacts,
   type SizeCapabilities,
   vmCreateProblems,
@@ -109,5 +110,25 @@ describe("vmCreateProblems", () => {
     expect(
       codes({ ...request, trustedLaunch: true, diskSkus: ["Premium_LRS"] }, image(), "unknown", "westus"),
     ).toEqual(["BadRequest"]);
+  });
+});
+
+describe("diskControllerFor", () => {
+  const nvmeOnly = size({ name: "Standard_D2ads_v6", diskControllerTypes: ["NVMe"] });
+  const both = size({ diskControllerTypes: ["SCSI", "NVMe"] });
+  const nvmeImage = image({ diskControllerTypes: ["SCSI", "NVMe"] });
+
+  it("asks for NVMe only for a size without SCSI on an image that declares NVMe", () => {
+    expect(diskControllerFor(nvmeOnly, nvmeImage)).toBe("NVMe");
+    expect(diskControllerFor(nvmeOnly, image())).toBeUndefined();
+    expect(diskControllerFor(both, nvmeImage)).toBeUndefined();
+    expect(diskControllerFor(size(), nvmeImage)).toBeUndefined();
+    expect(diskControllerFor("unknown", nvmeImage)).toBeUndefined();
+  });
+
+  it("asks for SCSI back when a VM on NVMe moves to a size without NVMe", () => {
+    expect(diskControllerFor(size(), nvmeImage, "NVMe")).toBe("SCSI");
+    expect(diskControllerFor(both, nvmeImage, "NVMe")).toBeUndefined();
+    expect(diskControllerFor(size(), nvmeImage, "SCSI")).toBeUndefined();
   });
 });

@@ -17,6 +17,7 @@ export {
   startLocalAzure,
 } from "./local-azure.ts";
 export { AZURE_LATENCY_MS, type OperationKind } from "./operation-kind.ts";
+export type { InboundFlow, NsgVerdict } from "./providers/network.ts";
 export { BUILT_IN_ROLES } from "./providers/role-assignments.ts";
 export type { CountFilter, Counts, RequestLogEntry } from "./request-log.ts";
 export type { SeedVmOptions } from "./seed.ts";

@@ -31,7 +31,7 @@ import {
 } from "./providers/compute.ts";
 import { registerGallery } from "./providers/gallery.ts";
 import { addSecretVersion, registerKeyVault, VAULT, vaultUri } from "./providers/key-vault.ts";
-import { registerNetwork } from "./providers/network.ts";
+import { evaluateInbound, type InboundFlow, type NsgVerdict, registerNetwork } from "./providers/network.ts";
 import { registerResources } from "./providers/resources.ts";
 import { registerRoleAssignments } from "./providers/role-assignments.ts";
 import type { VmAgents } from "./providers/run-commands.ts";
@@ -155,8 +155,13 @@ export interface LocalAzure {
   imdsEndpoint(rg: string, vmName: string): Promise<string>;
   /** Sets secrets (a new version each) in an existing vault directly, for scale tests. */
   seedKeyVaultSecrets(rg: string, vault: string, secrets: Record<string, string>): Promise<void>;
-  /** Incremental snapshots of a disk (by id), stored as finished creates leave them. */
-  seedIncrementalSnapshots(diskId: string, names: string[]): Promise<void>;
+  /**
+   * Incremental snapshots of a disk (by id), stored as finished creates leave them; in the disk's
+   * resource group, or in `resourceGroup` (which must exist).
+   */
+  seedIncrementalSnapshots(diskId: string, names: string[], resourceGroup?: string): Promise<void>;
+  /** What a network security group (by id) does with an inbound flow, evaluated as Azure does. */
+  nsgVerdict(nsgId: string, flow: InboundFlow): NsgVerdict;
   /** A TokenCredential-shaped object that skips federation (for benchmarks and quick scripts). */
   staticCredential(): { getToken(): Promise<{ token: string; expiresOnTimestamp: number }> };
   /** Read-only snapshot of the world, for assertions. */
@@ -626,9 +631,13 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
       imdsServers.push(server);
       return url;
     },
-    async seedIncrementalSnapshots(diskId, names) {
+    nsgVerdict(nsgId, flow) {
       arm.settle();
-      seedIncrementalSnapshots(arm, diskId, names);
+      return evaluateInbound(arm, nsgId, flow);
+    },
+    async seedIncrementalSnapshots(diskId, names, resourceGroup) {
+      arm.settle();
+      seedIncrementalSnapshots(arm, diskId, names, resourceGroup);
       persist();
     },
     async seedKeyVaultSecrets(rg, vaultName, secrets) {

@@ -58,6 +58,7 @@ async function create(opts: {
   vmSize: string;
   imageId: string;
   diskSku?: string;
+  diskControllerType?: "SCSI" | "NVMe";
   extra?: Partial<VirtualMachine>;
 }): Promise<VirtualMachine> {
   const name = `vm${++count}`;
@@ -86,6 +87,7 @@ async function create(opts: {
       hardwareProfile: { vmSize: opts.vmSize },
       storageProfile: {
         imageReference: { id: opts.imageId },
+        ...(opts.diskControllerType ? { diskControllerType: opts.diskControllerType } : {}),
         osDisk: { createOption: "FromImage", deleteOption: "Delete" },
         dataDisks: [
           { lun: 0, createOption: "Attach", managedDisk: { id: disk.id! }, deleteOption: "Detach" },
@@ -216,6 +218,49 @@ describe("VM create refusals", () => {
       features: [{ name: "DiskControllerTypes", value: "SCSI, NVMe" }],
     });
     await expect(create({ vmSize: "Standard_D2ads_v6", imageId: nvme })).resolves.toBeDefined();
+  });
+
+  it("gives an NVMe-only size the NVMe controller, asked for or by default, and refuses SCSI on it", async () => {
+    const nvme = await definition("nvme-default", {
+      features: [{ name: "DiskControllerTypes", value: "SCSI, NVMe" }],
+    });
+    const asked = await create({ vmSize: "Standard_D2ads_v6", imageId: nvme, diskControllerType: "NVMe" });
+    expect(asked.storageProfile?.diskControllerType).toBe("NVMe");
+    const byDefault = await create({ vmSize: "Standard_D2ads_v6", imageId: nvme });
+    expect(byDefault.storageProfile?.diskControllerType).toBe("NVMe");
+    // A size with SCSI keeps SCSI unless the VM asks for NVMe (which this size does not have).
+    const scsi = await create({ vmSize: "Standard_D2s_v5", imageId: nvme });
+    expect(scsi.storageProfile?.diskControllerType).toBe("SCSI");
+    await expect(
+      create({ vmSize: "Standard_D2ads_v6", imageId: nvme, diskControllerType: "SCSI" }),
+    ).rejects.toMatchObject({ statusCode: 400, code: "InvalidParameter" });
+    await expect(
+      create({ vmSize: "Standard_D2s_v5", imageId: nvme, diskControllerType: "NVMe" }),
+    ).rejects.toMatchObject({ statusCode: 400, code: "InvalidParameter" });
+  });
+
+  it("resizes a SCSI VM to an NVMe-only size only when the same update asks for the NVMe controller", async () => {
+    const nvme = await definition("nvme-resize", {
+      features: [{ name: "DiskControllerTypes", value: "SCSI, NVMe" }],
+    });
+    const vm = await create({ vmSize: "Standard_D2s_v5", imageId: nvme });
+    await c.compute.virtualMachines.deallocate(RG, vm.name!, NOW);
+    await expect(
+      c.compute.virtualMachines.update(
+        RG,
+        vm.name!,
+        { hardwareProfile: { vmSize: "Standard_D2ads_v6" } },
+        NOW,
+      ),
+    ).rejects.toMatchObject({ statusCode: 400, code: "InvalidParameter" });
+    const resized = await c.compute.virtualMachines.update(
+      RG,
+      vm.name!,
+      { hardwareProfile: { vmSize: "Standard_D2ads_v6" }, storageProfile: { diskControllerType: "NVMe" } },
+      NOW,
+    );
+    expect(resized.hardwareProfile?.vmSize).toBe("Standard_D2ads_v6");
+    expect(resized.storageProfile?.diskControllerType).toBe("NVMe");
   });
 
   it("refuses a VM without the purchase plan its image definition carries (VMMarketplaceInvalidInput)", async () => {

@@ -826,10 +826,13 @@ function vmCreate(arm: Arm, req: ResourceRequest, location: string): Reply {
   const { specs, toCreate } = parseDataDisks(arm, req.id, req.name, location, dataBodies);
   const nics = parseNics(arm, req.id, props);
   const security = obj(props.securityProfile);
-  checkVmSize(arm, {
+  const diskControllerType = checkVmSize(arm, {
     vmId: req.id,
     vmSize: hardware.vmSize,
     location,
+    ...(typeof storage.diskControllerType === "string"
+      ? { diskControllerType: storage.diskControllerType }
+      : {}),
     ...(typeof imageRef?.id === "string" ? { imageId: imageRef.id } : {}),
     ...(typeof security?.securityType === "string" ? { securityType: security.securityType } : {}),
     ...(obj(req.body?.plan) ? { plan: obj(req.body?.plan) } : {}),
@@ -864,7 +867,7 @@ function vmCreate(arm: Arm, req: ResourceRequest, location: string): Reply {
           diskSizeGB: osDiskSize,
         },
         dataDisks: dataDiskEntries(specs),
-        diskControllerType: "SCSI",
+        diskControllerType,
       },
       networkProfile: {
         networkInterfaces: nics.map((n) => ({
@@ -977,10 +980,13 @@ function vmUpdate(arm: Arm, req: ResourceRequest, existing: StoredResource, merg
     ].filter((d): d is Record<string, unknown> => d !== undefined);
     const imageId = obj(storage.imageReference)?.id;
     const securityType = obj(existing.properties.securityProfile)?.securityType;
-    checkVmSize(arm, {
+    // The VM keeps its controller unless the update asks for another one with the new size.
+    const controller = storageBody?.diskControllerType ?? storage.diskControllerType;
+    const diskControllerType = checkVmSize(arm, {
       vmId: existing.id,
       vmSize: hardware.vmSize,
       location,
+      ...(typeof controller === "string" ? { diskControllerType: controller } : {}),
       ...(typeof imageId === "string" ? { imageId } : {}),
       ...(typeof securityType === "string" ? { securityType } : {}),
       ...(obj(existing.plan) ? { plan: obj(existing.plan) } : {}),
@@ -988,6 +994,29 @@ function vmUpdate(arm: Arm, req: ResourceRequest, existing: StoredResource, merg
         name: String(d.name),
         sku: String(obj(d.managedDisk)?.storageAccountType ?? "Standard_LRS"),
       })),
+    });
+    currentStorage.diskControllerType = diskControllerType;
+  } else if (
+    storageBody?.diskControllerType !== undefined &&
+    storageBody.diskControllerType !== currentStorage.diskControllerType
+  ) {
+    // https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface: the controller
+    // changes with a new size, or on a deallocated VM.
+    if (hidden(existing).power !== "deallocated")
+      throw new ArmError(
+        409,
+        "OperationNotAllowed",
+        "The disk controller type of a VM can be changed only when the VM is deallocated, or together with its size.",
+      );
+    currentStorage.diskControllerType = checkVmSize(arm, {
+      vmId: existing.id,
+      vmSize: String(currentSize),
+      location,
+      diskControllerType: String(storageBody.diskControllerType),
+      ...(typeof obj(currentStorage.imageReference)?.id === "string"
+        ? { imageId: String(obj(currentStorage.imageReference)?.id) }
+        : {}),
+      disks: [],
     });
   }
   if (hardware?.vmSize !== undefined) existing.properties.hardwareProfile = { vmSize: hardware.vmSize };
@@ -1151,9 +1180,18 @@ export interface VmPowerHooks {
  * Test control: incremental snapshots of a disk, stored as a finished create would leave them
  * (no request, no LRO), for tests that need a disk at Azure's cap without 500 round trips.
  */
-export function seedIncrementalSnapshots(arm: Arm, diskId: string, names: string[]): void {
+export function seedIncrementalSnapshots(
+  arm: Arm,
+  diskId: string,
+  names: string[],
+  resourceGroup?: string,
+): void {
   const { size, source } = sourceSize(arm, diskId, "sourceResourceId");
-  const rgPrefix = source.id.slice(0, source.id.toLowerCase().indexOf("/providers/"));
+  const diskGroup = source.id.slice(0, source.id.toLowerCase().indexOf("/providers/"));
+  // Azure lets a snapshot of a disk live in another resource group of the subscription.
+  const rgPrefix = resourceGroup
+    ? diskGroup.replace(/\/resourceGroups\/[^/]+$/i, `/resourceGroups/${resourceGroup}`)
+    : diskGroup;
   for (const name of names) {
     arm.upsert({
       id: `${rgPrefix}/providers/${SNAPSHOT}/${name}`,

@@ -531,6 +531,81 @@ const securityRules: (arm: Arm) => ResourceType = (arm) => ({
   delete: (req, existing) => deleting(arm, req, existing),
 });
 
+// ---------------------------------------------------------------- NSG evaluation
+
+/** One inbound connection, as an NSG sees it. */
+export interface InboundFlow {
+  /** Source IPv4 address. */
+  source: string;
+  /** Destination IPv4 address (the NIC's private address). */
+  destination: string;
+  port: number;
+  protocol?: "Tcp" | "Udp";
+}
+
+export interface NsgVerdict {
+  access: "Allow" | "Deny";
+  /** The rule that decided: a security rule's or a default rule's name. */
+  rule: string;
+  priority: number;
+}
+
+/**
+ * What an NSG does with an inbound flow, as Azure evaluates it: security rules and default rules
+ * by priority, lowest number first, the first rule that matches decides and processing stops
+ * (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#security-rules).
+ * The VirtualNetwork tag stands for the address spaces of the virtual networks in the NSG's
+ * resource group (peerings and on-premises ranges are not modelled); `Internet` for every other
+ * address. Application security groups and source ports are not modelled.
+ */
+export function evaluateInbound(arm: Arm, nsgId: string, flow: InboundFlow): NsgVerdict {
+  const nsg = arm.find(nsgId);
+  if (!nsg || nsg.type !== NSG) throw new Error(`no network security group ${nsgId}`);
+  const rg = nsg.id.slice(0, nsg.id.toLowerCase().indexOf("/providers/")).toLowerCase();
+  const vnetSpace = arm
+    .ofType(VNET)
+    .filter((v) => v.id.toLowerCase().startsWith(`${rg}/`))
+    .flatMap((v) => vnetPrefixes(v));
+  const asCidr = (ip: string) => parseCidr(`${ip}/32`);
+  const src = asCidr(flow.source);
+  const dst = asCidr(flow.destination);
+  if (!src || !dst) throw new Error(`flow addresses must be IPv4: ${flow.source} -> ${flow.destination}`);
+  const inVnet = (c: Cidr) => vnetSpace.some((s) => contains(s, c));
+  const matchesAddress = (values: string[], c: Cidr) =>
+    values.some((v) => {
+      if (v === "*") return true;
+      if (v.toLowerCase() === "virtualnetwork") return inVnet(c);
+      if (v.toLowerCase() === "internet") return !inVnet(c);
+      const prefix = parseCidr(v.includes("/") ? v : `${v}/32`);
+      return prefix !== undefined && contains(prefix, c);
+    });
+  const matchesPort = (values: string[]) =>
+    values.some((v) => {
+      if (v === "*") return true;
+      const [lo, hi] = v.split("-").map(Number);
+      return flow.port >= lo! && flow.port <= (hi ?? lo)!;
+    });
+  const protocol = flow.protocol ?? "Tcp";
+  const rules = [
+    ...arm.children(nsg.id, RULE).map((r) => ({ name: r.name, p: r.properties })),
+    ...(defaultRules(nsg.id) as { name: string; properties: Record<string, unknown> }[]).map((r) => ({
+      name: r.name,
+      p: r.properties,
+    })),
+  ]
+    .filter((r) => r.p.direction === "Inbound")
+    .sort((a, b) => Number(a.p.priority) - Number(b.p.priority));
+  for (const r of rules) {
+    if (r.p.protocol !== "*" && String(r.p.protocol).toLowerCase() !== protocol.toLowerCase()) continue;
+    if (!matchesAddress(sideValues(r.p, "sourceAddressPrefix", "sourceAddressPrefixes"), src)) continue;
+    if (!matchesAddress(sideValues(r.p, "destinationAddressPrefix", "destinationAddressPrefixes"), dst))
+      continue;
+    if (!matchesPort(sideValues(r.p, "destinationPortRange", "destinationPortRanges"))) continue;
+    return { access: r.p.access as "Allow" | "Deny", rule: r.name, priority: Number(r.p.priority) };
+  }
+  throw new Error("unreachable: DenyAllInBound matches every inbound flow");
+}
+
 // ---------------------------------------------------------------- public IP addresses
 
 /**

@@ -214,9 +214,10 @@ const list = (v: string | undefined) =>
 
 /**
  * Throws the error Azure answers a VM create (or a resize to `vmSize`) with when the size cannot
- * take the request. Wording as the Compute RP sends it, where known (each cited).
+ * take the request. Wording as the Compute RP sends it, where known (each cited). Returns the disk
+ * controller the VM gets.
  */
-export function checkVmSize(arm: Arm, r: SizeRequest): void {
+export function checkVmSize(arm: Arm, r: SizeRequest): string {
   const size = findSize(r.vmSize);
   if (!size || restricted(arm, r.vmSize)) {
     // https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-sku-not-available
@@ -263,16 +264,6 @@ export function checkVmSize(arm: Arm, r: SizeRequest): void {
         "securityProfile.securityType",
       );
     }
-    const sizeControllers = size.diskControllerTypes ? list(size.diskControllerTypes) : ["scsi"];
-    const imageControllers = list(feature(definition, "DiskControllerTypes"));
-    const imageTypes = imageControllers.length > 0 ? imageControllers : ["scsi"];
-    if (!sizeControllers.some((c) => imageTypes.includes(c))) {
-      // Wording seen in MarcelMeurer/WVD-Hydra#26.
-      throw invalidParameter(
-        `The VM size '${size.name}' cannot boot with OS image or disk. Please check that disk controller types supported by the OS image or disk is one of the supported disk controller types for the VM size '${size.name}'. Please query sku api at https://aka.ms/azure-compute-skus to determine supported disk controller types for the VM size.`,
-        "vmSize",
-      );
-    }
     const plan = obj(definition.properties.purchasePlan);
     const samePlan =
       plan !== undefined &&
@@ -292,6 +283,7 @@ export function checkVmSize(arm: Arm, r: SizeRequest): void {
       );
     }
   }
+  const controller = diskController(size, definition, r.diskControllerType);
   if (!size.premiumIO) {
     const premium = r.disks.find((d) => d.sku.toLowerCase().startsWith("premium"));
     if (premium) {
@@ -302,4 +294,52 @@ export function checkVmSize(arm: Arm, r: SizeRequest): void {
       );
     }
   }
+  return controller;
+}
+
+/**
+ * The disk controller a VM on `size` gets: the one it asks for (storageProfile.diskControllerType),
+ * which both the size and the image must support; otherwise Azure's default, SCSI where the size
+ * and image have it, else the one they share (an NVMe-only size with an image tagged for NVMe).
+ * https://learn.microsoft.com/azure/virtual-machines/enable-nvme-interface: "If the customer
+ * doesn't specify a DiskControllerType value then the platform will automatically choose the
+ * default controller based on the VM size configuration"; a VM changes controller only when it
+ * asks to, deallocated or in the same update as its new size.
+ */
+function diskController(
+  size: VmSize,
+  definition: StoredResource | undefined,
+  asked: string | undefined,
+): string {
+  const sizeControllers = size.diskControllerTypes ? list(size.diskControllerTypes) : ["scsi"];
+  const imageControllers = definition ? list(feature(definition, "DiskControllerTypes")) : [];
+  const imageTypes = imageControllers.length > 0 ? imageControllers : ["scsi"];
+  const name = (c: string) => (c === "nvme" ? "NVMe" : "SCSI");
+  if (asked !== undefined) {
+    const want = asked.toLowerCase();
+    if (!sizeControllers.includes(want)) {
+      // This stand-in's wording; the documented rule is the one above.
+      throw invalidParameter(
+        `The VM size '${size.name}' does not support the disk controller type '${asked}'; it supports ${sizeControllers.map(name).join(", ")}. Query the sku api at https://aka.ms/azure-compute-skus for the disk controller types of a VM size.`,
+        "storageProfile.diskControllerType",
+      );
+    }
+    if (!imageTypes.includes(want)) {
+      throw cannotBoot(size, "storageProfile.diskControllerType");
+    }
+    return name(want);
+  }
+  const shared = sizeControllers.filter((c) => imageTypes.includes(c));
+  if (shared.length === 0) {
+    throw cannotBoot(size, "vmSize");
+  }
+  return name(shared.includes("scsi") ? "scsi" : shared[0]!);
+}
+
+/** Wording seen in MarcelMeurer/WVD-Hydra#26. */
+function cannotBoot(size: VmSize, target: string): ArmError {
+  return invalidParameter(
+    `The VM size '${size.name}' cannot boot with OS image or disk. Please check that disk controller types supported by the OS image or disk is one of the supported disk controller types for the VM size '${size.name}'. Please query sku api at https://aka.ms/azure-compute-skus to determine supported disk controller types for the VM size.`,
+    target,
+  );
 }
