@@ -116,7 +116,7 @@ variable "plan_publisher" {
 variable "install_scripts_dir" {
   type        = string
   default     = null
-  description = "Directory whose *.sh scripts install the baseline (OS packages, GPU driver, desktop, remote access); they run as root in name order. Default: vm-runtime/install/desktop of this repository."
+  description = "Directory whose *.sh scripts install the baseline (OS packages, GPU driver, desktop, remote access, Node, Chrome, the npm tree of OpenClaw and Claude Code); they run as root in name order. Its parent, laid out as vm-runtime/install (versions.env, lib/, npm/), is uploaded with them as CLAW_INSTALL_DIR. Default: vm-runtime/install/desktop of this repository."
 }
 
 # ------------------------------------------------------------------ where the image is published

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # install-app-layer.sh running the real install/os scripts: package managers and downloads
-# are stubbed (helpers/install-stubs); gpg is real, with keys generated for the test.
+# are stubbed (helpers/install-stubs); gpg is real, with keys generated for the test. What
+# may vanish upstream is baked into the image instead (install/desktop: test/bake.bats).
 
 load helpers/sandbox
 
@@ -26,6 +27,7 @@ setup() {
   export CLAW_APT_KEYRINGS="$SANDBOX/etc/apt/keyrings" CLAW_APT_SOURCES="$SANDBOX/etc/apt/sources.list.d"
   export CLAW_OS_RELEASE="$SANDBOX/etc/os-release"
   printf 'ID=ubuntu\nVERSION_CODENAME=noble\n' >"$CLAW_OS_RELEASE"
+  export CLAW_IMAGE_MANIFEST="$SANDBOX/usr/lib/claw/image.env"
   # shellcheck source=../install/versions.env
   source "$VM_RUNTIME/install/versions.env"
 }
@@ -37,9 +39,13 @@ serve() {
 }
 
 serve_all_keys() {
-  serve "$NODESOURCE_KEY_URL" "$1"
-  serve "$GOOGLE_KEY_URL" "$1"
   serve "$TAILSCALE_KEY_URL_BASE/noble.noarmor.gpg" "$1"
+}
+
+# What the bake records in the image (install/lib/pinned-download.sh, record_in_image).
+baked_image() {
+  mkdir -p "$(dirname "$CLAW_IMAGE_MANIFEST")"
+  printf 'NODE_VERSION=%s\nNPM_LOCK_SHA256=%s\n' "$NODE_VERSION" "$1" >"$CLAW_IMAGE_MANIFEST"
 }
 
 # Pins the test's vendor key in the sandbox copy of versions.env.
@@ -51,27 +57,22 @@ install_app_layer() {
   run "$VM_RUNTIME/lifecycle/install-app-layer.sh"
 }
 
-@test "the app layer installs exactly the pinned versions and records success" {
+@test "the app layer installs exactly the pinned Tailscale, nothing that can vanish upstream, and records success" {
   pin_vendor_key
   serve_all_keys "$KEYS/vendor.asc"
+  baked_image "$NPM_LOCK_SHA256"
   install_app_layer
   [ "$status" -eq 0 ]
 
-  assert_called "^apt-get install -y -q --no-install-recommends --allow-downgrades nodejs=$NODE_VERSION$"
-  assert_called "^apt-get install -y -q --no-install-recommends --allow-downgrades google-chrome-stable=$CHROME_VERSION$"
   assert_called "^apt-get install -y -q --no-install-recommends --allow-downgrades tailscale=$TAILSCALE_VERSION$"
-  assert_called "^apt-mark hold nodejs$"
-  assert_called "^npm install --global --no-fund --no-audit openclaw@$OPENCLAW_VERSION @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION$"
-  # In the order of the scripts' names.
-  order=$(grep -oE 'nodejs=|openclaw@|google-chrome-stable=|tailscale=' "$STUB_STATE/calls" | tr '\n' ' ')
-  [ "$order" = "nodejs= openclaw@ google-chrome-stable= tailscale= " ]
+  assert_called "^apt-mark hold tailscale$"
+  # Node, Chrome and the npm tree are in the image (install/desktop), never fetched per VM.
+  refute_called 'nodejs=|google-chrome|^npm '
+  [ "$(ls "$CLAW_INSTALL_DIR/os")" = "40-tailscale.sh" ]
 
-  [ -s "$CLAW_APT_KEYRINGS/nodesource.gpg" ]
-  run grep -c 'BEGIN PGP' "$CLAW_APT_KEYRINGS/nodesource.gpg" # dearmored for signed-by
-  [ "$output" = 0 ]
-  assert_file_contains "$CLAW_APT_SOURCES/nodesource.list" \
-    "deb [arch=amd64 signed-by=$CLAW_APT_KEYRINGS/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main"
-  assert_file_contains "$CLAW_APT_SOURCES/tailscale.list" "$TAILSCALE_KEY_URL_BASE noble main"
+  [ -s "$CLAW_APT_KEYRINGS/tailscale.gpg" ]
+  assert_file_contains "$CLAW_APT_SOURCES/tailscale.list" \
+    "deb [arch=amd64 signed-by=$CLAW_APT_KEYRINGS/tailscale.gpg] $TAILSCALE_KEY_URL_BASE noble main"
   # Every source is signed by a keyring that was installed (apt refuses a source whose
   # signed-by keyring is missing: "The repository ... is not signed").
   for list in "$CLAW_APT_SOURCES"/*.list; do
@@ -80,18 +81,35 @@ install_app_layer() {
   done
   assert_file_contains "$CLAW_STATE_DIR/app-layer.ok" \
     "versions_sha256=$(sha256sum "$CLAW_INSTALL_DIR/versions.env" | cut -d' ' -f1)"
+  assert_file_contains "$CLAW_STATE_DIR/app-layer.ok" "image_npm_lock_sha256=$NPM_LOCK_SHA256"
+  refute_file_contains "$CLAW_LOG_DIR/install.log" "warning"
   [ ! -e "$CLAW_STATE_DIR/app-layer.failed" ]
+}
+
+@test "an image baked from other pins, or from none, is named in the install log" {
+  pin_vendor_key
+  serve_all_keys "$KEYS/vendor.asc"
+  baked_image 1111111111111111111111111111111111111111111111111111111111111111
+  install_app_layer
+  [ "$status" -eq 0 ]
+  assert_file_contains "$CLAW_LOG_DIR/install.log" \
+    "the image's npm tree (lockfile sha256 1111111111111111111111111111111111111111111111111111111111111111) is not the one versions.env pins ($NPM_LOCK_SHA256): bake an image from this commit and deploy it"
+  assert_file_contains "$CLAW_STATE_DIR/app-layer.ok" "image_npm_lock_sha256=1111111111111111111111111111111111111111111111111111111111111111"
+
+  rm -f "$CLAW_IMAGE_MANIFEST"
+  install_app_layer
+  [ "$status" -eq 0 ]
+  assert_file_contains "$CLAW_LOG_DIR/install.log" "the image records no baked npm tree ($CLAW_IMAGE_MANIFEST): bake an image from this commit"
 }
 
 @test "a signing key that is not the pinned one is refused before anything is installed" {
   serve_all_keys "$KEYS/vendor.asc" # versions.env still pins the real vendors' fingerprints
   install_app_layer
   [ "$status" -eq 1 ]
-  assert_file_contains "$CLAW_STATE_DIR/app-layer.failed" "script=10-node.sh"
-  assert_file_contains "$CLAW_LOG_DIR/install-10-node.log" "is not pinned"
+  assert_file_contains "$CLAW_STATE_DIR/app-layer.failed" "script=40-tailscale.sh"
+  assert_file_contains "$CLAW_LOG_DIR/install-40-tailscale.log" "is not pinned"
   refute_called '^apt-get'
-  refute_called '^npm'
-  [ ! -e "$CLAW_APT_KEYRINGS/nodesource.gpg" ]
+  [ ! -e "$CLAW_APT_KEYRINGS/tailscale.gpg" ]
   [ ! -e "$CLAW_STATE_DIR/app-layer.ok" ]
 }
 
@@ -100,16 +118,34 @@ install_app_layer() {
   serve_all_keys "$KEYS/both.asc"
   install_app_layer
   [ "$status" -eq 1 ]
-  assert_file_contains "$CLAW_LOG_DIR/install-10-node.log" "$(cat "$KEYS/intruder.fpr") is not pinned"
+  assert_file_contains "$CLAW_LOG_DIR/install-40-tailscale.log" "$(cat "$KEYS/intruder.fpr") is not pinned"
   refute_called '^apt-get'
 }
 
 @test "a download failure stops the install at that step and says which" {
-  pin_vendor_key
-  serve "$NODESOURCE_KEY_URL" "$KEYS/vendor.asc" # the others are missing: 404
+  pin_vendor_key # nothing served: the key download fails with a 404
   install_app_layer
   [ "$status" -eq 1 ]
-  assert_file_contains "$CLAW_STATE_DIR/app-layer.failed" "script=30-chrome.sh"
-  assert_called "^npm install"
+  assert_file_contains "$CLAW_STATE_DIR/app-layer.failed" "script=40-tailscale.sh"
+  assert_file_contains "$CLAW_LOG_DIR/install-40-tailscale.log" "404"
   refute_called "tailscale="
+  [ ! -e "$CLAW_STATE_DIR/app-layer.ok" ]
+}
+
+@test "the baked Node (install/desktop/06-node.sh) comes from NodeSource behind the pinned key, at the pinned version" {
+  sed -i -E "s/^NODESOURCE_KEY_FINGERPRINTS=.*/NODESOURCE_KEY_FINGERPRINTS=$(cat "$KEYS/vendor.fpr")/" "$CLAW_INSTALL_DIR/versions.env"
+  serve "$NODESOURCE_KEY_URL" "$KEYS/both.asc"
+  run bash "$CLAW_INSTALL_DIR/desktop/06-node.sh"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$(cat "$KEYS/intruder.fpr") is not pinned"* ]]
+  refute_called '^apt-get'
+
+  serve "$NODESOURCE_KEY_URL" "$KEYS/vendor.asc"
+  run bash "$CLAW_INSTALL_DIR/desktop/06-node.sh"
+  [ "$status" -eq 0 ]
+  assert_file_contains "$CLAW_APT_SOURCES/nodesource.list" \
+    "deb [arch=amd64 signed-by=$CLAW_APT_KEYRINGS/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main"
+  assert_called "^apt-get install -y -q --no-install-recommends --allow-downgrades nodejs=$NODE_VERSION$"
+  assert_called "^apt-mark hold nodejs$"
+  assert_file_contains "$CLAW_IMAGE_MANIFEST" "NODE_VERSION=$NODE_VERSION"
 }

@@ -607,10 +607,10 @@ show -p NRestarts --value b.service" ]
 
 @test "binaries: an app layer that failed to install fails, naming the script and its log" {
   rm "$CLAW_STATE_DIR/app-layer.ok"
-  printf 'failed_at=2026-01-01T00:00:00Z\nscript=30-chrome.sh\nexit_code=100\n' >"$CLAW_STATE_DIR/app-layer.failed"
+  printf 'failed_at=2026-01-01T00:00:00Z\nscript=40-tailscale.sh\nexit_code=100\n' >"$CLAW_STATE_DIR/app-layer.failed"
   verify_json
   only_these_did_not_pass binaries.app-layer
-  [ "$(detail_of binaries.app-layer)" = "30-chrome.sh failed with exit code 100 (log: $CLAW_LOG_DIR/install-30-chrome.log)" ]
+  [ "$(detail_of binaries.app-layer)" = "40-tailscale.sh failed with exit code 100 (log: $CLAW_LOG_DIR/install-40-tailscale.log)" ]
   rm "$CLAW_STATE_DIR/app-layer.failed"
   verify_json
   only_these_did_not_pass binaries.app-layer

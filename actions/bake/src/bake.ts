@@ -7,8 +7,15 @@ import { type Finding, UserError } from "@openclawps/action-kit";
 import { parsePackerOutput, type VmRuntimeTree } from "@openclawps/fleet-check";
 import { formatDuration, TAGS } from "@openclawps/fleet-model";
 import { contentAddress, packerDirectoryFiles } from "./content-hash.ts";
-import { installScripts, stageInstallScripts } from "./install-scripts.ts";
-import { hasInitCommand, isUnknownCommand, packerVersion, runPacker } from "./packer-cli.ts";
+import { installScripts, installSupportFiles, stageInstallFiles } from "./install-scripts.ts";
+import {
+  checkPackerVersion,
+  hasInitCommand,
+  isUnknownCommand,
+  packerVersion,
+  requiredPackerVersion,
+  runPacker,
+} from "./packer-cli.ts";
 import { PackerBuildOutput } from "./packer-machine-readable.ts";
 import { type BaseImage, type PackerAuth, type PurchasePlan, packerVariables } from "./packer-variables.ts";
 import { compareVersions, formatVersion, nextVersion, parseVersion, type Version } from "./version.ts";
@@ -128,13 +135,15 @@ export async function bake(req: BakeRequest, deps: BakeDeps): Promise<BakeOutcom
         "No vm-runtime/install/desktop/*.sh script found: the image will hold the base image only.",
       );
     }
-    const stagedScripts = await stageInstallScripts(scripts, join(staging, "install-desktop"));
-    const address = await contentAddress([...(await packerDirectoryFiles(req.packerDir)), ...stagedScripts], {
+    // `<staging>/install/desktop/*.sh` and what they read, laid out as vm-runtime/install.
+    const uploaded = [...scripts, ...installSupportFiles(req.vmRuntime)];
+    const staged = await stageInstallFiles(uploaded, staging);
+    const address = await contentAddress([...(await packerDirectoryFiles(req.packerDir)), ...staged], {
       baseImage: req.baseImage ?? null,
       plan: req.plan ?? null,
     });
     log.info(`Content hash ${address.hash} over ${address.files.length} files:`);
-    for (const script of scripts) log.info(`  ${script.rel} (${script.origin})`);
+    for (const file of uploaded) log.info(`  ${file.rel} (${file.origin})`);
 
     const prepared = await gallery.ensure();
     for (const c of prepared.created) log.info(`Created ${c} (from the manifest's azure: block).`);
@@ -174,11 +183,13 @@ export async function bake(req: BakeRequest, deps: BakeDeps): Promise<BakeOutcom
       ...(req.commit ? { [TAGS.commit]: req.commit } : {}),
     };
     const installedPacker = await packerVersion(req.packer);
+    log.info(`Packer ${formatVersion(installedPacker)} (${req.packer})`);
+    checkPackerVersion(installedPacker, await requiredPackerVersion(req.packerDir, req.packerDirDisplay));
     await runInit(req, log, installedPacker);
     await runBuild(req, log, now, {
       version,
       contentHash: address.hash,
-      installScriptsDir: join(staging, "install-desktop"),
+      installScriptsDir: join(staging, "install", "desktop"),
       tags,
       started,
     });

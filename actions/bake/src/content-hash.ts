@@ -6,7 +6,9 @@
 // - every file of the Packer directory, recursively, except documentation (`*.md`) and what
 //   is never an input (`.git/`, `packer_cache/`): a README edit must not cost a 30-minute bake;
 // - the install scripts the template runs (`*.sh` directly in install/desktop, after the fleet
-//   repo's overlay is applied): exactly the files that are uploaded to the build VM;
+//   repo's overlay is applied) and what they read (install/versions.env, install/lib/*.sh,
+//   install/npm/package.json and package-lock.json): exactly the files uploaded to the build
+//   VM, so a pin that changes (a Chrome build, the npm lockfile) changes the hash;
 // - the build parameters that change the image without being a file: the base image and its
 //   purchase plan.
 // Paths enter relative to their root with `/` separators and sorted, so the hash does not

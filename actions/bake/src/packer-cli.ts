@@ -1,9 +1,11 @@
 // Running the Packer binary: its version, `packer init`, and `packer build` with its
 // machine-readable stdout delivered line by line as it is printed.
 import { spawn } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { UserError } from "@openclawps/action-kit";
-import { compareVersions, type Version } from "./version.ts";
+import { compareVersions, formatVersion, type Version } from "./version.ts";
 
 export interface RunResult {
   exitCode: number;
@@ -51,7 +53,7 @@ export function runPacker(bin: string, args: string[], opts: RunOptions = {}): P
         reject(
           new UserError(
             `Packer was not found at '${bin}'.`,
-            "Install it before this step (hashicorp/setup-packer, as the reusable bake.yml does) or set the `packer` input to its path.",
+            "Run the bake on GitHub's ubuntu-24.04 runner image (it ships Packer, as the reusable bake.yml expects), install Packer on the self-hosted runner before this step (https://developer.hashicorp.com/packer/install), or set the `packer` input to its path.",
           ),
         );
       } else {
@@ -93,4 +95,47 @@ export function hasInitCommand(version: Version): boolean {
  */
 export function isUnknownCommand(result: RunResult): boolean {
   return result.exitCode === 127 && result.lines.some((l) => l.startsWith("Usage: packer "));
+}
+
+/** The lowest Packer a template's `required_version` admits, and where it says so. */
+export interface RequiredPacker {
+  version: Version;
+  /** The file that declares it, as the user named the Packer directory, and its line. */
+  file: string;
+  line: number;
+}
+
+/**
+ * The highest lower bound (`>= X.Y[.Z]`) of any `required_version` in the directory's
+ * `*.pkr.hcl` files (Packer reads them all as one configuration); undefined when none sets one.
+ */
+export async function requiredPackerVersion(dir: string, display = dir): Promise<RequiredPacker | undefined> {
+  let found: RequiredPacker | undefined;
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".pkr.hcl")).sort();
+  for (const name of names) {
+    const lines = (await readFile(join(dir, name), "utf8")).split("\n");
+    lines.forEach((text, i) => {
+      const constraint = /^\s*required_version\s*=\s*"([^"]*)"/.exec(text)?.[1];
+      if (constraint === undefined) return;
+      for (const m of constraint.matchAll(/>=\s*(\d+)\.(\d+)(?:\.(\d+))?/g)) {
+        const version: Version = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+        if (!found || compareVersions(version, found.version) > 0) {
+          found = { version, file: `${display}/${name}`, line: i + 1 };
+        }
+      }
+    });
+  }
+  return found;
+}
+
+/**
+ * Refuses an installed Packer older than the template needs, before any build starts (an old
+ * Packer fails on the template with errors that do not name the cause).
+ */
+export function checkPackerVersion(installed: Version, required: RequiredPacker | undefined): void {
+  if (!required || compareVersions(installed, required.version) >= 0) return;
+  throw new UserError(
+    `Packer ${formatVersion(installed)} on this runner is older than ${formatVersion(required.version)}, which ${required.file}:${required.line} requires (required_version).`,
+    `Run the bake on GitHub's ubuntu-24.04 runner image, which ships Packer 1.14, or install Packer ${formatVersion(required.version)} or newer on the self-hosted runner (https://developer.hashicorp.com/packer/install) before this step, or set the \`packer\` input to its path.`,
+  );
 }

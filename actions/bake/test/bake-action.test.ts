@@ -301,6 +301,53 @@ describe.skipIf(!hasPacker)("bake action (bundled) against the local Azure", () 
     expect(second.outputs["content-hash"]).not.toBe(first.outputs["content-hash"]);
   });
 
+  it("bakes again when a pin the baseline scripts read changes: versions.env, the npm lockfile", async () => {
+    const first = await runBake({ manifest: "claws.yaml" });
+    expect(first.exitCode, first.log).toBe(0);
+    // What the scripts read is uploaded with them and hashed, shipped or from the overlay.
+    for (const rel of [
+      "install/versions.env",
+      "install/npm/package-lock.json",
+      "install/lib/pinned-download.sh",
+    ]) {
+      expect(first.log).toContain(`  ${rel} (shipped)`);
+      expect(first.summary).toContain(rel); // the files that went into the hash
+    }
+    const shipped = resolve(ACTION_DIR, "../../vm-runtime/install");
+    const overlay = join(workspace, "vm-runtime", "install");
+    writeFileSync(
+      join(overlay, "versions.env"),
+      readFileSync(join(shipped, "versions.env"), "utf8").replace(
+        /^CHROME_VERSION=.*$/m,
+        "CHROME_VERSION=148.0.1-1",
+      ),
+    );
+    const second = await runBake({ manifest: "claws.yaml" });
+    expect(second.exitCode, second.log).toBe(0);
+    expect(second.log).toContain("  install/versions.env (overlay)");
+    expect(second.outputs["content-hash"]).not.toBe(first.outputs["content-hash"]);
+
+    expect(second.outputs["image-version"]).toBe("1.2.2");
+  });
+
+  it("refuses a Packer older than the template's required_version, naming the file and line", async () => {
+    writeFileSync(
+      join(workspace, "packer", "versions.pkr.hcl"),
+      'packer {\n  required_version = ">= 99.1.0"\n}\n',
+    );
+    const run = await runBake({ manifest: "claws.yaml" });
+    expect(run.exitCode).toBe(1);
+    expect(run.log).toMatch(
+      /Packer \d+\.\d+\.\d+ on this runner is older than 99\.1\.0, which packer\/versions\.pkr\.hcl:2 requires \(required_version\)/,
+    );
+    expect(run.log).toMatch(/install Packer 99\.1\.0 or newer on the self-hosted runner/);
+    expect(
+      versionsInAzure()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(["1.0.0", "1.2.0"]);
+  });
+
   it("publishes an explicit image-version, and force bakes unchanged inputs again", async () => {
     const explicit = await runBake({ manifest: "claws.yaml", "image-version": "2.0.0" });
     expect(explicit.exitCode, explicit.log).toBe(0);

@@ -175,6 +175,21 @@ describe.skipIf(!packerVersion)("infra/packer baseline template", () => {
       expect(listed).toEqual(["10-gpu.sh", "20-desktop.sh", "30-remote.sh"].map((n) => `${scripts}/${n}`));
     });
 
+    it("uploads the scripts' parent (the pins, lib/, npm/) and hands it to them as CLAW_INSTALL_DIR", () => {
+      const scripts = join(work, "install-tree", "install", "desktop");
+      mkdirSync(scripts, { recursive: true });
+      const r = packer(
+        ["console", ...varArgs({ install_scripts_dir: scripts }), "."],
+        withNullSource(),
+        "local.install_dir\n",
+      );
+      expect(r.status, r.output).toBe(0);
+      expect(r.output.trim()).toBe(join(work, "install-tree", "install"));
+      const build = readFileSync(join(TEMPLATE_DIR, "build.pkr.hcl"), "utf8");
+      expect(build).toMatch(/provisioner "file" \{\s*source\s*=\s*"\$\{local\.install_dir\}\/"/);
+      expect(build).toMatch(/"CLAW_INSTALL_DIR=\$\{local\.remote_install_dir\}"/);
+    });
+
     it("defaults the install scripts to vm-runtime/install/desktop beside infra/packer", () => {
       // The repository layout (and the release tree's): infra/packer next to vm-runtime.
       const repo = join(work, "repo");

@@ -21,7 +21,8 @@ describe("collectPayload", () => {
       "/opt/claw/install-app-layer.sh",
       "/opt/claw/install/versions.env",
       "/opt/claw/install/lib/pinned-apt.sh",
-      "/opt/claw/install/os/10-node.sh",
+      "/opt/claw/install/os/40-tailscale.sh",
+      "/opt/claw/install/lib/pinned-download.sh",
       "/opt/claw/updates/001-workspace-layout.sh",
       "/opt/claw/defaults/openclaw/openclaw.json",
       "/opt/claw/defaults/workspace/SOUL.md",
@@ -43,6 +44,8 @@ describe("collectPayload", () => {
     );
     expect(payloadDestination("systemd/claw-boot.service")).toBe("/etc/systemd/system/claw-boot.service");
     expect(payloadDestination("install/desktop/04-xrdp.sh")).toBeUndefined();
+    // The npm lockfile (141 KB) is baked into the image; customData could not carry it.
+    expect(payloadDestination("install/npm/package-lock.json")).toBeUndefined();
     expect(payloadDestination("updates/README.md")).toBeUndefined();
     expect(payloadDestination("README.md")).toBeUndefined();
     expect(payloadDestination("lifecycle/sub/x.sh")).toBeUndefined();

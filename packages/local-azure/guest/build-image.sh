@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # build-image.sh OUT VERSIONS_ENV [DEFECT]: builds the image layer of one gallery image
 # version, the stand-in for what the Packer bake installs: the desktop and service stand-ins
-# (image/), and an offline apt repository and npm registry holding exactly the versions pinned
-# in VERSIONS_ENV (vm-runtime/install/versions.env at the time of the "bake"), behind throwaway
-# signing keys. DEFECT (optional) breaks one part on purpose:
+# (image/), Node, Chrome, OpenClaw and Claude Code at the versions pinned in VERSIONS_ENV
+# (vm-runtime/install/versions.env at the time of the "bake"), and for the app layer cloud-init
+# installs on each VM an offline apt repository holding exactly the pinned Tailscale, behind a
+# throwaway signing key. DEFECT (optional) breaks one part on purpose:
 #   xrdp   the xrdp stand-in exits at start (services.xrdp and network.port-3389 fail)
 set -euo pipefail
 OUT=$1 VERSIONS=$2 DEFECT=${3:-}
@@ -42,11 +43,26 @@ place() {
     -e "s/@VERSION@/$version/g" -e "s/@NODE_SEMVER@/${NODE_VERSION%%-*}/g" -e "s/@NPM_VERSION@/11.6.2/g" {} +
 }
 
-place apt nodejs "$NODE_VERSION" nodejs "https://deb.nodesource.com/node_${NODE_MAJOR}.x"
-place apt google-chrome-stable "$CHROME_VERSION" google-chrome-stable "https://dl.google.com/linux/chrome/deb/"
 place apt tailscale "$TAILSCALE_VERSION" tailscale "$TAILSCALE_KEY_URL_BASE"
-place npm openclaw "$OPENCLAW_VERSION" openclaw
-place npm @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION" claude-code
+
+# What the Packer bake installs into the image (vm-runtime/install/desktop): Node, Chrome and
+# the npm tree of OpenClaw and Claude Code at the pinned versions, and the record of those pins
+# the app layer reads back (install/lib/pinned-download.sh, record_in_image).
+bake_in() {
+  local version=$1 template=$2 tmp
+  tmp=$(mktemp -d)
+  cp -a "$HERE/packages/$template/." "$tmp/"
+  find "$tmp" -type f -exec sed -i \
+    -e "s/@VERSION@/$version/g" -e "s/@NODE_SEMVER@/${NODE_VERSION%%-*}/g" -e "s/@NPM_VERSION@/11.6.2/g" {} +
+  cp -a "$tmp/." "$OUT/"
+  rm -rf -- "$tmp"
+}
+for pair in "$NODE_VERSION:nodejs" "$CHROME_VERSION:google-chrome-stable" "$OPENCLAW_VERSION:openclaw" "$CLAUDE_CODE_VERSION:claude-code"; do
+  bake_in "${pair%%:*}" "${pair##*:}"
+done
+mkdir -p "$OUT/usr/lib/claw"
+printf '%s\n' "NODE_VERSION=$NODE_VERSION" "CHROME_VERSION=$CHROME_VERSION" "OPENCLAW_VERSION=$OPENCLAW_VERSION" \
+  "CLAUDE_CODE_VERSION=$CLAUDE_CODE_VERSION" "NPM_LOCK_SHA256=$NPM_LOCK_SHA256" >"$OUT/usr/lib/claw/image.env"
 
 # One throwaway signing key per repository, served at the key URL versions.env names.
 gnupg=$(mktemp -d)
@@ -68,8 +84,6 @@ key() {
   printf '%s\t%s\n' "$pattern" "$file" >>"$lib/keys.tsv"
   printf '%s\t%s\n' "$fpr" "${pinned%% *}" >>"$lib/fingerprints.tsv"
 }
-key nodesource "$NODESOURCE_KEY_URL" "$NODESOURCE_KEY_FINGERPRINTS" armor
-key google "$GOOGLE_KEY_URL" "$GOOGLE_KEY_FINGERPRINTS" armor
 key tailscale "$TAILSCALE_KEY_URL_BASE/*.noarmor.gpg" "$TAILSCALE_KEY_FINGERPRINTS" binary
 
 case $DEFECT in

@@ -8,6 +8,8 @@ import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
 import { Runner, type RunRecord, type RunRequest } from "./runner.ts";
 
 export const ACTIONS_ROOT = resolve(import.meta.dirname, "../../..");
+/** The Packer GitHub's ubuntu-24.04 runner image ships (its release notes: "Packer 1.14.x"). */
+const RUNNER_IMAGE_PACKER = "1.14.0";
 const PACKER_TEMPLATE = resolve(import.meta.dirname, "../packer/build.pkr.hcl");
 const PUBLISH_SCRIPT = resolve(import.meta.dirname, "../packer/publish-version.mjs");
 export const REPOSITORY = "openclawps/example-fleet";
@@ -80,10 +82,13 @@ export class FleetRepo {
 }
 
 /**
- * The rehearsal's `packer`, what hashicorp/setup-packer would put on PATH: the real Packer for
- * everything but the cloud build. `init` would download the azure plugin: skipped. `build` runs
- * the real Packer on packer/build.pkr.hcl (the null builder, publishing the version itself)
- * beside the template's own variables.pkr.hcl, because the azure-arm build needs Azure.
+ * The rehearsal's `packer`, the one GitHub's ubuntu-24.04 runner image ships (Packer 1.14): the
+ * real Packer for everything but the cloud build. `version` answers as the runner image's Packer
+ * (the template's required_version is checked against it; the real Packer here may be older,
+ * and only ever runs the null-builder template, which needs nothing newer). `init` would
+ * download the azure plugin: skipped. `build` runs the real Packer on packer/build.pkr.hcl (the
+ * null builder, publishing the version itself) beside the template's own variables.pkr.hcl,
+ * because the azure-arm build needs Azure.
  */
 function writePackerStandIn(bin: string): void {
   let real: string;
@@ -98,6 +103,10 @@ function writePackerStandIn(bin: string): void {
   const script = `#!/usr/bin/env bash
 set -euo pipefail
 case "\${1:-}" in
+  version)
+    echo "Packer v${RUNNER_IMAGE_PACKER}"
+    echo "rehearsal: the runner image's Packer; builds run $('${real}' version | head -n 1) on the null-builder template"
+    ;;
   init)
     echo "rehearsal: packer init skipped (the stand-in template needs no plugin)"
     ;;

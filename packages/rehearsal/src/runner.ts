@@ -23,14 +23,7 @@ import {
   truthy,
   type Value,
 } from "./expressions.ts";
-import {
-  CHECKOUT_PIN,
-  type LoadedWorkflow,
-  loadWorkflow,
-  mappingGet,
-  rawSteps,
-  SETUP_PACKER_PIN,
-} from "./workflow.ts";
+import { CHECKOUT_PIN, type LoadedWorkflow, loadWorkflow, mappingGet, rawSteps } from "./workflow.ts";
 
 export type JobResult = "success" | "failure" | "skipped";
 
@@ -91,7 +84,7 @@ export interface RunRequest {
   workflow?: string;
 }
 
-/** What a checkout, a setup-packer or an action run needs from the world around the runner. */
+/** What a checkout, the runner image's Packer or an action run needs from the world around the runner. */
 export interface RunnerHost {
   /** This repository (the reusable workflows and the action bundles). */
   actionsRoot: string;
@@ -103,7 +96,7 @@ export interface RunnerHost {
   stepEnv: Record<string, string>;
   /** Copies the fleet repository at `sha` into `dir` (actions/checkout). */
   checkout(sha: string, dir: string): void;
-  /** The directory holding the stand-in `packer` (hashicorp/setup-packer). */
+  /** The directory holding the stand-in `packer` (the one GitHub's runner image ships), on every job's PATH. */
   packerBin: string;
   /** Where jobs get their workspace and temporary files. */
   scratch: string;
@@ -398,7 +391,8 @@ export class Runner {
     mkdirSync(workspace, { recursive: true });
     mkdirSync(temp, { recursive: true });
     const steps: Record<string, Value> = {};
-    const extraPath: string[] = [];
+    // GitHub's ubuntu-24.04 runner image ships Packer on PATH: so does every rehearsal job.
+    const extraPath: string[] = [this.host.packerBin];
     let failed = false;
     const jobEnvScope: Scope = { contexts: this.contexts(call, { needs }) };
     const jobEnv = job.env ? (evaluateToken(job.env, jobEnvScope, wf.file) as Record<string, Value>) : {};
@@ -465,11 +459,6 @@ export class Runner {
         this.host.checkout(call.ctx.request.sha, workspace);
         exit = 0;
         log = `checked out ${call.ctx.request.sha}\n`;
-      } else if (uses === SETUP_PACKER_PIN) {
-        // Puts the stand-in packer first on PATH for the job's later steps (see packer-stand-in.ts).
-        extraPath.unshift(this.host.packerBin);
-        exit = 0;
-        log = `packer stand-in on PATH: ${this.host.packerBin}\n`;
       } else if (uses && ACTION.test(uses)) {
         const action = ACTION.exec(uses)![1]!;
         const actionDir = join(this.host.actionsRoot, "actions", action);

@@ -44,14 +44,10 @@ const CALL_JOB_KEYS = new Set(["name", "needs", "if", "uses", "with", "secrets",
 /** The steps the rehearsal runs or stands in for (runner.ts); any other `uses:` fails at load. */
 /** actions/checkout as the workflows pin it (v5.0.0, node24): the rehearsal's stand-in answers it. */
 export const CHECKOUT_PIN = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8";
-/** hashicorp/setup-packer as the workflows pin it (v3.4.0, node24): the stand-in packer answers it. */
-export const SETUP_PACKER_PIN = "hashicorp/setup-packer@ce93c3c08a6c2ff2275bf4b54ff0d9a75f6c9789";
+// Packer needs no step: GitHub's ubuntu-24.04 runner image ships it, and the rehearsal puts its
+// stand-in packer on every job's PATH the same way (runner.ts).
 
-export const KNOWN_USES = [
-  new RegExp(`^${CHECKOUT_PIN}$`),
-  new RegExp(`^${SETUP_PACKER_PIN}$`),
-  /^openclawps\/actions\/[a-z0-9-]+@v1$/,
-];
+export const KNOWN_USES = [new RegExp(`^${CHECKOUT_PIN}$`), /^openclawps\/actions\/[a-z0-9-]+@v1$/];
 const STEP_KEYS = new Set(["id", "name", "if", "uses", "with", "run", "env", "shell"]);
 
 export function mappingGet(map: MappingToken, key: string): TemplateToken | undefined {
