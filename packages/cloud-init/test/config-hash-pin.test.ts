@@ -58,7 +58,11 @@ function cases(): Record<string, RenderInput> {
     "key vault": {
       fleet: fleet([claw()]),
       claw: claw(),
-      keyVault: { vault: "kv-claws", vaultUrl: "https://kv-claws.vault.azure.net/", secretName: "claw-alice" },
+      keyVault: {
+        vault: "kv-claws",
+        vaultUrl: "https://kv-claws.vault.azure.net/",
+        secretName: "claw-alice",
+      },
       vmRuntimeDir: vm,
       overlayDir: overlay,
     },
@@ -100,13 +104,21 @@ describe("the config hash of fixed inputs", () => {
           ? { secretsEnv: `sha256:${createHash("sha256").update(secretsEnv).digest("hex")}` }
           : {}),
         ...(c.keyVault
-          ? { keyVaultEnv: renderKeyVaultEnv(c.claw.name, { ...c.keyVault, vaultUrl: `vault:${c.keyVault.vault}` }) }
+          ? {
+              keyVaultEnv: renderKeyVaultEnv(c.claw.name, {
+                ...c.keyVault,
+                vaultUrl: `vault:${c.keyVault.vault}`,
+              }),
+            }
           : {}),
         settingsEnv: renderSettingsEnv(c.claw),
         payload: collectPayload(c.vmRuntimeDir, c.overlayDir).files,
       });
       const material = canonicalJson(doc);
-      return { material, hash: createHash("sha256").update(`openclawps.cloud-init.v1\n${material}`).digest("hex") };
+      return {
+        material,
+        hash: createHash("sha256").update(`openclawps.cloud-init.v1\n${material}`).digest("hex"),
+      };
     };
     const all = { ...cases(), shipped: input({ vmRuntimeDir: VM_RUNTIME, secrets: SECRETS }) };
     for (const [name, c] of Object.entries(all)) {
