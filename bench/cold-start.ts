@@ -3,10 +3,11 @@
 // line < 150 ms, first ARM request < 400 ms. Each action is started the way a runner starts it,
 // against a 5-claw fleet; what it does after its first ARM request does not matter here.
 import { join } from "node:path";
-import { firstArmRequestMs, measuredRun, printTable, ROOT } from "./measure.ts";
+import { envNumber, firstArmRequestMs, measuredRun, printTable, ROOT } from "./measure.ts";
 import { smallFleet } from "./rollout.ts";
 
-const RUNS = 3;
+/** Runs per action, the median printed (BENCH_COLD_RUNS). */
+const RUNS = envNumber("BENCH_COLD_RUNS", 3);
 
 export async function benchColdStart(): Promise<void> {
   const { fleet, secretsJson, env } = await smallFleet(5);

@@ -10,7 +10,19 @@ import type { LocalAzure } from "@openclawps/local-azure";
 export const ROOT = resolve(import.meta.dirname, "..");
 const PRELOAD = pathToFileURL(join(import.meta.dirname, "process-usage.mjs")).href;
 
+/** A variable of the environment, undefined when unset or empty. */
+export const envText = (name: string): string | undefined => process.env[name] || undefined;
+
+/** BENCH_PROFILE=<dir>: a V8 CPU profile of each action run, where its CPU goes. */
+const profileDir = envText("BENCH_PROFILE");
+
 export const bundleOf = (action: string) => join(ROOT, "actions", action, "dist", "index.js");
+
+/** A positive number from the environment, else the fallback (the smoke test runs the bench small and fast). */
+export function envNumber(name: string, fallback: number): number {
+  const value = Number(envText(name));
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
 
 export interface WaveTiming {
   n: number;
@@ -53,7 +65,10 @@ export async function measuredRun(
       bundle: bundleOf(action),
       inputs,
       env: { ...env, BENCH_USAGE_FILE: file },
-      nodeArgs: [`--import=${PRELOAD}`],
+      nodeArgs: [
+        `--import=${PRELOAD}`,
+        ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      ],
     });
     const seconds = (Date.now() - since) / 1000;
     const raw = JSON.parse(readFileSync(file, "utf8")) as Omit<ProcessUsage, "waves"> & {

@@ -205,15 +205,25 @@ export async function deployFleet(
     "The vm-runtime has problems",
     reporter,
   );
+  // The payload checkVmRuntime read is the run's: every claw's cloud-init is made from it.
+  payload ??= runtime.payload;
   const customData = checkCustomData({
     fleet,
     manifest: parse,
     manifestDisplay: display,
     vmRuntimeDir: request.shippedVmRuntime,
     ...(overlayDir ? { overlayDir } : {}),
+    payload: runPayload(),
     secrets,
   });
   await failOnFindings(customData.findings, "The claws' cloud-init cannot be rendered", reporter);
+  // Each claw is rendered once: with its real secrets (what apply sends), the size check's hash is
+  // the claw's config hash. Key Vault claws were sized with placeholder secrets: hashed here.
+  const checkedHash = new Map(
+    keyVault
+      ? []
+      : customData.claws.flatMap((c) => (c.realSecrets && c.configHash ? [[c.claw, c.configHash]] : [])),
+  );
   const desired: DesiredFleet = {
     ...fleet,
     claws: fleet.claws.map((claw) => ({
@@ -221,7 +231,8 @@ export async function deployFleet(
       // A retired claw boots nothing: no secrets, no config.
       configHash: claw.retired
         ? ""
-        : rendered(claw.name, () => configHash({ ...renderInput(claw.name), claw })),
+        : (checkedHash.get(claw.name) ??
+          rendered(claw.name, () => configHash({ ...renderInput(claw.name), claw }))),
     })),
   };
 

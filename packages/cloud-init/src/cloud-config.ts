@@ -50,6 +50,15 @@ export function writeFile(path: string, permissions: string, content: Buffer | s
   return { ...entry, content: content.toString("base64"), encoding: "b64" };
 }
 
+// runcmd is one shell script without `set -e`: a failed app-layer install is recorded
+// (install-app-layer.sh) and boot.sh still runs, so verify can say what failed.
+export const RUNCMD: readonly (readonly string[])[] = [
+  ["systemctl", "daemon-reload"],
+  ["systemctl", "enable", "claw-boot.service"],
+  [`${CLAW_HOME}/install-app-layer.sh`],
+  ["systemctl", "start", "claw-boot.service"],
+];
+
 export function buildCloudConfig(parts: CloudConfigParts): Record<string, unknown> {
   const doc: Record<string, unknown> = {
     users: [
@@ -81,13 +90,6 @@ export function buildCloudConfig(parts: CloudConfigParts): Record<string, unknow
     writeFile("/etc/claw/claw.env", "0644", parts.settingsEnv),
     ...parts.payload.map((f) => writeFile(f.destination, f.mode, f.content)),
   ];
-  // runcmd is one shell script without `set -e`: a failed app-layer install is recorded
-  // (install-app-layer.sh) and boot.sh still runs, so verify can say what failed.
-  doc.runcmd = [
-    ["systemctl", "daemon-reload"],
-    ["systemctl", "enable", "claw-boot.service"],
-    [`${CLAW_HOME}/install-app-layer.sh`],
-    ["systemctl", "start", "claw-boot.service"],
-  ];
+  doc.runcmd = RUNCMD;
   return doc;
 }

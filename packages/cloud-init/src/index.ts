@@ -22,6 +22,7 @@ export {
   configHash,
   configHashMaterial,
   decodeCustomData,
+  measureCustomData,
   type RenderInput,
   type RenderResult,
   renderCustomData,

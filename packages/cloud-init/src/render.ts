@@ -1,10 +1,16 @@
 // Renders a claw's customData (base64 of gzip'd #cloud-config) and its config hash.
 import { createHash } from "node:crypto";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { constants, crc32, deflateRawSync, gunzipSync, gzipSync } from "node:zlib";
 import type { ClawSecrets, ResolvedClaw, ResolvedFleet } from "@openclawps/fleet-model";
 import { canonicalJson } from "@openclawps/fleet-model";
 import { stringify } from "yaml";
-import { buildCloudConfig, type CloudConfigParts, type WriteFile } from "./cloud-config.ts";
+import {
+  buildCloudConfig,
+  type CloudConfigParts,
+  RUNCMD,
+  type WriteFile,
+  writeFile,
+} from "./cloud-config.ts";
 import {
   CUSTOM_DATA_LIMIT_BYTES,
   CustomDataTooLargeError,
@@ -48,7 +54,8 @@ const sha256 = (data: string | Buffer) => createHash("sha256").update(data).dige
 
 /** Everything the document is made of, read once. */
 interface Prepared {
-  parts: Omit<CloudConfigParts, "hostKey">;
+  parts: Omit<CloudConfigParts, "hostKey" | "payload">;
+  payload: Payload;
   /** Undefined with Key Vault secrets (no secrets file). */
   secretsEnvHash: string | undefined;
   /** keyvault.env as the hash sees it: the vault's name in place of its URL. */
@@ -78,8 +85,8 @@ function prepare(input: RenderInput): Prepared {
       ...(secretsEnv !== undefined ? { secretsEnv } : {}),
       ...(input.keyVault ? { keyVaultEnv: renderKeyVaultEnv(input.claw.name, input.keyVault) } : {}),
       settingsEnv: renderSettingsEnv(input.claw),
-      payload: payload.files,
     },
+    payload,
     secretsEnvHash: secretsEnv === undefined ? undefined : sha256(secretsEnv),
     keyVaultHashView: input.keyVault
       ? renderKeyVaultEnv(input.claw.name, { ...input.keyVault, vaultUrl: `vault:${input.keyVault.vault}` })
@@ -89,17 +96,70 @@ function prepare(input: RenderInput): Prepared {
 
 // The hash covers the secrets through their hash only: a rotation changes it, and the value
 // never enters anything that is hashed, logged or compared. The host key is left out.
-function hashMaterialOf(prepared: Prepared): string {
-  return canonicalJson(
-    buildCloudConfig({
-      ...prepared.parts,
-      ...(prepared.secretsEnvHash !== undefined ? { secretsEnv: `sha256:${prepared.secretsEnvHash}` } : {}),
-      ...(prepared.keyVaultHashView !== undefined ? { keyVaultEnv: prepared.keyVaultHashView } : {}),
-    }),
-  );
+function hashView(prepared: Prepared, payload: PayloadFile[]): Record<string, unknown> {
+  return buildCloudConfig({
+    ...prepared.parts,
+    ...(prepared.secretsEnvHash !== undefined ? { secretsEnv: `sha256:${prepared.secretsEnvHash}` } : {}),
+    ...(prepared.keyVaultHashView !== undefined ? { keyVaultEnv: prepared.keyVaultHashView } : {}),
+    payload,
+  });
 }
 
-const hashOf = (material: string) => sha256(`${HASH_DOMAIN}\n${material}`);
+const YAML_OPTIONS = { lineWidth: 0, blockQuote: "literal", aliasDuplicateObjects: false } as const;
+
+/**
+ * What every claw's cloud-init shares, serialised and compressed once per payload: the vm-runtime
+ * files are most of each claw's document (74 KiB of 78), and the same for the whole fleet.
+ *
+ * The config hash is sha256 over the canonical JSON of the whole hash view. Its keys are sorted,
+ * so write_files comes last and the payload's entries close it: the text is the claw's own part,
+ * then these entries, then `]}`, and canonicalJson of an array is its members' texts joined by
+ * commas. Feeding sha256 those pieces in order hashes the very same bytes (the pinned-hash test).
+ *
+ * customData is one gzip member whose deflate stream is the claw's own part compressed and ended
+ * with a full flush (byte-aligned, compressor state reset), then the shared part compressed once
+ * (RFC 1951 lets a stream continue so; zlib's Z_FULL_FLUSH). Its size is exact: plan measures what
+ * apply sends. The YAML of the shared entries is spliced after the claw's own; the splice is
+ * compared once per payload with the whole document rendered as one, and renders whole if not equal.
+ */
+interface SharedPart {
+  /** The payload's write_files entries in canonical JSON, joined by commas. */
+  hashJson: Buffer;
+  /** The YAML after the claw's own write_files entries: the payload's entries, then runcmd. */
+  yamlTail: Buffer;
+  /** yamlTail, raw deflate, level 9, finished. */
+  deflated: Buffer;
+  /** undefined until the splice was compared with a whole rendering; false: render whole. */
+  spliceable: boolean | undefined;
+}
+
+const shared = new WeakMap<Payload, SharedPart>();
+
+function sharedPart(payload: Payload): SharedPart {
+  let part = shared.get(payload);
+  if (part) return part;
+  const entries = payload.files.map((f) => writeFile(f.destination, f.mode, f.content));
+  const hashJson = Buffer.from(entries.map((e) => canonicalJson(e)).join(","), "utf8");
+  const tailDoc = stringify({ write_files: entries, runcmd: RUNCMD }, YAML_OPTIONS);
+  if (!tailDoc.startsWith(WRITE_FILES_KEY)) throw new Error(`cloud-init: unexpected YAML for write_files`);
+  const yamlTail = Buffer.from(tailDoc.slice(WRITE_FILES_KEY.length), "utf8");
+  part = { hashJson, yamlTail, deflated: deflateRawSync(yamlTail, { level: 9 }), spliceable: undefined };
+  shared.set(payload, part);
+  return part;
+}
+
+const WRITE_FILES_KEY = "write_files:\n";
+
+/** The config hash, fed to sha256 piece by piece (see SharedPart): the same bytes as the whole text. */
+function hashOf(prepared: Prepared): string {
+  const own = canonicalJson(hashView(prepared, []));
+  // write_files is the last key and always holds claw.env: the text ends with the array's `]}`.
+  if (!own.endsWith("]}")) throw new Error("cloud-init: the hash view no longer ends with write_files");
+  const part = sharedPart(prepared.payload);
+  const hash = createHash("sha256").update(`${HASH_DOMAIN}\n`).update(own.slice(0, -2));
+  if (part.hashJson.length > 0) hash.update(",").update(part.hashJson);
+  return hash.update("]}").digest("hex");
+}
 
 /**
  * The exact text the config hash is computed over: the cloud-config without the host key,
@@ -108,17 +168,21 @@ const hashOf = (material: string) => sha256(`${HASH_DOMAIN}\n${material}`);
  * hash changes unexpectedly.
  */
 export function configHashMaterial(input: RenderInput): string {
-  return hashMaterialOf(prepare(input));
+  const prepared = prepare(input);
+  return canonicalJson(hashView(prepared, prepared.payload.files));
 }
 
 /** Hash only (no host key needed): what plan mode uses. */
 export function configHash(input: RenderInput): string {
-  return hashOf(configHashMaterial(input));
+  return hashOf(prepare(input));
 }
 
-function toYaml(doc: Record<string, unknown>, header: string[]): string {
-  const body = stringify(doc, { lineWidth: 0, blockQuote: "literal", aliasDuplicateObjects: false });
-  return `#cloud-config\n${header.map((line) => `# ${line}\n`).join("")}${body}`;
+function headerOf(claw: string, hash: string): string {
+  const lines = [
+    `openclawps: claw ${claw}, config hash ${hash}.`,
+    "Rendered by deploy-fleet from the deploying commit's vm-runtime; do not edit on the VM.",
+  ];
+  return `#cloud-config\n${lines.map((line) => `# ${line}\n`).join("")}`;
 }
 
 function contributors(config: Record<string, unknown>, files: PayloadFile[]): SizeContributor[] {
@@ -132,31 +196,149 @@ function contributors(config: Record<string, unknown>, files: PayloadFile[]): Si
   return list.sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1));
 }
 
+// gzip member framing (RFC 1952): magic, deflate, no flags, no mtime, "max compression", Unix.
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+const GZIP_TRAILER_BYTES = 8;
+
+const KEYS_START = Buffer.from("\nssh_keys:\n");
+const KEYS_END = Buffer.from("\nwrite_files:\n");
+
+/**
+ * Raw deflate of a claw's own text, ended by `flush`. The host key's lines go in a stored
+ * (uncompressed) block between full flushes: random base64 compresses by a few bytes more or
+ * less from one key to the next, stored it is its length (fixed for ed25519), so the size plan
+ * measures with one key is the size apply sends with another.
+ */
+function deflateOwn(own: Buffer, flush: number): Buffer {
+  const start = own.indexOf(KEYS_START);
+  const end = start < 0 ? -1 : own.indexOf(KEYS_END, start);
+  if (end < 0) throw new Error("cloud-init: no ssh_keys before write_files in the document");
+  return Buffer.concat([
+    deflateText(own.subarray(0, start + 1), constants.Z_FULL_FLUSH),
+    storedBlock(own.subarray(start + 1, end + 1)),
+    deflateText(own.subarray(end + 1), flush),
+  ]);
+}
+
+/**
+ * Level 9 raw deflate. The window is the smallest that spans the text (zlib's matches reach
+ * 262 bytes short of it): the same output as a 32 KiB window, without allocating and clearing
+ * one per claw, which was most of the cost.
+ */
+function deflateText(text: Buffer, flush: number): Buffer {
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(text.length + 262))));
+  return deflateRawSync(text, { level: 9, windowBits, finishFlush: flush });
+}
+
+/**
+ * A non-final stored block (RFC 1951 3.2.4): a byte-aligned header (a full flush left the
+ * stream aligned), LEN and its complement, the bytes as they are. Its end is aligned too.
+ */
+function storedBlock(data: Buffer): Buffer {
+  if (data.length > 0xffff) throw new Error("cloud-init: a stored block holds at most 65535 bytes");
+  const head = Buffer.alloc(5);
+  head.writeUInt16LE(data.length, 1);
+  head.writeUInt16LE(~data.length & 0xffff, 3);
+  return Buffer.concat([head, data]);
+}
+
+/** A claw's customData as pieces: its size is known without assembling it. */
+interface Pieces {
+  hash: string;
+  /** The claw's own text; with `tail` after it, the whole document. */
+  own: Buffer;
+  /** The claw's own text, raw deflate ended by a full flush; the whole document when `tail` is absent. */
+  ownDeflated: Buffer;
+  tail?: { text: Buffer; deflated: Buffer };
+  bytes: number;
+}
+
+function renderPieces(input: RenderInput & { hostKey: HostKey }): Pieces {
+  const prepared = prepare(input);
+  const hash = hashOf(prepared);
+  const header = headerOf(input.claw.name, hash);
+  const whole = (): Pieces => {
+    const config = buildCloudConfig({
+      ...prepared.parts,
+      payload: prepared.payload.files,
+      hostKey: input.hostKey,
+    });
+    const own = Buffer.from(header + stringify(config, YAML_OPTIONS), "utf8");
+    const ownDeflated = deflateOwn(own, constants.Z_FINISH);
+    return { hash, own, ownDeflated, bytes: GZIP_HEADER.length + ownDeflated.length + GZIP_TRAILER_BYTES };
+  };
+  const part = sharedPart(prepared.payload);
+  if (part.spliceable === false) return whole();
+  const config = buildCloudConfig({ ...prepared.parts, payload: [], hostKey: input.hostKey });
+  delete config.runcmd; // in the shared tail, after the payload's entries
+  const own = Buffer.from(header + stringify(config, YAML_OPTIONS), "utf8");
+  if (part.spliceable === undefined) {
+    // Once per payload: the spliced text must be the document rendered whole, byte for byte.
+    const reference = whole().own;
+    part.spliceable = Buffer.concat([own, part.yamlTail]).equals(reference);
+    if (!part.spliceable) return whole();
+  }
+  const ownDeflated = deflateOwn(own, constants.Z_FULL_FLUSH);
+  return {
+    hash,
+    own,
+    ownDeflated,
+    tail: { text: part.yamlTail, deflated: part.deflated },
+    bytes: GZIP_HEADER.length + ownDeflated.length + part.deflated.length + GZIP_TRAILER_BYTES,
+  };
+}
+
+function tooLarge(input: RenderInput & { hostKey: HostKey }, bytes: number): CustomDataTooLargeError {
+  const prepared = prepare(input);
+  const config = buildCloudConfig({
+    ...prepared.parts,
+    payload: prepared.payload.files,
+    hostKey: input.hostKey,
+  });
+  const all = contributors(config, prepared.payload.files);
+  const top = all
+    .slice(0, 5)
+    .map((c) => `${c.name} ${c.bytes.toLocaleString("en-US")} B`)
+    .join(", ");
+  return new CustomDataTooLargeError(
+    `customData for claw "${input.claw.name}" is ${bytes.toLocaleString("en-US")} bytes gzip'd; ` +
+      `Azure accepts at most ${CUSTOM_DATA_LIMIT_BYTES.toLocaleString("en-US")} (osProfile.customData). ` +
+      `Largest contributors (compressed alone): ${top}. ` +
+      "Fix: shrink or remove the largest overlay files; ship large assets from an update script instead.",
+    all,
+  );
+}
+
+/**
+ * The config hash and the exact size of the customData renderCustomData would send (any host
+ * key gives the size: see deflateOwn), without assembling it: what plan checks
+ * for every claw. Throws CustomDataTooLargeError as renderCustomData does.
+ */
+export function measureCustomData(
+  input: RenderInput & { hostKey: HostKey },
+): Omit<RenderResult, "customData"> {
+  const pieces = renderPieces(input);
+  if (pieces.bytes > CUSTOM_DATA_LIMIT_BYTES) throw tooLarge(input, pieces.bytes);
+  return { configHash: pieces.hash, bytes: pieces.bytes };
+}
+
 /** The customData for a new VM of this claw, with its config hash. */
 export function renderCustomData(input: RenderInput & { hostKey: HostKey }): RenderResult {
-  const prepared = prepare(input);
-  const hash = hashOf(hashMaterialOf(prepared));
-  const config = buildCloudConfig({ ...prepared.parts, hostKey: input.hostKey });
-  const yaml = toYaml(config, [
-    `openclawps: claw ${input.claw.name}, config hash ${hash}.`,
-    "Rendered by deploy-fleet from the deploying commit's vm-runtime; do not edit on the VM.",
+  const pieces = renderPieces(input);
+  if (pieces.bytes > CUSTOM_DATA_LIMIT_BYTES) throw tooLarge(input, pieces.bytes);
+  const text = pieces.tail ? [pieces.own, pieces.tail.text] : [pieces.own];
+  const crc = text.reduce((value, t) => crc32(t, value), 0);
+  const trailer = Buffer.alloc(GZIP_TRAILER_BYTES);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(text.reduce((n, t) => n + t.length, 0) >>> 0, 4);
+  const gz = Buffer.concat([
+    GZIP_HEADER,
+    pieces.ownDeflated,
+    ...(pieces.tail ? [pieces.tail.deflated] : []),
+    trailer,
   ]);
-  const gz = gzipSync(Buffer.from(yaml, "utf8"), { level: 9 });
-  if (gz.length > CUSTOM_DATA_LIMIT_BYTES) {
-    const all = contributors(config, prepared.parts.payload);
-    const top = all
-      .slice(0, 5)
-      .map((c) => `${c.name} ${c.bytes.toLocaleString("en-US")} B`)
-      .join(", ");
-    throw new CustomDataTooLargeError(
-      `customData for claw "${input.claw.name}" is ${gz.length.toLocaleString("en-US")} bytes gzip'd; ` +
-        `Azure accepts at most ${CUSTOM_DATA_LIMIT_BYTES.toLocaleString("en-US")} (osProfile.customData). ` +
-        `Largest contributors (compressed alone): ${top}. ` +
-        "Fix: shrink or remove the largest overlay files; ship large assets from an update script instead.",
-      all,
-    );
-  }
-  return { customData: gz.toString("base64"), configHash: hash, bytes: gz.length };
+  if (gz.length !== pieces.bytes) throw new Error("cloud-init: customData size differs from its measure");
+  return { customData: gz.toString("base64"), configHash: pieces.hash, bytes: gz.length };
 }
 
 /** The #cloud-config text inside a customData string (for tests, debugging and validate). */

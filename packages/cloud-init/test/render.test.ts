@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import {
+  buildCloudConfig,
   CUSTOM_DATA_LIMIT_BASE64_CHARS,
   CUSTOM_DATA_LIMIT_BYTES,
   CustomDataTooLargeError,
@@ -14,7 +15,10 @@ import {
   decodeCustomData,
   generateHostKey,
   type HostKey,
+  measureCustomData,
   renderCustomData,
+  renderSecretsEnv,
+  renderSettingsEnv,
   StagingValueError,
   type WriteFile,
 } from "../src/index.ts";
@@ -303,5 +307,80 @@ describe("the size limit", () => {
     expect(e.message).toContain("huge-notes.md (overlay)");
     expect(e.contributors.map((c) => c.name)).toContain("ssh host key");
     for (const value of Object.values(SECRETS)) expect(e.message).not.toContain(value);
+  });
+});
+
+describe("customData assembled from the run's shared part", () => {
+  // The whole document as one YAML text: what the spliced customData must decode to.
+  const whole = (c: ReturnType<typeof input>, key: HostKey, hash: string) => {
+    const secretsEnv = renderSecretsEnv(c.claw.name, c.secrets!);
+    const doc = buildCloudConfig({
+      claw: c.claw.name,
+      adminUsername: c.claw.settings.admin_username,
+      adminPublicKey: ADMIN_KEY,
+      hostKey: key,
+      secretsEnv,
+      settingsEnv: renderSettingsEnv(c.claw),
+      payload: collectPayload(c.vmRuntimeDir, c.overlayDir).files,
+    });
+    return (
+      `#cloud-config\n# openclawps: claw ${c.claw.name}, config hash ${hash}.\n` +
+      "# Rendered by deploy-fleet from the deploying commit's vm-runtime; do not edit on the VM.\n" +
+      stringify(doc, { lineWidth: 0, blockQuote: "literal", aliasDuplicateObjects: false })
+    );
+  };
+
+  it("decodes to the whole document, for every claw of a run, with the shipped tree and an overlay", () => {
+    const overlay = tempDir();
+    mkdirSync(join(overlay, "defaults/workspace"), { recursive: true });
+    writeFileSync(join(overlay, "defaults/workspace/logo.png"), Buffer.from([0x89, 0x50, 0, 0xff, 10]));
+    writeFileSync(
+      join(overlay, "defaults/workspace/NOTES.md"),
+      "- a list\n  key: value\n'quoted' \"text\"\n",
+    );
+    for (const overlayDir of [undefined, overlay]) {
+      const payload = collectPayload(VM_RUNTIME, overlayDir);
+      for (const name of ["alice", "bob", "carol"]) {
+        const c = input({ claw: claw(name), ...(overlayDir ? { overlayDir } : {}), payload });
+        const key = generateHostKey();
+        const result = renderCustomData({ ...c, hostKey: key });
+        expect(decodeCustomData(result.customData), `${name} ${overlayDir ?? ""}`).toBe(
+          whole(c, key, result.configHash),
+        );
+      }
+    }
+  });
+
+  it("is one gzip member Python's gzip reads (cloud-init's reader), of the exact size plan measured", () => {
+    const payload = collectPayload(VM_RUNTIME);
+    const c = input({ payload });
+    const result = renderCustomData({ ...c, hostKey });
+    // Any host key gives the size: the key is stored, not compressed.
+    for (let i = 0; i < 8; i++) {
+      const measured = measureCustomData({ ...c, hostKey: generateHostKey() });
+      expect(measured).toEqual({ configHash: result.configHash, bytes: result.bytes });
+    }
+    expect(Buffer.from(result.customData, "base64").length).toBe(result.bytes);
+    const dir = tempDir();
+    writeFileSync(join(dir, "user-data"), Buffer.from(result.customData, "base64"));
+    const text = execFileSync(
+      "python3",
+      [
+        "-c",
+        "import gzip,sys; sys.stdout.buffer.write(gzip.decompress(open(sys.argv[1],'rb').read()))",
+        join(dir, "user-data"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(text).toBe(decodeCustomData(result.customData));
+  });
+
+  it("measures a customData over Azure's limit as renderCustomData refuses it", () => {
+    const overlay = tempDir();
+    mkdirSync(join(overlay, "defaults"), { recursive: true });
+    writeFileSync(join(overlay, "defaults/noise.bin"), randomBytes(70_000));
+    const c = input({ overlayDir: overlay, payload: collectPayload(VM_RUNTIME, overlay) });
+    expect(() => measureCustomData({ ...c, hostKey })).toThrow(CustomDataTooLargeError);
+    expect(() => renderCustomData({ ...c, hostKey })).toThrow(CustomDataTooLargeError);
   });
 });

@@ -2,9 +2,11 @@ import type { Finding } from "@openclawps/action-kit";
 import {
   CUSTOM_DATA_LIMIT_BYTES,
   CustomDataTooLargeError,
+  collectPayload,
   generateHostKey,
   type HostKey,
-  renderCustomData,
+  measureCustomData,
+  type Payload,
   StagingValueError,
 } from "@openclawps/cloud-init";
 import type { ClawSecrets, ClawSettings, ParseResult, ResolvedFleet } from "@openclawps/fleet-model";
@@ -55,6 +57,8 @@ export function checkCustomData(options: {
   manifestDisplay: string;
   vmRuntimeDir: string;
   overlayDir?: string;
+  /** collectPayload(vmRuntimeDir, overlayDir) when the caller has it: read once per run. */
+  payload?: Payload;
   secrets?: Map<string, ClawSecrets>;
 }): CustomDataCheck {
   const findings: Finding[] = [];
@@ -70,15 +74,17 @@ export function checkCustomData(options: {
     ? options.fleet
     : { ...options.fleet, ssh: { ...options.fleet.ssh, admin_public_key: hostKey.publicKey } };
   const at = (path: string) => ({ file: options.manifestDisplay, ...options.manifest.locate(path) });
+  const payload = options.payload ?? collectPayload(options.vmRuntimeDir, options.overlayDir);
   for (const claw of active) {
     const real = options.secrets?.get(claw.name);
     try {
-      const rendered = renderCustomData({
+      const rendered = measureCustomData({
         fleet,
         claw,
         secrets: real ?? placeholders,
         vmRuntimeDir: options.vmRuntimeDir,
         ...(options.overlayDir ? { overlayDir: options.overlayDir } : {}),
+        payload,
         hostKey,
       });
       claws.push({

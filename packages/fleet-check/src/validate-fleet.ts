@@ -265,6 +265,7 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
       manifestDisplay,
       vmRuntimeDir: options.shippedVmRuntime,
       ...(overlayAbs ? { overlayDir: overlayAbs } : {}),
+      payload,
       ...(secretsCheck ? { secrets: secretsCheck.secrets } : {}),
     });
     claws = custom.claws;

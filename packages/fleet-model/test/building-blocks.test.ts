@@ -1,4 +1,6 @@
 // The small pieces the manifest rules are made of.
+
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { azureNameProblem } from "../src/azure-names.ts";
 import { canonicalJson } from "../src/canonical-json.ts";
@@ -115,6 +117,43 @@ describe("canonical JSON", () => {
 
   it("refuses values JSON cannot hold", () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
+  });
+
+  it("is the text of its definition for any JSON value (config and plan hashes depend on every byte)", () => {
+    // The definition, as first written: sorted entries, undefined members dropped.
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== "object") return JSON.stringify(value);
+      if (Array.isArray(value))
+        return `[${value.map((v) => (v === undefined ? "null" : reference(v))).join(",")}]`;
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(",")}}`;
+    };
+    const keys = fc.oneof(fc.string(), fc.constantFrom("0", "10", "9", "é", "😀", 'a"b', "__proto__x"));
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.boolean(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        fc.string(),
+        fc.string({ unit: "grapheme" }),
+      ),
+      node: fc.oneof(
+        { maxDepth: 4 },
+        tie("leaf"),
+        fc.array(tie("node"), { maxLength: 4 }),
+        fc.dictionary(keys, tie("node"), { maxKeys: 5 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(fc.oneof(fc.array(value), fc.dictionary(keys, value)), (v) => {
+        expect(canonicalJson(v)).toBe(reference(v));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
