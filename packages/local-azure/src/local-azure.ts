@@ -288,9 +288,6 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     run: (vm, req) => guests.runScript(vm.id, req),
   };
   registerCompute(arm, hooks, agents);
-  // A world loaded from a state file: its running VMs boot.
-  if (guests)
-    for (const vm of arm.ofType(VM)) if (powerState(vm) === "running") guests.vmRunning(guestSpec(arm, vm));
   const persist = () => {
     if (stateFile) saveWorld(stateFile, arm.world);
   };
@@ -528,6 +525,10 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   const port = (server.address() as AddressInfo).port;
   httpsPort = port;
   base = `https://127.0.0.1:${port}`;
+  // A world loaded from a state file: its running VMs boot (once the guests' link services can
+  // reach this server).
+  if (guests)
+    for (const vm of arm.ofType(VM)) if (powerState(vm) === "running") guests.vmRunning(guestSpec(arm, vm));
 
   const azure: LocalAzure = {
     armEndpoint: base,
