@@ -46,7 +46,10 @@ http_get() {
     printf '%s\n' "$header" >"$WORK/header"
     args+=(-H "@$WORK/header")
   fi
-  curl "${args[@]}" "$url" 2>"$WORK/curl-error" || true
+  local code
+  # A curl that fails before writing out (no status printed) counts as unreachable: retried.
+  code=$(curl "${args[@]}" "$url" 2>"$WORK/curl-error") || true
+  printf '%s\n' "${code:-000}"
 }
 
 # Retries while the answer is worth retrying; returns the last status.

@@ -117,3 +117,16 @@ fetch() {
   grep -q "xai_api_key must be a one-line string" <<<"$output"
   [ "$(cat "$CLAW_SECRETS_STAGING")" = "XAI_API_KEY=before" ]
 }
+
+@test "a curl that fails without printing a status counts as unreachable and is retried" {
+  # A curl wrapper that gives up before the transfer (as an offline stand-in does) prints no
+  # %{http_code}: that is no connection, retried, never an empty status.
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\necho "curl: (7) Failed to connect" >&2\nexit 7\n' >"$BATS_TEST_TMPDIR/bin/curl"
+  chmod +x "$BATS_TEST_TMPDIR/bin/curl"
+  PATH="$BATS_TEST_TMPDIR/bin:$PATH" fetch
+  [ "$status" -eq 4 ]
+  [[ "$output" =~ "the instance metadata service answered no connection; retrying" ]]
+  [[ "$output" =~ "(HTTP unreachable)" ]]
+  [ ! -e "$CLAW_SECRETS_STAGING" ]
+}

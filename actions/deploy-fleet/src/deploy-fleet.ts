@@ -290,7 +290,10 @@ export async function deployFleet(
     }
   };
   const plan = selectClaws(
-    planFleet(desired, observed, { forceUnlock: inputs.forceUnlock }),
+    planFleet(desired, observed, {
+      forceUnlock: inputs.forceUnlock,
+      ...(kv ? { secrets: kv.changes } : {}),
+    }),
     inputs.claws,
     fleet.claws.map((c) => c.name),
   );

@@ -185,6 +185,32 @@ export async function startFleet(
   };
 }
 
+/**
+ * The vault as an operator creates it before the first deploy (`az keyvault create
+ * --enable-rbac-authorization true`), with `secrets` set in it; deploy-fleet then adopts it.
+ */
+export async function createVault(
+  fleet: Fleet,
+  vault: string,
+  secrets: Record<string, string>,
+): Promise<void> {
+  const id = `/subscriptions/${fleet.azure.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/${vault}`;
+  await fleet.resources.resources.beginCreateOrUpdateByIdAndWait(
+    id,
+    "2023-07-01",
+    {
+      location: "westus",
+      properties: {
+        tenantId: fleet.azure.tenantId,
+        sku: { family: "A", name: "standard" },
+        enableRbacAuthorization: true,
+      },
+    },
+    { updateIntervalInMs: 0 },
+  );
+  await fleet.azure.seedKeyVaultSecrets(RG, vault, secrets);
+}
+
 /** The step's error message (core.setFailed writes `::error::...`). */
 export function errorOf(run: BundledActionRun): string {
   return run.stdout

@@ -1,11 +1,11 @@
 // deploy-fleet with Key Vault secrets (`secrets: { key_vault }`), the bundled action against the
 // local Azure: no CLAW_SECRETS_JSON, no value in customData, the vault created with RBAC, every
 // VM with an identity allowed to read its own secret only, and a rotation planned by version id
-// that replaces no VM.
+// that replaces no VM, whose approved hash a later rotation voids.
 import { decodeCustomData } from "@openclawps/cloud-init";
 import { TAGS } from "@openclawps/fleet-model";
 import { afterEach, describe, expect, it } from "vitest";
-import { errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
+import { clawNames, createVault, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
 
 const VAULT = "kv-fleet-test";
 
@@ -66,5 +66,42 @@ describe("deploy-fleet with Key Vault secrets", () => {
     expect(again.outputs["apply-needed"]).toBe("true");
     expect(again.summary).toMatch(/\| alpha \| `claw-alpha` \| `00000000` \| `[0-9a-f]{8}` \|/);
     expect(again.stdout + again.summary).not.toContain("CANARY");
+
+    // A rotation after the review is not applied under the approved hash: the plan's hash covers
+    // every secret version, so apply refuses and changes nothing.
+    await fleet.azure.seedKeyVaultSecrets(RG, VAULT, {
+      "claw-beta": JSON.stringify({ xai_api_key: "xai-CANARYunreviewed" }),
+    });
+    const before = fleet.azure.state().virtualMachines;
+    const stale = await fleet.deploy({ mode: "apply", "approved-plan-hash": again.outputs["plan-hash"]! });
+    expect(stale.exitCode).toBe(1);
+    expect(errorOf(stale)).toContain("The plan changed since it was approved");
+    expect(fleet.azure.state().virtualMachines).toEqual(before);
+    const reviewed = await fleet.deploy({ mode: "plan" });
+    expect(reviewed.outputs["plan-hash"]).not.toBe(again.outputs["plan-hash"]);
   });
+
+  it("plans a fleet of 1,000 claws whose secrets are in the vault, reading versions and never a value", async () => {
+    const names = clawNames(1000);
+    fleet = await startFleet(
+      { claws: Object.fromEntries(names.map((n) => [n, {}])), secrets: { key_vault: VAULT } },
+      "",
+      ["1.0.0"],
+    );
+    await createVault(
+      fleet,
+      VAULT,
+      Object.fromEntries(names.map((n) => [`claw-${n}`, JSON.stringify({ xai_api_key: `xai-CANARY-${n}` })])),
+    );
+    fleet.azure.resetLog();
+    const plan = await fleet.deploy({ mode: "plan" });
+    expect(plan.exitCode, errorOf(plan)).toBe(0);
+    expect(JSON.parse(plan.outputs["changed-claws"]!)).toHaveLength(1000);
+    expect(plan.summary).toContain(`### Secrets — Key Vault \`${VAULT}\``);
+    expect(plan.summary).toContain("1000 not yet recorded on a VM, 0 missing");
+    expect(plan.stdout).not.toContain("has no secret");
+    // Secret metadata in pages of ARM (never the data plane), and no value anywhere.
+    expect(fleet.azure.requestLog.filter((e) => e.service === "keyvault")).toEqual([]);
+    expect(plan.stdout + plan.stderr + plan.summary + JSON.stringify(plan.outputs)).not.toContain("CANARY");
+  }, 300_000);
 });

@@ -4,6 +4,7 @@
 import { canonicalHash } from "./canonical-json.ts";
 import { compareGalleryVersions, isGalleryVersion, LATEST, resolveImageVersion } from "./image-version.ts";
 import { parseParkedBy } from "./power-schedule.ts";
+import type { SecretVersionChange } from "./secret-source.ts";
 import { planSharedInfra } from "./shared-infra-plan.ts";
 import { TAGS } from "./tags.ts";
 import type {
@@ -526,6 +527,7 @@ function hashedFields(p: ClawPlan) {
 /** What the plan hash covers: every claw plan's decisive fields and everything else apply does. */
 export interface HashedPlan {
   claws: ClawPlan[];
+  secrets?: SecretVersionChange[];
   shared?: SharedChange[];
   unproven?: UnprovenClaw[];
   lease?: PlanLease;
@@ -551,12 +553,24 @@ export function planHash(plan: HashedPlan): string {
     clearLease: plan.lease?.clear ? plan.lease.runId : undefined,
     // An apply with the snapshots, verification or canary turned off is not the apply reviewed.
     rollout: plan.rollout,
+    // Key Vault: every claw's secret version against the one its VM loaded. A rotation is
+    // loaded by apply (a refresh, or a new VM's first boot), so one made after the review
+    // changes the hash and the approved plan is refused. Version ids only, never a value.
+    secrets: plan.secrets?.map((c) => ({
+      claw: c.claw,
+      secret: c.secret,
+      status: c.status,
+      current: c.current,
+      loaded: c.loaded,
+    })),
   });
 }
 
 export interface PlanOptions {
   /** Apply takes over the recorded lease (the force-unlock input): the plan says so. */
   forceUnlock?: boolean;
+  /** Key Vault fleets: each claw's secret version against the one its VM loaded (in the hash). */
+  secrets?: SecretVersionChange[];
 }
 
 /**
@@ -624,6 +638,7 @@ export function planFleet(desired: DesiredFleet, observed: ObservedFleet, option
     warnings: shared.warnings,
     ...(lease ? { lease } : {}),
     rollout: desired.rollout,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   };
   return { hash: planHash(plan), ...plan };
 }

@@ -2,6 +2,7 @@
 // the Azure adapter fills ObservedFleet, the plan turns (desired, observed) into a Plan,
 // deploy-fleet executes it. Keep this file free of logic.
 import type { ParkedUpgrade, ScheduleSetting } from "./power-schedule.ts";
+import type { SecretVersionChange } from "./secret-source.ts";
 
 /** One thing wrong with an input file, pointing at the exact place. */
 export interface Problem {
@@ -414,6 +415,8 @@ export interface Plan {
    * hash, so an approved plan cannot apply with a weaker policy.
    */
   rollout?: RolloutPolicy;
+  /** Key Vault fleets: each claw's secret version against the one its VM loaded (in the hash). */
+  secrets?: SecretVersionChange[];
 }
 
 export interface Wave {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { azureNameProblem } from "../src/azure-names.ts";
 import { parseManifest } from "../src/manifest.ts";
+import { planFleet } from "../src/plan.ts";
 import { resolveFleet } from "../src/resolve.ts";
 import {
   keyVaultSecretName,
@@ -9,7 +10,8 @@ import {
   secretVersionOf,
 } from "../src/secret-source.ts";
 import { TAGS } from "../src/tags.ts";
-import { manifestText } from "./helpers.ts";
+import { desiredOf, manifestText } from "./helpers.ts";
+import { observed } from "./observed.ts";
 
 const V1 = "0123456789abcdef0123456789abcdef";
 const V2 = "fedcba9876543210fedcba9876543210";
@@ -68,6 +70,23 @@ describe("Key Vault secret source", () => {
     expect(md).toContain("| a | `claw-a` | `01234567` | `fedcba98` |");
     expect(md).toContain("| b | `claw-b` | — | **missing** |");
     expect(md).not.toContain("| c |");
+  });
+
+  it("puts every claw's secret version in the plan hash, so a rotation after the review voids the approval", () => {
+    const desired = desiredOf(manifestText({ "+27": "secrets:\n  key_vault: kv-claws" }));
+    const [a] = desired.claws.filter((c) => !c.retired);
+    const tags = new Map<string, Record<string, string>>([[a!.name, { [TAGS.secretVersion]: V1 }]]);
+    const planWith = (current: string) =>
+      planFleet(desired, observed(), {
+        secrets: planSecretVersions(desired, new Map([[a!.names.keyVaultSecret, current]]), tags),
+      });
+    expect(planWith(V1).hash).toBe(planWith(V1).hash);
+    // The same claws, VMs and settings: only a secret's version differs.
+    expect(planWith(V2).hash).not.toBe(planWith(V1).hash);
+    expect(planWith(V2).secrets?.find((c) => c.claw === a!.name)?.status).toBe("rotated");
+    // A CLAW_SECRETS_JSON fleet's hash is what it was before Key Vault existed.
+    expect(planFleet(desired, observed()).hash).not.toBe(planWith(V1).hash);
+    expect(planFleet(desired, observed()).secrets).toBeUndefined();
   });
 
   it("reads the version id from a secret URI with version", () => {

@@ -64,14 +64,19 @@ export async function imdsToken(
   };
 }
 
-/** A plain-HTTP IMDS listener answering as whichever VM `vmFor` names for a connection's peer. */
+/**
+ * A plain-HTTP IMDS listener answering as whichever VM `vmFor` names for a connection's peer.
+ * With `peer`, a connection from any other address is dropped before a byte is read (a guest's
+ * link: only that guest reaches its VM's metadata service).
+ */
 export async function serveImds(
   entra: Entra,
   host: string,
   port: number,
   vmFor: (remoteAddress: string | undefined) => StoredResource | undefined,
-  onRequest?: (status: number) => void,
+  options: { peer?: string; onRequest?: (status: number) => void } = {},
 ): Promise<{ server: Server; url: string }> {
+  const { peer, onRequest } = options;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://169.254.169.254");
     void imdsToken(entra, vmFor(req.socket.remoteAddress), req.method ?? "GET", url, req.headers).then(
@@ -90,6 +95,10 @@ export async function serveImds(
       },
     );
   });
+  if (peer !== undefined)
+    server.on("connection", (socket) => {
+      if (socket.remoteAddress !== peer) socket.destroy();
+    });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());

@@ -260,10 +260,30 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     (authorization, audience) => entra.verifyAccessToken(authorization, [audience, `${audience}/`]),
   );
   let guests: GuestManager | undefined;
+  let httpsPort: number | undefined;
   let guestsUnavailable: string | undefined;
   if (opts.guests) {
     guestsUnavailable = guestsUnavailableReason();
-    if (!guestsUnavailable) guests = new GuestManager(opts.guests === true ? {} : opts.guests);
+    if (!guestsUnavailable)
+      guests = new GuestManager(opts.guests === true ? {} : opts.guests, {
+        caCertPem: certs.caCertPem,
+        // The VM the guest's link belongs to, as it is when the request comes (IMDS answers for
+        // the VM a request comes from).
+        imds: async (key, host, peer) =>
+          (
+            await serveImds(
+              entra,
+              host,
+              0,
+              () => {
+                arm.settle();
+                return arm.find(key);
+              },
+              { peer },
+            )
+          ).server,
+        httpsPort: () => httpsPort,
+      });
   }
   // Guests listen on their VM's public IP port 22, host-wide: a fresh world in guest mode takes
   // its public IPs from a random block of 127.0.0.0/8, so instances running side by side (test
@@ -284,9 +304,6 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     run: (vm, req) => guests.runScript(vm.id, req),
   };
   registerCompute(arm, hooks, agents);
-  // A world loaded from a state file: its running VMs boot.
-  if (guests)
-    for (const vm of arm.ofType(VM)) if (powerState(vm) === "running") guests.vmRunning(guestSpec(arm, vm));
   const persist = () => {
     if (stateFile) saveWorld(stateFile, arm.world);
   };
@@ -538,7 +555,12 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  httpsPort = port;
   base = `https://127.0.0.1:${port}`;
+  // A world loaded from a state file: its running VMs boot (once the guests' link services can
+  // reach this server).
+  if (guests)
+    for (const vm of arm.ofType(VM)) if (powerState(vm) === "running") guests.vmRunning(guestSpec(arm, vm));
 
   const azure: LocalAzure = {
     armEndpoint: base,

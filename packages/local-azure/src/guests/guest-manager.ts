@@ -8,6 +8,16 @@
 // the claw's units through a systemctl stand-in. The host reaches the guest's sshd at the VM's
 // public IP port 22 through a TCP forwarder (Azure's public IP NAT) over a veth pair.
 //
+// The guest reaches what a VM reaches on Azure without a route out: the instance metadata
+// service at 169.254.169.254:80 and the Key Vault data plane at https://{vault}.vault.localhost:PORT
+// (curl resolves *.localhost to the loopback). A relay in the guest's network namespace (outside
+// its pid namespace, so the guest cannot see or stop it) listens on both and carries each
+// connection over the veth to a host-side listener on the link's host address that admits the
+// guest's own address only: the metadata service answers as the VM whose link the connection
+// came in on, so a guest cannot pose as another VM (IMDS identifies the VM by where the request
+// comes from, never by what it says). The image layer trusts the local Azure's CA, so TLS is
+// verified end to end with the local Azure's certificate, as a VM verifies Key Vault's.
+//
 // Every host-side resource (network namespace, veth, loop device, processes) is recorded in the
 // instance directory, so a later instance removes what a crashed one left behind.
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
@@ -24,7 +34,7 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { connect, createServer, type Server } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -37,6 +47,9 @@ export const DEFECT_TAG = "local-azure-defect";
 export const DEFECTS = ["xrdp"] as const;
 
 const GUEST_DIR = fileURLToPath(new URL("../../guest/", import.meta.url));
+const LINK_RELAY = join(GUEST_DIR, "link-relay.mjs");
+/** The instance metadata service's address, on every VM's link. */
+export const IMDS_ADDRESS = "169.254.169.254";
 const DEFAULT_VERSIONS_ENV = fileURLToPath(
   new URL("../../../../vm-runtime/install/versions.env", import.meta.url),
 );
@@ -48,6 +61,19 @@ export interface GuestOptions {
   baseDir?: string;
   /** Pinned versions the image layers' offline repositories hold (default: vm-runtime's). */
   versionsEnv?: string;
+}
+
+/** What the local Azure serves its guests on their link (see the header). */
+export interface GuestServices {
+  /** The CA that signs the local Azure's certificates: every image layer trusts it. */
+  caCertPem: string;
+  /**
+   * Serves the instance metadata service as the VM `key`, listening on `host` (any port) and
+   * admitting connections from `peer` only.
+   */
+  imds(key: string, host: string, peer: string): Promise<Server>;
+  /** The host port of the local Azure's HTTPS endpoint (Key Vault URLs carry it); undefined before it listens. */
+  httpsPort(): number | undefined;
 }
 
 interface Record_ {
@@ -64,6 +90,8 @@ interface Running {
   proc: ChildProcess;
   exited: Promise<void>;
   forwarder?: Server;
+  /** Host-side listeners of the guest's link services (metadata service, Key Vault). */
+  linkServers: Server[];
   guestAddr: string;
 }
 
@@ -222,6 +250,82 @@ export function cleanLeftovers(base: string): void {
   }
 }
 
+/** A connection handler that pipes each connection to host:port. */
+function relayTo(host: string, port: number): (client: Socket) => void {
+  return (client) => {
+    const upstream = connect(port, host);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", close);
+    upstream.on("error", close);
+    client.on("close", close);
+    upstream.on("close", close);
+  };
+}
+
+/** A TCP listener on host:port (0: any); with `only`, connections from any other address are dropped. */
+function listen(
+  onConnection: (s: Socket) => void,
+  host: string,
+  port: number,
+  only?: string,
+): Promise<Server> {
+  const server = createServer((s) => {
+    if (only !== undefined && s.remoteAddress !== only) s.destroy();
+    else onConnection(s);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+function closeAll(servers: Server[]): Promise<void> {
+  return Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
+    () => undefined,
+  );
+}
+
+/**
+ * Starts guest/link-relay.mjs in NETNS (listen=target pairs) and waits until it listens. It lives
+ * in the network namespace only: removing the namespace's processes (removeRecorded) ends it.
+ */
+async function startRelay(netns: string, pairs: string[]): Promise<void> {
+  const relay = spawn("ip", ["netns", "exec", netns, process.execPath, LINK_RELAY, ...pairs], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  relay.unref();
+  let err = "";
+  relay.stderr?.on("data", (b: Buffer) => {
+    err += b.toString("utf8");
+  });
+  await new Promise<void>((resolve, reject) => {
+    relay.stdout?.once("data", () => resolve());
+    relay.once("exit", (code) => reject(new Error(`the link relay exited (${code}): ${err.trim()}`)));
+  });
+  relay.stdout?.destroy();
+  relay.stderr?.destroy();
+}
+
+/** Adds the CA to the image layer's system trust store (what update-ca-certificates would write). */
+function trustCa(image: string, caCertPem: string): void {
+  const bundle = "etc/ssl/certs/ca-certificates.crt";
+  let system = "";
+  try {
+    system = readFileSync(join("/", bundle), "utf8");
+  } catch {
+    // no system bundle on the host: the local Azure's CA alone
+  }
+  mkdirSync(join(image, "etc/ssl/certs"), { recursive: true });
+  writeFileSync(join(image, bundle), `${system}${system.endsWith("\n") || !system ? "" : "\n"}${caCertPem}`);
+  mkdirSync(join(image, "usr/local/share/ca-certificates"), { recursive: true });
+  writeFileSync(join(image, "usr/local/share/ca-certificates/local-azure.crt"), caCertPem);
+}
+
 export class GuestManager {
   readonly dir: string;
   readonly tag: string;
@@ -234,7 +338,10 @@ export class GuestManager {
   /** One line per guest event or failure (also on stderr for failures). */
   readonly log: string[] = [];
 
-  constructor(opts: GuestOptions = {}) {
+  constructor(
+    opts: GuestOptions = {},
+    private readonly services?: GuestServices,
+  ) {
     const base = opts.baseDir ?? DEFAULT_BASE;
     mkdirSync(base, { recursive: true });
     cleanLeftovers(base);
@@ -297,7 +404,10 @@ export class GuestManager {
     if (!p) {
       const out = join(this.dir, "images", `${this.images.size + 1}`);
       p = execFileAsync("bash", [join(GUEST_DIR, "build-image.sh"), out, this.versionsEnv, defect]).then(
-        () => out,
+        () => {
+          if (this.services) trustCa(out, this.services.caCertPem);
+          return out;
+        },
       );
       this.images.set(key, p);
     }
@@ -474,6 +584,15 @@ export class GuestManager {
     sh("ip", ["link", "add", record.hostIf, "type", "veth", "peer", "name", "eth0", "netns", record.netns]);
     sh("ip", ["addr", "add", `${net.host}/30`, "dev", record.hostIf]);
     sh("ip", ["link", "set", record.hostIf, "up"]);
+    let linkServers: Server[] = [];
+    try {
+      if (this.services) linkServers = await this.serveLink(spec, record, net);
+    } catch (err) {
+      removeRecorded(record);
+      rmSync(recordFile, { force: true });
+      if (spec.dataDisk) this.diskOwner.delete(spec.dataDisk.key);
+      throw err;
+    }
 
     const root = join(os, "root");
     mkdirSync(root, { recursive: true });
@@ -516,43 +635,55 @@ export class GuestManager {
     record.unsharePid = proc.pid;
     writeFileSync(recordFile, JSON.stringify(record));
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    const r: Running = { spec, n, record, proc, exited, guestAddr: net.guest };
+    const r: Running = { spec, n, record, proc, exited, linkServers, guestAddr: net.guest };
     this.running.set(spec.key, r);
     this.note(`${spec.name}: booting (console: ${join(os, "console.log")})`);
-    if (spec.publicIp) r.forwarder = await this.forward(spec, net.guest);
+    if (spec.publicIp) {
+      // The VM's public IP port 22 → the guest's sshd (Azure's public IP NAT).
+      r.forwarder = await listen(relayTo(net.guest, 22), spec.publicIp, 22).catch((err: Error) => {
+        this.note(`${spec.name}: cannot listen on ${spec.publicIp}:22: ${err.message}`, true);
+        return undefined;
+      });
+    }
   }
 
-  /** The VM's public IP port 22 → the guest's sshd (Azure's public IP NAT). */
-  private forward(spec: GuestSpec, guest: string): Promise<Server | undefined> {
-    const server = createServer((client) => {
-      const upstream = connect(22, guest);
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("error", close);
-      upstream.on("error", close);
-      client.on("close", close);
-      upstream.on("close", close);
-    });
-    return new Promise((resolve) => {
-      server.once("error", (err) => {
-        this.note(`${spec.name}: cannot listen on ${spec.publicIp}:22: ${err.message}`, true);
-        resolve(undefined);
-      });
-      server.listen(22, spec.publicIp, () => resolve(server));
-    });
+  /**
+   * The metadata service and the Key Vault data plane on the guest's link (see the header): the
+   * host-side listeners on the link's host address, admitting the guest's address only, then the
+   * relay in the guest's network namespace, ready before the guest boots.
+   */
+  private async serveLink(
+    spec: GuestSpec,
+    record: Record_,
+    net: { host: string; guest: string },
+  ): Promise<Server[]> {
+    const services = this.services!;
+    const port = services.httpsPort();
+    if (port === undefined)
+      throw new Error("the local Azure is not listening yet: no Key Vault for the guest");
+    sh("ip", ["-n", record.netns, "link", "set", "lo", "up"]);
+    sh("ip", ["-n", record.netns, "addr", "add", `${IMDS_ADDRESS}/32`, "dev", "lo"]);
+    const servers: Server[] = [];
+    try {
+      servers.push(await services.imds(spec.key, net.host, net.guest));
+      servers.push(await listen(relayTo("127.0.0.1", port), net.host, 0, net.guest));
+      const [imds, vault] = servers.map((s) => (s.address() as AddressInfo).port);
+      await startRelay(record.netns, [
+        `${IMDS_ADDRESS}:80=${net.host}:${imds}`,
+        `127.0.0.1:${port}=${net.host}:${vault}`,
+      ]);
+    } catch (err) {
+      await closeAll(servers);
+      throw err;
+    }
+    return servers;
   }
 
   private async shutdown(key: string): Promise<void> {
     const r = this.running.get(key);
     if (!r) return;
     this.running.delete(key);
-    if (r.forwarder) {
-      const f = r.forwarder;
-      await new Promise<void>((resolve) => f.close(() => resolve()));
-    }
+    await closeAll([...(r.forwarder ? [r.forwarder] : []), ...r.linkServers]);
     const pid1 = r.proc.pid ? childrenOf(r.proc.pid)[0] : undefined;
     if (pid1) quiet("kill", ["-TERM", String(pid1)]);
     // The guest's init stops its units and exits; past the grace period, everything is killed.
