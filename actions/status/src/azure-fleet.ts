@@ -4,7 +4,9 @@ import { UserError } from "@openclawps/action-kit";
 import {
   type AzureContext,
   AzureFleetLease,
+  clearParkMark,
   describeAzureError,
+  isPowerRunId,
   LeaseHeldError,
   observeFleet,
   observeSnapshots,
@@ -38,7 +40,19 @@ export function azureFleet(
         return { observed, snapshots };
       }),
     acquireLease: (runId) =>
-      described("Taking the fleet's rollout lease", () => lease.acquire(runId, LEASE_SECONDS, false)),
+      described("Taking the fleet's rollout lease", async () => {
+        try {
+          await lease.acquire(runId, LEASE_SECONDS, false);
+          return undefined;
+        } catch (err) {
+          // A power run that died (a park or start cut short) held it: nothing it left needs an
+          // operator (the next plan clears its marks), so once expired the lease is taken over.
+          // A rollout's stale lease is not: its claws may be mid-change (force-unlock).
+          if (!(err instanceof LeaseHeldError && err.stale && isPowerRunId(err.holder.runId))) throw err;
+          await lease.acquire(runId, LEASE_SECONDS, true);
+          return `Took over the lease of power run ${err.holder.runId}, expired at ${err.holder.expiresAt.toISOString()}: that run ended without releasing it (a lost runner or a killed job); this run converges what it left.`;
+        }
+      }),
     releaseLease: (runId) => described("Releasing the fleet's rollout lease", () => lease.release(runId)),
     // Errors of one claw are reported with that claw; describeAzureError gives the fix.
     park: async (vm, by) => {
@@ -51,6 +65,13 @@ export function azureFleet(
     start: async (vm) => {
       try {
         await startParkedVm(ctx, vm);
+      } catch (err) {
+        throw new Error(describeAzureError(err, hints));
+      }
+    },
+    unmark: async (vm) => {
+      try {
+        await clearParkMark(ctx, vm);
       } catch (err) {
         throw new Error(describeAzureError(err, hints));
       }

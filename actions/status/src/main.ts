@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as core from "@actions/core";
 import { annotate, log, rolloutRunId, runAction, UserError } from "@openclawps/action-kit";
-import { connectAzure } from "@openclawps/azure";
+import { connectAzure, powerRunId } from "@openclawps/azure";
 import { checkManifest, displayPath, resolveInRepo } from "@openclawps/fleet-check";
 import { resolveFleet } from "@openclawps/fleet-model";
 import { azureFleet } from "./azure-fleet.ts";
@@ -39,7 +39,7 @@ await runAction(async () => {
       mode: inputs.mode,
       claws: inputs.claws,
       fleet,
-      runId: rolloutRunId(),
+      runId: powerRunId(rolloutRunId()),
       parallelism: fleet.rollout.parallelism,
     },
     {
@@ -67,7 +67,7 @@ await runAction(async () => {
   const failed = outcome.power?.results.filter((r) => !r.ok) ?? [];
   if (failed.length > 0) {
     throw new UserError(
-      `${failed.length} claw(s) could not be ${inputs.mode === "resume" ? "started" : "parked or started"}:` +
+      `The ${inputs.mode} run failed on ${failed.length} claw(s):` +
         failed.map((f) => `\n- ${f.claw} (${f.action}): ${f.error}`).join(""),
       "Fix what each line names; the next run acts on these claws again (no data disk was touched).",
     );

@@ -1,7 +1,7 @@
 // The job summary: what the power run did (parked, started, VM-hours saved, or why it did
 // nothing), then the status table.
 import { fitSummary, mdTable } from "@openclawps/action-kit";
-import type { StatusOutcome } from "./status.ts";
+import { DONE, type StatusOutcome } from "./status.ts";
 import { statusMarkdown } from "./status-table.ts";
 
 export function summaryMarkdown(
@@ -21,12 +21,14 @@ export function summaryMarkdown(
     if (power.skipped) md += `> [!WARNING]\n> **Skipped:** ${power.skipped}\n\n`;
     const parked = power.results.filter((r) => r.ok && r.action === "park");
     const started = power.results.filter((r) => r.ok && r.action === "start");
+    const unmarked = power.results.filter((r) => r.ok && r.action === "unmark");
     const failed = power.results.filter((r) => !r.ok);
     const saved = power.plan.claws
       .filter((c) => parked.some((r) => r.claw === c.claw))
       .reduce((sum, c) => sum + (c.hoursSaved ?? 0), 0);
     md +=
       `At ${power.plan.at}: parked **${parked.length}**, started **${started.length}**` +
+      `${unmarked.length ? `, stale park marks removed **${unmarked.length}**` : ""}` +
       `${failed.length ? `, failed **${failed.length}**` : ""}; ` +
       `**${Math.round(saved * 100) / 100} VM-hours** saved by this run's parks until their scheduled start.\n\n`;
     const rows = power.plan.claws.map((c) => {
@@ -36,9 +38,7 @@ export function summaryMarkdown(
           ? "left alone"
           : "not done"
         : r.ok
-          ? r.action === "park"
-            ? "parked"
-            : "started"
+          ? DONE[r.action]
           : `failed: ${r.error}`;
       return [
         c.claw,

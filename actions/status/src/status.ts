@@ -3,6 +3,7 @@
 // briefly and never waited for. Azure is behind FleetAzure; no @actions/core here.
 import { UserError } from "@openclawps/action-kit";
 import {
+  type ClawPower,
   type ObservedFleet,
   type ObservedSnapshot,
   type ObservedVm,
@@ -16,7 +17,15 @@ import pLimit from "p-limit";
 import { type ClawStatus, fleetStatus } from "./status-table.ts";
 
 export type StatusMode = "status" | PowerMode;
+type PowerAction = Exclude<ClawPower["action"], "none">;
 export const STATUS_MODES: readonly StatusMode[] = ["status", "schedule", "park", "resume"];
+
+/** What a done action is called in logs and the summary. */
+export const DONE: Record<PowerAction, string> = {
+  park: "parked",
+  start: "started",
+  unmark: "park mark removed",
+};
 
 export interface StatusRequest {
   mode: StatusMode;
@@ -39,11 +48,17 @@ export class LeaseBusy extends Error {}
 
 export interface FleetAzure {
   observe(): Promise<Observation>;
-  /** Takes the fleet's rollout lease; throws LeaseBusy when another run holds it (expired or not). */
-  acquireLease(runId: string): Promise<void>;
+  /**
+   * Takes the fleet's rollout lease; throws LeaseBusy when another run holds it, expired or not,
+   * unless it is an expired lease of a power run that died: then it is taken over, and the
+   * returned text says whose (for the log).
+   */
+  acquireLease(runId: string): Promise<string | undefined>;
   releaseLease(runId: string): Promise<void>;
   park(vm: ObservedVm, by: ParkedBy): Promise<void>;
   start(vm: ObservedVm): Promise<void>;
+  /** Removes the park mark of a running VM (a dead park's or start's). */
+  unmark(vm: ObservedVm): Promise<void>;
 }
 
 export interface PowerLog {
@@ -54,7 +69,7 @@ export interface PowerLog {
 export interface PowerOutcome {
   plan: PowerPlan;
   /** Per claw acted on: done, or the error. */
-  results: { claw: string; action: "park" | "start"; ok: boolean; error?: string }[];
+  results: { claw: string; action: PowerAction; ok: boolean; error?: string }[];
   /** Set when the run did nothing because a rollout holds the lease. */
   skipped?: string;
 }
@@ -97,7 +112,8 @@ export async function runStatus(req: StatusRequest, deps: StatusDeps): Promise<S
     return { rows: fleetStatus(req.fleet, first.observed, first.snapshots), power: { plan, results: [] } };
 
   try {
-    await deps.azure.acquireLease(req.runId);
+    const takenOver = await deps.azure.acquireLease(req.runId);
+    if (takenOver) deps.log.warning(takenOver);
   } catch (err) {
     if (!(err instanceof LeaseBusy)) throw err;
     const skipped = `${err.message} Nothing was parked or started: the next scheduled run tries again.`;
@@ -124,6 +140,11 @@ export async function runStatus(req: StatusRequest, deps: StatusDeps): Promise<S
       by: req.mode === "schedule" ? "schedule" : "operator",
       at: deps.now().toISOString(),
     };
+    const act: Record<PowerAction, (vm: ObservedVm) => Promise<void>> = {
+      park: (vm) => deps.azure.park(vm, by),
+      start: (vm) => deps.azure.start(vm),
+      unmark: (vm) => deps.azure.unmark(vm),
+    };
     const vmOf = (name: string) => seen.observed.vms.find((v) => v.name === name);
     const limit = pLimit(req.parallelism);
     await Promise.all(
@@ -132,11 +153,10 @@ export async function runStatus(req: StatusRequest, deps: StatusDeps): Promise<S
         .map((c) =>
           limit(async () => {
             const vm = vmOf(c.vm!)!;
-            const action = c.action as "park" | "start";
+            const action = c.action as PowerAction;
             try {
-              if (action === "park") await deps.azure.park(vm, by);
-              else await deps.azure.start(vm);
-              deps.log.info(`${c.claw}: ${action === "park" ? "parked" : "started"} — ${c.reason}`);
+              await act[action](vm);
+              deps.log.info(`${c.claw}: ${DONE[action]} — ${c.reason}`);
               results.push({ claw: c.claw, action, ok: true });
             } catch (err) {
               const error = err instanceof Error ? err.message : String(err);

@@ -7,7 +7,11 @@ import { join, resolve } from "node:path";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
-import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
+import {
+  type BundledActionOptions,
+  type BundledActionRun,
+  runBundledAction,
+} from "@openclawps/action-kit/testing";
 import { POWER_ACTIONS, READER_ACTIONS } from "@openclawps/azure";
 import { TAGS } from "@openclawps/fleet-model";
 import { type LocalAzure, startLocalAzure, trustCaInProcess } from "@openclawps/local-azure";
@@ -26,7 +30,10 @@ interface World {
   compute: ComputeManagementClient;
   resources: ResourceManagementClient;
   workspace: string;
-  run(inputs: Record<string, string>): Promise<BundledActionRun>;
+  run(
+    inputs: Record<string, string>,
+    options?: Pick<BundledActionOptions, "killWhen">,
+  ): Promise<BundledActionRun>;
 }
 
 let world: World | undefined;
@@ -106,8 +113,9 @@ async function startWorld(claws: string[], yaml: string): Promise<World> {
     compute,
     resources,
     workspace,
-    run: (inputs) =>
+    run: (inputs, options = {}) =>
       runBundledAction({
+        ...options,
         bundle: BUNDLE,
         inputs: { manifest: "claws.yaml", "poll-interval": "20ms", ...inputs },
         env: { ...azure.env(), GITHUB_WORKSPACE: workspace, GITHUB_RUN_ID: "", GITHUB_RUN_ATTEMPT: "" },
@@ -258,5 +266,87 @@ describe("the power modes", () => {
     expect(wrong.stdout).toContain(
       "Input 'claws' names zulu, not an active claw of claws.yaml; nothing was changed.",
     );
+  });
+
+  /**
+   * Runs the schedule at `at` and kills it (a lost runner: SIGKILL, no clean-up) when its request
+   * of `operation` reaches the local Azure, which never answers it: the run dies before that
+   * operation happens.
+   */
+  async function dieAt(w: World, operation: string, at: string): Promise<void> {
+    const from = w.azure.requestLog.length;
+    w.azure.injectFault({ operation, mode: "hang" });
+    const dead = await w.run(
+      { mode: "schedule", at },
+      { killWhen: () => w.azure.requestLog.slice(from).some((e) => e.operation === operation) },
+    );
+    w.azure.clearFaults();
+    expect(dead.signal, dead.log).toBe("SIGKILL");
+  }
+
+  /** The lease a dead run left, once its 20 minutes are over. */
+  async function expireLease(w: World): Promise<string> {
+    const rg = await w.resources.resourceGroups.get(RG);
+    const [runId] = (rg.tags?.[TAGS.lease] ?? "").split(";");
+    const expired = `${runId};${new Date(Date.now() - 60_000).toISOString()}`;
+    await w.resources.resourceGroups.update(RG, { tags: { ...rg.tags, [TAGS.lease]: expired } });
+    return runId!;
+  }
+
+  /** The next scheduled run in alpha's hours converges: it takes the dead run's lease over and removes the stale mark. */
+  async function nextRunConverges(w: World, deadRun: string): Promise<void> {
+    const next = await w.run({ mode: "schedule", at: MONDAY_MORNING });
+    expectSucceeded(next);
+    expect(next.outputs.skipped).toBe("false");
+    expect(next.log).toContain(`Took over the lease of power run ${deadRun}, expired at`);
+    expect(next.summary).toContain("stale park marks removed **1**");
+    expect(next.summary).toContain("park mark removed");
+    expect(vmState(w, "alpha").powerState).toBe("running");
+    expect(vmState(w, "alpha").tags[TAGS.parkedBy]).toBeUndefined();
+    expect((await w.resources.resourceGroups.get(RG)).tags?.[TAGS.lease]).toBeUndefined();
+    // Its owner stops it by hand later that day: the schedule does not take that for its own park.
+    await w.compute.virtualMachines.beginDeallocateAndWait(RG, "alpha", POLL);
+    const later = await w.run({ mode: "schedule", at: "2026-12-07T09:30:00Z" });
+    expectSucceeded(later);
+    expect(JSON.parse(later.outputs.started!)).toEqual([]);
+    expect(vmState(w, "alpha").powerState).toBe("deallocated");
+  }
+
+  it("converges after a park that died between its mark and the deallocate: the lease is taken over once expired, the stale mark removed, the owner's later stop left alone", async () => {
+    const w = await startWorld(["alpha"], manifest({ alpha: {} }, { schedule: BERLIN }));
+    world = w;
+    w.azure.setAllowedActions([...POWER_ACTIONS]);
+    await dieAt(w, "virtualMachines.deallocate", FRIDAY_NIGHT);
+    // What the dead run left: a running VM with the schedule's mark, and its lease.
+    expect(vmState(w, "alpha").powerState).toBe("running");
+    expect(vmState(w, "alpha").tags[TAGS.parkedBy]).toMatch(/^schedule;/);
+    const deadRun = await expireLease(w);
+    expect(deadRun).toMatch(/^power-local-/);
+    await nextRunConverges(w, deadRun);
+  });
+
+  it("converges after a start that died before the park mark went: the next run removes the mark, and the owner's later stop is left alone", async () => {
+    const w = await startWorld(["alpha"], manifest({ alpha: {} }, { schedule: BERLIN }));
+    world = w;
+    w.azure.setAllowedActions([...POWER_ACTIONS]);
+    expectSucceeded(await w.run({ mode: "schedule", at: FRIDAY_NIGHT }));
+    await dieAt(w, "virtualMachines.update", MONDAY_MORNING);
+    expect(vmState(w, "alpha").powerState).toBe("running");
+    expect(vmState(w, "alpha").tags[TAGS.parkedBy]).toMatch(/^schedule;/);
+    await nextRunConverges(w, await expireLease(w));
+  });
+
+  it("does not take over a rollout's stale lease: that needs the operator's force-unlock", async () => {
+    const w = await startWorld(["alpha"], manifest({ alpha: {} }, { schedule: BERLIN }));
+    world = w;
+    const rg = await w.resources.resourceGroups.get(RG);
+    const lease = `gh-78-1;${new Date(Date.now() - 60_000).toISOString()}`;
+    await w.resources.resourceGroups.update(RG, { tags: { ...rg.tags, [TAGS.lease]: lease } });
+    const run = await w.run({ mode: "schedule", at: FRIDAY_NIGHT });
+    expectSucceeded(run);
+    expect(run.outputs.skipped).toBe("true");
+    expect(run.summary).toContain("stale rollout lease from run gh-78-1");
+    expect(vmState(w, "alpha").powerState).toBe("running");
+    expect((await w.resources.resourceGroups.get(RG)).tags?.[TAGS.lease]).toBe(lease);
   });
 });

@@ -33,6 +33,11 @@ export interface BundledActionOptions {
   nodeArgs?: string[];
   /** Kill the process (SIGKILL) as soon as its stdout contains this text: a crash at that point. */
   killWhenStdout?: string | RegExp;
+  /**
+   * Kill the process (SIGKILL) once this returns true (asked every 50 ms): a crash at a point the
+   * test sees from outside, e.g. a request reaching the local Azure.
+   */
+  killWhen?: () => boolean;
 }
 
 export interface BundledActionRun {
@@ -129,6 +134,12 @@ export async function runBundledAction(options: BundledActionOptions): Promise<B
       let log = "";
       const kill = () => child.kill("SIGKILL");
       const timer = options.killAfterMs === undefined ? undefined : setTimeout(kill, options.killAfterMs);
+      const probe = options.killWhen;
+      const poller = probe
+        ? setInterval(() => {
+            if (probe()) kill();
+          }, 50)
+        : undefined;
       const killWhen = options.killWhenStdout;
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
         stdout += chunk;
@@ -142,10 +153,12 @@ export async function runBundledAction(options: BundledActionOptions): Promise<B
       });
       child.on("error", (err) => {
         clearTimeout(timer);
+        clearInterval(poller);
         reject(err);
       });
       child.on("close", (exitCode, signal) => {
         clearTimeout(timer);
+        clearInterval(poller);
         resolve({ exitCode, signal, stdout, stderr, log });
       });
     });

@@ -1,7 +1,14 @@
 // Parking and resuming claws outside a rollout: deallocate (compute billing stops; a VM only
 // stopped from inside is still billed, https://learn.microsoft.com/azure/virtual-machines/states-billing)
 // and start. The VM is marked (TAGS.parkedBy) before it is deallocated, so a run that dies in
-// between leaves a VM the schedule recognises as its own; the mark goes after a start.
+// between leaves a VM the schedule recognises as its own; the mark goes after a start. A run that
+// dies after the mark but before the deallocate (or after a start but before the mark goes) leaves
+// a running VM with a mark: the next power run removes it (powerActions' unmark, clearParkMark).
+//
+// A power run holds the fleet's rollout lease for minutes under a run id of its own form
+// (powerRunId): a power run that died leaves a lease the next power run may take over once it has
+// expired, since a dead park or start leaves nothing an operator must look at first; a stale lease
+// of a rollout still needs the operator's force-unlock.
 import { formatParkedBy, type ObservedVm, type ParkedBy, TAGS } from "@openclawps/fleet-model";
 import type { AzureContext } from "./connect.ts";
 import { mergeTags } from "./resource-tags.ts";
@@ -25,9 +32,26 @@ export async function startParkedVm(
 ): Promise<void> {
   if (vm.powerState !== "running" && vm.powerState !== "starting")
     await ctx.compute.virtualMachines.start(ctx.resourceGroup, vm.name, ctx.poll);
+  await clearParkMark(ctx, vm);
+}
+
+/** Removes the park mark, when the VM has one (a running VM's mark is one a dead run left). */
+export async function clearParkMark(ctx: AzureContext, vm: Pick<ObservedVm, "name" | "tags">): Promise<void> {
   if (Object.keys(vm.tags).some((k) => k.toLowerCase() === TAGS.parkedBy)) {
     const tags = mergeTags(vm.tags, { [TAGS.parkedBy]: undefined });
     await ctx.compute.virtualMachines.update(ctx.resourceGroup, vm.name, { tags }, ctx.poll);
     vm.tags = tags;
   }
+}
+
+const POWER_RUN = "power-";
+
+/** The lease run id of a power run: its workflow run's, marked as a power run's. */
+export function powerRunId(runId: string): string {
+  return `${POWER_RUN}${runId}`;
+}
+
+/** Whether a lease run id is a power run's (powerRunId). */
+export function isPowerRunId(runId: string): boolean {
+  return runId.startsWith(POWER_RUN);
 }

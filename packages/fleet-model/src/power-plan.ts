@@ -1,7 +1,12 @@
-// powerActions: (fleet, observed, now) → park / start / nothing per claw, each with a reason.
-// Pure, like planFleet. The schedule never starts a VM it did not park (its owner stopped it),
-// never touches a VM a rollout stopped or one with an operation in flight; the power action
+// powerActions: (fleet, observed, now) → park / start / unmark / nothing per claw, each with a
+// reason. Pure, like planFleet. The schedule never starts a VM it did not park (its owner stopped
+// it), never touches a VM a rollout stopped or one with an operation in flight; the power action
 // checks the rollout lease before it acts on any of this.
+//
+// The park mark (TAGS.parkedBy) is written before the deallocate and removed after the start, so a
+// run that dies between the two leaves a running VM with a mark. Such a mark is stale: left there,
+// a later stop by the VM's owner would read as the schedule's park, and the schedule would start
+// the VM against the owner's will. Every run removes it (unmark) unless it parks the VM anyway.
 import { clawResourcesOf, tagValue } from "./plan.ts";
 import {
   localTimeText,
@@ -26,7 +31,8 @@ export interface PowerRequest {
 
 export interface ClawPower {
   claw: string;
-  action: "park" | "start" | "none";
+  /** unmark: the VM runs with a park mark a run that died left; the mark is removed. */
+  action: "park" | "start" | "unmark" | "none";
   reason: string;
   /** The claw's VM, when it has exactly one. */
   vm?: string;
@@ -124,6 +130,14 @@ function decide(
       ? ` (${schedule.text}; it is ${localTimeText(now, schedule.timeZone)} there)`
       : "";
 
+  const unmark = (why: string) =>
+    parked
+      ? {
+          action: "unmark" as const,
+          reason: `${why}; it carries the park mark of ${parked.by === "schedule" ? "the schedule" : "an operator"} from ${parked.at}, left by a park or resume that did not finish: the mark is removed`,
+        }
+      : none(why);
+
   if (mode === "park") {
     if (!running) return none(`already ${vm.powerState}`);
     return {
@@ -133,12 +147,12 @@ function decide(
     };
   }
   if (mode === "resume") {
-    if (running) return none(`already ${vm.powerState}`);
+    if (running) return unmark(`already ${vm.powerState}`);
     return { action: "start", reason: `started on request (it was ${vm.powerState})` };
   }
   const wanted = scheduledToRun(schedule, now);
   if (running) {
-    if (wanted) return none(schedule.kind === "always-on" ? "always on" : `running in its hours${where}`);
+    if (wanted) return unmark(schedule.kind === "always-on" ? "always on" : `running in its hours${where}`);
     return { action: "park", reason: `outside its hours${where}`, ...saved };
   }
   if (!STOPPED.has(vm.powerState)) return none(`VM ${vm.name} is ${vm.powerState}`);

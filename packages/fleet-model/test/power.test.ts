@@ -217,6 +217,43 @@ describe("powerActions", () => {
       ["midchange", "none"],
     ]);
   });
+
+  describe("a park mark a run that died left on a running VM", () => {
+    const claws = fleetOf(["  stale: {}", "  staleop: { schedule: always-on }", "  clean: {}"].join("\n"));
+    const mark = (by: "schedule" | "operator") => ({
+      [TAGS.parkedBy]: formatParkedBy({ by, at: "2026-12-04T20:00:00.000Z" }),
+    });
+    const azure = observed({
+      vms: [vm("stale", { tags: mark("schedule") }), vm("staleop", { tags: mark("operator") }), vm("clean")],
+      disks: ["stale", "staleop", "clean"].map((n) => disk(`${n}-data`)),
+    });
+    const actions = (plan: ReturnType<typeof powerActions>) =>
+      Object.fromEntries(plan.claws.map((c) => [c.claw, c.action]));
+
+    it("is removed by the next run in the claw's hours, so a later stop by its owner is not taken for a park", () => {
+      // Monday 08:30 in Berlin.
+      const plan = powerActions(claws, azure, at("2026-12-07T07:30:00Z"));
+      expect(actions(plan)).toEqual({ stale: "unmark", staleop: "unmark", clean: "none" });
+      expect(plan.claws[0]!.reason).toBe(
+        "running in its hours (08:00-20:00 mon-fri Europe/Berlin; it is Mon 08:30 there); it carries the park mark of the schedule from 2026-12-04T20:00:00.000Z, left by a park or resume that did not finish: the mark is removed",
+      );
+      expect(plan.hoursSaved).toBe(0);
+    });
+
+    it("is replaced by the park a run outside the claw's hours does, and removed by a resume", () => {
+      // Friday 22:00 in Berlin.
+      expect(actions(powerActions(claws, azure, at("2026-12-04T21:00:00Z")))).toEqual({
+        stale: "park",
+        staleop: "unmark",
+        clean: "park",
+      });
+      const resume = powerActions(claws, azure, at("2026-12-07T07:30:00Z"), {
+        mode: "resume",
+        claws: ["stale"],
+      });
+      expect(actions(resume)).toEqual({ stale: "unmark" });
+    });
+  });
 });
 
 describe("the plan of a parked claw's upgrade", () => {

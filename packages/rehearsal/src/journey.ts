@@ -6,7 +6,7 @@ import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
 import { trustCaInProcess } from "@openclawps/local-azure";
 import { type Document, parseDocument } from "yaml";
-import { POWER_WORKFLOW, type Rehearsal } from "./rehearsal.ts";
+import { POWER_WORKFLOW, type Rehearsal, VERIFY_WORKFLOW } from "./rehearsal.ts";
 import type { JobResult, RunRecord } from "./runner.ts";
 
 export const FLEET_WORKFLOW = ".github/workflows/fleet.yml";
@@ -89,6 +89,7 @@ export class Journey {
     exampleManifest: string,
     private readonly exampleWorkflow: string,
     private readonly powerWorkflow = "",
+    private readonly verifyWorkflow = "",
   ) {
     // The example fleet as a new operator adapts it: their SSH key, `latest` (every bake rolls
     // out), no per-claw pins, no pause between waves (a rehearsal has nothing to wait for).
@@ -114,6 +115,13 @@ export class Journey {
     return (claws.items ?? [])
       .filter((p) => all || !(p.value as { get?: (k: string) => unknown })?.get?.("retired"))
       .map((p) => (typeof p.key === "string" ? p.key : p.key.value));
+  }
+
+  /** Keeps only these claws in the manifest (and their secrets): a smaller fleet for a slow rehearsal. */
+  keepOnly(names: string[]): void {
+    for (const name of this.clawNames(true))
+      if (!names.includes(name)) this.manifest.deleteIn(["claws", name]);
+    this.rehearsal.secrets.CLAW_SECRETS_JSON = secretsFor(this.clawNames(true));
   }
 
   private manifestText(): string {
@@ -291,17 +299,14 @@ export class Journey {
    * never carol or bob. A last manual run reports the status.
    */
   async powerSchedule(): Promise<JourneyStep> {
-    const rg = String(this.manifest.getIn(["azure", "resource_group_name"]));
-    this.manifest.setIn(
-      ["defaults", "schedule"],
-      this.manifest.createNode({ hours: "08:00-20:00", days: "mon-fri", time_zone: "Europe/Berlin" }),
-    );
+    const rg = this.resourceGroup();
+    this.officeHours();
     this.manifest.setIn(["claws", "dave", "schedule"], "always-on");
     const push = await this.rehearsal.push(
       { "claws.yaml": this.manifestText(), [POWER_WORKFLOW]: this.powerWorkflow },
       "power schedules",
     );
-    const { compute, resources } = this.clients();
+    const { compute, resources } = this.azureClients();
     const poll = { updateIntervalInMs: 0 };
     await compute.virtualMachines.beginDeallocateAndWait(rg, "carol", poll);
     const bob = await compute.virtualMachines.get(rg, "bob");
@@ -331,7 +336,65 @@ export class Journey {
     );
   }
 
-  private clients(): { compute: ComputeManagementClient; resources: ResourceManagementClient } {
+  /**
+   * 12. Power schedules with the fleet's power and verify workflows (office hours in Berlin for
+   * every claw): a push that changes no claw (plan only).
+   */
+  schedulePush(): Promise<JourneyStep> {
+    this.officeHours();
+    const step = this.rehearsal
+      .push(
+        {
+          "claws.yaml": this.manifestText(),
+          [POWER_WORKFLOW]: this.powerWorkflow,
+          ...(this.verifyWorkflow ? { [VERIFY_WORKFLOW]: this.verifyWorkflow } : {}),
+        },
+        "power schedules",
+      )
+      .then((push) =>
+        this.record(
+          "power schedules",
+          [push],
+          [{ "deploy/deploy/plan": "success", "deploy/deploy/apply": "skipped" }],
+        ),
+      );
+    return step;
+  }
+
+  /** 13. The power workflow's cron, with the rehearsal's clock at `at`. */
+  async scheduledRun(name: string, at: Date): Promise<JourneyStep> {
+    this.rehearsal.setClock(at);
+    try {
+      return this.record(name, [await this.rehearsal.power()], [POWER]);
+    } finally {
+      this.rehearsal.setClock(undefined);
+    }
+  }
+
+  /** 14. The operator verifies claws on demand (the fleet's verify workflow, a manual run). */
+  async verifyRun(name: string, claws: string[] = []): Promise<JourneyStep> {
+    return this.record(name, [await this.rehearsal.verify(claws.join(","))], [{ verify: "success" }]);
+  }
+
+  /** 15. The power workflow's manual run in mode status: the fleet's status table. */
+  async statusRun(name = "status"): Promise<JourneyStep> {
+    return this.record(name, [await this.rehearsal.power({ mode: "status" })], [POWER]);
+  }
+
+  resourceGroup(): string {
+    return String(this.manifest.getIn(["azure", "resource_group_name"]));
+  }
+
+  /** Office hours in Berlin for every claw (a claw's own schedule still wins). */
+  private officeHours(): void {
+    this.manifest.setIn(
+      ["defaults", "schedule"],
+      this.manifest.createNode({ hours: "08:00-20:00", days: "mon-fri", time_zone: "Europe/Berlin" }),
+    );
+  }
+
+  /** The real Azure SDK clients on the rehearsal's local Azure (what an operator's `az` would reach). */
+  azureClients(): { compute: ComputeManagementClient; resources: ResourceManagementClient } {
     const azure = this.rehearsal.azure;
     trustCaInProcess(azure.caCertPem);
     const credential = azure.staticCredential() as TokenCredential;

@@ -17,6 +17,7 @@ const ENVIRONMENT = "production";
 /** The power workflow's environment (power.yml's default), which the power identity is federated to. */
 const POWER_ENVIRONMENT = "fleet-power";
 export const POWER_WORKFLOW = ".github/workflows/power.yml";
+export const VERIFY_WORKFLOW = ".github/workflows/verify.yml";
 
 export interface RehearsalOptions {
   /** Where the fleet repository, runs and the stand-in Packer live (default: a new temp dir). */
@@ -156,6 +157,16 @@ export class Rehearsal {
       sha: this.fleet.head(),
       workflow: POWER_WORKFLOW,
       ...(inputs ? { inputs } : {}),
+    });
+  }
+
+  /** The fleet repository's on-demand verify workflow (a manual run), for the named claws or all. */
+  verify(claws = ""): Promise<RunRecord> {
+    return this.runner.run({
+      event: "workflow_dispatch",
+      sha: this.fleet.head(),
+      workflow: VERIFY_WORKFLOW,
+      inputs: { claws },
     });
   }
 

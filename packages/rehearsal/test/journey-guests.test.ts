@@ -3,26 +3,12 @@
 // healthy over SSH (host keys pinned) by verify.sh, then the workflow's verify job, then drift.
 // Needs root, loop devices and packer; CI runs it as root (skipped elsewhere with the reason).
 // The rest of the journey on guests: REHEARSAL_VERIFY=1 npm run rehearse (a quarter of an hour).
-import { execFileSync } from "node:child_process";
-import { guestsUnavailableReason } from "@openclawps/local-azure";
 import { describe, expect, it } from "vitest";
 import { Journey } from "../src/journey.ts";
 import { Rehearsal } from "../src/rehearsal.ts";
+import { guestJourneyUnavailable } from "./packer.ts";
 
-const reason =
-  guestsUnavailableReason() ??
-  (() => {
-    try {
-      execFileSync("packer", ["version"], { stdio: "ignore" });
-      return undefined;
-    } catch {
-      return "packer is not installed";
-    }
-  })();
-if (reason && process.env.CI && process.getuid?.() === 0) {
-  throw new Error(`the journey on guests must run in CI as root, but: ${reason}`);
-}
-if (reason) console.warn(`the journey on guests is skipped: ${reason}`);
+const reason = guestJourneyUnavailable("the journey");
 
 describe.skipIf(reason !== undefined)("the first push on booting guests", () => {
   it("creates every claw and proves it healthy, in apply's wave and in its final check", async () => {
