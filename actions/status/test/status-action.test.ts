@@ -273,12 +273,17 @@ describe("the power modes", () => {
    * of `operation` reaches the local Azure, which never answers it: the run dies before that
    * operation happens.
    */
-  async function dieAt(w: World, operation: string, at: string): Promise<void> {
+  async function dieAt(w: World, operation: string, at: string, path?: RegExp): Promise<void> {
     const from = w.azure.requestLog.length;
-    w.azure.injectFault({ operation, mode: "hang" });
+    w.azure.injectFault({ operation, mode: "hang", ...(path ? { path } : {}) });
     const dead = await w.run(
       { mode: "schedule", at },
-      { killWhen: () => w.azure.requestLog.slice(from).some((e) => e.operation === operation) },
+      {
+        killWhen: () =>
+          w.azure.requestLog
+            .slice(from)
+            .some((e) => e.operation === operation && (path === undefined || path.test(e.path))),
+      },
     );
     w.azure.clearFaults();
     expect(dead.signal, dead.log).toBe("SIGKILL");
@@ -289,7 +294,11 @@ describe("the power modes", () => {
     const rg = await w.resources.resourceGroups.get(RG);
     const [runId] = (rg.tags?.[TAGS.lease] ?? "").split(";");
     const expired = `${runId};${new Date(Date.now() - 60_000).toISOString()}`;
-    await w.resources.resourceGroups.update(RG, { tags: { ...rg.tags, [TAGS.lease]: expired } });
+    // Through the Tags API, as the power identity may (it holds no resourceGroups/write).
+    await w.resources.tagsOperations.updateAtScope(rg.id!, {
+      operation: "Merge",
+      properties: { tags: { [TAGS.lease]: expired } },
+    });
     return runId!;
   }
 
@@ -330,7 +339,13 @@ describe("the power modes", () => {
     world = w;
     w.azure.setAllowedActions([...POWER_ACTIONS]);
     expectSucceeded(await w.run({ mode: "schedule", at: FRIDAY_NIGHT }));
-    await dieAt(w, "virtualMachines.update", MONDAY_MORNING);
+    // The mark goes through the Tags API on the VM (the lease's tags are on the resource group).
+    await dieAt(
+      w,
+      "tags.updateAtScope",
+      MONDAY_MORNING,
+      /\/virtualMachines\/alpha\/providers\/Microsoft\.Resources\/tags\/default$/i,
+    );
     expect(vmState(w, "alpha").powerState).toBe("running");
     expect(vmState(w, "alpha").tags[TAGS.parkedBy]).toMatch(/^schedule;/);
     await nextRunConverges(w, await expireLease(w));

@@ -132,22 +132,18 @@ export const SIZE_READER_ACTIONS: readonly ArmAction[] = ["Microsoft.Compute/sku
 /**
  * The power schedule's identity (infra/azure/fleet-power-role.json): it runs unattended on a cron,
  * so it is neither the approved operator nor the reader. It reads the fleet as plan does, takes
- * the rollout lease (resource group tags, through the Tags API), marks a VM it parks (a VM tag: virtualMachines/write,
- * which ARM grants for tags and for every other VM property alike; the code only writes tags),
- * deallocates and starts VMs. It cannot create or delete anything, write a disk, snapshot, NIC,
- * network, NSG or gallery, or run a command on a claw.
+ * the rollout lease (resource group tags) and marks a VM it parks (a VM tag), both through the
+ * Tags API (tags/write, which changes tags and nothing else of the resource), and deallocates and
+ * starts VMs. It cannot create, change or delete anything else: no VM property, disk, snapshot,
+ * NIC, network, NSG or gallery, and it cannot run a command on a claw.
  */
 export const POWER_ACTIONS: readonly ArmAction[] = [
   // What plan reads (the reader's reads, but the Key Vault's and role assignments': the schedule
   // never looks at secrets), and the resource group's tags: the lease.
-  ...READER_ACTIONS.filter(
-    (a) =>
-      (a.endsWith("/read") && !/^Microsoft\.(KeyVault|Authorization)\//.test(a)) ||
-      a === "Microsoft.Resources/subscriptions/resourceGroups/write",
-  ),
-  // The lease's claim and holder tags, written through the Tags API (lease.ts).
+  ...READER_ACTIONS.filter((a) => a.endsWith("/read") && !/^Microsoft\.(KeyVault|Authorization)\//.test(a)),
+  // The lease's claim and holder tags and the park mark, written through the Tags API
+  // (lease.ts, power.ts).
   "Microsoft.Resources/tags/write",
-  "Microsoft.Compute/virtualMachines/write",
   "Microsoft.Compute/virtualMachines/deallocate/action",
   "Microsoft.Compute/virtualMachines/start/action",
 ];

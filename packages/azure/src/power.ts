@@ -11,7 +11,13 @@
 // of a rollout still needs the operator's force-unlock.
 import { formatParkedBy, type ObservedVm, type ParkedBy, TAGS } from "@openclawps/fleet-model";
 import type { AzureContext } from "./connect.ts";
-import { mergeTags } from "./resource-tags.ts";
+import { mergeTags, updateTagsAtScope } from "./resource-tags.ts";
+
+// The mark goes through the Tags API on the VM, which needs only Microsoft.Resources/tags/write:
+// the power role holds no virtualMachines/write (which would let it change any VM property).
+function vmScope(ctx: AzureContext, name: string): string {
+  return `/subscriptions/${ctx.options.subscriptionId}/resourceGroups/${ctx.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${name}`;
+}
 
 /** Marks the VM as parked by `by`, then deallocates it. */
 export async function parkVm(
@@ -19,8 +25,9 @@ export async function parkVm(
   vm: Pick<ObservedVm, "name" | "tags">,
   by: ParkedBy,
 ): Promise<void> {
-  const tags = mergeTags(vm.tags, { [TAGS.parkedBy]: formatParkedBy(by) });
-  await ctx.compute.virtualMachines.update(ctx.resourceGroup, vm.name, { tags }, ctx.poll);
+  const mark = formatParkedBy(by);
+  await updateTagsAtScope(ctx, vmScope(ctx, vm.name), "Merge", { [TAGS.parkedBy]: mark });
+  const tags = mergeTags(vm.tags, { [TAGS.parkedBy]: mark });
   await ctx.compute.virtualMachines.deallocate(ctx.resourceGroup, vm.name, ctx.poll);
   vm.tags = tags;
 }
@@ -37,10 +44,11 @@ export async function startParkedVm(
 
 /** Removes the park mark, when the VM has one (a running VM's mark is one a dead run left). */
 export async function clearParkMark(ctx: AzureContext, vm: Pick<ObservedVm, "name" | "tags">): Promise<void> {
-  if (Object.keys(vm.tags).some((k) => k.toLowerCase() === TAGS.parkedBy)) {
-    const tags = mergeTags(vm.tags, { [TAGS.parkedBy]: undefined });
-    await ctx.compute.virtualMachines.update(ctx.resourceGroup, vm.name, { tags }, ctx.poll);
-    vm.tags = tags;
+  const key = Object.keys(vm.tags).find((k) => k.toLowerCase() === TAGS.parkedBy);
+  if (key !== undefined) {
+    // Delete removes the name/value pairs given: the mark as this run read it.
+    await updateTagsAtScope(ctx, vmScope(ctx, vm.name), "Delete", { [key]: vm.tags[key]! });
+    vm.tags = mergeTags(vm.tags, { [key]: undefined });
   }
 }
 

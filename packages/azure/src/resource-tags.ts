@@ -30,17 +30,33 @@ export function mergeTags(current: Tags | undefined, changes: Record<string, str
 }
 
 /**
- * Tags - Update At Scope on the fleet's resource group: `Merge` adds or sets only these tags,
- * `Delete` removes only these name/value pairs; every other tag stays as Azure has it at the moment
- * of the write (https://learn.microsoft.com/rest/api/resources/tags/update-at-scope).
+ * Tags - Update At Scope: `Merge` adds or sets only these tags, `Delete` removes only these
+ * name/value pairs; every other tag stays as Azure has it at the moment of the write
+ * (https://learn.microsoft.com/rest/api/resources/tags/update-at-scope). It needs only
+ * `Microsoft.Resources/tags/write`, not write access to the resource itself
+ * (https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#required-access).
  */
-export async function updateResourceGroupTags(
+export async function updateTagsAtScope(
+  ctx: AzureContext,
+  scope: string,
+  operation: "Merge" | "Delete",
+  tags: Tags,
+): Promise<void> {
+  await ctx.resources.tagsOperations.updateAtScope(scope, { operation, properties: { tags } });
+}
+
+/** Tags - Update At Scope on the fleet's resource group. */
+export function updateResourceGroupTags(
   ctx: AzureContext,
   operation: "Merge" | "Delete",
   tags: Tags,
 ): Promise<void> {
-  const scope = `/subscriptions/${ctx.options.subscriptionId}/resourceGroups/${ctx.resourceGroup}`;
-  await ctx.resources.tagsOperations.updateAtScope(scope, { operation, properties: { tags } });
+  return updateTagsAtScope(
+    ctx,
+    `/subscriptions/${ctx.options.subscriptionId}/resourceGroups/${ctx.resourceGroup}`,
+    operation,
+    tags,
+  );
 }
 
 /** Sets `tags` on the fleet's resource group without touching any other tag. */

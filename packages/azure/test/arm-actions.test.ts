@@ -78,10 +78,9 @@ describe("the power role in infra/azure", () => {
   it("creates and deletes nothing, writes no disk, network or gallery, and runs no command", () => {
     expect(POWER_ACTIONS.filter((a) => a.endsWith("/delete") || /runCommand/i.test(a))).toEqual([]);
     const writes = POWER_ACTIONS.filter((a) => !a.endsWith("/read"));
+    // Tags through the Tags API only: no write of a VM's (or the group's) other properties.
     expect(writes).toEqual([
-      "Microsoft.Resources/subscriptions/resourceGroups/write",
       "Microsoft.Resources/tags/write",
-      "Microsoft.Compute/virtualMachines/write",
       "Microsoft.Compute/virtualMachines/deallocate/action",
       "Microsoft.Compute/virtualMachines/start/action",
     ]);
