@@ -14,7 +14,10 @@ describe("reusable workflow inputs", () => {
     "%s runs every job on the runner input",
     async (name) => {
       const wf = await load(name);
-      expect(wf.template.events.workflow_call?.inputs?.runner?.default).toBe("ubuntu-latest");
+      // bake relies on the Packer GitHub's ubuntu-24.04 image ships, so it names that image.
+      expect(wf.template.events.workflow_call?.inputs?.runner?.default).toBe(
+        name === "bake.yml" ? "ubuntu-24.04" : "ubuntu-latest",
+      );
       for (const job of wf.template.jobs)
         expect(text((job as { "runs-on"?: unknown })["runs-on"])).toContain("inputs.runner");
     },
