@@ -127,6 +127,6 @@ fetch() {
   PATH="$BATS_TEST_TMPDIR/bin:$PATH" fetch
   [ "$status" -eq 4 ]
   [[ "$output" =~ "the instance metadata service answered no connection; retrying" ]]
-  [[ "$output" =~ "(HTTP unreachable)" ]]
+  [[ "$output" == *"(HTTP unreachable)"* ]]
   [ ! -e "$CLAW_SECRETS_STAGING" ]
 }
