@@ -12,6 +12,10 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Three files of a package at once. Vitest's default on 2 cores is one, so a package's files
+    // ran in sequence and deploy-fleet's (guests, Key Vault guests, the bundle runs) alone took
+    // 21 min; most of their time is spent waiting on guests, sshds and the local Azure, not CPU.
+    maxWorkers: 3,
   },
 });
 

@@ -17,6 +17,8 @@ setup() {
   setup_sandbox
   # A size without a GPU: no IMDS request leaves the sandbox.
   export CLAW_VM_SIZE=Standard_D4s_v5
+  # A minute per check, not the default 10 s: on a loaded machine a stub can wait that long for a core.
+  export CLAW_CHECK_TIMEOUT=60
 }
 
 verify_json() {

@@ -41,7 +41,10 @@ setup() {
   # Three samples per unit (the default), without the second between them.
   export CLAW_SERVICE_SAMPLE_SECONDS=0
   unset CLAW_SERVICES CLAW_BINARIES CLAW_JSON_PARSER CLAW_ENV_FILE CLAW_OPENCLAW_CONFIG CLAW_EXEC_APPROVALS CLAW_UPDATES_DIR CLAW_UPDATE_LEDGER
-  unset CLAW_DATA_DEVICE CLAW_SERVICE_SAMPLES CLAW_CHECK_TIMEOUT OPENCLAW_GATEWAY_TOKEN OPENCLAW_GATEWAY_URL OPENCLAW_SERVICE_KIND
+  unset CLAW_DATA_DEVICE CLAW_SERVICE_SAMPLES OPENCLAW_GATEWAY_TOKEN OPENCLAW_GATEWAY_URL OPENCLAW_SERVICE_KIND
+  # A minute per check, not the default 10 s: on a loaded machine a stub can wait that long for a
+  # core. The deadline tests set their own (CLAW_CHECK_TIMEOUT=4).
+  export CLAW_CHECK_TIMEOUT=60
 
   mkdir -p "$STUB_STATE"/{nrestarts,is-active} "$CLAW_DATA_MOUNT"/{openclaw,workspace,.claw-updates} "$CLAW_STATE_DIR" \
     "$S/proc" "$S/etc/claw" "$CLAW_HOME/updates" "$CLAW_USER_HOME" "$CLAW_BINARY_PATH" "$CLAW_SYS_MODULE_DIR/amdgpu"
