@@ -54,8 +54,9 @@ export function pollIntervalFor(kind: LroKind, vmIntervalMs: number): number {
 // status becomes every later poll's pace, a network write's 3 s on its 201 is never seen, and its
 // status's 10 s turns a 3 s write into 10. The `LroPacing` policy takes the hints out of the
 // poller's hands: it remembers "not before T" per status URL, holds the next GET of that URL until
-// T, and strips the hint from what the poller sees, so the poller polls at its kind's fallback
-// (`pollIntervalFor`, its `updateIntervalInMs`) and never later than ARM asks.
+// T, and strips the hint from what the poller sees, so the poller keeps its kind's fallback
+// (`pollIntervalFor`, its `updateIntervalInMs`): a poll goes out at the later of the fallback and
+// the time ARM named, never before the latter, and right at it when the fallback is shorter.
 // `retry-after-ms` / `x-ms-retry-after-ms` carry milliseconds and come first, as core-rest-pipeline's
 // throttlingRetryStrategy reads them ("retry-after-ms", "x-ms-retry-after-ms" : milliseconds,
 // "Retry-After" : seconds or timestamp).
