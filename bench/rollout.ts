@@ -1,7 +1,8 @@
 // deploy-fleet against the local Azure with ARM's throttling on, every Azure duration (operation
 // latencies, the throttling buckets' refill, ARM's Retry-After hints) scaled by TIME_SCALE, so
 // what the run waits for is what it would wait for in Azure, ten times faster. The bundled action
-// runs as a runner runs it, at its default settings but for the poll interval (scaled alike).
+// runs as a runner runs it, at its default settings but for the poll interval and its own rate
+// limiter's refill (OPENCLAWPS_ARM_LIMITER_TIME_SCALE), scaled alike.
 //
 // Two tables:
 //   - plan at scale: a fleet seeded straight into the local Azure (named the seed's way), planned:
@@ -44,7 +45,7 @@ const POLL_INTERVAL = `${Math.max(1, Math.round(10_000 * TIME_SCALE))}ms`;
 const ROLLOUT = { parallelism: 20, wave_size: "25%", snapshot_before_replace: true, verify: false };
 /** ARM's subscription buckets (local-azure throttling.ts), before scaling. */
 const ARM = { readBurst: 250, readsPerSecond: 25, writeBurst: 200, writesPerSecond: 10 };
-/** deploy-fleet's own budget, 80% of ARM's buckets (packages/azure DEFAULT_RATE_LIMITS): not scaled. */
+/** deploy-fleet's own budget, 80% of ARM's buckets (packages/azure DEFAULT_RATE_LIMITS), refilling at TIME_SCALE too. */
 const CLIENT = { readBurst: 200, readsPerSecond: 20, writeBurst: 160, writesPerSecond: 8 };
 
 const scaled = (kind: OperationKind) => (AZURE_LATENCY_MS[kind] * TIME_SCALE) / 1000;
@@ -93,6 +94,7 @@ interface WaveRow {
   reads: number;
   writes: number;
   polls: number;
+  lros: number;
   throttled: number;
 }
 
@@ -104,6 +106,8 @@ function envOf(fleet: Fleet): Record<string, string> {
     GITHUB_WORKSPACE: fleet.workspace,
     GITHUB_RUN_ID: "",
     GITHUB_RUN_ATTEMPT: "",
+    // The action's limiter refills at the scale the local Azure's buckets do (rate-limit.ts).
+    OPENCLAWPS_ARM_LIMITER_TIME_SCALE: String(TIME_SCALE),
   };
 }
 
@@ -171,6 +175,8 @@ function waveRequests(azure: LocalAzure, w: WaveTiming) {
     reads: arm.filter((e) => !e.polling && (e.method === "GET" || e.method === "HEAD")).length,
     writes: arm.filter((e) => e.method !== "GET" && e.method !== "HEAD").length,
     polls: arm.filter((e) => e.polling).length,
+    // Long-running operations accepted (the answer named a status URL to poll).
+    lros: arm.filter((e) => e.statusPath !== undefined).length,
     throttled: arm.filter((e) => e.status === 429).length,
   };
 }
@@ -188,8 +194,8 @@ function waveRow(scenario: string, claws: number, azure: LocalAzure, w: WaveTimi
   );
   const clientFloor = Math.max(
     0,
-    (reads - CLIENT.readBurst) / CLIENT.readsPerSecond,
-    (r.writes - CLIENT.writeBurst) / CLIENT.writesPerSecond,
+    (reads - CLIENT.readBurst) / (CLIENT.readsPerSecond / TIME_SCALE),
+    (r.writes - CLIENT.writeBurst) / (CLIENT.writesPerSecond / TIME_SCALE),
   );
   return { scenario, claws, wave: w, chain, armFloor, clientFloor, bound: Math.max(chain, armFloor), ...r };
 }
@@ -276,6 +282,7 @@ export async function benchRollout(sizes: RolloutSizes): Promise<void> {
         "reads",
         "writes",
         "polls",
+        "polls/LRO",
         "429s",
       ],
       rows.map((r) => [
@@ -292,13 +299,15 @@ export async function benchRollout(sizes: RolloutSizes): Promise<void> {
         String(r.reads),
         String(r.writes),
         String(r.polls),
+        r.lros > 0 ? (r.polls / r.lros).toFixed(1) : "0.0",
         String(r.throttled),
       ]),
     );
     console.log(
       "chain: one claw's operations end to end (create: max(IP + NIC, disk) + VM; replace: mark, deallocate, tag disk, snapshot,\n" +
         "delete, create), times ceil(claws in wave / parallelism). client budget: the time deploy-fleet's own limiter (80% of\n" +
-        "ARM's buckets, in real time: it does not know the scale) needs for the wave's requests; above the bound, it is what binds here.",
+        "ARM's buckets, refilling at the same scale) needs for the wave's requests, buckets full at the start. polls/LRO: status\n" +
+        "polls per long-running operation accepted in the wave (ARM's Retry-After holds each poll until the time it names).",
     );
   }
 }

@@ -11,8 +11,14 @@ import type { TokenCredential } from "@azure/core-auth";
 import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@azure/core-rest-pipeline";
 import { ClientAssertionCredential } from "@azure/identity";
 import { IdTokenUnavailableError } from "./azure-error.ts";
-import { DEFAULT_POLL_INTERVAL_MS, type LroKind, pollIntervalFor } from "./lro-polling.ts";
-import { ArmRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.ts";
+import { DEFAULT_POLL_INTERVAL_MS, type LroKind, LroPacing, pollIntervalFor } from "./lro-polling.ts";
+import {
+  ArmRequestLimiter,
+  atTimeScale,
+  DEFAULT_RATE_LIMITS,
+  limiterTimeScaleFromEnv,
+  type RateLimits,
+} from "./rate-limit.ts";
 import { REQUEST_TIMEOUT_MS, requestTimeoutPolicy } from "./request-timeout.ts";
 import { ASSERTION_REUSE_MS, reusedFor, SharedTokenCredential } from "./shared-token.ts";
 
@@ -46,7 +52,10 @@ export interface AzureConnectionOptions {
   getIdToken?: (audience: string) => Promise<string>;
   /** Max ARM requests in flight (default 16). */
   maxParallel?: number;
-  /** Client-side token buckets (default: 80% of ARM's subscription limits). */
+  /**
+   * Client-side token buckets (default: 80% of ARM's subscription limits). They refill at the
+   * time scale OPENCLAWPS_ARM_LIMITER_TIME_SCALE names (a benchmark knob, rate-limit.ts; default 1).
+   */
   rateLimits?: RateLimits;
   /**
    * Fallback delay between polls of a VM operation when ARM sends no Retry-After (default 10 s);
@@ -74,6 +83,8 @@ export interface AzureContext {
   armEndpoint: string;
   /** Shared by the three clients: rate limiting and bounded parallelism for every request. */
   limiter: ArmRequestLimiter;
+  /** Shared by the three clients: holds each LRO status poll until the time ARM's Retry-After names. */
+  pacing: LroPacing;
   /** Pass to a VM's long-running operations (and any without a kind of its own). */
   poll: { updateIntervalInMs: number };
   /** Pass to every long-running operation: the poller's fallback interval for its kind. */
@@ -117,7 +128,11 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     ),
   );
 
-  const limiter = new ArmRequestLimiter(opts.rateLimits ?? DEFAULT_RATE_LIMITS, opts.maxParallel ?? 16);
+  const limiter = new ArmRequestLimiter(
+    atTimeScale(opts.rateLimits ?? DEFAULT_RATE_LIMITS, limiterTimeScaleFromEnv()),
+    opts.maxParallel ?? 16,
+  );
+  const pacing = new LroPacing();
   const clientOptions = {
     endpoint: armEndpoint,
     credentials: { scopes: [opts.armScope ?? armScopeFor(armEndpoint)] },
@@ -135,6 +150,9 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
         policy: throttlingRetryPolicy({ maxRetries: opts.maxThrottleRetries ?? 10 }),
         position: "perCall" as const,
       },
+      // perCall: a poll held until ARM's Retry-After (lro-polling.ts) waits outside the retry
+      // policy and the limiter, so it holds no slot and no token while it waits.
+      { policy: pacing.policy(), position: "perCall" as const },
       // perRetry: the limiter sees each attempt, retries included.
       { policy: limiter.policy(), position: "perRetry" as const },
       // perRetry: each attempt gets the whole deadline.
@@ -156,6 +174,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     resourceGroup: opts.resourceGroup,
     armEndpoint,
     limiter,
+    pacing,
     poll: { updateIntervalInMs: pollIntervalFor("vm", vmPollMs) },
     pollFor: (kind) => ({ updateIntervalInMs: pollIntervalFor(kind, vmPollMs) }),
   };

@@ -59,6 +59,38 @@ export function scaleLimits(limits: Required<RateLimits>, factor: number): Requi
   };
 }
 
+/**
+ * Benchmark and test knob: the time scale the client's buckets refill at. The local Azure runs
+ * every Azure duration (latencies, its own buckets' refill) at a time scale; at 0.1 its buckets
+ * refill ten times as fast, and a limiter refilling in real time would be ten times tighter than
+ * the Azure it paces. Default 1 (Azure's own time); read only here.
+ */
+export const LIMITER_TIME_SCALE_ENV = "OPENCLAWPS_ARM_LIMITER_TIME_SCALE";
+
+export function limiterTimeScaleFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[LIMITER_TIME_SCALE_ENV];
+  if (raw === undefined || raw.trim() === "") return 1;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new Error(
+      `${LIMITER_TIME_SCALE_ENV}=${raw} is not a time scale: expected a positive number (0.1 = ten times faster than Azure; default 1)`,
+    );
+  }
+  return scale;
+}
+
+/** Limits whose refill runs at `timeScale` (a second of Azure lasts `timeScale` seconds). */
+export function atTimeScale(limits: RateLimits, timeScale: number): RateLimits {
+  if (timeScale === 1) return limits;
+  const scale = (b: BucketLimit): BucketLimit => ({ burst: b.burst, perSecond: b.perSecond / timeScale });
+  return {
+    read: scale(limits.read),
+    write: scale(limits.write),
+    delete: scale(limits.delete),
+    ...(limits.vmWrite ? { vmWrite: scale(limits.vmWrite) } : {}),
+  };
+}
+
 /** A classic token bucket; `take()` resolves when a token is available (FIFO). */
 export class TokenBucket {
   private tokens: number;

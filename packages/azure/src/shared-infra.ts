@@ -191,7 +191,7 @@ async function createNetwork(ctx: AzureContext, fleet: SharedInfraFleet, report:
       addressSpace: { addressPrefixes: a.address_space },
       subnets: [{ name: a.subnet_name, ...prefixes(a.subnet_prefixes) }],
     },
-    ctx.poll,
+    ctx.pollFor("network"),
   );
   report.created.push(`virtual network ${a.virtual_network_name}`, `subnet ${a.subnet_name}`);
 }
@@ -204,7 +204,7 @@ async function addSubnet(ctx: AzureContext, fleet: SharedInfraFleet, report: Sha
     a.virtual_network_name,
     a.subnet_name,
     prefixes(a.subnet_prefixes),
-    ctx.poll,
+    ctx.pollFor("network"),
   );
   report.created.push(`subnet ${a.subnet_name}`);
 }
@@ -219,7 +219,7 @@ async function createNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: Sha
     ctx.resourceGroup,
     a.network_security_group_name,
     { location: a.location, tags: a.tags, securityRules: desiredManagedRules(fleet, []).map(toSecurityRule) },
-    ctx.poll,
+    ctx.pollFor("network"),
   );
   report.created.push(`network security group ${a.network_security_group_name}`);
 }
@@ -240,7 +240,12 @@ async function writeManagedRules(ctx: AzureContext, fleet: SharedInfraFleet, rep
       ...want.map(toSecurityRule),
     ],
   };
-  await ctx.network.networkSecurityGroups.createOrUpdate(ctx.resourceGroup, name, body, ctx.poll);
+  await ctx.network.networkSecurityGroups.createOrUpdate(
+    ctx.resourceGroup,
+    name,
+    body,
+    ctx.pollFor("network"),
+  );
   const changed = (rule: string) => {
     const have = observed.find((r) => r.name === rule);
     const wanted = want.find((r) => r.name === rule);
@@ -263,7 +268,7 @@ async function createGallery(ctx: AzureContext, fleet: SharedInfraFleet, report:
     ctx.resourceGroup,
     a.gallery_name,
     { location: a.location, tags: a.tags },
-    ctx.poll,
+    ctx.pollFor("shared"),
   );
   report.created.push(`gallery ${a.gallery_name}`);
 }
@@ -305,7 +310,7 @@ async function createImageDefinition(ctx: AzureContext, fleet: SharedInfraFleet,
     a.gallery_name,
     a.fleet_image_definition_name,
     desiredImageDefinition(fleet),
-    ctx.poll,
+    ctx.pollFor("shared"),
   );
   report.created.push(`image definition ${a.gallery_name}/${a.fleet_image_definition_name}`);
 }

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   ARM_SUBSCRIPTION_LIMITS,
   ArmRequestLimiter,
+  atTimeScale,
   DEFAULT_RATE_LIMITS,
+  LIMITER_TIME_SCALE_ENV,
+  limiterTimeScaleFromEnv,
   operationTypeOf,
   TokenBucket,
   vmOf,
@@ -87,5 +90,27 @@ describe("ArmRequestLimiter", () => {
     expect(
       vmOf("https://x/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d?api-version=1"),
     ).toBe(undefined);
+  });
+});
+
+describe("the limiter's time scale (a benchmark knob)", () => {
+  it("is Azure's own time unless OPENCLAWPS_ARM_LIMITER_TIME_SCALE names another", () => {
+    expect(limiterTimeScaleFromEnv({})).toBe(1);
+    expect(limiterTimeScaleFromEnv({ [LIMITER_TIME_SCALE_ENV]: "0.1" })).toBe(0.1);
+    expect(() => limiterTimeScaleFromEnv({ [LIMITER_TIME_SCALE_ENV]: "0" })).toThrow(
+      /OPENCLAWPS_ARM_LIMITER_TIME_SCALE=0 is not a time scale: expected a positive number/,
+    );
+    expect(() => limiterTimeScaleFromEnv({ [LIMITER_TIME_SCALE_ENV]: "fast" })).toThrow(/not a time scale/);
+  });
+
+  it("refills the buckets as many times faster as the scale is small, with the same bursts", () => {
+    const scaled = atTimeScale({ ...DEFAULT_RATE_LIMITS, vmWrite: { burst: 12, perSecond: 4 / 60 } }, 0.1);
+    expect(scaled.read).toEqual({
+      burst: DEFAULT_RATE_LIMITS.read.burst,
+      perSecond: DEFAULT_RATE_LIMITS.read.perSecond * 10,
+    });
+    expect(scaled.write.perSecond).toBeCloseTo(DEFAULT_RATE_LIMITS.write.perSecond * 10);
+    expect(scaled.vmWrite?.perSecond).toBeCloseTo((4 / 60) * 10);
+    expect(atTimeScale(DEFAULT_RATE_LIMITS, 1)).toBe(DEFAULT_RATE_LIMITS);
   });
 });

@@ -35,7 +35,13 @@ import { evaluateInbound, type InboundFlow, type NsgVerdict, registerNetwork } f
 import { registerResources } from "./providers/resources.ts";
 import { registerRoleAssignments } from "./providers/role-assignments.ts";
 import type { VmAgents } from "./providers/run-commands.ts";
-import { type CountFilter, type Counts, countRequests, type RequestLogEntry } from "./request-log.ts";
+import {
+  type CountFilter,
+  type Counts,
+  countRequests,
+  type RequestLogEntry,
+  recordPace,
+} from "./request-log.ts";
 import { type SeedVmOptions, seedGalleryVersions, seedVirtualMachines } from "./seed.ts";
 import { type LocalAzureState, snapshot } from "./snapshot.ts";
 import { type ThrottleConfig, Throttling } from "./throttling.ts";
@@ -502,6 +508,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
         }
         reply = out.reply;
         headers = out.headers;
+        if (reply.status < 300) recordPace(entry, reply.headers);
       } else {
         entry.service = "entra";
         const probe = url.pathname.toLowerCase().endsWith("/token") ? "entra.token" : "entra.metadata";

@@ -1,5 +1,6 @@
 // Every request the stand-in answered: tests and benchmarks count ARM calls per operation, and the
 // role-definition test derives least-privilege permissions from the ARM action strings.
+import { retryAfterMsOf } from "./retry-after.ts";
 
 export interface RequestLogEntry {
   method: string;
@@ -19,6 +20,13 @@ export interface RequestLogEntry {
   status: number;
   /** Epoch ms when the request arrived. */
   at: number;
+  /** The wait the answer asked for before the next poll (`retry-after-ms`, else `Retry-After`), ms. */
+  retryAfterMs?: number;
+  /**
+   * On the answer that accepts a long-running operation: the path of the status URL the client
+   * polls (`Azure-AsyncOperation`, else `Location`), so polls can be counted per operation.
+   */
+  statusPath?: string;
   /** ARM error code when the answer was an error. */
   errorCode?: string;
 }
@@ -61,4 +69,12 @@ export function countRequests(log: RequestLogEntry[], filter: CountFilter = {}):
     counts.byOperation[e.operation] = (counts.byOperation[e.operation] ?? 0) + 1;
   }
   return counts;
+}
+
+/** Notes on a successful ARM answer the pace it asked for and the status URL it named. */
+export function recordPace(entry: RequestLogEntry, headers: Record<string, string> | undefined): void {
+  const waitMs = retryAfterMsOf(headers);
+  if (waitMs !== undefined) entry.retryAfterMs = waitMs;
+  const status = headers?.["azure-asyncoperation"] ?? headers?.location;
+  if (status !== undefined && !entry.polling) entry.statusPath = new URL(status).pathname;
 }

@@ -10,9 +10,12 @@
 //     https://github.com/Azure/azure-sdk-for-python/blob/main/sdk/compute/azure-mgmt-compute/tests/recordings/test_mgmt_managed_disks.test_empty_md.yaml
 // Other operations (resource groups, galleries, Run Command) send none here.
 //
-// The stand-in scales these with its time scale, like every duration. The header carries whole
-// seconds only (RFC 9110 §10.2.3), so a hint that does not scale to a whole number of seconds is
-// left out, and the client falls back to its own interval, as with an operation that sends none.
+// The stand-in scales these with its time scale, like every duration. `Retry-After` carries whole
+// seconds only (RFC 9110 §10.2.3); when the scaled hint is not a whole number of seconds (a 3 s hint
+// at x0.1 is 300 ms), the answer also carries `retry-after-ms`, the millisecond form Azure services
+// send and the Azure SDKs read first (core-rest-pipeline's throttlingRetryStrategy: "retry-after-ms",
+// "x-ms-retry-after-ms" : milliseconds; "Retry-After" : seconds), beside `Retry-After` rounded to
+// the nearest whole second (at least 1) for clients that read only that.
 import type { OperationKind } from "./operation-kind.ts";
 
 /** Azure seconds in the answer that accepts an operation of this kind, if ARM sends any. */
@@ -30,7 +33,7 @@ export function inProgressRetryAfter(kind: OperationKind, answered: number): num
   return undefined;
 }
 
-/** The header for a hint of `azureSeconds`, scaled; empty when there is none or it has no whole-second form. */
+/** The headers for a hint of `azureSeconds`, scaled; empty when there is none. */
 export function retryAfterHeader(
   azureSeconds: number | undefined,
   timeScale: number,
@@ -38,6 +41,17 @@ export function retryAfterHeader(
   if (azureSeconds === undefined) return {};
   const seconds = azureSeconds * timeScale;
   const whole = Math.round(seconds);
-  if (whole < 1 || Math.abs(seconds - whole) > 1e-9) return {};
-  return { "retry-after": String(whole) };
+  if (whole >= 1 && Math.abs(seconds - whole) < 1e-9) return { "retry-after": String(whole) };
+  const ms = Math.round(seconds * 1000);
+  // At time scale 0 (instant) there is nothing to wait for.
+  if (ms <= 0) return {};
+  return { "retry-after-ms": String(ms), "retry-after": String(Math.max(1, whole)) };
+}
+
+/** The wait an answer's headers ask for, ms (the request log records it); undefined when none. */
+export function retryAfterMsOf(headers: Record<string, string> | undefined): number | undefined {
+  const ms = headers?.["retry-after-ms"];
+  if (ms !== undefined) return Number(ms);
+  const s = headers?.["retry-after"];
+  return s === undefined ? undefined : Number(s) * 1000;
 }

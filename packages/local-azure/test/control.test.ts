@@ -201,7 +201,7 @@ describe("latency", () => {
     expect(Date.parse(op!.endTime!) - Date.parse(op!.startTime)).toBeGreaterThanOrEqual(120);
   });
 
-  it("paces operations with Retry-After as ARM does, scaled, and only in whole seconds", async () => {
+  it("paces operations with Retry-After as ARM does, scaled, with retry-after-ms when the scaled hint is not whole seconds", async () => {
     const { token } = await c.azure.staticCredential().getToken();
     const arm = (path: string, method = "GET", body?: unknown) =>
       fetch(
@@ -215,6 +215,7 @@ describe("latency", () => {
         },
       );
     const pace = (res: Response) => res.headers.get("retry-after");
+    const paceMs = (res: Response) => res.headers.get("retry-after-ms");
 
     // Instant (the tests' default scale): no hint at all.
     const instant = await arm(
@@ -223,19 +224,33 @@ describe("latency", () => {
       { tags: { p: "1" } },
     );
     expect(pace(instant)).toBeNull();
+    expect(paceMs(instant)).toBeNull();
 
     c.azure.setTimeScale(0.1);
-    // Microsoft.Network: 3 s on the create (0.3 s: no whole-second form), 10 s while in progress.
+    // Microsoft.Network: 3 s on the create (0.3 s: in milliseconds, and 1 s rounded), 10 s while in progress.
     const ip = await arm(`Microsoft.Network/publicIPAddresses/pace-pip?api-version=2024-05-01`, "PUT", {
       location: LOCATION,
       sku: { name: "Standard" },
       properties: { publicIPAllocationMethod: "Static" },
     });
     expect(ip.status).toBe(201);
-    expect(pace(ip)).toBeNull();
+    expect(paceMs(ip)).toBe("300");
+    expect(pace(ip)).toBe("1");
     const ipStatus = await arm(ip.headers.get("azure-asyncoperation")!);
     expect(((await ipStatus.json()) as { status: string }).status).toBe("InProgress");
     expect(pace(ipStatus)).toBe("1");
+    expect(paceMs(ipStatus)).toBeNull();
+    // The request log records the hint and, on the accepting answer, the status path polled.
+    const logged = c.azure.requestLog.filter((e) => e.path.includes("pace-pip") && e.method === "PUT");
+    expect(logged.at(-1)).toMatchObject({
+      retryAfterMs: 300,
+      statusPath: new URL(ip.headers.get("azure-asyncoperation")!).pathname,
+    });
+    const poll = c.azure.requestLog.filter((e) => e.polling).at(-1);
+    expect(poll).toMatchObject({
+      retryAfterMs: 1000,
+      path: new URL(ip.headers.get("azure-asyncoperation")!).pathname,
+    });
 
     // Microsoft.Compute VMs: 10 s on the accepting answer.
     const stop = await arm(

@@ -84,8 +84,8 @@ describe("the benchmark", () => {
     expect(waves.some((l) => /^image upgrade.*\bwave\b/.test(l))).toBe(true);
     for (const line of waves) {
       const cells = line.trim().split(/\s{2,}/);
-      // scenario, claws, wave, in wave, then wall, chain, floor, bound, ratio, budget, reads, writes, polls, 429s
-      expect(cells, line).toHaveLength(14);
+      // scenario, claws, wave, in wave, then wall, chain, floor, bound, ratio, budget, reads, writes, polls, polls/LRO, 429s
+      expect(cells, line).toHaveLength(15);
       expect(
         cells.slice(3).every((c) => new RegExp(`^${number}$`).test(c)),
         line,
