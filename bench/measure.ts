@@ -8,7 +8,7 @@ import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/
 import type { LocalAzure } from "@openclawps/local-azure";
 
 export const ROOT = resolve(import.meta.dirname, "..");
-const PRELOAD = pathToFileURL(join(import.meta.dirname, "process-usage.mjs")).href;
+export const PRELOAD = pathToFileURL(join(import.meta.dirname, "process-usage.mjs")).href;
 
 /** A variable of the environment, undefined when unset or empty. */
 export const envText = (name: string): string | undefined => process.env[name] || undefined;

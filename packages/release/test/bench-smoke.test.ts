@@ -42,7 +42,8 @@ describe("the benchmark", () => {
     const out = runBench();
     // Cold start: to the first log line and the first ARM request, for each action.
     expect(out).toMatch(/first log line \(goal < 150\)\s+first ARM request \(goal < 400\)/);
-    for (const action of ["validate", "deploy-fleet", "verify", "bake"]) {
+    expect(row(out, /^node -e \(one line, the floor\)\s{2,}/)[1]).toMatch(new RegExp(`^${number}$`));
+    for (const action of ["validate", "deploy-fleet", "verify", "bake", "status"]) {
       const [, firstLine, firstArm] = row(out, new RegExp(`^${action}\\s{2,}`));
       expect(firstLine, action).toMatch(new RegExp(`^${number}$`));
       expect(firstArm, action).toMatch(new RegExp(`^(${number}|none)$`));
