@@ -2,14 +2,15 @@
 // ARM request (the local Azure's request log against the process's start time). Goals: first
 // line < 150 ms, first ARM request < 400 ms. Each action is started the way a runner starts it,
 // against a 5-claw fleet; what it does after its first ARM request does not matter here. The
-// first row is Node itself writing one line from an empty script, with the same preload: the floor
+// GitHub OIDC request (which an action that uses Azure sends right after its first line) is
+// shown between them. The first row is Node itself writing one line from an empty script, with the same preload: the floor
 // no action can go under on this machine. The load average is printed with the figures: on a
 // shared machine it moves them more than any change to the actions does.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { envNumber, firstArmRequestMs, measuredRun, PRELOAD, printTable, ROOT } from "./measure.ts";
+import { envNumber, firstRequestMs, measuredRun, PRELOAD, printTable, ROOT } from "./measure.ts";
 import { smallFleet } from "./rollout.ts";
 
 /** Runs per action, the median printed (BENCH_COLD_RUNS). */
@@ -65,22 +66,28 @@ export async function benchColdStart(): Promise<void> {
       const t = await nodeFloorMs();
       if (t !== undefined) floor.push(t);
     }
-    rows.push(["node -e (one line, the floor)", ms(median(floor)), "-"]);
+    rows.push(["node -e (one line, the floor)", ms(median(floor)), "-", "-"]);
     for (const a of actions) {
       const first: number[] = [];
+      const oidc: number[] = [];
       const arm: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         const m = await measuredRun(a.action, a.inputs, env);
         if (m.usage.firstStdoutMs !== null) first.push(m.usage.firstStdoutMs);
-        const t = firstArmRequestMs(fleet.azure, m.usage);
+        const o = firstRequestMs(fleet.azure, m.usage, "github");
+        if (o !== undefined) oidc.push(o);
+        const t = firstRequestMs(fleet.azure, m.usage, "arm");
         if (t !== undefined) arm.push(t);
       }
-      rows.push([a.action, ms(median(first)), ms(median(arm), "none")]);
+      rows.push([a.action, ms(median(first)), ms(median(oidc), "none"), ms(median(arm), "none")]);
     }
   } finally {
     await fleet.stop();
   }
   const load = `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
   console.log(`Cold start (median of ${RUNS} runs, ms after process start; ${load})`);
-  printTable(["action", "first log line (goal < 150)", "first ARM request (goal < 400)"], rows);
+  printTable(
+    ["action", "first log line (goal < 150)", "GitHub OIDC request", "first ARM request (goal < 400)"],
+    rows,
+  );
 }

@@ -53,6 +53,8 @@ export interface IdTokenRequestOptions {
   retries?: number;
   /** Waits between attempts (injected by tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Called once the first attempt's request is on the wire (handed to the OS). */
+  onSent?: () => void;
 }
 
 /** Transient answers of the token endpoint, retried as @actions/http-client does. */
@@ -79,7 +81,7 @@ export async function requestIdToken(audience: string, opts: IdTokenRequestOptio
   for (let attempt = 0; ; attempt++) {
     let transient: Error;
     try {
-      const { status, body } = await get(url, bearer, opts);
+      const { status, body } = await get(url, bearer, attempt === 0 ? opts : { ...opts, onSent: undefined });
       if (status === 200) {
         const value = parseValue(body);
         (opts.setSecret ?? maskInLog)(value);
@@ -157,6 +159,7 @@ function get(
       req.destroy(err);
     });
     req.on("error", reject);
+    if (opts.onSent) req.on("finish", opts.onSent);
     req.end();
   });
 }
@@ -169,20 +172,41 @@ export const PREFETCH_FRESH_MS = 60_000;
 
 const prefetched = new Map<string, { at: number; token: Promise<string> }>();
 
+/** How long an action waits at most for its prefetch request to be on the wire (see prefetchIdToken). */
+export const PREFETCH_SEND_WAIT_MS = 100;
+
 /**
  * Starts the request for an ID token for `audience` now (an action calls it right after its
  * first line), for `takeIdToken` to hand out. Does nothing when the job has no token endpoint:
  * the action then reports that where it needs the token. A failure is kept for the taker.
+ *
+ * Resolves once the request is on the wire (or failed, or after PREFETCH_SEND_WAIT_MS): the
+ * action should wait for that before it loads its body. Loading compiles megabytes of code
+ * synchronously, and a request not yet sent would wait for it (connect and TLS handshake need the
+ * event loop); a sent one is answered by GitHub meanwhile.
  */
 export function prefetchIdToken(
   audience: string = ENTRA_TOKEN_EXCHANGE_AUDIENCE,
   opts: IdTokenRequestOptions = {},
-): void {
-  if (!idTokenAvailable(opts.env)) return;
-  const token = requestIdToken(audience, opts);
-  // Not an unhandled rejection if nobody takes it; takeIdToken's caller sees the error.
-  token.catch(() => {});
-  prefetched.set(audience, { at: Date.now(), token });
+): Promise<void> {
+  if (!idTokenAvailable(opts.env)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, PREFETCH_SEND_WAIT_MS);
+    const sent = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const token = requestIdToken(audience, {
+      ...opts,
+      onSent: () => {
+        sent();
+        opts.onSent?.();
+      },
+    });
+    // Not an unhandled rejection if nobody takes it; takeIdToken's caller sees the error.
+    token.catch(() => {}).finally(sent);
+    prefetched.set(audience, { at: Date.now(), token });
+  });
 }
 
 /**

@@ -2,7 +2,7 @@
 // over HTTPS with a private CA it runs in packages/azure's connect tests, against the local Azure).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   ENTRA_TOKEN_EXCHANGE_AUDIENCE,
   IdTokenRequestError,
@@ -152,6 +152,30 @@ describe("prefetchIdToken and takeIdToken", () => {
     const second = await takeIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE, { env, setSecret: () => {} });
     expect(seen).toHaveLength(2);
     expect(second).not.toBe(first);
+  });
+
+  it("resolve the prefetch once the request is sent, before GitHub answers", async () => {
+    script = [hang, token];
+    let answered = false;
+    let sent = false;
+    await prefetchIdToken("aud-sent", {
+      env,
+      ...noSleep,
+      socketTimeoutMs: 5_000,
+      onSent: () => (sent = true),
+    });
+    expect(sent).toBe(true);
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    const taken = takeIdToken("aud-sent", { env, ...noSleep }).then((t) => {
+      answered = true;
+      return t;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answered).toBe(false);
+    // The hung request: let it fail fast so the taker gets the retry's answer.
+    seen[0]!.socket.destroy();
+    expect(await taken).toMatch(/-for-aud-sent$/);
+    expect(seen).toHaveLength(2);
   });
 
   it("keep a prefetch failure for the taker (no unhandled rejection)", async () => {
