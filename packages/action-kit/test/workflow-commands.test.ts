@@ -1,8 +1,9 @@
 // workflow-commands.ts against @actions/core (a devDependency for this test only): for arbitrary
 // messages, annotation properties, outputs and inputs, both write the same bytes.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as core from "@actions/core";
 import fc from "fast-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -195,5 +196,25 @@ describe("workflow commands, byte for byte as @actions/core", () => {
     );
     delete process.env.GITHUB_STEP_SUMMARY;
     await expect(wc.appendSummary("x")).rejects.toThrow(/GITHUB_STEP_SUMMARY/);
+  });
+});
+
+describe("@actions/core", () => {
+  it("is imported by no package or action source: each action would load it (and undici) at start", () => {
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    const sources = ["actions", "packages"].flatMap((top) =>
+      readdirSync(join(root, top)).flatMap((name) => {
+        const src = join(root, top, name, "src");
+        if (!existsSync(src)) return [];
+        return readdirSync(src, { recursive: true, encoding: "utf8" })
+          .filter((f) => /\.[cm]?[jt]s$/.test(f))
+          .map((f) => join(src, f));
+      }),
+    );
+    expect(sources.length).toBeGreaterThan(50);
+    const importers = sources.filter((file) =>
+      /(from\s+|import\s*\(\s*|require\s*\(\s*)["']@actions\/core["']/.test(readFileSync(file, "utf8")),
+    );
+    expect(importers.map((f) => f.slice(root.length))).toEqual([]);
   });
 });
