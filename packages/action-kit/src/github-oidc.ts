@@ -166,7 +166,9 @@ function get(
 
 /**
  * A prefetched token is handed out only this soon after its request started. GitHub's ID tokens
- * are valid for minutes; this leaves Entra most of that (a later take asks GitHub anew).
+ * are valid for 5 minutes (`exp - iat` = 300 s: the example token in GitHub's OIDC docs, and
+ * https://github.com/actions/toolkit/issues/2048); this leaves Entra most of that (a later take
+ * asks GitHub anew).
  */
 export const PREFETCH_FRESH_MS = 60_000;
 
