@@ -8,7 +8,7 @@ import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/
 import type { LocalAzure } from "@openclawps/local-azure";
 
 export const ROOT = resolve(import.meta.dirname, "..");
-const PRELOAD = pathToFileURL(join(import.meta.dirname, "process-usage.mjs")).href;
+export const PRELOAD = pathToFileURL(join(import.meta.dirname, "process-usage.mjs")).href;
 
 /** A variable of the environment, undefined when unset or empty. */
 export const envText = (name: string): string | undefined => process.env[name] || undefined;
@@ -90,10 +90,19 @@ export async function measuredRun(
   }
 }
 
+/** ms from the process start to the first request to `service` the local Azure received from it. */
+export function firstRequestMs(
+  azure: LocalAzure,
+  usage: ProcessUsage,
+  service: "arm" | "github" | "entra",
+): number | undefined {
+  const first = azure.requestLog.find((e) => e.service === service && e.at >= usage.origin);
+  return first ? first.at - usage.origin : undefined;
+}
+
 /** ms from the process start to the first ARM request the local Azure received from it. */
 export function firstArmRequestMs(azure: LocalAzure, usage: ProcessUsage): number | undefined {
-  const first = azure.requestLog.find((e) => e.service === "arm" && e.at >= usage.origin);
-  return first ? first.at - usage.origin : undefined;
+  return firstRequestMs(azure, usage, "arm");
 }
 
 /** Prints rows as a table, the first column left-aligned. */

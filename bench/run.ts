@@ -26,7 +26,7 @@ const sizes = (name: string, full: number[], fast: number[]) => {
     .filter((n) => Number.isInteger(n) && n > 0);
 };
 
-for (const action of ["deploy-fleet", "verify", "validate", "bake"]) {
+for (const action of ["deploy-fleet", "verify", "validate", "bake", "status"]) {
   if (!existsSync(bundleOf(action)))
     throw new Error(
       `${bundleOf(action)} is missing: run \`npm run bundle\` first (the benchmark runs the bundles).`,

@@ -1,6 +1,9 @@
 // Bundles one action: `npm run bundle` in actions/<name> runs this from that directory.
 // ncc builds src/main.ts into dist/; then dist keeps only what runs (the entry, its chunks, the
 // package.json that marks it ESM) and a notice file for every package the bundle includes.
+// main.ts prints the first log line and then imports the action's body (`await import("./run.ts")`),
+// so the body is a chunk (`NNN.index.js`) loaded after that line; the notice covers every chunk's
+// modules (bundle-notices.mjs reads them all from ncc's stats).
 // Left out: source maps (10 MB, of no use to a runner), TypeScript declarations, and assets ncc
 // copies for code paths an action never takes (ssh2's Windows Pageant helper pagent.exe, the
 // `open` package's xdg-open for interactive browser sign-in).

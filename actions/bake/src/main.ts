@@ -1,46 +1,12 @@
+// bake entry point: the first log line at once, then the action itself (./run.ts). ncc emits
+// run.ts and everything it imports as a chunk of its own beside index.js, loaded only here, so
+// the log shows the step started before Node has compiled the heavy code.
+// The GitHub OIDC token request is sent first: GitHub answers it while the body compiles, and the
+// Azure credential takes the answer (takeIdToken), so the first ARM request does not wait for it.
 import "@openclawps/action-kit/commonjs-globals";
-import { coreReporter, runAction, UserError } from "@openclawps/action-kit";
-import { azureImageGallery } from "./azure-gallery.ts";
-import { bake, PackerBuildFailure } from "./bake.ts";
-import { readBakeInputs } from "./inputs.ts";
-import { reportFailure, reportOutcome } from "./report.ts";
+import { prefetchIdToken } from "@openclawps/action-kit/github-oidc";
+import { announceStart } from "@openclawps/action-kit/start";
 
-/** The first thing Packer complained about, on one line. */
-function firstProblem(failure: PackerBuildFailure): string {
-  const f = failure.findings[0];
-  if (!f) return "see the log";
-  const where = f.line === undefined ? "" : `${f.file}:${f.line}: `;
-  return `${where}${f.message}`.split("\n")[0] ?? "";
-}
-
-// Thin edge: inputs → bake → outputs, summary, annotations through action-kit's core-backed
-// Reporter (whose info neutralises workflow commands in Packer's output).
-
-await runAction(async () => {
-  const { request, azure, fleet } = readBakeInputs(import.meta.url);
-  const gallery = azureImageGallery(
-    {
-      subscriptionId: azure.subscriptionId,
-      tenantId: azure.tenantId,
-      clientId: azure.clientId,
-      ...(azure.armEndpoint ? { armEndpoint: azure.armEndpoint } : {}),
-      ...(azure.authorityHost ? { authorityHost: azure.authorityHost } : {}),
-    },
-    {
-      resourceGroup: request.gallery.resourceGroup,
-      gallery: request.gallery.name,
-      imageDefinition: request.gallery.imageDefinition,
-    },
-    fleet,
-  );
-  try {
-    await reportOutcome(await bake(request, { gallery, log: coreReporter }), gallery.label, coreReporter);
-  } catch (err) {
-    if (!(err instanceof PackerBuildFailure)) throw err;
-    await reportFailure(err, gallery.label, coreReporter);
-    throw new UserError(
-      `Packer failed to bake image version ${err.imageVersion}: ${firstProblem(err)}`,
-      "Packer's full error is in the annotations and the job summary; fix the template or install script it names and run the bake again.",
-    );
-  }
-});
+announceStart("bake");
+await prefetchIdToken();
+await import("./run.ts");

@@ -1,7 +1,6 @@
 // Every input of the action, read and validated up front (action.yml documents them). Secret
 // inputs are masked the moment they are read.
 
-import * as core from "@actions/core";
 import {
   type AzureInputs,
   getAzureInputs,
@@ -13,6 +12,7 @@ import {
   getString,
   maskSecret,
   UserError,
+  workflow,
 } from "@openclawps/action-kit";
 import { imageVersionProblem, type RolloutPolicy, rolloutPolicyProblems } from "@openclawps/fleet-model";
 import { DEFAULT_VERIFY_TRANSPORT, VERIFY_TRANSPORTS, type VerifyTransport } from "@openclawps/verify";
@@ -129,11 +129,11 @@ export function parseCanary(raw: string): number | string[] | undefined {
 }
 
 function optionalBoolean(name: string): boolean | undefined {
-  return core.getInput(name).trim() === "" ? undefined : getBoolean(name, false);
+  return workflow.getInput(name).trim() === "" ? undefined : getBoolean(name, false);
 }
 
 function optionalWholeNumber(name: string): number | undefined {
-  const raw = core.getInput(name).trim();
+  const raw = workflow.getInput(name).trim();
   if (raw === "") return undefined;
   if (!/^\d+$/.test(raw)) throw new UserError(`Input '${name}' must be a whole number (got '${raw}').`);
   return Number(raw);
@@ -151,11 +151,11 @@ export function getDeployInputs(): DeployInputs {
       `Input 'approved-plan-hash' must be the 64-character plan-hash output of a plan run (got '${approvedPlanHash}').`,
     );
   }
-  const pause = core.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0);
+  const pause = workflow.getInput("pause").trim() === "" ? undefined : getDuration("pause", 0);
   const rollout = checkRolloutOverrides({
-    canary: parseCanary(core.getInput("canary")),
-    wave_size: parseCountOrPercent("wave-size", core.getInput("wave-size")),
-    max_unhealthy: parseCountOrPercent("max-unhealthy", core.getInput("max-unhealthy")),
+    canary: parseCanary(workflow.getInput("canary")),
+    wave_size: parseCountOrPercent("wave-size", workflow.getInput("wave-size")),
+    max_unhealthy: parseCountOrPercent("max-unhealthy", workflow.getInput("max-unhealthy")),
     pause_seconds: pause,
     rollback: optionalBoolean("rollback"),
     snapshot_before_replace: optionalBoolean("snapshot"),

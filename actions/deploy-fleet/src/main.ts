@@ -1,25 +1,12 @@
-// deploy-fleet entry point: inputs → deployFleet → outputs, summary and annotations through the
-// core-backed Reporter. The work is in deploy-fleet.ts.
+// deploy-fleet entry point: the first log line at once, then the action itself (./run.ts). ncc emits
+// run.ts and everything it imports as a chunk of its own beside index.js, loaded only here, so
+// the log shows the step started before Node has compiled the heavy code.
+// The GitHub OIDC token request is sent first: GitHub answers it while the body compiles, and the
+// Azure credential takes the answer (takeIdToken), so the first ARM request does not wait for it.
 import "@openclawps/action-kit/commonjs-globals";
-import { coreReporter, findShippedVmRuntime, runAction } from "@openclawps/action-kit";
-import { azureClients, deployFleet } from "./deploy-fleet.ts";
-import { getDeployInputs } from "./inputs.ts";
-import { rolloutRunId } from "./run-id.ts";
+import { prefetchIdToken } from "@openclawps/action-kit/github-oidc";
+import { announceStart } from "@openclawps/action-kit/start";
 
-// When the run is cancelled the runner signals the process (SIGINT, then SIGTERM) before killing
-// it: stop starting claws, stop the ARM call in flight, release the lease.
-const cancel = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => cancel.abort());
-
-await runAction(async () => {
-  await deployFleet(
-    {
-      inputs: getDeployInputs(),
-      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-      shippedVmRuntime: findShippedVmRuntime(import.meta.url),
-      runId: rolloutRunId(),
-      signal: cancel.signal,
-    },
-    { clients: azureClients, reporter: coreReporter, clock: { now: () => new Date() } },
-  );
-});
+announceStart("deploy-fleet");
+await prefetchIdToken();
+await import("./run.ts");

@@ -1,6 +1,6 @@
 // deployFleet's gates in-process: the core called with the in-memory Reporter against the local
 // Azure running in this process (a real HTTPS server; the real Azure SDK, @azure/identity and
-// core.getIDToken talk to it, connected by the action's own connectAzure). What the bundle adds
+// action-kit's GitHub OIDC request talk to it, connected by the action's own connectAzure). What the bundle adds
 // (reading inputs, the runner's files) is covered by deploy-fleet.test.ts, end to end.
 import { resolve } from "node:path";
 import { UserError } from "@openclawps/action-kit";

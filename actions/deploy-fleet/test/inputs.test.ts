@@ -1,4 +1,4 @@
-// The action's input handling on its own (pure functions and @actions/core reading INPUT_*
+// The action's input handling on its own (pure functions and action-kit's getInput reading INPUT_*
 // variables): what a typo in a workflow file turns into.
 import { UserError } from "@openclawps/action-kit";
 import {

@@ -1,75 +1,12 @@
-// status entry point: read inputs and the manifest, run the status (or a power mode), report.
+// status entry point: the first log line at once, then the action itself (./run.ts). ncc emits
+// run.ts and everything it imports as a chunk of its own beside index.js, loaded only here, so
+// the log shows the step started before Node has compiled the heavy code.
+// The GitHub OIDC token request is sent first: GitHub answers it while the body compiles, and the
+// Azure credential takes the answer (takeIdToken), so the first ARM request does not wait for it.
 import "@openclawps/action-kit/commonjs-globals";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import * as core from "@actions/core";
-import { annotate, log, rolloutRunId, runAction, UserError } from "@openclawps/action-kit";
-import { connectAzure, powerRunId } from "@openclawps/azure";
-import { checkManifest, displayPath, resolveInRepo } from "@openclawps/fleet-check";
-import { resolveFleet } from "@openclawps/fleet-model";
-import { azureFleet } from "./azure-fleet.ts";
-import { getStatusInputs } from "./inputs.ts";
-import { summaryMarkdown } from "./report.ts";
-import { runStatus } from "./status.ts";
+import { prefetchIdToken } from "@openclawps/action-kit/github-oidc";
+import { announceStart } from "@openclawps/action-kit/start";
 
-await runAction(async () => {
-  const inputs = getStatusInputs();
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-  const abs = resolveInRepo(workspace, inputs.manifest, "Input 'manifest'");
-  const display = displayPath(workspace, abs);
-  const check = checkManifest(abs, display);
-  const errors = check.findings.filter((f) => f.severity === "error");
-  if (errors.length > 0 || !check.parse?.manifest) {
-    annotate(check.findings);
-    const first = errors[0];
-    throw new UserError(
-      `${display} has ${errors.length} problem(s), annotated on their lines${first ? `; the first: ${first.file}${first.line ? `:${first.line}` : ""}: ${first.message}` : ""}.`,
-      first?.fix ?? "Correct the manifest; the validate action reports the same problems on pull requests.",
-    );
-  }
-  const fleet = resolveFleet(check.parse.manifest, display);
-  const ctx = connectAzure({
-    ...inputs.azure,
-    resourceGroup: fleet.azure.resource_group_name,
-    pollIntervalMs: inputs.pollIntervalMs,
-  });
-  const at = inputs.at;
-  const outcome = await runStatus(
-    {
-      mode: inputs.mode,
-      claws: inputs.claws,
-      fleet,
-      runId: powerRunId(rolloutRunId()),
-      parallelism: fleet.rollout.parallelism,
-    },
-    {
-      azure: azureFleet(ctx, fleet, { clientId: inputs.azure.clientId }),
-      log: { info: log.info, warning: (t) => log.warning(t) },
-      now: () => at ?? new Date(),
-    },
-  );
-  const json = JSON.stringify({ claws: outcome.rows, ...(outcome.power ? { power: outcome.power } : {}) });
-  const dir = process.env.RUNNER_TEMP || workspace;
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "openclawps-status.json");
-  writeFileSync(file, `${json}\n`);
-  core.setOutput("status", json);
-  core.setOutput("status-file", file);
-  if (outcome.power) {
-    const ok = outcome.power.results.filter((r) => r.ok);
-    core.setOutput("parked", JSON.stringify(ok.filter((r) => r.action === "park").map((r) => r.claw)));
-    core.setOutput("started", JSON.stringify(ok.filter((r) => r.action === "start").map((r) => r.claw)));
-    core.setOutput("skipped", String(outcome.power.skipped !== undefined));
-  }
-  await core.summary
-    .addRaw(summaryMarkdown(outcome, { manifest: display, resourceGroup: ctx.resourceGroup, at: new Date() }))
-    .write();
-  const failed = outcome.power?.results.filter((r) => !r.ok) ?? [];
-  if (failed.length > 0) {
-    throw new UserError(
-      `The ${inputs.mode} run failed on ${failed.length} claw(s):` +
-        failed.map((f) => `\n- ${f.claw} (${f.action}): ${f.error}`).join(""),
-      "Fix what each line names; the next run acts on these claws again (no data disk was touched).",
-    );
-  }
-});
+announceStart("status");
+await prefetchIdToken();
+await import("./run.ts");

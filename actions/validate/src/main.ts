@@ -1,59 +1,8 @@
+// validate entry point: the first log line at once, then the action itself (./run.ts). ncc emits
+// run.ts and everything it imports as a chunk of its own beside index.js, loaded only here, so
+// the log shows the step started before Node has compiled the heavy code.
 import "@openclawps/action-kit/commonjs-globals";
-import * as core from "@actions/core";
-import {
-  annotate,
-  findShippedVmRuntime,
-  getBoolean,
-  getSecret,
-  getString,
-  log,
-  maskSecret,
-  runAction,
-} from "@openclawps/action-kit";
-import { validateFleet, validationSummary } from "@openclawps/fleet-check";
+import { announceStart } from "@openclawps/action-kit/start";
 
-// Thin edge: inputs → validateFleet → annotations, job summary, outputs. The checks live in
-// @openclawps/fleet-check.
-await runAction(async () => {
-  const secretsJson = getSecret("secrets-json");
-  const strict = getBoolean("strict", false);
-  const manifest = getString("manifest", "claws.yaml");
-  // Said before the slow checks (shellcheck, packer validate) so the log shows the step started.
-  log.info(`Validating ${manifest}, the vm-runtime scripts and the Packer template...`);
-  const report = await validateFleet({
-    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-    manifest,
-    vmRuntime: getString("vm-runtime"),
-    packerDir: getString("packer-dir"),
-    secretsJson,
-    adminPublicKey: getString("admin-public-key"),
-    maskSecret,
-    shippedVmRuntime: findShippedVmRuntime(import.meta.url),
-    // pull_request and pull_request_target: the template comes from the pull request.
-    pullRequest: (process.env.GITHUB_EVENT_NAME ?? "").startsWith("pull_request"),
-  });
-
-  for (const check of report.checks) log.info(`${check.name}: ${check.status} — ${check.detail}`);
-  const { omitted } = annotate(report.findings);
-  for (const notice of report.notices) core.notice(notice);
-
-  const failed = report.errors > 0 || (strict && report.warnings > 0);
-  const summary = validationSummary(report, { strict, omittedAnnotations: omitted });
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary.markdown).write();
-  core.setOutput("valid", String(!failed));
-  core.setOutput("errors", String(report.errors));
-  core.setOutput("warnings", String(report.warnings));
-  core.setOutput("problems", JSON.stringify(report.findings));
-  if (failed) {
-    const counts = `${report.errors} error(s), ${report.warnings} warning(s)${strict ? " (strict)" : ""}`;
-    const where =
-      summary.unlisted > 0
-        ? `The job summary lists the first ${report.findings.length - summary.unlisted} problems; ${summary.unlisted} more did not fit in GitHub's 1 MiB job summary (fix those listed and run again).`
-        : "Every problem is listed in the job summary.";
-    core.setFailed(`Fleet validation failed: ${counts}. ${where}`);
-  } else {
-    log.info(
-      `Fleet validation passed (${report.warnings === 1 ? "1 warning" : `${report.warnings} warnings`}).`,
-    );
-  }
-});
+announceStart("validate");
+await import("./run.ts");

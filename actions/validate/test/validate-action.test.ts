@@ -305,9 +305,10 @@ describe("a valid fleet repository", () => {
     run = await runValidate(join(FIXTURES, "valid"), { "packer-dir": "packer" });
   });
 
-  it("says what it validates before any check runs", () => {
+  it("names itself first, then says what it validates before any check runs", () => {
     const lines = run.log.split("\n").filter((l) => l.trim() !== "");
-    expect(lines[0]).toBe("Validating claws.yaml, the vm-runtime scripts and the Packer template...");
+    expect(lines[0]).toBe(`openclawps validate (local build), Node ${process.versions.node}`);
+    expect(lines[1]).toBe("Validating claws.yaml, the vm-runtime scripts and the Packer template...");
   });
 
   it("passes with no annotation and says so in its outputs", () => {

@@ -1,17 +1,14 @@
-// verify entry point: inputs → verifyAction → outputs, summary and annotations through the
-// core-backed Reporter. The flow is in verify-action.ts, the SSH work in @openclawps/verify.
+// verify entry point: the first log line at once, then the action itself (./run.ts). ncc emits
+// run.ts and everything it imports as a chunk of its own beside index.js, loaded only here, so
+// the log shows the step started before Node has compiled the heavy code.
+// The GitHub OIDC token request is sent first: GitHub answers it while the body compiles, and the
+// Azure credential takes the answer (takeIdToken), so the first ARM request does not wait for it.
 import "@openclawps/action-kit/commonjs-globals";
-import { coreReporter, getAzureInputs, runAction } from "@openclawps/action-kit";
-import { connectAzure } from "@openclawps/azure";
-import { getVerifyInputs } from "./inputs.ts";
-import { verifyAction } from "./verify-action.ts";
+import { prefetchIdToken } from "@openclawps/action-kit/github-oidc";
+import { announceStart } from "@openclawps/action-kit/start";
+import { getInput } from "@openclawps/action-kit/workflow-commands";
 
-await runAction(async () => {
-  await verifyAction(
-    { inputs: getVerifyInputs(), workspace: process.env.GITHUB_WORKSPACE || process.cwd() },
-    {
-      clients: { connectAzure: (resourceGroup) => connectAzure({ ...getAzureInputs(), resourceGroup }) },
-      reporter: coreReporter,
-    },
-  );
-});
+announceStart("verify");
+// With the `targets` input verify reaches claws without Azure.
+if (getInput("targets") === "") await prefetchIdToken();
+await import("./run.ts");

@@ -1,9 +1,12 @@
 export * from "./annotations.ts";
 export * from "./azure-inputs.ts";
+export * from "./github-oidc.ts";
 export * from "./inputs.ts";
 export * from "./reporter.ts";
 export * from "./run.ts";
 export * from "./run-id.ts";
+export * from "./start.ts";
 export * from "./untrusted.ts";
 export * from "./user-error.ts";
 export * from "./vm-runtime-dir.ts";
+export * as workflow from "./workflow-commands.ts";

@@ -1,5 +1,5 @@
-import * as core from "@actions/core";
 import { UserError } from "./user-error.ts";
+import * as core from "./workflow-commands.ts";
 
 // Typed readers for action inputs. Each throws a UserError naming the input, what it got
 // and what it expects, so a typo in a workflow file is a one-line fix.
@@ -17,7 +17,7 @@ export function getSecret(name: string): string {
 
 /**
  * Masks a secret value; multi-line values are masked line by line as the runner matches per line.
- * `setSecret` is the action's Reporter's (default: @actions/core's).
+ * `setSecret` is the action's Reporter's (default: the workflow command).
  */
 export function maskSecret(value: string, setSecret: (value: string) => void = core.setSecret): void {
   if (!value) return;

@@ -2,11 +2,12 @@
 // log groups, the job summary, outputs and secrets to mask. Cores take a Reporter (as
 // Azure/bicep-deploy's execute(config, logger, outputSetter)), so their gates run in tests with
 // the in-memory one (`@openclawps/action-kit/testing`'s MemoryReporter); main.ts passes
-// `coreReporter`, the one implementation backed by @actions/core.
-import * as core from "@actions/core";
-import { log } from "./untrusted.ts";
+// `coreReporter`, the one implementation backed by workflow commands (workflow-commands.ts).
 
-/** Where an annotation points (the subset of @actions/core's AnnotationProperties we use). */
+import { log } from "./untrusted.ts";
+import * as core from "./workflow-commands.ts";
+
+/** Where an annotation points (workflow-commands.ts's AnnotationProperties, as @actions/core's). */
 export interface AnnotationProps {
   title?: string;
   file?: string;
@@ -39,7 +40,7 @@ export interface Reporter {
 export const coreReporter: Reporter = {
   ...log,
   summary: async (markdown) => {
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+    if (process.env.GITHUB_STEP_SUMMARY) await core.appendSummary(markdown);
   },
   setOutput: (name, value) => core.setOutput(name, value),
   setSecret: (value) => core.setSecret(value),

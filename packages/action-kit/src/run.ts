@@ -1,5 +1,5 @@
-import * as core from "@actions/core";
 import { UserError } from "./user-error.ts";
+import * as core from "./workflow-commands.ts";
 
 /**
  * Runs an action's body: a UserError fails the step with its message only; any other error is

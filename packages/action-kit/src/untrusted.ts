@@ -8,12 +8,13 @@
 //    https://github.com/actions/runner/blob/main/src/Runner.Common/ActionCommand.cs and
 //    https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs
 //  - lines split on CR as well as LF (.NET's StreamReader.ReadLine).
-// @actions/core escapes the message of core.error/warning/notice/debug/startGroup
+// The workflow commands (workflow-commands.ts, as @actions/core) escape the message of
+// error/warning/notice/debug/startGroup
 // (escapeData: `%`→%25, CR→%0D, LF→%0A, so it stays on the command's own line; properties
 // also `:`/`,`: https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts),
 // but core.info writes its text as it is. `info` below is the only way an action writes a
 // plain log line, and it passes everything through `untrusted`.
-import * as core from "@actions/core";
+import * as core from "./workflow-commands.ts";
 
 /**
  * Neutralises workflow commands in text that did not come from this code, keeping it readable:
@@ -39,7 +40,7 @@ export function untrusted(text: string): string {
 /**
  * The log of every action. `info` neutralises workflow commands in whatever it is given (our
  * own lines never hold one, so this costs nothing and covers every transport and every
- * caller); the others are @actions/core's, which escape their message themselves.
+ * caller); the others are workflow commands, which escape their message themselves.
  */
 export const log = {
   info: (text: string): void => core.info(untrusted(text)),

@@ -1,5 +1,6 @@
 // Turning what Azure (ARM, Entra ID) and the GitHub OIDC endpoint answer into messages that
 // say what to fix. Nothing here swallows an error: callers rethrow with the description.
+import { IdTokenUnavailableError } from "@openclawps/action-kit/github-oidc";
 import { READER_ACTIONS } from "./arm-actions.ts";
 
 /** Name of the custom role infra/azure defines with exactly the actions this package calls (see README). */
@@ -13,17 +14,8 @@ export const READER_ROLE_FILE = "infra/azure/fleet-reader-role.json";
 /** The operator's role on the subscription (SIZE_READER_ACTIONS): apply's VM size check. */
 export const SIZE_READER_ROLE_NAME = "openclawps fleet size reader";
 
-/** The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`. */
-export class IdTokenUnavailableError extends Error {
-  constructor() {
-    super(
-      "GitHub did not provide an OIDC token to this job (ACTIONS_ID_TOKEN_REQUEST_URL is not set). " +
-        "Add `permissions: { id-token: write, contents: read }` to the job (or the workflow) that runs this action; " +
-        "a reusable workflow needs it on the calling job.",
-    );
-    this.name = "IdTokenUnavailableError";
-  }
-}
+// The runner gave the job no OIDC token endpoint: the workflow lacks `id-token: write`.
+export { IdTokenUnavailableError };
 
 export interface ErrorHints {
   /** App registration (client) id, to name it in fixes. */

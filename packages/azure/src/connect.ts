@@ -3,14 +3,13 @@
 // AzureContext.
 import { X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
-import * as core from "@actions/core";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
 import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@azure/core-rest-pipeline";
 import { ClientAssertionCredential } from "@azure/identity";
-import { IdTokenUnavailableError } from "./azure-error.ts";
+import { ENTRA_TOKEN_EXCHANGE_AUDIENCE, takeIdToken } from "@openclawps/action-kit/github-oidc";
 import { DEFAULT_POLL_INTERVAL_MS, type LroKind, LroPacing, pollIntervalFor } from "./lro-polling.ts";
 import {
   ArmRequestLimiter,
@@ -24,8 +23,7 @@ import { ASSERTION_REUSE_MS, reusedFor, SharedTokenCredential } from "./shared-t
 
 export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
 export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
-/** Audience GitHub's OIDC token must carry for Entra workload identity federation. */
-export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+export { ENTRA_TOKEN_EXCHANGE_AUDIENCE };
 
 export interface AzureConnectionOptions {
   subscriptionId: string;
@@ -43,12 +41,14 @@ export interface AzureConnectionOptions {
   /** Default https://login.microsoftonline.com. */
   authorityHost?: string;
   /**
-   * Extra CA (PEM) to trust besides the public roots, for ARM and Entra: the local Azure's. (The
-   * default GitHub OIDC request, core.getIDToken, takes no CA option: it trusts Node's CA store,
-   * which NODE_EXTRA_CA_CERTS extends.)
+   * Extra CA (PEM) to trust besides the public roots, for ARM, Entra and the default GitHub OIDC
+   * request: the local Azure's.
    */
   caCertPem?: string;
-  /** Default: GitHub's OIDC token via `core.getIDToken` (fresh on every token request). */
+  /**
+   * Default: GitHub's OIDC token from action-kit's `takeIdToken` (the one the action prefetched at
+   * its start, then a fresh one for every later token exchange).
+   */
   getIdToken?: (audience: string) => Promise<string>;
   /** Max ARM requests in flight (default 16). */
   maxParallel?: number;
@@ -108,7 +108,10 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     ? { ca: [...rootCertificates, opts.caCertPem] }
     : undefined;
 
-  const getIdToken = opts.getIdToken ?? githubIdToken;
+  const caCertPem = opts.caCertPem;
+  const getIdToken =
+    opts.getIdToken ??
+    ((audience: string) => takeIdToken(audience, caCertPem ? { ca: [...rootCertificates, caCertPem] } : {}));
   // Shared by the three clients: one OIDC request and one Entra exchange per run (shared-token.ts).
   const credential = new SharedTokenCredential(
     new ClientAssertionCredential(
@@ -215,15 +218,4 @@ const ARM_SCOPES: Record<string, string> = {
 export function armScopeFor(armEndpoint: string): string {
   const host = new URL(armEndpoint).hostname.toLowerCase();
   return ARM_SCOPES[host] ?? ARM_SCOPES["management.azure.com"]!;
-}
-
-/**
- * GitHub's OIDC token. Without `permissions: id-token: write` the runner does not set
- * ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN; say so instead of letting core's generic message through.
- * https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#adding-permissions-settings
- */
-async function githubIdToken(audience: string): Promise<string> {
-  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)
-    throw new IdTokenUnavailableError();
-  return core.getIDToken(audience);
 }

@@ -41,13 +41,22 @@ describe("the benchmark", () => {
   it("prints cold start, verification, plan at scale and rollout waves with their bounds", () => {
     const out = runBench();
     // Cold start: to the first log line and the first ARM request, for each action.
-    expect(out).toMatch(/first log line \(goal < 150\)\s+first ARM request \(goal < 400\)/);
-    for (const action of ["validate", "deploy-fleet", "verify", "bake"]) {
-      const [, firstLine, firstArm] = row(out, new RegExp(`^${action}\\s{2,}`));
+    expect(out).toMatch(
+      /first log line \(goal < 150\)\s+GitHub OIDC request\s+first ARM request \(goal < 400\)/,
+    );
+    expect(row(out, /^node -e \(one line, the floor\)\s{2,}/)[1]).toMatch(new RegExp(`^${number}$`));
+    for (const action of ["validate", "deploy-fleet", "verify", "bake", "status"]) {
+      const [, firstLine, oidc, firstArm] = row(out, new RegExp(`^${action}\\s{2,}`));
       expect(firstLine, action).toMatch(new RegExp(`^${number}$`));
+      expect(oidc, action).toMatch(new RegExp(`^(${number}|none)$`));
       expect(firstArm, action).toMatch(new RegExp(`^(${number}|none)$`));
     }
-    expect(row(out, /^deploy-fleet\s{2,}/)[2]).toMatch(new RegExp(`^${number}$`));
+    // The actions that reach Azure: deploy-fleet's plan and status reach it in the bench's fleet.
+    for (const action of ["deploy-fleet", "status"]) {
+      const [, , oidc, firstArm] = row(out, new RegExp(`^${action}\\s{2,}`));
+      expect(oidc, action).toMatch(new RegExp(`^${number}$`));
+      expect(firstArm, action).toMatch(new RegExp(`^${number}$`));
+    }
 
     // Verification of 1 against N claws, and the verifier's own CPU.
     expect(out).toMatch(/x one claw \(goal <= 1\.2\)\s+verifier CPU ms\/claw/);

@@ -1,4 +1,4 @@
-// Where the rollout writes its progress. The action maps it to @actions/core (log groups,
+// Where the rollout writes its progress. The action maps it to workflow commands (log groups,
 // warnings); tests and the demo capture it.
 
 export interface RolloutLog {
