@@ -21,22 +21,17 @@ describe("findOverlay", () => {
   symlinkSync("/etc", join(workspace, "out"));
   const manifest = join(workspace, "fleet/claws.yaml");
 
-  it("takes the directory the input names, wherever the manifest is", () => {
-    expect(findOverlay(workspace, manifest, "runtime")).toEqual({
-      dir: join(workspace, "runtime"),
-      shown: "runtime",
-      given: true,
-    });
-    expect(overlayDirOrThrow(workspace, manifest, "runtime")).toBe(join(workspace, "runtime"));
-  });
-
-  it("uses vm-runtime/ beside the manifest when the input is empty and that directory exists", () => {
-    expect(findOverlay(workspace, manifest, "")).toEqual({
-      dir: join(workspace, "fleet/vm-runtime"),
-      shown: "fleet/vm-runtime",
-      given: false,
-    });
-    expect(overlayDirOrThrow(workspace, manifest, "")).toBe(join(workspace, "fleet/vm-runtime"));
+  it.each([
+    ["the directory the input names, wherever the manifest is", "runtime", "runtime"],
+    [
+      "vm-runtime/ beside the manifest when the input is empty and that directory exists",
+      "",
+      "fleet/vm-runtime",
+    ],
+  ])("takes %s", (_, given, shown) => {
+    const dir = join(workspace, shown);
+    expect(findOverlay(workspace, manifest, given)).toEqual({ dir, shown, given: given !== "" });
+    expect(overlayDirOrThrow(workspace, manifest, given)).toBe(dir);
   });
 
   it("has no overlay, and no problem, when the input is empty and nothing is beside the manifest", () => {
@@ -60,7 +55,9 @@ describe("findOverlay", () => {
   });
 
   it("refuses an overlay outside the repository", () => {
-    expect(() => findOverlay(workspace, manifest, "out")).toThrow(/^Input 'vm-runtime' 'out' resolves to \/etc/);
+    expect(() => findOverlay(workspace, manifest, "out")).toThrow(
+      /^Input 'vm-runtime' 'out' resolves to \/etc/,
+    );
     expect(() => overlayDirOrThrow(workspace, manifest, "../")).toThrow(UserError);
   });
 });

@@ -8,8 +8,11 @@ export interface SeedManifestOptions {
   gallery?: string;
   /** `azure.fleet_image_definition_name` and its `image_definitions` key. Default `claw-desktop-gpu`. */
   imageDefinition?: string;
-  /** More keys of the `azure:` block, each a YAML flow value (e.g. `{ replication_regions: "[westus, eastus]" }`). */
-  azure?: Record<string, string>;
+  /**
+   * Keys of the `azure:` block to replace (in place), add (at its end) or, with null, leave out;
+   * each value is YAML text after `key:` (e.g. `{ replication_regions: "[westus, eastus]" }`).
+   */
+  azure?: Record<string, string | null>;
   /** The lines under `claws:`, indented by two spaces. Default `  chad-claw: {}\n`. */
   claws?: string;
 }
@@ -26,33 +29,35 @@ export const SEED_DEFAULTS_YAML = `defaults:
   enable_trusted_launch: false
 `;
 
-/** The seed-era claws.yaml from the design, unchanged by default: no `rollout:`, no `ssh:`. */
+/** The seed-era claws.yaml from the design, unchanged with no options: no `rollout:`, no `ssh:`. */
 export function seedManifestYaml(o: SeedManifestOptions = {}): string {
   const rg = o.resourceGroup ?? "rg-claw-westus";
   const image = o.imageDefinition ?? "claw-desktop-gpu";
-  const more = Object.entries(o.azure ?? {})
-    .map(([key, value]) => `  ${key}: ${value}\n`)
-    .join("");
-  return `azure:
-  location: westus
-  resource_group_name: ${rg}
-  virtual_network_name: ${rg}-vnet
-  subnet_name: default
-  network_security_group_name: ${rg}-nsg
-  address_space: [10.0.0.0/16]
-  subnet_prefixes: [10.0.0.0/24]
-  gallery_name: ${o.gallery ?? "clawGalleryWest"}
-  fleet_image_definition_name: ${image}
-  fleet_image_version: "1.0.0"
-${more}  image_definitions:
+  const azure: Record<string, string | null> = {
+    location: "westus",
+    resource_group_name: rg,
+    virtual_network_name: `${rg}-vnet`,
+    subnet_name: "default",
+    network_security_group_name: `${rg}-nsg`,
+    address_space: "[10.0.0.0/16]",
+    subnet_prefixes: "[10.0.0.0/24]",
+    gallery_name: o.gallery ?? "clawGalleryWest",
+    fleet_image_definition_name: image,
+    fleet_image_version: '"1.0.0"',
+    image_definitions: `
     ${image}:
       publisher: claw
       offer: claw-vm
       sku: desktop-gpu
-      purchase_plan: { name: planid125, publisher: amdinc1746636494855, product: nvv5_v710_linux_rocm_image }
-  hyper_v_generation: V2
-  trusted_launch_enabled: false
-  tags: { project: openclawps }
-${SEED_DEFAULTS_YAML}claws:
-${o.claws ?? "  chad-claw: {}\n"}`;
+      purchase_plan: { name: planid125, publisher: amdinc1746636494855, product: nvv5_v710_linux_rocm_image }`,
+    hyper_v_generation: "V2",
+    trusted_launch_enabled: "false",
+    tags: "{ project: openclawps }",
+    ...o.azure,
+  };
+  const azureLines = Object.entries(azure)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `  ${key}:${value?.startsWith("\n") ? "" : " "}${value}\n`)
+    .join("");
+  return `azure:\n${azureLines}${SEED_DEFAULTS_YAML}claws:\n${o.claws ?? "  chad-claw: {}\n"}`;
 }
