@@ -461,17 +461,7 @@ describe.skipIf(!hasPacker)("bake as the reader identity (the un-gated role bake
 
     // The same identity cannot make a claw: a VM create (and the NIC every create needs first) is refused.
     // Signed in as the action does: the job's GitHub OIDC token exchanged at Entra.
-    const ctx = connectAzure({
-      getIdToken: (audience) => azure.mintIdToken(audience),
-      subscriptionId: azure.subscriptionId,
-      tenantId: azure.tenantId,
-      clientId: azure.clientId,
-      resourceGroup: rg,
-      armEndpoint: azure.armEndpoint,
-      authorityHost: azure.authorityHost,
-      caCertPem: azure.caCertPem,
-      pollIntervalMs: 0,
-    });
+    const ctx = connectAzure({ ...azure.connection(rg), pollIntervalMs: 0 });
     const vm = ctx.compute.virtualMachines.beginCreateOrUpdateAndWait(rg, "intruder", {
       location: "westus",
       hardwareProfile: { vmSize: "Standard_D2s_v5" },

@@ -23,13 +23,7 @@ export function connectTo(
   extra: Partial<AzureConnectionOptions> = {},
 ): AzureContext {
   return connectAzure({
-    subscriptionId: azure.subscriptionId,
-    tenantId: azure.tenantId,
-    clientId: azure.clientId,
-    resourceGroup,
-    armEndpoint: azure.armEndpoint,
-    authorityHost: azure.authorityHost,
-    caCertPem: azure.caCertPem,
+    ...azure.connection(resourceGroup),
     getIdToken: (audience) => requestIdToken(audience, azure.caCertPem),
     pollIntervalMs: 0,
     ...extra,

@@ -103,14 +103,8 @@ export function imageVersionId(azure: LocalAzure, rg: string, version: string): 
   return `/subscriptions/${azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/clawGallery/images/claw-desktop/versions/${version}`;
 }
 
-/** The per-claw resource set the fleet creates: public IP, NIC, data disk, VM with the disk at LUN 0. */
-export async function createClaw(
-  c: Clients,
-  rg: string,
-  claw: string,
-  base: { subnetId: string; imageId: (v: string) => string },
-  version = "1.0.0",
-) {
+/** A claw's network: a static public IP `{claw}-pip` and the NIC `{claw}-nic` holding it, in the subnet. */
+export async function createClawNetwork(c: Clients, rg: string, claw: string, subnetId: string) {
   const pip = await c.network.publicIPAddresses.createOrUpdate(
     rg,
     `${claw}-pip`,
@@ -122,12 +116,22 @@ export async function createClaw(
     `${claw}-nic`,
     {
       location: LOCATION,
-      ipConfigurations: [
-        { name: "ipconfig1", subnet: { id: base.subnetId }, publicIPAddress: { id: pip.id! } },
-      ],
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetId }, publicIPAddress: { id: pip.id! } }],
     },
     NOW,
   );
+  return { pip, nic };
+}
+
+/** The per-claw resource set the fleet creates: public IP, NIC, data disk, VM with the disk at LUN 0. */
+export async function createClaw(
+  c: Clients,
+  rg: string,
+  claw: string,
+  base: { subnetId: string; imageId: (v: string) => string },
+  version = "1.0.0",
+) {
+  const { pip, nic } = await createClawNetwork(c, rg, claw, base.subnetId);
   const disk = await c.compute.disks.createOrUpdate(
     rg,
     `${claw}-data`,
