@@ -87,12 +87,7 @@ describe("Microsoft Entra token exchange", () => {
       authorityHost: c.azure.authorityHost,
       caCertPem: c.azure.caCertPem,
     });
-    const credential = new ClientAssertionCredential(
-      conn.tenantId,
-      conn.clientId,
-      () => conn.getIdToken("api://AzureADTokenExchange"),
-      { authorityHost: conn.authorityHost, disableInstanceDiscovery: true },
-    );
+    const credential = federatedCredential(c.azure, () => conn.getIdToken("api://AzureADTokenExchange"));
     const resources = new ResourceManagementClient(credential, conn.subscriptionId, {
       endpoint: conn.armEndpoint,
     });

@@ -14,17 +14,15 @@ export interface Clients {
   compute: ComputeManagementClient;
 }
 
-/** The credential a workflow uses: a fresh GitHub OIDC token per exchange. */
-export function federatedCredential(azure: LocalAzure): ClientAssertionCredential {
-  return new ClientAssertionCredential(
-    azure.tenantId,
-    azure.clientId,
-    () => core.getIDToken("api://AzureADTokenExchange"),
-    {
-      authorityHost: azure.authorityHost,
-      disableInstanceDiscovery: true,
-    },
-  );
+/** The credential a workflow uses: a fresh GitHub OIDC token per exchange (by default the runner's request). */
+export function federatedCredential(
+  azure: LocalAzure,
+  idToken: () => Promise<string> = () => core.getIDToken("api://AzureADTokenExchange"),
+): ClientAssertionCredential {
+  return new ClientAssertionCredential(azure.tenantId, azure.clientId, idToken, {
+    authorityHost: azure.authorityHost,
+    disableInstanceDiscovery: true,
+  });
 }
 
 export function clientsFor(azure: LocalAzure): Clients {
