@@ -1,7 +1,7 @@
 // The action's inputs, read and checked up front: every mistake is reported before Azure or
 // Packer is touched.
 import { existsSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
   type AzureInputs,
   annotate,
@@ -18,6 +18,7 @@ import {
   checkManifest,
   displayPath,
   mergeVmRuntime,
+  overlayDirOrThrow,
   REFUSED_ENTRY_FIX_SENTENCE,
   resolveInRepo,
 } from "@openclawps/fleet-check";
@@ -73,7 +74,7 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
       `Set packer-dir to the directory holding the *.pkr.hcl files (relative to the repository root), or leave it empty to bake the shipped template (infra/packer/${TEMPLATE_MARKER}).`,
     );
   }
-  const overlay = overlayDir(workspace, manifestAbs, getString("vm-runtime"));
+  const overlay = overlayDirOrThrow(workspace, manifestAbs, getString("vm-runtime"));
   const vmRuntime = mergeVmRuntime({
     shipped: findShippedVmRuntime(moduleUrl),
     ...(overlay ? { overlay } : {}),
@@ -163,24 +164,4 @@ export function readBakeInputs(moduleUrl: string): BakeInputs {
 /** A bare name is looked up on PATH; a path is taken relative to the repository root (Packer runs in the template directory). */
 function packerBinary(workspace: string, given: string): string {
   return given.includes("/") ? resolve(workspace, given) : given;
-}
-
-/** The fleet repository's vm-runtime overlay: the input, else vm-runtime/ beside the manifest when it exists. */
-function overlayDir(workspace: string, manifestAbs: string, given: string): string | undefined {
-  if (given) {
-    const abs = resolveInRepo(workspace, given, "Input 'vm-runtime'");
-    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-      throw new UserError(
-        `The vm-runtime overlay directory '${displayPath(workspace, abs)}' does not exist.`,
-        "Set vm-runtime to the overlay directory relative to the repository root, or leave it empty to use vm-runtime/ beside the manifest when there is one.",
-      );
-    }
-    return abs;
-  }
-  const beside = resolveInRepo(
-    workspace,
-    join(dirname(manifestAbs), "vm-runtime"),
-    "The vm-runtime overlay beside the manifest,",
-  );
-  return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
 }

@@ -15,6 +15,7 @@ import { join, relative, resolve } from "node:path";
 import { type BundledActionRun, runBundledAction } from "@openclawps/action-kit/testing";
 import { connectAzure, READER_ACTIONS } from "@openclawps/azure";
 import { TAGS } from "@openclawps/fleet-model";
+import { seedManifestYaml } from "@openclawps/fleet-model/testing";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -38,39 +39,8 @@ const GALLERY = "clawGalleryWest";
 const IMAGE = "claw-desktop-gpu";
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
-const MANIFEST = `azure:
-  location: westus
-  resource_group_name: ${RG}
-  virtual_network_name: rg-claw-westus-vnet
-  subnet_name: default
-  network_security_group_name: rg-claw-westus-nsg
-  address_space: [10.0.0.0/16]
-  subnet_prefixes: [10.0.0.0/24]
-  gallery_name: ${GALLERY}
-  fleet_image_definition_name: ${IMAGE}
-  fleet_image_version: "1.0.0"
-  replication_regions: [westus, eastus]
-  image_definitions:
-    ${IMAGE}:
-      publisher: claw
-      offer: claw-vm
-      sku: desktop-gpu
-      purchase_plan: { name: planid125, publisher: amdinc1746636494855, product: nvv5_v710_linux_rocm_image }
-  hyper_v_generation: V2
-  trusted_launch_enabled: false
-  tags: { project: openclawps }
-defaults:
-  admin_username: azureuser
-  vm_size: Standard_NV12ads_V710_v5
-  data_disk_size_gb: 32
-  data_disk_sku: Standard_LRS
-  image_version: "1.0.0"
-  model: xai/grok-4-1-fast-non-reasoning
-  telegram_user_id: ""
-  enable_trusted_launch: false
-claws:
-  chad-claw: {}
-`;
+/** The seed's claws.yaml (RG, GALLERY and IMAGE are its names), replicating to two regions. */
+const MANIFEST = seedManifestYaml({ azure: { replication_regions: "[westus, eastus]" } });
 
 let azure: LocalAzure;
 let root: string;
@@ -491,17 +461,7 @@ describe.skipIf(!hasPacker)("bake as the reader identity (the un-gated role bake
 
     // The same identity cannot make a claw: a VM create (and the NIC every create needs first) is refused.
     // Signed in as the action does: the job's GitHub OIDC token exchanged at Entra.
-    const ctx = connectAzure({
-      getIdToken: (audience) => azure.mintIdToken(audience),
-      subscriptionId: azure.subscriptionId,
-      tenantId: azure.tenantId,
-      clientId: azure.clientId,
-      resourceGroup: rg,
-      armEndpoint: azure.armEndpoint,
-      authorityHost: azure.authorityHost,
-      caCertPem: azure.caCertPem,
-      pollIntervalMs: 0,
-    });
+    const ctx = connectAzure({ ...azure.connection(rg), pollIntervalMs: 0 });
     const vm = ctx.compute.virtualMachines.beginCreateOrUpdateAndWait(rg, "intruder", {
       location: "westus",
       hardwareProfile: { vmSize: "Standard_D2s_v5" },

@@ -1,8 +1,6 @@
 // deploy-fleet: manifest → secrets → observe Azure → desired state → plan → (apply: approval
 // gate → shared infrastructure → health-gated rollout). main.ts only reads inputs and calls this
 // with the core-backed Reporter; tests call it with the in-memory one.
-import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
 import {
   annotate,
   type Finding,
@@ -44,6 +42,7 @@ import {
   checkSecrets,
   checkVmRuntime,
   displayPath,
+  overlayDirOrThrow,
   resolveInRepo,
 } from "@openclawps/fleet-check";
 import {
@@ -158,7 +157,7 @@ export async function deployFleet(
   const secrets = secretsCheck.secrets;
 
   // ---- desired state: each claw's config hash from the cloud-init it would boot with
-  const overlayDir = findOverlay(inputs.vmRuntimeOverlay, manifestAbs, request.workspace);
+  const overlayDir = overlayDirOrThrow(request.workspace, manifestAbs, inputs.vmRuntimeOverlay);
   // The vm-runtime payload is the same for every claw: read on first use, once per run.
   let payload: Payload | undefined;
   const runPayload = (): Payload => {
@@ -592,25 +591,6 @@ async function failOnFindings(findings: Finding[], what: string, reporter: Repor
     `${what}: ${errors.length} error${errors.length === 1 ? "" : "s"}${omitted ? ` (${omitted} annotation(s) not shown; see the job summary)` : ""}. ` +
       `First: ${first.file}${first.line ? `:${first.line}` : ""}: ${first.message}${first.fix ? ` Fix: ${first.fix}` : ""}`,
   );
-}
-
-function findOverlay(given: string, manifestAbs: string, workspace: string): string | undefined {
-  if (given) {
-    const abs = resolveInRepo(workspace, given, "Input 'vm-runtime'");
-    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-      throw new UserError(
-        `vm-runtime overlay '${given}' is not a directory.`,
-        "Set `vm-runtime:` to a directory in the repository, or leave it empty.",
-      );
-    }
-    return abs;
-  }
-  const beside = resolveInRepo(
-    workspace,
-    join(dirname(manifestAbs), "vm-runtime"),
-    "The vm-runtime overlay beside the manifest,",
-  );
-  return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
 }
 
 /** Orphans and blocked claws are worth a reviewer's attention: one warning each, on the claw's line. */

@@ -115,6 +115,14 @@ describe("deployFleet's gates, in-process", () => {
     );
   });
 
+  it("refuses a vm-runtime overlay that does not exist with validate's message, before any Azure request", async () => {
+    const plan = await run({ vmRuntimeOverlay: "fleet/runtime" });
+    expect(plan.error?.message).toBe(
+      "The vm-runtime overlay directory 'fleet/runtime' does not exist.\nFix: Set the vm-runtime input to the overlay directory relative to the repository root, or leave it empty to use vm-runtime/ beside the manifest when there is one.",
+    );
+    expect(plan.requests).toBe(0);
+  });
+
   it("apply refuses a plan other than the approved one, before any ARM write, and says so in the summary", async () => {
     const approved = "0".repeat(64);
     const apply = await run({ mode: "apply", approvedPlanHash: approved });

@@ -7,6 +7,7 @@ import { DEFAULT_ADMIN_USERNAME } from "@openclawps/fleet-model";
 import {
   type ClawVerification,
   InvalidPrivateKeyError,
+  noChecks,
   summaryMarkdown,
   type VerifyProgress,
   verdict,
@@ -93,14 +94,8 @@ function inOrder(plan: TargetPlan, verified: ClawVerification[]): ClawVerificati
       name,
       host: "",
       port: 22,
-      healthy: false,
-      checks: [],
-      passed: 0,
-      failed: 0,
-      warnings: 0,
+      ...noChecks("not-ready", missing?.error ?? "not verified"),
       durationMs: 0,
-      reason: "not-ready",
-      error: missing?.error ?? "not verified",
     };
   });
 }

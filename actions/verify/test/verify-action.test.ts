@@ -22,7 +22,7 @@ import {
   startSshd,
 } from "@openclawps/verify/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { manifestYaml } from "./manifest.ts";
+import { manifestYaml, seedImage } from "./manifest.ts";
 
 const BUNDLE = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const runVerifyAction = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
@@ -337,8 +337,7 @@ describe("the verify action through Azure", () => {
   it("finds each claw's public IP and pinned host key through ARM, and reports a claw without a VM", async () => {
     const rg = "rg-verify-action";
     const hostKey = await keygen(dir, "host-arm");
-    await azure.seedGalleryVersions(rg, "gallery", "claw-desktop", ["1.0.0"]);
-    const imageId = `/subscriptions/${azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/gallery/images/claw-desktop/versions/1.0.0`;
+    const imageId = await seedImage(azure, rg);
     // Public IPs are handed out in order from 127.10.0.1; skip a random stretch so that another
     // suite's stand-in VM on this machine is unlikely to hold the same address.
     const fillers = Array.from({ length: 1 + Math.floor(Math.random() * 100) }, (_, i) => `filler-${i}`);
@@ -399,8 +398,7 @@ describe("the verify action through Azure", () => {
 
   it("verifies through Azure Run Command by default, with no SSH key, and says why a VM is not ready", async () => {
     const rg = "rg-verify-runcmd";
-    await azure.seedGalleryVersions(rg, "gallery", "claw-desktop", ["1.0.0"]);
-    const imageId = `/subscriptions/${azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/gallery/images/claw-desktop/versions/1.0.0`;
+    const imageId = await seedImage(azure, rg);
     await azure.seedVirtualMachines(rg, ["alice"], {
       imageId,
       dataDiskSizeGB: 0,

@@ -16,7 +16,7 @@ import { RUN_COMMAND_VERIFY_COMMAND } from "@openclawps/verify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { VerifyInputs } from "../src/inputs.ts";
 import { verifyAction } from "../src/verify-action.ts";
-import { manifestYaml } from "./manifest.ts";
+import { manifestYaml, seedImage } from "./manifest.ts";
 
 const RG = "rg-verify-core";
 let azure: LocalAzure;
@@ -32,8 +32,7 @@ beforeAll(async () => {
   // What the runner sets for a job with `permissions: id-token: write`.
   vi.stubEnv("ACTIONS_ID_TOKEN_REQUEST_URL", azure.idTokenRequestUrl);
   vi.stubEnv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", azure.idTokenRequestToken);
-  await azure.seedGalleryVersions(RG, "gallery", "claw-desktop", ["1.0.0"]);
-  const imageId = `/subscriptions/${azure.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Compute/galleries/gallery/images/claw-desktop/versions/1.0.0`;
+  const imageId = await seedImage(azure, RG);
   await azure.seedVirtualMachines(RG, ["alice"], {
     imageId,
     dataDiskSizeGB: 0,

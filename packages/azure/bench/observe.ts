@@ -9,8 +9,6 @@ const sizes = process.argv
   .map(Number)
   .filter((n) => n > 0);
 const azure = await startLocalAzure({ pageSize: 100 });
-process.env.ACTIONS_ID_TOKEN_REQUEST_URL = azure.idTokenRequestUrl;
-process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = azure.idTokenRequestToken;
 try {
   console.log("claws\tlist requests\tms");
   for (const n of sizes.length ? sizes : [10, 100, 1000]) {
@@ -24,15 +22,7 @@ try {
       Array.from({ length: n }, (_, i) => `claw-${i}`),
       { imageId },
     );
-    const ctx = connectAzure({
-      subscriptionId: azure.subscriptionId,
-      tenantId: azure.tenantId,
-      clientId: azure.clientId,
-      resourceGroup: rg,
-      armEndpoint: azure.armEndpoint,
-      authorityHost: azure.authorityHost,
-      caCertPem: azure.caCertPem,
-    });
+    const ctx = connectAzure(azure.connection(rg));
     await ctx.resources.resourceGroups.get(rg); // token outside the measurement
     const since = Date.now();
     const t0 = performance.now();

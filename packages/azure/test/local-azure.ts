@@ -19,13 +19,9 @@ export function connectTo(
   extra: Partial<AzureConnectionOptions> = {},
 ): AzureContext {
   return connectAzure({
-    subscriptionId: azure.subscriptionId,
-    tenantId: azure.tenantId,
-    clientId: azure.clientId,
-    resourceGroup,
-    armEndpoint: azure.armEndpoint,
-    authorityHost: azure.authorityHost,
-    caCertPem: azure.caCertPem,
+    ...azure.connection(resourceGroup),
+    // The real GitHub OIDC request (action-kit's takeIdToken) against the stand-in, not its minter.
+    getIdToken: undefined,
     pollIntervalMs: 0,
     ...extra,
   });

@@ -8,6 +8,7 @@ export * from "./custom-data-check.ts";
 export * from "./external-tool.ts";
 export { checkKeyVaultSecretNames, type KeyVaultNamesCheck } from "./key-vault-check.ts";
 export * from "./manifest-check.ts";
+export * from "./overlay.ts";
 export * from "./packer-check.ts";
 export * from "./payload-check.ts";
 export * from "./repo-paths.ts";

@@ -1,10 +1,9 @@
-import { existsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
 import type { Finding } from "@openclawps/action-kit";
 import { chooseAdminKey, resolveFleet } from "@openclawps/fleet-model";
 import { type ClawPayload, checkCustomData } from "./custom-data-check.ts";
 import { checkKeyVaultSecretNames } from "./key-vault-check.ts";
 import { checkManifest } from "./manifest-check.ts";
+import { findOverlay } from "./overlay.ts";
 import { checkPacker } from "./packer-check.ts";
 import { displayPath, resolveInRepo } from "./repo-paths.ts";
 import { checkSecrets } from "./secrets-check.ts";
@@ -102,40 +101,16 @@ export async function validateFleet(options: ValidateOptions): Promise<Validatio
   );
 
   // ---- vm-runtime overlay
-  const overlayFindings: Finding[] = [];
-  let overlayAbs: string | undefined;
-  let overlayNote: string;
-  if (options.vmRuntime) {
-    const abs = resolveInRepo(workspace, options.vmRuntime, "Input 'vm-runtime'");
-    const shown = displayPath(workspace, abs);
-    if (existsSync(abs) && statSync(abs).isDirectory()) {
-      overlayAbs = abs;
-      overlayNote = `overlay \`${shown}/\``;
-    } else {
-      overlayNote = `overlay \`${shown}/\` missing`;
-      overlayFindings.push({
-        file: shown,
-        severity: "error",
-        title: "vm-runtime overlay",
-        message: existsSync(abs)
-          ? `The vm-runtime overlay '${shown}' is a file, not a directory.`
-          : `The vm-runtime overlay directory '${shown}' does not exist.`,
-        fix: "Set the vm-runtime input to the overlay directory relative to the repository root, or leave it empty to use vm-runtime/ beside the manifest when there is one.",
-      });
-    }
-  } else {
-    const beside = resolveInRepo(
-      workspace,
-      join(dirname(manifestAbs), "vm-runtime"),
-      "The vm-runtime overlay beside the manifest,",
-    );
-    if (existsSync(beside) && statSync(beside).isDirectory()) {
-      overlayAbs = beside;
-      overlayNote = `overlay \`${displayPath(workspace, beside)}/\``;
-    } else {
-      overlayNote = `no overlay (no \`${displayPath(workspace, beside)}/\`)`;
-    }
-  }
+  const overlay = findOverlay(workspace, manifestAbs, options.vmRuntime ?? "");
+  const overlayAbs = overlay.dir;
+  const overlayFindings: Finding[] = overlay.problem
+    ? [{ file: overlay.shown, severity: "error", title: "vm-runtime overlay", ...overlay.problem }]
+    : [];
+  const overlayNote = overlay.dir
+    ? `overlay \`${overlay.shown}/\``
+    : overlay.given
+      ? `overlay \`${overlay.shown}/\` missing`
+      : `no overlay (no \`${overlay.shown}/\`)`;
   // What cloud-init actually writes onto a claw; the script checks look at these files.
   const { tree, payload, updateFindings, payloadFindings } = checkVmRuntime({
     workspace,

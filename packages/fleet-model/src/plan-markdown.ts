@@ -4,18 +4,8 @@ import { markdownCell } from "./markdown-cell.ts";
 import { ACTIONABLE, planNeedsApply } from "./plan.ts";
 import type { ActionKind, ClawPlan, Plan } from "./types.ts";
 
-const ORDER: ActionKind[] = [
-  "create",
-  "recover",
-  "replace",
-  "resize",
-  "grow-disk",
-  "retire",
-  "blocked",
-  "orphan",
-  "deferred",
-  "noop",
-];
+/** Counts and tables list the changes first, in ACTIONABLE's order, then what is left alone. */
+const ORDER: readonly ActionKind[] = [...ACTIONABLE, "blocked", "orphan", "deferred", "noop"];
 
 function versions(p: ClawPlan): string {
   const from = p.currentImageVersion;

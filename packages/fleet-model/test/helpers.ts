@@ -1,5 +1,4 @@
 // Shared builders for the fleet-model tests.
-import { readFileSync } from "node:fs";
 import { parseManifest } from "../src/manifest.ts";
 import { resolveFleet } from "../src/resolve.ts";
 import type { DesiredFleet, Manifest } from "../src/types.ts";
@@ -74,10 +73,6 @@ export function manifestText(edits: Record<string, string | null> = {}): string 
     if (`+${n}` in edits) out.push(...edits[`+${n}`]!.split("\n"));
   });
   return `${out.join("\n")}\n`;
-}
-
-export function readFixture(name: string): Buffer {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 }
 
 /** A parsed manifest that must have no problems. */

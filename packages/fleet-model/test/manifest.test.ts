@@ -2,21 +2,28 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_MANIFEST_BYTES, parseManifest } from "../src/manifest.ts";
+import { seedManifestYaml } from "../src/testing.ts";
 import type { Problem } from "../src/types.ts";
-import { manifestText, readFixture, rsaKeyLine, sshKeyLine } from "./helpers.ts";
+import { manifestText, rsaKeyLine, sshKeyLine } from "./helpers.ts";
 
 const only = (text: string | Uint8Array, severity: Problem["severity"] = "error") =>
   parseManifest(text, "claws.yaml").problems.filter((p) => p.severity === severity);
 
 describe("the seed-era manifest from the design", () => {
   it("parses with no problems at all", () => {
-    const r = parseManifest(readFixture("seed-claws.yaml"), "fleet/claws.yaml");
+    const r = parseManifest(seedManifestYaml(), "fleet/claws.yaml");
     expect(r.problems).toEqual([]);
     expect(r.manifest).toBeDefined();
   });
 
+  it("is the one validate's seed fixture repository holds (so neither copy drifts)", () => {
+    const path = new URL("../../../actions/validate/test/fixtures/seed/fleet/claws.yaml", import.meta.url);
+    const withoutComments = readFileSync(path, "utf8").replace(/^#.*\n/gm, "");
+    expect(withoutComments).toBe(seedManifestYaml());
+  });
+
   it("gets the rollout and ssh defaults it never mentions", () => {
-    const m = parseManifest(readFixture("seed-claws.yaml"), "claws.yaml").manifest!;
+    const m = parseManifest(seedManifestYaml(), "claws.yaml").manifest!;
     expect(m.rollout).toEqual({
       canary: 1,
       wave_size: "25%",

@@ -7,7 +7,8 @@ import {
 } from "../src/image-version.ts";
 import { resolveFleet } from "../src/resolve.ts";
 import { TAGS } from "../src/tags.ts";
-import { manifestOf, manifestText, readFixture } from "./helpers.ts";
+import { seedManifestYaml } from "../src/testing.ts";
+import { manifestOf, manifestText } from "./helpers.ts";
 
 describe("resolveFleet", () => {
   const fleet = resolveFleet(
@@ -54,7 +55,7 @@ describe("resolveFleet", () => {
   });
 
   it("honours a per-claw image version, which the seed ignored", () => {
-    const seed = resolveFleet(manifestOf(readFixture("seed-claws.yaml").toString()), "claws.yaml");
+    const seed = resolveFleet(manifestOf(seedManifestYaml()), "claws.yaml");
     expect(seed.claws[0]!.settings.image_version).toBe("1.0.0");
     expect(fleet.claws[1]!.settings.image_version).toBe("1.1.0");
   });

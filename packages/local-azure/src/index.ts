@@ -12,6 +12,7 @@ export { guestsUnavailableReason } from "./guests/host-check.ts";
 export { KEY_VAULT_AUDIENCE } from "./key-vault-data.ts";
 export {
   type LocalAzure,
+  type LocalAzureConnection,
   type LocalAzureOptions,
   type SeedGalleryOptions,
   startLocalAzure,

@@ -89,6 +89,22 @@ export interface SeedGalleryOptions {
   defective?: "xrdp";
 }
 
+/**
+ * What an in-process client needs to reach the stand-in as the workflow's identity: the shape of
+ * @openclawps/azure's `connectAzure` options (this package does not depend on it).
+ */
+export interface LocalAzureConnection {
+  subscriptionId: string;
+  tenantId: string;
+  clientId: string;
+  resourceGroup: string;
+  armEndpoint: string;
+  authorityHost: string;
+  caCertPem: string;
+  /** The job's GitHub OIDC token (`mintIdToken`), exchanged at the stand-in's Entra. */
+  getIdToken: (audience: string) => Promise<string>;
+}
+
 export interface LocalAzure {
   /** https://127.0.0.1:PORT — pass as `endpoint` to the ARM clients. */
   armEndpoint: string;
@@ -120,6 +136,8 @@ export interface LocalAzure {
    * store, which a running process cannot extend with the local Azure's CA.
    */
   mintIdToken(audience: string): Promise<string>;
+  /** `connectAzure` options for `resourceGroup`: ids, endpoints, the CA and `mintIdToken` as the token source. */
+  connection(resourceGroup: string): LocalAzureConnection;
   setFederatedSubjects(subjects: string[]): void;
   /** Restricts ARM to these actions (undefined = everything allowed). */
   setAllowedActions(actions: string[] | undefined): void;
@@ -582,6 +600,16 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
     idTokenRequestToken: github.requestToken,
     githubIssuer: github.issuer,
     mintIdToken: (audience) => github.mint(audience),
+    connection: (resourceGroup) => ({
+      subscriptionId,
+      tenantId,
+      clientId,
+      resourceGroup,
+      armEndpoint: base,
+      authorityHost: base,
+      caCertPem: certs.caCertPem,
+      getIdToken: (audience) => github.mint(audience),
+    }),
     env() {
       return {
         NODE_EXTRA_CA_CERTS: caCertPath,

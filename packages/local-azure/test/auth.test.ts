@@ -76,6 +76,24 @@ describe("Microsoft Entra token exchange", () => {
     expect(claims.aud).toBe("api://AzureADTokenExchange");
   });
 
+  it("gives an in-process client everything it needs through connection(rg), its token source included", async () => {
+    const conn = c.azure.connection("rg-auth");
+    expect(conn).toMatchObject({
+      subscriptionId: c.azure.subscriptionId,
+      tenantId: c.azure.tenantId,
+      clientId: c.azure.clientId,
+      resourceGroup: "rg-auth",
+      armEndpoint: c.azure.armEndpoint,
+      authorityHost: c.azure.authorityHost,
+      caCertPem: c.azure.caCertPem,
+    });
+    const credential = federatedCredential(c.azure, () => conn.getIdToken("api://AzureADTokenExchange"));
+    const resources = new ResourceManagementClient(credential, conn.subscriptionId, {
+      endpoint: conn.armEndpoint,
+    });
+    expect((await resources.resourceGroups.get(conn.resourceGroup)).name).toBe("rg-auth");
+  });
+
   it("refuses an assertion minted for another audience", async () => {
     const credential = new ClientAssertionCredential(
       c.azure.tenantId,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Clients,
   createClaw,
+  createClawNetwork,
   createFleetBase,
   createVm,
   LOCATION,
@@ -94,23 +95,7 @@ describe("disks in use", () => {
   });
 
   it("refuses to attach a disk another VM owns with ConflictingUserInput", async () => {
-    const pip = await c.network.publicIPAddresses.createOrUpdate(
-      RG,
-      "mallory-pip",
-      { location: LOCATION, sku: { name: "Standard" }, publicIPAllocationMethod: "Static" },
-      NOW,
-    );
-    const nic = await c.network.networkInterfaces.createOrUpdate(
-      RG,
-      "mallory-nic",
-      {
-        location: LOCATION,
-        ipConfigurations: [
-          { name: "ipconfig1", subnet: { id: base.subnetId }, publicIPAddress: { id: pip.id! } },
-        ],
-      },
-      NOW,
-    );
+    const { nic } = await createClawNetwork(c, RG, "mallory", base.subnetId);
     await expect(
       createVm(c, RG, "mallory", base.imageId("1.0.0"), nic.id!, alice.disk.id!),
     ).rejects.toMatchObject({

@@ -9,7 +9,14 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanLeftovers } from "../src/guests/guest-manager.ts";
 import { guestsUnavailableReason } from "../src/guests/host-check.ts";
-import { type Clients, createFleetBase, LOCATION, NOW, startWithClients } from "./harness.ts";
+import {
+  type Clients,
+  createClawNetwork,
+  createFleetBase,
+  LOCATION,
+  NOW,
+  startWithClients,
+} from "./harness.ts";
 
 const reason = guestsUnavailableReason();
 if (reason && process.env.CI && process.getuid?.() === 0) {
@@ -94,24 +101,8 @@ describe.skipIf(reason !== undefined)("guest mode", () => {
   it(
     "boots a VM created through the SDK: cloud-init runs its customData, sshd serves its host key",
     async () => {
-      const pip = await c.network.publicIPAddresses.createOrUpdate(
-        RG,
-        "g1-pip",
-        { location: LOCATION, sku: { name: "Standard" }, publicIPAllocationMethod: "Static" },
-        NOW,
-      );
+      const { pip, nic } = await createClawNetwork(c, RG, "g1", base.subnetId);
       ip = pip.ipAddress!;
-      const nic = await c.network.networkInterfaces.createOrUpdate(
-        RG,
-        "g1-nic",
-        {
-          location: LOCATION,
-          ipConfigurations: [
-            { name: "ipconfig1", subnet: { id: base.subnetId }, publicIPAddress: { id: pip.id! } },
-          ],
-        },
-        NOW,
-      );
       const disk = await c.compute.disks.createOrUpdate(
         RG,
         "g1-data",

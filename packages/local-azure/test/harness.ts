@@ -14,17 +14,15 @@ export interface Clients {
   compute: ComputeManagementClient;
 }
 
-/** The credential a workflow uses: a fresh GitHub OIDC token per exchange. */
-export function federatedCredential(azure: LocalAzure): ClientAssertionCredential {
-  return new ClientAssertionCredential(
-    azure.tenantId,
-    azure.clientId,
-    () => core.getIDToken("api://AzureADTokenExchange"),
-    {
-      authorityHost: azure.authorityHost,
-      disableInstanceDiscovery: true,
-    },
-  );
+/** The credential a workflow uses: a fresh GitHub OIDC token per exchange (by default the runner's request). */
+export function federatedCredential(
+  azure: LocalAzure,
+  idToken: () => Promise<string> = () => core.getIDToken("api://AzureADTokenExchange"),
+): ClientAssertionCredential {
+  return new ClientAssertionCredential(azure.tenantId, azure.clientId, idToken, {
+    authorityHost: azure.authorityHost,
+    disableInstanceDiscovery: true,
+  });
 }
 
 export function clientsFor(azure: LocalAzure): Clients {
@@ -103,14 +101,8 @@ export function imageVersionId(azure: LocalAzure, rg: string, version: string): 
   return `/subscriptions/${azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/clawGallery/images/claw-desktop/versions/${version}`;
 }
 
-/** The per-claw resource set the fleet creates: public IP, NIC, data disk, VM with the disk at LUN 0. */
-export async function createClaw(
-  c: Clients,
-  rg: string,
-  claw: string,
-  base: { subnetId: string; imageId: (v: string) => string },
-  version = "1.0.0",
-) {
+/** A claw's network: a static public IP `{claw}-pip` and the NIC `{claw}-nic` holding it, in the subnet. */
+export async function createClawNetwork(c: Clients, rg: string, claw: string, subnetId: string) {
   const pip = await c.network.publicIPAddresses.createOrUpdate(
     rg,
     `${claw}-pip`,
@@ -122,12 +114,22 @@ export async function createClaw(
     `${claw}-nic`,
     {
       location: LOCATION,
-      ipConfigurations: [
-        { name: "ipconfig1", subnet: { id: base.subnetId }, publicIPAddress: { id: pip.id! } },
-      ],
+      ipConfigurations: [{ name: "ipconfig1", subnet: { id: subnetId }, publicIPAddress: { id: pip.id! } }],
     },
     NOW,
   );
+  return { pip, nic };
+}
+
+/** The per-claw resource set the fleet creates: public IP, NIC, data disk, VM with the disk at LUN 0. */
+export async function createClaw(
+  c: Clients,
+  rg: string,
+  claw: string,
+  base: { subnetId: string; imageId: (v: string) => string },
+  version = "1.0.0",
+) {
+  const { pip, nic } = await createClawNetwork(c, rg, claw, base.subnetId);
   const disk = await c.compute.disks.createOrUpdate(
     rg,
     `${claw}-data`,

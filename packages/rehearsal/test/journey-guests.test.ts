@@ -4,22 +4,14 @@
 // Needs root, loop devices and packer; CI runs it as root (skipped elsewhere with the reason).
 // The rest of the journey on guests: REHEARSAL_VERIFY=1 npm run rehearse (a quarter of an hour).
 import { describe, expect, it } from "vitest";
-import { Journey } from "../src/journey.ts";
-import { Rehearsal } from "../src/rehearsal.ts";
+import { guestJourney } from "./guest-journey.ts";
 import { guestJourneyUnavailable } from "./packer.ts";
 
 const reason = guestJourneyUnavailable("the journey");
 
 describe.skipIf(reason !== undefined)("the first push on booting guests", () => {
   it("creates every claw and proves it healthy, in apply's wave and in its final check", async () => {
-    const rehearsal = await Rehearsal.start({ guests: true });
-    try {
-      const journey = new Journey(
-        rehearsal,
-        { verify: true },
-        Rehearsal.exampleFile("examples/fleet/claws.yaml"),
-        Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml"),
-      );
+    await guestJourney([], async (journey) => {
       const step = await journey.firstPush();
       expect(step.problems, step.line).toEqual([]);
       const push = step.runs[0]!;
@@ -37,8 +29,6 @@ describe.skipIf(reason !== undefined)("the first push on booting guests", () => 
       expect(push.job("deploy/deploy/apply").log).toContain("through Azure Run Command");
       expect(push.job("deploy/deploy/apply").runsOn).toBe("ubuntu-latest");
       expect(push.job("deploy/deploy/verify").result).toBe("skipped");
-    } finally {
-      await rehearsal.stop();
-    }
+    });
   }, 1_200_000);
 });

@@ -7,8 +7,8 @@
 import { randomUUID } from "node:crypto";
 import type { ComputeManagementClient } from "@azure/arm-compute";
 import { describe, expect, it } from "vitest";
-import { FRIDAY_NIGHT, Journey, MONDAY_MORNING } from "../src/journey.ts";
-import { Rehearsal } from "../src/rehearsal.ts";
+import { FRIDAY_NIGHT, MONDAY_MORNING } from "../src/journey.ts";
+import { guestJourney } from "./guest-journey.ts";
 import { guestJourneyUnavailable } from "./packer.ts";
 
 const reason = guestJourneyUnavailable("the park and resume journey");
@@ -43,16 +43,7 @@ async function runInClaw(compute: ComputeManagementClient, rg: string, name: str
 
 describe.skipIf(reason !== undefined)("a parked claw on booting guests", () => {
   it("is parked and resumed by the schedule, then passes verification with its data disk intact; the status table says what Azure holds", async () => {
-    const rehearsal = await Rehearsal.start({ guests: true });
-    try {
-      const journey = new Journey(
-        rehearsal,
-        { verify: true },
-        Rehearsal.exampleFile("examples/fleet/claws.yaml"),
-        Rehearsal.exampleFile("examples/fleet/.github/workflows/fleet.yml"),
-        Rehearsal.exampleFile("examples/fleet/.github/workflows/power.yml"),
-        Rehearsal.exampleFile("examples/fleet/.github/workflows/verify.yml"),
-      );
+    await guestJourney(["power.yml", "verify.yml"], async (journey, rehearsal) => {
       journey.keepOnly([CLAW]);
       const rg = journey.resourceGroup();
       const { compute } = journey.azureClients();
@@ -130,8 +121,6 @@ describe.skipIf(reason !== undefined)("a parked claw on booting guests", () => {
         sinceSource: "last-operation",
       });
       expect(rows(status)[CLAW]!.parkedBy).toBeUndefined();
-    } finally {
-      await rehearsal.stop();
-    }
+    });
   }, 2_400_000);
 });

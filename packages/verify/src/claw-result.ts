@@ -15,6 +15,11 @@ export interface ClawResult {
   ): ClawVerification;
 }
 
+/** The body of a result with no checks run: unhealthy, and why the claw could not be verified. */
+export function noChecks(reason: ClawVerification["reason"], error: string): ResultBody {
+  return { healthy: false, checks: [], passed: 0, failed: 0, warnings: 0, reason, error };
+}
+
 export function clawResult(
   base: Pick<ClawVerification, "name" | "host" | "port">,
   startedAt: number,
@@ -27,7 +32,6 @@ export function clawResult(
   };
   return {
     finish,
-    unhealthy: (reason, error, extra = {}) =>
-      finish({ healthy: false, checks: [], passed: 0, failed: 0, warnings: 0, reason, error, ...extra }),
+    unhealthy: (reason, error, extra = {}) => finish({ ...noChecks(reason, error), ...extra }),
   };
 }

@@ -1,3 +1,4 @@
+export { noChecks } from "./claw-result.ts";
 export * from "./readiness.ts";
 export * from "./report.ts";
 export * from "./run-command-transport.ts";
