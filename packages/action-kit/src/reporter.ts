@@ -7,15 +7,8 @@
 import { log } from "./untrusted.ts";
 import * as core from "./workflow-commands.ts";
 
-/** Where an annotation points (workflow-commands.ts's AnnotationProperties, as @actions/core's). */
-export interface AnnotationProps {
-  title?: string;
-  file?: string;
-  startLine?: number;
-  endLine?: number;
-  startColumn?: number;
-  endColumn?: number;
-}
+/** Where an annotation points: workflow-commands.ts's AnnotationProperties (as @actions/core's). */
+export type AnnotationProps = core.AnnotationProperties;
 
 export interface Reporter {
   /** A plain log line; text that did not come from this code is neutralised (untrusted). */
