@@ -4,6 +4,7 @@ import { constants, crc32, deflateRawSync, gunzipSync, gzipSync } from "node:zli
 import type { ClawSecrets, ResolvedClaw, ResolvedFleet } from "@openclawps/fleet-model";
 import { canonicalJson } from "@openclawps/fleet-model";
 import { stringify } from "yaml";
+import { BLOCK_YAML_OPTIONS, writeBlockYaml } from "./block-yaml.ts";
 import {
   buildCloudConfig,
   type CloudConfigParts,
@@ -105,8 +106,6 @@ function hashView(prepared: Prepared, payload: PayloadFile[]): Record<string, un
   });
 }
 
-const YAML_OPTIONS = { lineWidth: 0, blockQuote: "literal", aliasDuplicateObjects: false } as const;
-
 /**
  * What every claw's cloud-init shares, serialised and compressed once per payload: the vm-runtime
  * files are most of each claw's document (74 KiB of 78), and the same for the whole fleet.
@@ -119,8 +118,9 @@ const YAML_OPTIONS = { lineWidth: 0, blockQuote: "literal", aliasDuplicateObject
  * customData is one gzip member whose deflate stream is the claw's own part compressed and ended
  * with a full flush (byte-aligned, compressor state reset), then the shared part compressed once
  * (RFC 1951 lets a stream continue so; zlib's Z_FULL_FLUSH). Its size is exact: plan measures what
- * apply sends. The YAML of the shared entries is spliced after the claw's own; the splice is
- * compared once per payload with the whole document rendered as one, and renders whole if not equal.
+ * apply sends. The YAML of the shared entries is spliced after the claw's own (written by
+ * block-yaml.ts); the splice is compared once per payload with the whole document rendered as one
+ * by the library, and renders whole if not equal.
  */
 interface SharedPart {
   /** The payload's write_files entries in canonical JSON, joined by commas. */
@@ -140,7 +140,7 @@ function sharedPart(payload: Payload): SharedPart {
   if (part) return part;
   const entries = payload.files.map((f) => writeFile(f.destination, f.mode, f.content));
   const hashJson = Buffer.from(entries.map((e) => canonicalJson(e)).join(","), "utf8");
-  const tailDoc = stringify({ write_files: entries, runcmd: RUNCMD }, YAML_OPTIONS);
+  const tailDoc = stringify({ write_files: entries, runcmd: RUNCMD }, BLOCK_YAML_OPTIONS);
   if (!tailDoc.startsWith(WRITE_FILES_KEY)) throw new Error(`cloud-init: unexpected YAML for write_files`);
   const yamlTail = Buffer.from(tailDoc.slice(WRITE_FILES_KEY.length), "utf8");
   part = { hashJson, yamlTail, deflated: deflateRawSync(yamlTail, { level: 9 }), spliceable: undefined };
@@ -263,7 +263,7 @@ function renderPieces(input: RenderInput & { hostKey: HostKey }): Pieces {
       payload: prepared.payload.files,
       hostKey: input.hostKey,
     });
-    const own = Buffer.from(header + stringify(config, YAML_OPTIONS), "utf8");
+    const own = Buffer.from(header + stringify(config, BLOCK_YAML_OPTIONS), "utf8");
     const ownDeflated = deflateOwn(own, constants.Z_FINISH);
     return { hash, own, ownDeflated, bytes: GZIP_HEADER.length + ownDeflated.length + GZIP_TRAILER_BYTES };
   };
@@ -271,7 +271,10 @@ function renderPieces(input: RenderInput & { hostKey: HostKey }): Pieces {
   if (part.spliceable === false) return whole();
   const config = buildCloudConfig({ ...prepared.parts, payload: [], hostKey: input.hostKey });
   delete config.runcmd; // in the shared tail, after the payload's entries
-  const own = Buffer.from(header + stringify(config, YAML_OPTIONS), "utf8");
+  // The library's bytes, written directly (block-yaml.ts); the library's own call when the
+  // writer declines a value.
+  const yaml = writeBlockYaml(config) ?? stringify(config, BLOCK_YAML_OPTIONS);
+  const own = Buffer.from(header + yaml, "utf8");
   if (part.spliceable === undefined) {
     // Once per payload: the spliced text must be the document rendered whole, byte for byte.
     const reference = whole().own;
