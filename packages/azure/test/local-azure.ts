@@ -46,3 +46,13 @@ export function sdkNetwork(ctx: AzureContext): NetworkManagementClient {
 export function operationsSince(azure: LocalAzure, since: number): Record<string, number> {
   return azure.counts({ since, excludePolling: true }).byOperation;
 }
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function failure(p: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
+}

@@ -5,9 +5,11 @@ import type { LocalAzure, RequestLogEntry } from "@openclawps/local-azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getIfExists, listAll } from "../src/arm-read.ts";
 import { azureErrorCode, describeAzureError, isNotFound } from "../src/azure-error.ts";
+import { nicBody, publicIpBody } from "../src/claw-resources.ts";
 import type { AzureContext } from "../src/connect.ts";
 import { NETWORK_API_VERSION, type PublicIpAddress, primaryIpConfiguration } from "../src/network-client.ts";
-import { connectTo, sdkNetwork, startAzure } from "./local-azure.ts";
+import { claw, fleet } from "./fixtures.ts";
+import { connectTo, failure, sdkNetwork, startAzure } from "./local-azure.ts";
 
 const RG = "rg-netclient";
 const LOCATION = "westus";
@@ -25,15 +27,14 @@ afterAll(async () => {
   await azure?.stop();
 });
 
+const desired = fleet([], { resourceGroup: RG });
+
+/** A claw's public IP as apply creates it (claw-resources.ts), named `name`. */
 const publicIp = (name: string): Promise<PublicIpAddress> =>
   ctx.network.publicIPAddresses.createOrUpdate(
     RG,
     name,
-    {
-      location: LOCATION,
-      sku: { name: "Standard", tier: "Regional" },
-      properties: { publicIPAllocationMethod: "Static", publicIPAddressVersion: "IPv4" },
-    },
+    publicIpBody(desired, claw(name)),
     ctx.pollFor("network"),
   );
 
@@ -43,15 +44,6 @@ const mark = (): number => azure.requestLog.length;
 /** The ARM requests logged after `mark`. */
 function logSince(at: number): RequestLogEntry[] {
   return azure.requestLog.slice(at).filter((e) => e.service === "arm");
-}
-
-async function failure(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("NetworkClient", () => {
@@ -114,23 +106,7 @@ describe("NetworkClient", () => {
     const nic = await ctx.network.networkInterfaces.createOrUpdate(
       RG,
       "lro-nic",
-      {
-        location: LOCATION,
-        properties: {
-          networkSecurityGroup: { id: nsg.id },
-          ipConfigurations: [
-            {
-              name: "ipconfig1",
-              properties: {
-                primary: true,
-                privateIPAllocationMethod: "Dynamic",
-                subnet: { id: subnet.id },
-                publicIPAddress: { id: pip.id },
-              },
-            },
-          ],
-        },
-      },
+      nicBody(desired, claw("lro"), { subnetId: subnet.id!, publicIpId: pip.id!, nsgId: nsg.id! }),
       ctx.pollFor("network"),
     );
 
