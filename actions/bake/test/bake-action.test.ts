@@ -467,7 +467,7 @@ describe.skipIf(!hasPacker)("bake as the reader identity (the un-gated role bake
       hardwareProfile: { vmSize: "Standard_D2s_v5" },
     });
     await expect(vm).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
-    const nic = ctx.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, "intruder-nic", {
+    const nic = ctx.network.networkInterfaces.createOrUpdate(rg, "intruder-nic", {
       location: "westus",
     });
     await expect(nic).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });

@@ -3,8 +3,8 @@
 // detached — never deleted — with the VM) can be read in one place and tested without Azure.
 import { createHash } from "node:crypto";
 import type { Disk, Snapshot, VirtualMachine } from "@azure/arm-compute";
-import type { NetworkInterface, PublicIPAddress } from "@azure/arm-network";
 import { type DesiredClaw, type DesiredFleet, TAGS } from "@openclawps/fleet-model";
+import type { NetworkInterface, PublicIpAddress } from "./network-client.ts";
 import { clawTags, type Tags } from "./resource-tags.ts";
 
 export type ClawFleet = Pick<DesiredFleet, "azure" | "ssh"> & Partial<Pick<DesiredFleet, "secrets">>;
@@ -12,15 +12,14 @@ export type ClawFleet = Pick<DesiredFleet, "azure" | "ssh"> & Partial<Pick<Desir
 /** The data disk always sits at LUN 0: boot.sh finds it at /dev/disk/azure/scsi1/lun0. */
 export const DATA_DISK_LUN = 0;
 
-export function publicIpBody(fleet: ClawFleet, claw: DesiredClaw): PublicIPAddress {
+export function publicIpBody(fleet: ClawFleet, claw: DesiredClaw): PublicIpAddress {
   return {
     location: fleet.azure.location,
     tags: clawTags(fleet, claw),
     // Standard SKU public IPs are static and closed to inbound traffic unless an NSG allows it
     // (https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses#sku).
     sku: { name: "Standard", tier: "Regional" },
-    publicIPAllocationMethod: "Static",
-    publicIPAddressVersion: "IPv4",
+    properties: { publicIPAllocationMethod: "Static", publicIPAddressVersion: "IPv4" },
   };
 }
 
@@ -32,17 +31,21 @@ export function nicBody(
   return {
     location: fleet.azure.location,
     tags: clawTags(fleet, claw),
-    // NSG on the NIC, as the seed associated it (per claw), so the subnet stays the user's.
-    networkSecurityGroup: { id: refs.nsgId },
-    ipConfigurations: [
-      {
-        name: "ipconfig1",
-        primary: true,
-        privateIPAllocationMethod: "Dynamic",
-        subnet: { id: refs.subnetId },
-        publicIPAddress: { id: refs.publicIpId },
-      },
-    ],
+    properties: {
+      // NSG on the NIC, as the seed associated it (per claw), so the subnet stays the user's.
+      networkSecurityGroup: { id: refs.nsgId },
+      ipConfigurations: [
+        {
+          name: "ipconfig1",
+          properties: {
+            primary: true,
+            privateIPAllocationMethod: "Dynamic",
+            subnet: { id: refs.subnetId },
+            publicIPAddress: { id: refs.publicIpId },
+          },
+        },
+      ],
+    },
   };
 }
 

@@ -4,13 +4,13 @@
 import { X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
 import { ComputeManagementClient } from "@azure/arm-compute";
-import { NetworkManagementClient } from "@azure/arm-network";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
 import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@azure/core-rest-pipeline";
 import { ClientAssertionCredential } from "@azure/identity";
 import { ENTRA_TOKEN_EXCHANGE_AUDIENCE, takeIdToken } from "@openclawps/action-kit/github-oidc";
 import { DEFAULT_POLL_INTERVAL_MS, type LroKind, LroPacing, pollIntervalFor } from "./lro-polling.ts";
+import { NetworkClient } from "./network-client.ts";
 import {
   ArmRequestLimiter,
   atTimeScale,
@@ -76,7 +76,8 @@ export interface AzureContext {
   options: AzureConnectionOptions;
   credential: TokenCredential;
   compute: ComputeManagementClient;
-  network: NetworkManagementClient;
+  /** Our own Microsoft.Network client (network-client.ts) on the same pipeline options. */
+  network: NetworkClient;
   resources: ResourceManagementClient;
   subscriptionId: string;
   resourceGroup: string;
@@ -171,7 +172,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
     options: opts,
     credential,
     compute: new ComputeManagementClient(credential, opts.subscriptionId, clientOptions),
-    network: new NetworkManagementClient(credential, opts.subscriptionId, clientOptions),
+    network: new NetworkClient(credential, opts.subscriptionId, clientOptions),
     resources: new ResourceManagementClient(credential, opts.subscriptionId, clientOptions),
     subscriptionId: opts.subscriptionId,
     resourceGroup: opts.resourceGroup,

@@ -3,6 +3,7 @@
 import { TAGS } from "@openclawps/fleet-model";
 import { listAll } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
+import { primaryIpConfiguration } from "./network-client.ts";
 import { sameId } from "./resource-ids.ts";
 
 export interface ClawEndpoint {
@@ -36,11 +37,11 @@ export async function getClawEndpoints(ctx: AzureContext, claws?: string[]): Pro
       vm.networkProfile?.networkInterfaces?.find((n) => n.primary) ??
       vm.networkProfile?.networkInterfaces?.[0];
     const nic = nics.find((n) => sameId(n.id, nicRef?.id));
-    const ipc = nic?.ipConfigurations?.find((c) => c.primary) ?? nic?.ipConfigurations?.[0];
+    const ipc = primaryIpConfiguration(nic);
     const pip = pips.find((p) => sameId(p.id, ipc?.publicIPAddress?.id));
     out.push({
       name,
-      host: pip?.ipAddress,
+      host: pip?.properties?.ipAddress,
       port: 22,
       hostKeyFingerprint: vm.tags?.[TAGS.hostKey],
       vmId: vm.id ?? "",

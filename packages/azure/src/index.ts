@@ -8,6 +8,7 @@ export * from "./gallery.ts";
 export * from "./key-vault.ts";
 export * from "./lease.ts";
 export * from "./lro-polling.ts";
+export * from "./network-client.ts";
 export * from "./observe.ts";
 export * from "./power.ts";
 export * from "./rate-limit.ts";

@@ -2,7 +2,6 @@
 // whatever the number of claws (Terraform refreshes each resource with its own GET; at a few
 // hundred claws that alone hits ARM's read bucket).
 import type { Disk, VirtualMachine } from "@azure/arm-compute";
-import type { NetworkInterface, PublicIPAddress } from "@azure/arm-network";
 import {
   compareGalleryVersions,
   isGalleryVersion,
@@ -19,6 +18,7 @@ import {
 import { listAll } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
 import { parseLease } from "./lease.ts";
+import { type NetworkInterface, type PublicIpAddress, primaryIpConfiguration } from "./network-client.ts";
 import { imageVersionOf } from "./resource-ids.ts";
 import { observeSharedInfra } from "./shared-infra.ts";
 
@@ -157,23 +157,23 @@ export function toObservedDisk(disk: Disk): ObservedDisk {
 }
 
 export function toObservedNic(nic: NetworkInterface): ObservedNic {
-  const primary = nic.ipConfigurations?.find((c) => c.primary) ?? nic.ipConfigurations?.[0];
+  const primary = primaryIpConfiguration(nic);
   return {
     id: nic.id ?? "",
     name: nic.name ?? "",
-    vmId: nic.virtualMachine?.id,
+    vmId: nic.properties?.virtualMachine?.id,
     publicIpId: primary?.publicIPAddress?.id,
     subnetId: primary?.subnet?.id,
     tags: nic.tags ?? {},
   };
 }
 
-export function toObservedPublicIp(pip: PublicIPAddress): ObservedPublicIp {
+export function toObservedPublicIp(pip: PublicIpAddress): ObservedPublicIp {
   return {
     id: pip.id ?? "",
     name: pip.name ?? "",
-    ipAddress: pip.ipAddress,
-    attachedTo: pip.ipConfiguration?.id,
+    ipAddress: pip.properties?.ipAddress,
+    attachedTo: pip.properties?.ipConfiguration?.id,
     tags: pip.tags ?? {},
   };
 }

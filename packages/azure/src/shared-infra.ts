@@ -5,7 +5,6 @@
 // fleet costs reads only. Differences we must not change (someone's address space, an image
 // definition's immutable identifier) are reported, not rewritten.
 import type { GalleryImage } from "@azure/arm-compute";
-import type { NetworkSecurityGroup, SecurityRule } from "@azure/arm-network";
 import {
   desiredManagedRules,
   ISOLATION_RULE_NAME,
@@ -21,6 +20,7 @@ import {
 } from "@openclawps/fleet-model";
 import { getIfExists } from "./arm-read.ts";
 import type { AzureContext } from "./connect.ts";
+import type { NetworkSecurityGroup, SecurityRule } from "./network-client.ts";
 import { mergeResourceGroupTags } from "./resource-tags.ts";
 import { imageDefinitionFacts } from "./vm-capabilities.ts";
 
@@ -65,14 +65,16 @@ export async function observeSharedInfra(
   if (group) out.resourceGroup = { location: group.location ?? "", tags: group.tags ?? {} };
   if (vnet) {
     out.virtualNetwork = {
-      addressPrefixes: vnet.addressSpace?.addressPrefixes ?? [],
-      subnets: (vnet.subnets ?? []).map((s) => ({
+      addressPrefixes: vnet.properties?.addressSpace?.addressPrefixes ?? [],
+      subnets: (vnet.properties?.subnets ?? []).map((s) => ({
         name: s.name ?? "",
-        addressPrefixes: [s.addressPrefix, ...(s.addressPrefixes ?? [])].filter((p): p is string => !!p),
+        addressPrefixes: [s.properties?.addressPrefix, ...(s.properties?.addressPrefixes ?? [])].filter(
+          (p): p is string => !!p,
+        ),
       })),
     };
   }
-  if (nsg) out.networkSecurityGroup = { rules: (nsg.securityRules ?? []).map(toObservedRule) };
+  if (nsg) out.networkSecurityGroup = { rules: (nsg.properties?.securityRules ?? []).map(toObservedRule) };
   if (gallery) out.gallery = {};
   if (image) {
     out.imageDefinition = {
@@ -89,11 +91,12 @@ export async function observeSharedInfra(
   return out;
 }
 
-export function toObservedRule(r: SecurityRule): ObservedSecurityRule {
+export function toObservedRule(rule: SecurityRule): ObservedSecurityRule {
   const both = (one: string | undefined, many: string[] | undefined) =>
     [one, ...(many ?? [])].filter((v): v is string => !!v);
+  const r = rule.properties ?? {};
   return {
-    name: r.name ?? "",
+    name: rule.name ?? "",
     direction: r.direction ?? "",
     access: r.access ?? "",
     protocol: r.protocol ?? "",
@@ -111,16 +114,24 @@ export function toSecurityRule(r: ObservedSecurityRule): SecurityRule {
     list.length === 1 ? { [single]: list[0] } : { [many]: list };
   return {
     name: r.name,
-    description: RULE_DESCRIPTION[r.name],
-    protocol: r.protocol,
-    access: r.access,
-    direction: r.direction,
-    priority: r.priority,
-    ...one(r.sourcePortRanges, "sourcePortRange", "sourcePortRanges"),
-    ...one(r.destinationPortRanges, "destinationPortRange", "destinationPortRanges"),
-    ...one(r.sourceAddressPrefixes, "sourceAddressPrefix", "sourceAddressPrefixes"),
-    ...one(r.destinationAddressPrefixes, "destinationAddressPrefix", "destinationAddressPrefixes"),
+    properties: {
+      description: RULE_DESCRIPTION[r.name],
+      protocol: r.protocol,
+      access: r.access,
+      direction: r.direction,
+      priority: r.priority,
+      ...one(r.sourcePortRanges, "sourcePortRange", "sourcePortRanges"),
+      ...one(r.destinationPortRanges, "destinationPortRange", "destinationPortRanges"),
+      ...one(r.sourceAddressPrefixes, "sourceAddressPrefix", "sourceAddressPrefixes"),
+      ...one(r.destinationAddressPrefixes, "destinationAddressPrefix", "destinationAddressPrefixes"),
+    },
   };
+}
+
+/** A rule read from Azure, to be written back unchanged: its writable part (no provisioningState, etag, type). */
+function asWritten(rule: SecurityRule): SecurityRule {
+  const { provisioningState: _readOnly, ...properties } = rule.properties ?? {};
+  return { id: rule.id, name: rule.name, properties };
 }
 
 export interface EnsureOptions {
@@ -188,8 +199,10 @@ async function createNetwork(ctx: AzureContext, fleet: SharedInfraFleet, report:
     {
       location: a.location,
       tags: a.tags,
-      addressSpace: { addressPrefixes: a.address_space },
-      subnets: [{ name: a.subnet_name, ...prefixes(a.subnet_prefixes) }],
+      properties: {
+        addressSpace: { addressPrefixes: a.address_space },
+        subnets: [{ name: a.subnet_name, properties: prefixes(a.subnet_prefixes) }],
+      },
     },
     ctx.pollFor("network"),
   );
@@ -203,7 +216,7 @@ async function addSubnet(ctx: AzureContext, fleet: SharedInfraFleet, report: Sha
     ctx.resourceGroup,
     a.virtual_network_name,
     a.subnet_name,
-    prefixes(a.subnet_prefixes),
+    { properties: prefixes(a.subnet_prefixes) },
     ctx.pollFor("network"),
   );
   report.created.push(`subnet ${a.subnet_name}`);
@@ -218,7 +231,11 @@ async function createNsg(ctx: AzureContext, fleet: SharedInfraFleet, report: Sha
   await ctx.network.networkSecurityGroups.createOrUpdate(
     ctx.resourceGroup,
     a.network_security_group_name,
-    { location: a.location, tags: a.tags, securityRules: desiredManagedRules(fleet, []).map(toSecurityRule) },
+    {
+      location: a.location,
+      tags: a.tags,
+      properties: { securityRules: desiredManagedRules(fleet, []).map(toSecurityRule) },
+    },
     ctx.pollFor("network"),
   );
   report.created.push(`network security group ${a.network_security_group_name}`);
@@ -228,17 +245,19 @@ async function writeManagedRules(ctx: AzureContext, fleet: SharedInfraFleet, rep
   const name = fleet.azure.network_security_group_name;
   // Read again right before the write: the PUT carries every other rule as it is now.
   const nsg = await ctx.network.networkSecurityGroups.get(ctx.resourceGroup, name);
-  const rules = nsg.securityRules ?? [];
+  const rules = nsg.properties?.securityRules ?? [];
   const observed = rules.map(toObservedRule);
   const want = desiredManagedRules(fleet, observed);
   // One PUT of the whole NSG with the other rules as they are: ARM replaces the rule list.
   const body: NetworkSecurityGroup = {
     location: nsg.location,
     tags: nsg.tags,
-    securityRules: [
-      ...rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name ?? "")),
-      ...want.map(toSecurityRule),
-    ],
+    properties: {
+      securityRules: [
+        ...rules.filter((r) => !MANAGED_RULE_NAMES.has(r.name ?? "")).map(asWritten),
+        ...want.map(toSecurityRule),
+      ],
+    },
   };
   await ctx.network.networkSecurityGroups.createOrUpdate(
     ctx.resourceGroup,

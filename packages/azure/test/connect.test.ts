@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeAzureError } from "../src/azure-error.ts";
 import { connectAzure } from "../src/connect.ts";
 import { ArmRequestTimeoutError } from "../src/request-timeout.ts";
-import { connectTo, startAzure } from "./local-azure.ts";
+import { connectTo, failure, startAzure } from "./local-azure.ts";
 
 let azure: LocalAzure;
 
@@ -15,15 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await azure?.stop();
 });
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("connectAzure", () => {
   it("exchanges a GitHub OIDC token for an ARM token and reads a resource group", async () => {

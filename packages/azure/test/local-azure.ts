@@ -2,6 +2,8 @@
 // passed through connectAzure's `caCertPem` (not trusted process-wide), so the tests exercise
 // the adapter's own CA handling for ARM, Entra and the GitHub OIDC request (action-kit's
 // takeIdToken, the one an action makes).
+import { rootCertificates } from "node:tls";
+import { NetworkManagementClient } from "@azure/arm-network";
 import { type LocalAzure, type LocalAzureOptions, startLocalAzure } from "@openclawps/local-azure";
 import { type AzureConnectionOptions, type AzureContext, connectAzure } from "../src/connect.ts";
 
@@ -27,7 +29,30 @@ export function connectTo(
   });
 }
 
+/**
+ * The real @azure/arm-network client on a connection's credential, endpoint and CA: for reading
+ * what the adapter's own NetworkClient wrote as the SDK reads it, and for making what a fleet
+ * made elsewhere (a seed VNet, a rule added by hand) the way other tools make it.
+ */
+export function sdkNetwork(ctx: AzureContext): NetworkManagementClient {
+  const ca = ctx.options.caCertPem;
+  return new NetworkManagementClient(ctx.credential, ctx.subscriptionId, {
+    endpoint: ctx.armEndpoint,
+    ...(ca ? { tlsOptions: { ca: [...rootCertificates, ca] } } : {}),
+  });
+}
+
 /** Requests the local Azure logged since `since`, by operation, leaving out LRO polls. */
 export function operationsSince(azure: LocalAzure, since: number): Record<string, number> {
   return azure.counts({ since, excludePolling: true }).byOperation;
+}
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function failure(p: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
 }

@@ -97,7 +97,7 @@ describe("LroPacing with the SDK's pollers against the local Azure", () => {
     ctx.network.publicIPAddresses.createOrUpdate(
       RG,
       name,
-      { location: LOCATION, sku: { name: "Standard" }, publicIPAllocationMethod: "Static" },
+      { location: LOCATION, sku: { name: "Standard" }, properties: { publicIPAllocationMethod: "Static" } },
       { ...ctx.pollFor("network"), ...(abortSignal ? { abortSignal } : {}) },
     );
 
@@ -115,7 +115,7 @@ describe("LroPacing with the SDK's pollers against the local Azure", () => {
     const ctx = connectTo(azure, RG); // pollIntervalMs 0: the poller alone would poll at once
     const since = Date.now();
     const pip = await publicIp(ctx, "pace-pip");
-    expect(pip.provisioningState).toBe("Succeeded");
+    expect(pip.properties?.provisioningState).toBe("Succeeded");
     const { write, polls } = polling(since, "pace-pip");
     expect(write.retryAfterMs).toBe(300);
     expect(polls.length).toBeGreaterThanOrEqual(2);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AzureFleetLease } from "../src/lease.ts";
 import { ensureSharedInfra, ISOLATION_RULE_NAME, SSH_RULE_NAME } from "../src/shared-infra.ts";
 import { fleet } from "./fixtures.ts";
-import { connectTo, startAzure } from "./local-azure.ts";
+import { connectTo, sdkNetwork, startAzure } from "./local-azure.ts";
 
 let azure: LocalAzure;
 
@@ -35,10 +35,10 @@ describe("ensureSharedInfra", () => {
 
     const rg = await ctx.resources.resourceGroups.get("rg-empty");
     expect(rg.tags).toEqual({ project: "openclawps" });
-    const vnet = await ctx.network.virtualNetworks.get("rg-empty", "rg-empty-vnet");
+    const vnet = await sdkNetwork(ctx).virtualNetworks.get("rg-empty", "rg-empty-vnet");
     expect(vnet.addressSpace?.addressPrefixes).toEqual(["10.0.0.0/16"]);
     expect(vnet.subnets?.map((s) => [s.name, s.addressPrefix])).toEqual([["default", "10.0.0.0/24"]]);
-    const nsg = await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg");
+    const nsg = await sdkNetwork(ctx).networkSecurityGroups.get("rg-empty", "rg-empty-nsg");
     expect(nsg.securityRules).toHaveLength(2);
     expect(nsg.securityRules?.[0]).toMatchObject({
       name: SSH_RULE_NAME,
@@ -81,10 +81,10 @@ describe("ensureSharedInfra", () => {
 
   it("rewrites only its SSH rule when the allowed CIDRs change, and removes it when there are none", async () => {
     const ctx = connectTo(azure, "rg-empty");
-    const before = (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg"))
+    const before = (await sdkNetwork(ctx).networkSecurityGroups.get("rg-empty", "rg-empty-nsg"))
       .securityRules![0]!;
     const ruleNamed = async (name: string) =>
-      (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules!.find(
+      (await sdkNetwork(ctx).networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules!.find(
         (r) => r.name === name,
       );
     const report = await ensureSharedInfra(
@@ -101,7 +101,7 @@ describe("ensureSharedInfra", () => {
 
     await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-empty", allowedCidrs: [] }));
     expect(
-      (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules?.map(
+      (await sdkNetwork(ctx).networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules?.map(
         (r) => r.name,
       ),
     ).toEqual([ISOLATION_RULE_NAME]);
@@ -115,9 +115,9 @@ describe("ensureSharedInfra", () => {
     expect(report.updated).toEqual([
       "network security group rg-empty-nsg: traffic between claws admitted (azure.allow_claw_to_claw)",
     ]);
-    expect((await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules).toEqual(
-      [],
-    );
+    expect(
+      (await sdkNetwork(ctx).networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules,
+    ).toEqual([]);
     const since = Date.now();
     await ensureSharedInfra(ctx, open);
     expect(azure.counts({ since }).writes).toBe(0);
@@ -125,10 +125,9 @@ describe("ensureSharedInfra", () => {
     const closed = await ensureSharedInfra(ctx, fleet([], { resourceGroup: "rg-empty", allowedCidrs: [] }));
     expect(closed.updated).toEqual(["network security group rg-empty-nsg: traffic between claws denied"]);
     expect(
-      (await ctx.network.networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules?.map((r) => [
-        r.name,
-        r.access,
-      ]),
+      (await sdkNetwork(ctx).networkSecurityGroups.get("rg-empty", "rg-empty-nsg")).securityRules?.map(
+        (r) => [r.name, r.access],
+      ),
     ).toEqual([[ISOLATION_RULE_NAME, "Deny"]]);
   });
 
@@ -138,7 +137,7 @@ describe("ensureSharedInfra", () => {
       location: "westus",
       tags: { owner: "ops" },
     });
-    await ctx.network.virtualNetworks.createOrUpdate(
+    await sdkNetwork(ctx).virtualNetworks.createOrUpdate(
       "rg-seedinfra",
       "rg-seedinfra-vnet",
       {
@@ -148,7 +147,7 @@ describe("ensureSharedInfra", () => {
       },
       ctx.poll,
     );
-    await ctx.network.networkSecurityGroups.createOrUpdate(
+    await sdkNetwork(ctx).networkSecurityGroups.createOrUpdate(
       "rg-seedinfra",
       "rg-seedinfra-nsg",
       {
@@ -181,9 +180,9 @@ describe("ensureSharedInfra", () => {
 
     const rg = await ctx.resources.resourceGroups.get("rg-seedinfra");
     expect(rg.tags).toEqual({ owner: "ops", project: "openclawps" });
-    const vnet = await ctx.network.virtualNetworks.get("rg-seedinfra", "rg-seedinfra-vnet");
+    const vnet = await sdkNetwork(ctx).virtualNetworks.get("rg-seedinfra", "rg-seedinfra-vnet");
     expect(vnet.addressSpace?.addressPrefixes).toEqual(["10.1.0.0/16"]);
-    const rules = (await ctx.network.networkSecurityGroups.get("rg-seedinfra", "rg-seedinfra-nsg"))
+    const rules = (await sdkNetwork(ctx).networkSecurityGroups.get("rg-seedinfra", "rg-seedinfra-nsg"))
       .securityRules!;
     expect(rules.map((r) => [r.name, r.priority])).toEqual([
       ["allow-rdp", 1000],
@@ -240,7 +239,7 @@ describe("ensureSharedInfra", () => {
       "image definition clawGalleryTest/claw-desktop",
     ]);
     await expect(
-      ctx.network.virtualNetworks.get("rg-bake-first", "rg-bake-first-vnet"),
+      sdkNetwork(ctx).virtualNetworks.get("rg-bake-first", "rg-bake-first-vnet"),
     ).rejects.toMatchObject({
       code: "ResourceNotFound",
     });
@@ -295,8 +294,8 @@ describe("ensureSharedInfra", () => {
       const ctx = connectTo(azure, rg);
       // An NSG an earlier deploy-fleet made: the rule between claws after the SSH rule.
       await ensureSharedInfra(ctx, wide());
-      const nsg = await ctx.network.networkSecurityGroups.get(rg, `${rg}-nsg`);
-      await ctx.network.networkSecurityGroups.createOrUpdate(
+      const nsg = await sdkNetwork(ctx).networkSecurityGroups.get(rg, `${rg}-nsg`);
+      await sdkNetwork(ctx).networkSecurityGroups.createOrUpdate(
         rg,
         `${rg}-nsg`,
         {
@@ -325,7 +324,7 @@ describe("ensureSharedInfra", () => {
 
     it("warns, naming it, about a rule added by hand that is evaluated first and reopens traffic between claws", async () => {
       const ctx = connectTo(azure, rg);
-      await ctx.network.securityRules.createOrUpdate(
+      await sdkNetwork(ctx).securityRules.createOrUpdate(
         rg,
         `${rg}-nsg`,
         "app-8080",

@@ -1,0 +1,419 @@
+// Microsoft.Network, for exactly the operations the fleet makes: public IP addresses and NICs
+// (get, list, create or update, delete, update tags), the virtual network (get, create or update)
+// and its subnet (create or update), the network security group (get, create or update).
+//
+// Why not @azure/arm-network: its NetworkManagementClient carries the model (de)serializers of
+// every Network resource type; bundled, it was about 3.4 MB of deploy-fleet's 7.9 MB body chunk (each
+// MB costs ~19 ms of compile time before the first ARM request), and its deserializers copy every
+// NIC and public IP a list returns. This client sends the same requests through the same Azure
+// core the other ARM clients use (@azure-rest/core-client's getClient: the same pipeline, credential
+// policy, retry and additional policies; @azure/core-lro's createHttpPoller, as the SDK's
+// static-helpers/pollingHelpers.js does) and hands back ARM's JSON as it is, in the REST shape
+// (`properties` not flattened): what Azure documents, and a body read can be written back whole.
+//
+// The REST reference: https://learn.microsoft.com/rest/api/virtualnetwork/public-ip-addresses,
+// .../network-interfaces, .../virtual-networks, .../subnets, .../network-security-groups.
+import type { AbortSignalLike } from "@azure/abort-controller";
+import type { TokenCredential } from "@azure/core-auth";
+import {
+  createHttpPoller,
+  type OperationResponse,
+  type OperationState,
+  type ResourceLocationConfig,
+} from "@azure/core-lro";
+import { RestError } from "@azure/core-rest-pipeline";
+import {
+  type Client,
+  type ClientOptions,
+  createRestError,
+  getClient,
+  type HttpResponse,
+} from "@azure-rest/core-client";
+
+/** The api-version @azure/arm-network 39 sends for every operation here (api/<group>/operations.js). */
+export const NETWORK_API_VERSION = "2026-01-01";
+
+// ---- Resource shapes: what ARM returns and takes, as far as the fleet reads or writes it ----
+
+type Tags = Record<string, string>;
+
+/** A reference to another resource by id. */
+export interface SubResource {
+  id?: string;
+}
+
+/** The envelope every tracked Network resource has; `properties` is the type's own. */
+export interface NetworkResource<P> {
+  id?: string;
+  name?: string;
+  type?: string;
+  location?: string;
+  tags?: Tags;
+  etag?: string;
+  properties?: P;
+}
+
+/** A child in a parent's body (a NIC's IP configuration, a VNet's subnet, an NSG's rule). */
+export interface NetworkChild<P> {
+  id?: string;
+  name?: string;
+  properties?: P;
+}
+
+export interface PublicIpAddressProperties {
+  publicIPAllocationMethod?: string;
+  publicIPAddressVersion?: string;
+  ipAddress?: string;
+  /** The NIC IP configuration it is attached to. */
+  ipConfiguration?: SubResource;
+  provisioningState?: string;
+}
+
+export interface PublicIpAddress extends NetworkResource<PublicIpAddressProperties> {
+  sku?: { name?: string; tier?: string };
+}
+
+export interface NicIpConfigurationProperties {
+  primary?: boolean;
+  privateIPAllocationMethod?: string;
+  privateIPAddress?: string;
+  subnet?: SubResource;
+  publicIPAddress?: SubResource;
+  provisioningState?: string;
+}
+
+export type NicIpConfiguration = NetworkChild<NicIpConfigurationProperties>;
+
+export interface NetworkInterfaceProperties {
+  ipConfigurations?: NicIpConfiguration[];
+  networkSecurityGroup?: SubResource;
+  /** The VM that uses it; absent while no VM does. */
+  virtualMachine?: SubResource;
+  provisioningState?: string;
+}
+
+export type NetworkInterface = NetworkResource<NetworkInterfaceProperties>;
+
+/** A NIC's primary IP configuration (its first when none is marked primary): where its public IP and subnet are. */
+export function primaryIpConfiguration(
+  nic: NetworkInterface | undefined,
+): NicIpConfigurationProperties | undefined {
+  const configs = nic?.properties?.ipConfigurations ?? [];
+  return (configs.find((c) => c.properties?.primary) ?? configs[0])?.properties;
+}
+
+export interface SubnetProperties {
+  addressPrefix?: string;
+  addressPrefixes?: string[];
+  networkSecurityGroup?: SubResource;
+  provisioningState?: string;
+}
+
+export type Subnet = NetworkChild<SubnetProperties>;
+
+export interface VirtualNetworkProperties {
+  addressSpace?: { addressPrefixes?: string[] };
+  subnets?: Subnet[];
+  provisioningState?: string;
+}
+
+export type VirtualNetwork = NetworkResource<VirtualNetworkProperties>;
+
+export interface SecurityRuleProperties {
+  description?: string;
+  protocol?: string;
+  access?: string;
+  direction?: string;
+  priority?: number;
+  sourcePortRange?: string;
+  sourcePortRanges?: string[];
+  destinationPortRange?: string;
+  destinationPortRanges?: string[];
+  sourceAddressPrefix?: string;
+  sourceAddressPrefixes?: string[];
+  destinationAddressPrefix?: string;
+  destinationAddressPrefixes?: string[];
+  provisioningState?: string;
+}
+
+export type SecurityRule = NetworkChild<SecurityRuleProperties>;
+
+export interface NetworkSecurityGroupProperties {
+  securityRules?: SecurityRule[];
+  provisioningState?: string;
+}
+
+export type NetworkSecurityGroup = NetworkResource<NetworkSecurityGroupProperties>;
+
+// ---- Options ----
+
+export interface NetworkRequestOptions {
+  abortSignal?: AbortSignalLike;
+}
+
+export interface NetworkPollOptions extends NetworkRequestOptions {
+  /** The poller's interval when ARM sends no Retry-After (connect.ts: `pollFor("network")`). */
+  updateIntervalInMs?: number;
+}
+
+/** The Network operations on one resource type directly under a resource group. */
+export interface NetworkResourceOperations<T> {
+  get(resourceGroup: string, name: string, options?: NetworkRequestOptions): Promise<T>;
+  createOrUpdate(resourceGroup: string, name: string, body: T, options?: NetworkPollOptions): Promise<T>;
+}
+
+/** A type each claw has one of (public IP, NIC): also listed, deleted when the claw retires, tagged on adoption. */
+export interface ClawNetworkResourceOperations<T> extends NetworkResourceOperations<T> {
+  /** Every resource of the type in the group, following `nextLink`. */
+  list(resourceGroup: string, options?: NetworkRequestOptions): AsyncIterable<T>;
+  delete(resourceGroup: string, name: string, options?: NetworkPollOptions): Promise<void>;
+  /** PATCH of the tags alone (synchronous in Microsoft.Network): the tag set becomes `tags`. */
+  updateTags(
+    resourceGroup: string,
+    name: string,
+    body: { tags: Tags },
+    options?: NetworkRequestOptions,
+  ): Promise<T>;
+}
+
+export interface SubnetOperations {
+  createOrUpdate(
+    resourceGroup: string,
+    virtualNetwork: string,
+    subnet: string,
+    body: Subnet,
+    options?: NetworkPollOptions,
+  ): Promise<Subnet>;
+}
+
+/**
+ * Options as for the ARM SDK clients (@azure-rest/core-client ClientOptions): `endpoint`,
+ * `credentials.scopes`, `tlsOptions`, `retryOptions`, `additionalPolicies`, ...
+ */
+export type NetworkClientOptions = ClientOptions;
+
+// ---- The client ----
+
+/** Microsoft.Network's public IPs, NICs, VNets + subnets and NSGs in one subscription. */
+export class NetworkClient {
+  readonly publicIPAddresses: ClawNetworkResourceOperations<PublicIpAddress>;
+  readonly networkInterfaces: ClawNetworkResourceOperations<NetworkInterface>;
+  readonly virtualNetworks: NetworkResourceOperations<VirtualNetwork>;
+  readonly networkSecurityGroups: NetworkResourceOperations<NetworkSecurityGroup>;
+  readonly subnets: SubnetOperations;
+
+  constructor(credential: TokenCredential, subscriptionId: string, options: NetworkClientOptions = {}) {
+    const endpoint = options.endpoint ?? "https://management.azure.com";
+    const client = getClient(endpoint, credential, {
+      ...options,
+      // The ARM clients default to the public cloud's audience whatever their endpoint
+      // (arm-network networkManagementContext.js); connectAzure passes the cloud's own.
+      credentials: { scopes: options.credentials?.scopes ?? ["https://management.azure.com/.default"] },
+      userAgentOptions: {
+        userAgentPrefix: [options.userAgentOptions?.userAgentPrefix, "openclawps-network"]
+          .filter(Boolean)
+          .join(" "),
+      },
+    });
+    const requests = new NetworkRequests(client, subscriptionId);
+    this.publicIPAddresses = requests.perClaw<PublicIpAddress>("publicIPAddresses");
+    this.networkInterfaces = requests.perClaw<NetworkInterface>("networkInterfaces");
+    this.virtualNetworks = requests.resource<VirtualNetwork>("virtualNetworks");
+    this.networkSecurityGroups = requests.resource<NetworkSecurityGroup>("networkSecurityGroups");
+    this.subnets = {
+      createOrUpdate: (rg, vnet, subnet, body, options) =>
+        requests.put<Subnet>(requests.path(rg, "virtualNetworks", vnet, "subnets", subnet), body, options),
+    };
+  }
+}
+
+/** The requests themselves: one GET, a paged list, a PUT or DELETE as a long-running operation, a PATCH. */
+class NetworkRequests {
+  constructor(
+    private readonly client: Client,
+    private readonly subscriptionId: string,
+  ) {}
+
+  /** `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/{type}/{name}[/{child type}/{child}]`. */
+  path(resourceGroup: string, ...segments: string[]): string {
+    const parts = [
+      "subscriptions",
+      this.subscriptionId,
+      "resourceGroups",
+      resourceGroup,
+      "providers",
+      "Microsoft.Network",
+    ];
+    return `/${[...parts, ...segments].map(encodeURIComponent).join("/")}?api-version=${NETWORK_API_VERSION}`;
+  }
+
+  resource<T>(type: string): NetworkResourceOperations<T> {
+    return {
+      get: (rg, name, options) => this.get<T>(this.path(rg, type, name), options),
+      createOrUpdate: (rg, name, body, options) => this.put<T>(this.path(rg, type, name), body, options),
+    };
+  }
+
+  perClaw<T>(type: string): ClawNetworkResourceOperations<T> {
+    return {
+      ...this.resource<T>(type),
+      list: (rg, options) => this.list<T>(this.path(rg, type), options),
+      delete: (rg, name, options) => this.delete(this.path(rg, type, name), options),
+      updateTags: (rg, name, body, options) => this.patch<T>(this.path(rg, type, name), body, options),
+    };
+  }
+
+  async get<T>(path: string, options: NetworkRequestOptions = {}): Promise<T> {
+    const response = await this.client.path(path).get({ ...signal(options), ...ACCEPT_JSON });
+    return bodyOf<T>(response, ["200"]);
+  }
+
+  async patch<T>(path: string, body: { tags: Tags }, options: NetworkRequestOptions = {}): Promise<T> {
+    const response = await this.client
+      .path(path)
+      .patch({ ...signal(options), ...ACCEPT_JSON, contentType: "application/json", body });
+    return bodyOf<T>(response, ["200"]);
+  }
+
+  /**
+   * Every item of a list: ARM pages with `nextLink`, an absolute URL that carries the api-version
+   * (https://learn.microsoft.com/rest/api/virtualnetwork/network-interfaces/list: `value`, `nextLink`).
+   */
+  async *list<T>(path: string, options: NetworkRequestOptions = {}): AsyncIterableIterator<T> {
+    let response = await this.client.path(path).get({ ...signal(options), ...ACCEPT_JSON });
+    for (;;) {
+      const page = bodyOf<{ value?: unknown; nextLink?: unknown }>(response, ["200"]);
+      if (!Array.isArray(page.value)) {
+        throw new RestError(`Azure answered a list without a 'value' array (GET ${response.request.url})`, {
+          statusCode: Number(response.status),
+        });
+      }
+      yield* page.value as T[];
+      if (typeof page.nextLink !== "string" || page.nextLink === "") return;
+      response = await this.client
+        .pathUnchecked(withApiVersion(page.nextLink))
+        .get({ ...signal(options), ...ACCEPT_JSON });
+    }
+  }
+
+  /**
+   * A create or update. Microsoft.Network answers 200/201 with `Azure-AsyncOperation`; the poller
+   * follows it, then reads the resource (the SDK's `resourceLocationConfig: "azure-async-operation"`).
+   * https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations
+   */
+  put<T>(path: string, body: unknown, options: NetworkPollOptions = {}): Promise<T> {
+    return this.longRunning<T>(
+      () =>
+        this.client
+          .path(path)
+          .put({ ...signal(options), ...ACCEPT_JSON, contentType: "application/json", body }),
+      ["200", "201", "202"],
+      "azure-async-operation",
+      options,
+      (response) => bodyOf<T>(response, ["200", "201", "202"]),
+    );
+  }
+
+  /**
+   * A delete: 202 with `Location` and `Azure-AsyncOperation` (core-lro polls the latter when both
+   * come, the former otherwise; no final read), or 200/204 when done or already absent.
+   */
+  delete(path: string, options: NetworkPollOptions = {}): Promise<void> {
+    return this.longRunning<void>(
+      () => this.client.path(path).delete({ ...signal(options) }),
+      ["200", "202", "204"],
+      "location",
+      options,
+      () => undefined,
+    );
+  }
+
+  /**
+   * As the SDK's getLongRunningPoller: core-lro's createHttpPoller drives the operation from its
+   * first answer's headers; every answer outside `expected` fails as a RestError with ARM's code,
+   * a failed operation as core-lro's "The long-running operation has failed" Error. The status URLs
+   * are polled through the same pipeline (LroPacing holds each poll until ARM's Retry-After).
+   */
+  private longRunning<T>(
+    send: () => PromiseLike<HttpResponse>,
+    expected: string[],
+    resourceLocationConfig: ResourceLocationConfig,
+    options: NetworkPollOptions,
+    result: (response: HttpResponse) => T,
+  ): Promise<T> {
+    const lroResponse = (response: HttpResponse): OperationResponse<HttpResponse> => {
+      if (!expected.includes(response.status)) throw createRestError(response);
+      return {
+        flatResponse: response,
+        rawResponse: {
+          statusCode: Number.parseInt(response.status, 10),
+          request: response.request,
+          headers: response.headers,
+          body: response.body,
+        },
+      };
+    };
+    return createHttpPoller<T, OperationState<T>>(
+      {
+        sendInitialRequest: async () => lroResponse(await send()),
+        sendPollRequest: async (url, pollOptions) => {
+          // A poll stops when the caller's signal (a step's deadline) or the poller's aborts.
+          const both = linkSignals(options.abortSignal, pollOptions?.abortSignal);
+          try {
+            const response = await this.client
+              .pathUnchecked(withApiVersion(url))
+              .get({ abortSignal: both.signal, ...ACCEPT_JSON });
+            return lroResponse(response);
+          } finally {
+            both.unlink();
+          }
+        },
+      },
+      {
+        intervalInMs: options.updateIntervalInMs,
+        resourceLocationConfig,
+        processResult: async (response) => result(response as HttpResponse),
+      },
+    );
+  }
+}
+
+const ACCEPT_JSON = { headers: { accept: "application/json" } } as const;
+
+function signal(options: NetworkRequestOptions): { abortSignal?: AbortSignalLike } {
+  return options.abortSignal ? { abortSignal: options.abortSignal } : {};
+}
+
+/**
+ * The body of an answer with an expected status; otherwise ARM's error as a RestError with its
+ * `statusCode` and `code` (ARM's `{error: {code, message}}`, as isNotFound and describeAzureError
+ * read it; https://learn.microsoft.com/javascript/api/@azure/arm-network/commonerrorresponse).
+ */
+function bodyOf<T>(response: HttpResponse, expected: string[]): T {
+  if (!expected.includes(response.status)) throw createRestError(response);
+  return response.body as T;
+}
+
+/** A nextLink or status URL without an api-version gets ours (as the SDK's addApiVersionToUrl). */
+function withApiVersion(url: string): string {
+  const parsed = new URL(url, "https://management.azure.com");
+  if (parsed.searchParams.get("api-version")) return url;
+  return `${url}${parsed.search ? "&" : "?"}api-version=${NETWORK_API_VERSION}`;
+}
+
+/** One signal that aborts when any of `signals` does; `unlink` drops the listeners. */
+function linkSignals(...signals: (AbortSignalLike | undefined)[]): { signal: AbortSignal; unlink(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const present = signals.filter((s): s is AbortSignalLike => s !== undefined);
+  for (const s of present) {
+    if (s.aborted) abort();
+    else s.addEventListener("abort", abort, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    unlink: () => {
+      for (const s of present) s.removeEventListener("abort", abort);
+    },
+  };
+}
