@@ -31,3 +31,13 @@ export function connectTo(
 export function operationsSince(azure: LocalAzure, since: number): Record<string, number> {
   return azure.counts({ since, excludePolling: true }).byOperation;
 }
+
+/** The error `p` rejects with; a test fails when it resolves. */
+export async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
+}
