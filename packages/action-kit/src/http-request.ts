@@ -2,7 +2,13 @@
 // two token requests an action makes before Azure (GitHub's OIDC token, Microsoft Entra ID's access
 // token) are sent at its start, before its body is loaded (azure-prefetch.ts), and node:https costs
 // tens of ms to load, so nothing here is loaded on the way to the first log line.
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from "node:http";
+//
+// Behind a proxy: a self-hosted runner's proxy is given to every step as https_proxy / http_proxy
+// / no_proxy (https://docs.github.com/actions/hosting-your-own-runners/using-a-proxy-server-with-self-hosted-runners),
+// as the Azure SDK's pipeline and @actions/http-client honour them. Node's own agent does, given
+// them as `proxyEnv` (Node >= 24.5, https://nodejs.org/api/http.html#built-in-proxy-support:
+// HTTPS through a CONNECT tunnel, NO_PROXY respected).
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from "node:http";
 
 export interface HttpRequest {
   method: "GET" | "POST";
@@ -27,7 +33,9 @@ export interface HttpAnswer {
 export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer> {
   const https = url.protocol === "https:";
   const client = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
+  const agent = proxyAgent(https);
   const options: RequestOptions & { ca?: string[] } = {
+    ...(agent ? { agent } : {}),
     method: request.method,
     headers: {
       ...request.headers,
@@ -56,6 +64,23 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
     if (request.onSent) req.on("finish", request.onSent);
     req.end(request.body);
   });
+}
+
+const PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"];
+const proxyAgents = new Map<string, Agent>();
+
+/** An agent that goes through the proxy the environment names, or undefined (Node's global agent) when none. */
+function proxyAgent(https: boolean): Agent | undefined {
+  const env = process.env;
+  if (!PROXY_VARIABLES.some((v) => env[v])) return undefined;
+  const key = [https, ...[...PROXY_VARIABLES, "no_proxy", "NO_PROXY"].map((v) => env[v] ?? "")].join("|");
+  let agent = proxyAgents.get(key);
+  if (!agent) {
+    const client = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
+    agent = new client.Agent({ keepAlive: true, proxyEnv: { ...env } });
+    proxyAgents.set(key, agent);
+  }
+  return agent;
 }
 
 /** Errors of the connection itself (reset, refused, timed out, DNS), as opposed to an answer. */

@@ -1,6 +1,8 @@
 // The credential against the local Azure's Entra over HTTPS with its own CA (real requests, real
 // TLS; the stand-in answers as Entra does: packages/local-azure/src/entra.ts), and what
 // describeAzureError makes of each refusal.
+import { createServer } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { rootCertificates } from "node:tls";
 import { EntraTokenError, EntraUnreachableError } from "@openclawps/action-kit/entra-token";
 import { type LocalAzure, startLocalAzure } from "@openclawps/local-azure";
@@ -119,6 +121,37 @@ describe("GitHubOidcCredential", () => {
       );
     } finally {
       azure.clearFaults();
+    }
+  });
+
+  it("goes through the runner's proxy (https_proxy), as the SDK's pipeline does", async () => {
+    // A CONNECT proxy, as a self-hosted runner's is.
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on("connect", (req, socket, head) => {
+      tunnels.push(req.url ?? "");
+      const [host, port] = (req.url ?? "").split(":");
+      const upstream = connect(Number(port), host, () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    process.env.https_proxy = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const since = Date.now();
+      await credential().getToken(ARM_SCOPE);
+      expect(count("entra.token", since)).toBe(1);
+      expect(tunnels.length).toBeGreaterThan(0);
+      expect(new Set(tunnels)).toEqual(new Set([new URL(azure.authorityHost).host]));
+    } finally {
+      delete process.env.https_proxy;
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 
