@@ -1,7 +1,5 @@
 export * from "./annotations.ts";
 export * from "./azure-inputs.ts";
-export * from "./azure-prefetch.ts";
-export * from "./entra-token.ts";
 export * from "./github-oidc.ts";
 export * from "./inputs.ts";
 export * from "./reporter.ts";
