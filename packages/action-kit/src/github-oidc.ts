@@ -6,10 +6,11 @@
 // (the same request @actions/core's getIDToken makes: packages/core/src/oidc-utils.ts in
 // actions/toolkit, with @actions/http-client retrying 502, 503 and 504).
 //
-// Made over node:http(s), loaded when the request starts: an action starts its request right
-// after its first log line (prefetchIdToken) and its Azure credential takes the answer
-// (takeIdToken), so the token exchange does not wait for the action's own start-up.
-import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
+// Made over node:http(s), loaded when the request starts (http-request.ts): an action starts its
+// request right after its first log line (prefetchIdToken, or azure-prefetch.ts, which exchanges
+// the answer for an Azure token at once) and its Azure credential takes the answer (takeIdToken),
+// so the token exchange does not wait for the action's own start-up.
+import { isNetworkError, sendRequest } from "./http-request.ts";
 import { UserError } from "./user-error.ts";
 import { setSecret as maskInLog } from "./workflow-commands.ts";
 
@@ -118,49 +119,22 @@ function parseValue(body: string): string {
   return value;
 }
 
-/** Errors of the connection itself (reset, refused, timed out, DNS), as opposed to an answer. */
-function isNetworkError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === "string" && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
-}
-
 function get(
   url: URL,
   bearer: string,
   opts: IdTokenRequestOptions,
 ): Promise<{ status: number; body: string }> {
-  const https = url.protocol === "https:";
-  // Loaded here, after the action's first line: node:https costs tens of ms to load.
-  const client = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
-  const options: RequestOptions & { ca?: string[] } = {
+  return sendRequest(url, {
     method: "GET",
     headers: {
       Authorization: `Bearer ${bearer}`,
       Accept: "application/json",
       "User-Agent": "openclawps-actions",
     },
-    ...(https && opts.ca ? { ca: opts.ca } : {}),
-  };
-  return new Promise((resolve, reject) => {
-    const req: ClientRequest = client.request(url, options, (res: IncomingMessage) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.setTimeout(opts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS, () => {
-      const err = new Error(
-        `no answer from GitHub's OIDC token endpoint in ${opts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS} ms`,
-      ) as NodeJS.ErrnoException;
-      err.code = "ETIMEDOUT";
-      req.destroy(err);
-    });
-    req.on("error", reject);
-    if (opts.onSent) req.on("finish", opts.onSent);
-    req.end();
+    ...(opts.ca ? { ca: opts.ca } : {}),
+    socketTimeoutMs: opts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
+    service: "GitHub's OIDC token endpoint",
+    ...(opts.onSent ? { onSent: opts.onSent } : {}),
   });
 }
 

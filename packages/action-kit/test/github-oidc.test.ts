@@ -1,7 +1,5 @@
 // The GitHub OIDC request against a local stand-in of the runner's token endpoint (plain HTTP here;
 // over HTTPS with a private CA it runs in packages/azure's connect tests, against the local Azure).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   ENTRA_TOKEN_EXCHANGE_AUDIENCE,
@@ -13,14 +11,10 @@ import {
 } from "../src/github-oidc.ts";
 import { UserError } from "../src/user-error.ts";
 import { captureStdoutAsync } from "./capture-stdout.ts";
+import { type Handler, hang, reset, ScriptedServer, status } from "./scripted-server.ts";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-let server: Server;
+const server = new ScriptedServer();
 let env: NodeJS.ProcessEnv;
-/** What the stand-in answers, one handler per request in order (the last one repeats). */
-let script: Handler[];
-let seen: IncomingMessage[];
 let tokenCount = 0;
 
 const token: Handler = (req, res) => {
@@ -29,41 +23,19 @@ const token: Handler = (req, res) => {
   res.writeHead(200, { "Content-Type": "application/json" });
   res.end(JSON.stringify({ value: `jwt-${tokenCount}-for-${audience}`, count: 1 }));
 };
-const status =
-  (code: number, body = ""): Handler =>
-  (_req, res) => {
-    res.writeHead(code);
-    res.end(body);
-  };
-/** The connection dropped before any answer: a network error. */
-const reset: Handler = (req) => req.socket.destroy();
-/** Never answers. */
-const hang: Handler = () => {};
 
 const noSleep = { sleep: async () => {}, setSecret: () => {} };
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push(req);
-    const handler = script.length > 1 ? script.shift()! : script[0]!;
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await server.start();
   // As the runner sets it: the URL already has a query, the audience is appended with `&`.
   env = {
-    ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/idtoken?api-version=2.0`,
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${server.base}/idtoken?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runtime-bearer",
   };
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-beforeEach(() => {
-  script = [token];
-  seen = [];
-});
+afterAll(() => server.close());
+beforeEach(() => server.answer(token));
 
 describe("requestIdToken", () => {
   it("asks for the audience with the runtime bearer token and masks the token before returning it", async () => {
@@ -74,9 +46,9 @@ describe("requestIdToken", () => {
     });
     expect(value).toMatch(/^jwt-\d+-for-api:\/\/AzureADTokenExchange$/);
     expect(masked).toEqual([value]);
-    expect(seen).toHaveLength(1);
-    expect(seen[0]!.url).toBe("/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange");
-    expect(seen[0]!.headers.authorization).toBe("Bearer runtime-bearer");
+    expect(server.seen).toHaveLength(1);
+    expect(server.seen[0]!.url).toBe("/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange");
+    expect(server.seen[0]!.headers.authorization).toBe("Bearer runtime-bearer");
   });
 
   it("masks it with the add-mask workflow command by default", async () => {
@@ -88,7 +60,7 @@ describe("requestIdToken", () => {
   });
 
   it("retries 502, 503, 504 and dropped connections with a growing back-off", async () => {
-    script = [status(502), status(503), reset, status(504), token];
+    server.answer(status(502), status(503), reset, status(504), token);
     const waits: number[] = [];
     const value = await requestIdToken("aud", {
       env,
@@ -96,31 +68,31 @@ describe("requestIdToken", () => {
       sleep: async (ms) => void waits.push(ms),
     });
     expect(value).toMatch(/-for-aud$/);
-    expect(seen).toHaveLength(5);
+    expect(server.seen).toHaveLength(5);
     expect(waits).toEqual([250, 500, 1000, 2000]);
   });
 
   it("gives up after its retries, saying it is GitHub's service", async () => {
-    script = [status(503, "busy")];
+    server.answer(status(503, "busy"));
     const err = await requestIdToken("aud", { env, ...noSleep, retries: 2 }).catch((e: unknown) => e);
-    expect(seen).toHaveLength(3);
+    expect(server.seen).toHaveLength(3);
     expect(String(err)).toMatch(/failed 3 times \(GitHub's OIDC token endpoint answered HTTP 503: busy\)/);
   });
 
   it("does not retry a refusal (401): it fails at once with the status", async () => {
-    script = [status(401, '{"message":"Unauthorized"}'), token];
+    server.answer(status(401, '{"message":"Unauthorized"}'), token);
     const err = await requestIdToken("aud", { env, ...noSleep }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IdTokenRequestError);
     expect((err as IdTokenRequestError).statusCode).toBe(401);
-    expect(seen).toHaveLength(1);
+    expect(server.seen).toHaveLength(1);
   });
 
   it("fails a request that gets no answer within the socket timeout, and retries it", async () => {
-    script = [hang, token];
+    server.answer(hang, token);
     const value = await requestIdToken("aud", { env, ...noSleep, socketTimeoutMs: 200 });
     expect(value).toMatch(/-for-aud$/);
-    expect(seen).toHaveLength(2);
-    script = [hang];
+    expect(server.seen).toHaveLength(2);
+    server.answer(hang);
     const err = await requestIdToken("aud", { env, ...noSleep, socketTimeoutMs: 100, retries: 0 }).catch(
       (e: unknown) => e,
     );
@@ -128,7 +100,7 @@ describe("requestIdToken", () => {
   });
 
   it("refuses a 200 without a token in it", async () => {
-    script = [status(200, '{"count":0}')];
+    server.answer(status(200, '{"count":0}'));
     await expect(requestIdToken("aud", { env, ...noSleep })).rejects.toThrow(/without an ID token/);
   });
 
@@ -139,23 +111,23 @@ describe("requestIdToken", () => {
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(/permissions: \{ id-token: write/);
     }
-    expect(seen).toHaveLength(0);
+    expect(server.seen).toHaveLength(0);
   });
 });
 
 describe("prefetchIdToken and takeIdToken", () => {
   it("hand the token requested at start to the first taker, and ask anew after that", async () => {
     prefetchIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE, { env, setSecret: () => {} });
-    expect(seen.length).toBeLessThanOrEqual(1);
+    expect(server.seen.length).toBeLessThanOrEqual(1);
     const first = await takeIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE, { env, setSecret: () => {} });
-    expect(seen).toHaveLength(1);
+    expect(server.seen).toHaveLength(1);
     const second = await takeIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE, { env, setSecret: () => {} });
-    expect(seen).toHaveLength(2);
+    expect(server.seen).toHaveLength(2);
     expect(second).not.toBe(first);
   });
 
   it("resolve the prefetch once the request is sent, before GitHub answers", async () => {
-    script = [hang, token];
+    server.answer(hang, token);
     let answered = false;
     let sent = false;
     await prefetchIdToken("aud-sent", {
@@ -165,7 +137,7 @@ describe("prefetchIdToken and takeIdToken", () => {
       onSent: () => (sent = true),
     });
     expect(sent).toBe(true);
-    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    await vi.waitFor(() => expect(server.seen).toHaveLength(1));
     const taken = takeIdToken("aud-sent", { env, ...noSleep }).then((t) => {
       answered = true;
       return t;
@@ -173,13 +145,13 @@ describe("prefetchIdToken and takeIdToken", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(answered).toBe(false);
     // The hung request: let it fail fast so the taker gets the retry's answer.
-    seen[0]!.socket.destroy();
+    server.seen[0]!.socket.destroy();
     expect(await taken).toMatch(/-for-aud-sent$/);
-    expect(seen).toHaveLength(2);
+    expect(server.seen).toHaveLength(2);
   });
 
   it("keep a prefetch failure for the taker (no unhandled rejection)", async () => {
-    script = [status(403, "forbidden")];
+    server.answer(status(403, "forbidden"));
     prefetchIdToken("aud-x", { env, ...noSleep });
     await new Promise((r) => setTimeout(r, 50));
     await expect(takeIdToken("aud-x", { env, ...noSleep })).rejects.toThrow(/HTTP 403/);
@@ -188,6 +160,6 @@ describe("prefetchIdToken and takeIdToken", () => {
   it("prefetch nothing when the job has no token endpoint", async () => {
     prefetchIdToken("aud-y", { env: {} });
     await expect(takeIdToken("aud-y", { env: {} })).rejects.toBeInstanceOf(IdTokenUnavailableError);
-    expect(seen).toHaveLength(0);
+    expect(server.seen).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 // Turning what Azure (ARM, Entra ID) and the GitHub OIDC endpoint answer into messages that
 // say what to fix. Nothing here swallows an error: callers rethrow with the description.
+import { EntraTokenError } from "@openclawps/action-kit/entra-token";
 import { IdTokenUnavailableError } from "@openclawps/action-kit/github-oidc";
 import { READER_ACTIONS } from "./arm-actions.ts";
 
@@ -51,16 +52,15 @@ export function isNotFound(err: unknown): boolean {
 
 function facts(err: unknown): ErrorFacts {
   if (!(err instanceof Error)) return { message: String(err) };
-  const e = err as Error & {
-    code?: unknown;
-    statusCode?: unknown;
-    errorResponse?: { error?: string; errorDescription?: string };
-  };
+  // Entra's answer to the token exchange: its AADSTS code (error_codes) and description.
+  if (err instanceof EntraTokenError) {
+    return { code: err.code, statusCode: err.statusCode, message: err.description || err.message };
+  }
+  const e = err as Error & { code?: unknown; statusCode?: unknown };
   const statusCode = typeof e.statusCode === "number" ? e.statusCode : undefined;
-  // Entra errors: AuthenticationError carries the AADSTS text in errorResponse.errorDescription.
-  const text = `${e.message} ${e.errorResponse?.errorDescription ?? ""}`;
-  const aadsts = /\b(AADSTS\d+)\b/.exec(text)?.[1];
-  if (aadsts) return { code: aadsts, statusCode, message: text.trim() };
+  // An AADSTS code in another client's error text (@azure/identity's, in tests and tools).
+  const aadsts = /\b(AADSTS\d+)\b/.exec(e.message)?.[1];
+  if (aadsts) return { code: aadsts, statusCode, message: e.message };
   // A failed long-running operation is a plain Error: "The long-running operation has failed. {code}. {message}"
   // (@azure/core-lro poller/operation.js).
   const lro = /^The long-running operation has failed\. ([^.\s]+)\. ([\s\S]*)$/.exec(e.message);
@@ -86,11 +86,16 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
   }
 
   switch (f.code) {
-    case "AADSTS70021": {
-      // "No matching federated identity record found for presented assertion. Assertion Issuer: '...'.
-      // Assertion Subject: '...'. Assertion Audience: '...'."
+    case "AADSTS70021":
+    case "AADSTS700213": {
+      // Entra's answer for a GitHub token whose subject no federated credential of the app has:
+      // "AADSTS700213: No matching federated identity record found for presented assertion subject
+      // 'repo:...'. Check your federated identity credential Subject, Audience and Issuer against
+      // the presented assertion." (e.g. github.com/Azure/login/issues/482), formerly
+      // "AADSTS70021: No matching federated identity record found for presented assertion.
+      // Assertion Issuer: '...'. Assertion Subject: '...'. Assertion Audience: '...'."
       // https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust#github-actions
-      const subject = /Assertion Subject: '([^']*)'/.exec(f.message)?.[1];
+      const subject = assertionSubject(f.message);
       const issuer =
         /Assertion Issuer: '([^']*)'/.exec(f.message)?.[1] ?? "https://token.actions.githubusercontent.com";
       const audience = /Assertion Audience: '([^']*)'/.exec(f.message)?.[1];
@@ -98,10 +103,23 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
         ? `subject '${subject}' (issuer '${issuer}'${audience ? `, audience '${audience}'` : ""})`
         : "this job's token";
       return (
-        `Microsoft Entra ID found no federated credential on ${app} that matches ${presented} (AADSTS70021). ` +
+        `Microsoft Entra ID found no federated credential on ${app} that matches ${presented} (${f.code}). ` +
         "The subject depends on how the job runs: `repo:OWNER/REPO:environment:NAME` when the job has an environment, " +
         "`repo:OWNER/REPO:ref:refs/heads/BRANCH` for a branch, `repo:OWNER/REPO:pull_request` for pull requests. " +
         federationAdvice(subject, issuer, appId)
+      );
+    }
+    case "AADSTS7002138": {
+      // "No matching federated identity record found for presented assertion subject '...'. The
+      // subject matches with case-insensitive comparison, but not with case-sensitive comparison."
+      // Federated credentials match case-sensitively since 2024:
+      // https://learn.microsoft.com/entra/identity-platform/reference-breaking-changes (github.com/Azure/login/issues/515)
+      const subject = assertionSubject(f.message) ?? "the subject this job presents";
+      return (
+        `A federated credential on ${app} matches this job's subject '${subject}' only when letter case is ignored (AADSTS7002138), ` +
+        "and Microsoft Entra ID compares subjects case-sensitively. " +
+        `Change that credential's subject to exactly '${subject}' (az ad app federated-credential list --id ${appId} shows it), ` +
+        "or re-run infra/azure/bootstrap-oidc.sh with --repo spelled as GitHub spells the repository."
       );
     }
     case "AADSTS700016":
@@ -111,8 +129,9 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
       return `Microsoft Entra ID does not know the tenant (${f.code}). Check the azure-tenant-id input (AZURE_TENANT_ID secret).`;
     case "AADSTS700024":
       return "Microsoft Entra ID refused the GitHub token as expired or not yet valid (AADSTS700024). Check the runner's clock; the token is requested fresh for every Azure token.";
-    case "AADSTS700213":
     case "AADSTS700211":
+    case "AADSTS700212":
+      // "... for presented assertion issuer '...'" / "... audience '...'" (github.com/Azure/login/issues/360)
       return `Microsoft Entra ID found no federated credential on ${app} for this token's issuer or audience (${f.code}): the issuer must be https://token.actions.githubusercontent.com and the audience api://AzureADTokenExchange. ${firstLine(f.message)}`;
     case "AuthorizationFailed":
     case "LinkedAuthorizationFailed": {
@@ -184,6 +203,14 @@ export function describeAzureError(err: unknown, hints: ErrorHints = {}): string
   }
   const status = f.statusCode ? `${f.statusCode} ` : "";
   return f.code ? `Azure answered ${status}${f.code}: ${f.message}` : f.message;
+}
+
+/** The subject an Entra "no matching federated identity record" message names. */
+function assertionSubject(message: string): string | undefined {
+  return (
+    /presented assertion subject '([^']*)'/.exec(message)?.[1] ??
+    /Assertion Subject: '([^']*)'/.exec(message)?.[1]
+  );
 }
 
 function firstLine(message: string): string {

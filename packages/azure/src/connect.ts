@@ -7,8 +7,15 @@ import { ComputeManagementClient } from "@azure/arm-compute";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/core-auth";
 import { type PipelinePolicy, type TlsSettings, throttlingRetryPolicy } from "@azure/core-rest-pipeline";
-import { ClientAssertionCredential } from "@azure/identity";
-import { ENTRA_TOKEN_EXCHANGE_AUDIENCE, takeIdToken } from "@openclawps/action-kit/github-oidc";
+import {
+  armEndpointOf,
+  armScopeFor,
+  authorityHostOf,
+  PUBLIC_ARM_ENDPOINT,
+  PUBLIC_AUTHORITY_HOST,
+} from "@openclawps/action-kit/entra-token";
+import { ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "@openclawps/action-kit/github-oidc";
+import { GitHubOidcCredential } from "./github-oidc-credential.ts";
 import { DEFAULT_POLL_INTERVAL_MS, type LroKind, LroPacing, pollIntervalFor } from "./lro-polling.ts";
 import { NetworkClient } from "./network-client.ts";
 import {
@@ -19,11 +26,9 @@ import {
   type RateLimits,
 } from "./rate-limit.ts";
 import { REQUEST_TIMEOUT_MS, requestTimeoutPolicy } from "./request-timeout.ts";
-import { ASSERTION_REUSE_MS, reusedFor, SharedTokenCredential } from "./shared-token.ts";
+import { SharedTokenCredential } from "./shared-token.ts";
 
-export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
-export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
-export { ENTRA_TOKEN_EXCHANGE_AUDIENCE };
+export { armScopeFor, ENTRA_TOKEN_EXCHANGE_AUDIENCE, PUBLIC_ARM_ENDPOINT, PUBLIC_AUTHORITY_HOST };
 
 export interface AzureConnectionOptions {
   subscriptionId: string;
@@ -47,7 +52,8 @@ export interface AzureConnectionOptions {
   caCertPem?: string;
   /**
    * Default: GitHub's OIDC token from action-kit's `takeIdToken` (the one the action prefetched at
-   * its start, then a fresh one for every later token exchange).
+   * its start, then a fresh one for every later token exchange). Only with the default does the
+   * credential use the exchange the action prefetched at its start (action-kit's azure-prefetch).
    */
   getIdToken?: (audience: string) => Promise<string>;
   /** Max ARM requests in flight (default 16). */
@@ -100,36 +106,24 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
   for (const key of ["subscriptionId", "tenantId", "clientId", "resourceGroup"] as const) {
     if (!opts[key]) throw new Error(`connectAzure: ${key} is required`);
   }
-  const armEndpoint = (opts.armEndpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
-  const authorityHost = (opts.authorityHost ?? PUBLIC_AUTHORITY_HOST).replace(/\/+$/, "");
+  const armEndpoint = armEndpointOf(opts.armEndpoint);
   if (opts.caCertPem) checkCaCertificates(opts.caCertPem);
-  // `ca` replaces Node's bundled roots (core-rest-pipeline TlsSettings docs), so keep them and
-  // add the extra CA; no NODE_EXTRA_CA_CERTS needed and public endpoints keep working.
-  const tlsOptions: TlsSettings | undefined = opts.caCertPem
-    ? { ca: [...rootCertificates, opts.caCertPem] }
-    : undefined;
+  // `ca` replaces Node's bundled roots (core-rest-pipeline TlsSettings docs, node:tls), so keep
+  // them and add the extra CA; no NODE_EXTRA_CA_CERTS needed and public endpoints keep working.
+  const ca = opts.caCertPem ? [...rootCertificates, opts.caCertPem] : undefined;
+  const tlsOptions: TlsSettings | undefined = ca ? { ca } : undefined;
 
-  const caCertPem = opts.caCertPem;
-  const getIdToken =
-    opts.getIdToken ??
-    ((audience: string) => takeIdToken(audience, caCertPem ? { ca: [...rootCertificates, caCertPem] } : {}));
-  // Shared by the three clients: one OIDC request and one Entra exchange per run (shared-token.ts).
+  // Shared by the three clients (and Key Vault clients given ctx.credential): one OIDC request
+  // and one Entra exchange per run and scope (shared-token.ts), each exchange with a fresh GitHub
+  // token so a long rollout never presents an expired one (github-oidc-credential.ts).
   const credential = new SharedTokenCredential(
-    new ClientAssertionCredential(
-      opts.tenantId,
-      opts.clientId,
-      // Called for every token request (a fresh GitHub token for each exchange, so a long
-      // rollout never presents an expired one); MSAL's repeated asks within one exchange share it.
-      reusedFor(ASSERTION_REUSE_MS, () => getIdToken(ENTRA_TOKEN_EXCHANGE_AUDIENCE)),
-      {
-        authorityHost,
-        // Instance discovery asks login.microsoftonline.com about the authority; a sovereign or
-        // local authority is not in its list (@azure/identity AuthorityValidationOptions).
-        disableInstanceDiscovery: authorityHost !== PUBLIC_AUTHORITY_HOST,
-        ...(tlsOptions ? { tlsOptions } : {}),
-        retryOptions: { maxRetries: 3 },
-      },
-    ),
+    new GitHubOidcCredential({
+      tenantId: opts.tenantId,
+      clientId: opts.clientId,
+      authorityHost: authorityHostOf(opts.authorityHost),
+      ...(ca ? { ca } : {}),
+      ...(opts.getIdToken ? { getIdToken: opts.getIdToken } : {}),
+    }),
   );
 
   const limiter = new ArmRequestLimiter(
@@ -203,20 +197,4 @@ function checkCaCertificates(pem: string): void {
       );
     }
   }
-}
-
-/**
- * ARM's token audience per cloud (the ARM clients default to the public one whatever their
- * endpoint: @azure/arm-compute computeManagementContext.js).
- * https://learn.microsoft.com/azure/azure-government/compare-azure-government-global-azure#guidance-for-developers
- */
-const ARM_SCOPES: Record<string, string> = {
-  "management.azure.com": "https://management.azure.com/.default",
-  "management.chinacloudapi.cn": "https://management.chinacloudapi.cn/.default",
-  "management.usgovcloudapi.net": "https://management.usgovcloudapi.net/.default",
-};
-
-export function armScopeFor(armEndpoint: string): string {
-  const host = new URL(armEndpoint).hostname.toLowerCase();
-  return ARM_SCOPES[host] ?? ARM_SCOPES["management.azure.com"]!;
 }

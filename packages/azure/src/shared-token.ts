@@ -43,29 +43,3 @@ export class SharedTokenCredential implements TokenCredential {
     return entry.pending;
   }
 }
-
-/**
- * MSAL asks for the client assertion more than once per exchange; a GitHub OIDC token fetched
- * this recently serves those asks. Later exchanges (a long rollout renewing its ARM token) get
- * a new one, so no expired GitHub token is ever presented.
- */
-export const ASSERTION_REUSE_MS = 60_000;
-
-/** `fetch`, with its result (or pending promise) reused for `ms`; a failure is not kept. */
-export function reusedFor<T>(
-  ms: number,
-  fetch: () => Promise<T>,
-  now: () => number = Date.now,
-): () => Promise<T> {
-  let held: { at: number; value: Promise<T> } | undefined;
-  return () => {
-    if (!held || now() - held.at >= ms) {
-      const entry = { at: now(), value: fetch() };
-      held = entry;
-      entry.value.catch(() => {
-        if (held === entry) held = undefined;
-      });
-    }
-    return held.value;
-  };
-}

@@ -257,4 +257,16 @@ describe("the fleet's Key Vault", () => {
       azure.setAllowedActions(undefined);
     }
   });
+
+  it("serves a Key Vault client the operator's own token with Key Vault's scope: one more exchange, then shared", async () => {
+    // The app reads a secret itself only here: deploy-fleet never does.
+    expect(await grantSecretRead(ctx, VAULT, "claw-bob", azure.objectId)).toBe("granted");
+    trustCaInProcess(azure.caCertPem);
+    const since = Date.now();
+    const asOperator = new SecretClient(azure.vaultUrl(VAULT), ctx.credential, keyVaultClientOptions());
+    expect((await asOperator.getSecret("claw-bob")).value).toContain("bob-key");
+    await expect(asOperator.getSecret("claw-alice")).rejects.toMatchObject({ statusCode: 403 });
+    const exchanges = azure.requestLog.filter((e) => e.operation === "entra.token" && e.at >= since);
+    expect(exchanges.map((e) => [e.scope, e.status])).toEqual([["https://vault.azure.net/.default", 200]]);
+  });
 });

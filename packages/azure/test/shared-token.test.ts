@@ -1,6 +1,6 @@
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { describe, expect, it } from "vitest";
-import { reusedFor, SharedTokenCredential, TOKEN_RENEW_MARGIN_MS } from "../src/shared-token.ts";
+import { SharedTokenCredential, TOKEN_RENEW_MARGIN_MS } from "../src/shared-token.ts";
 
 function countingCredential(expiresInMs: number, now: () => number) {
   const calls = { n: 0, fail: false };
@@ -49,22 +49,5 @@ describe("SharedTokenCredential", () => {
     await shared.getToken("s");
     await shared.getToken("s", { claims: "{}" });
     expect(calls.n).toBe(2);
-  });
-});
-
-describe("reusedFor", () => {
-  it("reuses a result for the given time, then fetches again", async () => {
-    let clock = 0;
-    let n = 0;
-    const get = reusedFor(
-      1000,
-      async () => ++n,
-      () => clock,
-    );
-    expect(await Promise.all([get(), get()])).toEqual([1, 1]);
-    clock = 999;
-    expect(await get()).toBe(1);
-    clock = 1000;
-    expect(await get()).toBe(2);
   });
 });

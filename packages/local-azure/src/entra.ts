@@ -6,7 +6,15 @@
 // It checks the assertion the way Entra checks a federated identity credential: signature
 // against the issuer's JWKS, and issuer + subject + audience matching a configured credential.
 // Errors are Entra's OAuth error bodies with AADSTS codes
-// (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
+// (https://learn.microsoft.com/entra/identity-platform/reference-error-codes), worded as Entra
+// words them today (the sources are cited where each is made):
+//   AADSTS900144 a required parameter is missing (the body is read only as a form, as the
+//                client-credentials page specifies Content-Type: application/x-www-form-urlencoded)
+//   AADSTS700211 / 700213 / 700212 no federated credential for the token's issuer / subject / audience,
+//   AADSTS7002138 the subject matches one only when letter case is ignored
+//   AADSTS70003 another grant type, AADSTS700016 unknown application, AADSTS90002 unknown tenant,
+//   AADSTS1002012 scope without /.default, AADSTS7000218 no client credential,
+//   AADSTS50027 malformed JWT, AADSTS5002738 bad signature, AADSTS700024 expired assertion.
 import { createHash, randomUUID } from "node:crypto";
 import {
   createLocalJWKSet,
@@ -108,6 +116,7 @@ export class Entra {
     pathname: string,
     query: URLSearchParams,
     body: string,
+    contentType?: string,
   ): Promise<{ reply: Reply; operation: string; scope?: string } | undefined> {
     const parts = pathname.split("/").filter(Boolean);
     if (parts.length < 2) return undefined;
@@ -143,7 +152,12 @@ export class Entra {
       return { operation: "entra.keys", reply: { status: 200, body: { keys: [this.jwk!] } } };
     }
     if (method === "POST" && (rest === "oauth2/v2.0/token" || rest === "oauth2/token")) {
-      const form = new URLSearchParams(body);
+      // The token request is a form (the client-credentials page's requests are
+      // application/x-www-form-urlencoded); Entra reads no parameter from a body of another type,
+      // so a JSON body is refused as one without grant_type (AADSTS900144).
+      const form = /^application\/x-www-form-urlencoded\b/i.test(contentType ?? "")
+        ? new URLSearchParams(body)
+        : new URLSearchParams();
       const result = await this.token(tenant, form);
       return {
         operation: "entra.token",
@@ -187,6 +201,18 @@ export class Entra {
   private async token(tenant: string, form: URLSearchParams): Promise<OAuthError | Record<string, unknown>> {
     if (!this.knownTenant(tenant) || tenant === "common" || tenant === "organizations")
       return tenantNotFound(tenant);
+    // "AADSTS900144: The request body must contain the following parameter: 'client_id'." (Entra's
+    // wording for any missing parameter; https://login.microsoftonline.com/error?code=900144)
+    for (const required of ["grant_type", "client_id", "scope"]) {
+      if (!form.get(required)) {
+        return {
+          status: 400,
+          error: "invalid_request",
+          aadsts: 900144,
+          description: `The request body must contain the following parameter: '${required}'.`,
+        };
+      }
+    }
     if (form.get("grant_type") !== "client_credentials") {
       return {
         status: 400,
@@ -272,17 +298,32 @@ export class Entra {
     }
     const issuer = String(claims.iss ?? "");
     const subject = String(claims.sub ?? "");
-    const audience = Array.isArray(claims.aud) ? claims.aud.join(",") : String(claims.aud ?? "");
-    const noMatch = (): OAuthError => ({
-      status: 400,
-      error: "invalid_request",
-      aadsts: 70021,
-      // The wording Entra uses for a GitHub token that matches no federated credential.
-      description: `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'. https://docs.microsoft.com/azure/active-directory/develop/workload-identity-federation`,
+    const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map((a) => String(a ?? ""));
+    // Entra's answers when no federated credential matches, 401 invalid_client with the claim that
+    // did not match: "AADSTS700211: No matching federated identity record found for presented
+    // assertion issuer '...'" (github.com/Azure/login/issues/360), "AADSTS700213: ... subject '...'"
+    // (github.com/Azure/login/issues/482), "AADSTS700212: ... audience '...'", and AADSTS7002138
+    // when the subject matches only case-insensitively (github.com/Azure/login/issues/515). They
+    // replaced AADSTS70021, which named all three claims in one message.
+    const noMatch = (aadsts: number, claim: string, value: string, extra = ""): OAuthError => ({
+      status: 401,
+      error: "invalid_client",
+      aadsts,
+      description: `No matching federated identity record found for presented assertion ${claim} '${value}'.${extra} Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
     });
-    if (issuer !== this.github.issuer || !this.config.federatedSubjects.includes(subject)) return noMatch();
-    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!audiences.includes(FEDERATION_AUDIENCE)) return noMatch();
+    if (issuer !== this.github.issuer) return noMatch(700211, "issuer", issuer);
+    if (!this.config.federatedSubjects.includes(subject)) {
+      const folded = subject.toLowerCase();
+      return this.config.federatedSubjects.some((s) => s.toLowerCase() === folded)
+        ? noMatch(
+            7002138,
+            "subject",
+            subject,
+            " The subject matches with case-insensitive comparison, but not with case-sensitive comparison.",
+          )
+        : noMatch(700213, "subject", subject);
+    }
+    if (!audiences.includes(FEDERATION_AUDIENCE)) return noMatch(700212, "audience", audiences.join(","));
     try {
       const { payload } = await jwtVerify(assertion, createLocalJWKSet(this.github.jwks()), {
         issuer: this.github.issuer,

@@ -543,7 +543,13 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
           };
         } else {
           await sleep(latency("token"));
-          const out = await entra.handle(method, url.pathname, url.searchParams, body);
+          const out = await entra.handle(
+            method,
+            url.pathname,
+            url.searchParams,
+            body,
+            req.headers["content-type"],
+          );
           if (out) {
             entry.operation = out.operation;
             if (out.scope !== undefined) entry.scope = out.scope;

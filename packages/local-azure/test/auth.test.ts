@@ -34,16 +34,16 @@ describe("Microsoft Entra token exchange", () => {
     expect(exchange.at(-1)?.status).toBe(200);
   });
 
-  it("refuses a subject without a federated credential with AADSTS70021", async () => {
+  it("refuses a subject without a federated credential with AADSTS700213", async () => {
     c.azure.setIdTokenClaims({ sub: "repo:openclawps/example-fleet:ref:refs/heads/main" });
     const compute = clientsFor(c.azure).compute;
     const err = await compute.virtualMachines.get("rg-auth", "vm").then(
       () => new Error("expected the token exchange to fail"),
       (e: unknown) => e as Error,
     );
-    expect(err.message).toContain("AADSTS70021");
-    expect(err.message).toContain("No matching federated identity record found for presented assertion");
-    expect(err.message).toContain("Assertion Subject: 'repo:openclawps/example-fleet:ref:refs/heads/main'");
+    expect(err.message).toContain(
+      "AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:openclawps/example-fleet:ref:refs/heads/main'.",
+    );
   });
 
   it("accepts the subject once a federated credential exists for it", async () => {
@@ -105,7 +105,7 @@ describe("Microsoft Entra token exchange", () => {
       },
     );
     await expect(credential.getToken("https://management.azure.com/.default")).rejects.toThrow(
-      /AADSTS70021[\s\S]*Assertion Audience: 'https:\/\/github.com\/openclawps'/,
+      /AADSTS700212: No matching federated identity record found for presented assertion audience 'https:\/\/github.com\/openclawps'/,
     );
   });
 
@@ -153,6 +153,144 @@ describe("Microsoft Entra token exchange", () => {
     } finally {
       process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = saved;
     }
+  });
+});
+
+describe("the token endpoint, asked as the client-credentials page documents", () => {
+  // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#third-case-access-token-request-with-a-federated-credential
+  const post = async (form: Record<string, string>, contentType = "application/x-www-form-urlencoded") => {
+    const res = await fetch(`${c.azure.authorityHost}/${c.azure.tenantId}/oauth2/v2.0/token`, {
+      method: "POST",
+      headers: { "Content-Type": contentType },
+      body: contentType.includes("json") ? JSON.stringify(form) : new URLSearchParams(form).toString(),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const request = async (claims: Record<string, unknown> = {}) => {
+    c.azure.setIdTokenClaims(claims);
+    return {
+      client_id: c.azure.clientId,
+      scope: "https://management.azure.com/.default",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: await c.azure.mintIdToken("api://AzureADTokenExchange"),
+      grant_type: "client_credentials",
+    };
+  };
+  /** Entra's error body: the OAuth error, AADSTS code first in the description and in error_codes, and trace ids. */
+  const refusal = (status: number, error: string, code: number, text: string | RegExp) =>
+    expect.objectContaining({
+      status,
+      body: expect.objectContaining({
+        error,
+        error_codes: [code],
+        error_description: expect.stringMatching(
+          new RegExp(
+            `^AADSTS${code}: ${typeof text === "string" ? text.replace(/[.*+?^${}()|[\]\\']/g, "\\$&") : text.source}[\\s\\S]* Trace ID: [0-9a-f-]+ Correlation ID: [0-9a-f-]+ Timestamp: `,
+          ),
+        ),
+        trace_id: expect.any(String),
+        correlation_id: expect.any(String),
+        timestamp: expect.any(String),
+      }),
+    });
+
+  it("answers a token for the scope's resource", async () => {
+    const { status, body } = await post(await request());
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599 });
+    const claims = JSON.parse(Buffer.from(String(body.access_token).split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ aud: "https://management.azure.com/", appid: c.azure.clientId });
+  });
+
+  it("refuses a request without grant_type, client_id or scope with AADSTS900144 naming it", async () => {
+    for (const missing of ["grant_type", "client_id", "scope"]) {
+      const form: Record<string, string> = await request();
+      delete form[missing];
+      expect(await post(form), missing).toEqual(
+        refusal(
+          400,
+          "invalid_request",
+          900144,
+          `The request body must contain the following parameter: '${missing}'.`,
+        ),
+      );
+    }
+  });
+
+  it("reads only a form: a JSON body has no grant_type", async () => {
+    expect(await post(await request(), "application/json")).toEqual(
+      refusal(
+        400,
+        "invalid_request",
+        900144,
+        "The request body must contain the following parameter: 'grant_type'.",
+      ),
+    );
+  });
+
+  it("refuses a request without an assertion (AADSTS7000218) and a malformed one (AADSTS50027)", async () => {
+    const form: Record<string, string> = await request();
+    delete form.client_assertion;
+    expect(await post(form)).toEqual(
+      refusal(401, "invalid_client", 7000218, /The request body must contain/),
+    );
+    expect(await post({ ...(await request()), client_assertion: "not-a-jwt" })).toEqual(
+      refusal(400, "invalid_request", 50027, "JWT token is invalid or malformed."),
+    );
+  });
+
+  it("refuses a scope without /.default (AADSTS1002012)", async () => {
+    expect(
+      await post({ ...(await request()), scope: "https://management.azure.com/user_impersonation" }),
+    ).toEqual(refusal(400, "invalid_scope", 1002012, /The provided value for scope/));
+  });
+
+  it("names the claim no federated credential matches: issuer (700211), subject (700213, 7002138 by case), audience (700212)", async () => {
+    // Another issuer's token (its signature is never reached: the issuer matches no credential).
+    const genuine = await request();
+    const [header, payload, signature] = genuine.client_assertion.split(".");
+    const claims = {
+      ...JSON.parse(Buffer.from(payload!, "base64url").toString()),
+      iss: "https://token.actions.example.com",
+    };
+    const foreign = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}`;
+    expect(await post({ ...genuine, client_assertion: foreign })).toEqual(
+      refusal(
+        401,
+        "invalid_client",
+        700211,
+        "No matching federated identity record found for presented assertion issuer 'https://token.actions.example.com'.",
+      ),
+    );
+    expect(await post(await request({ sub: "repo:octo/fleet:pull_request" }))).toEqual(
+      refusal(
+        401,
+        "invalid_client",
+        700213,
+        "No matching federated identity record found for presented assertion subject 'repo:octo/fleet:pull_request'.",
+      ),
+    );
+    expect(await post(await request({ sub: DEFAULT_SUBJECT.toUpperCase() }))).toEqual(
+      refusal(
+        401,
+        "invalid_client",
+        7002138,
+        `No matching federated identity record found for presented assertion subject '${DEFAULT_SUBJECT.toUpperCase()}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison.`,
+      ),
+    );
+    c.azure.setIdTokenClaims({});
+    const otherAudience = {
+      ...(await request()),
+      client_assertion: await c.azure.mintIdToken("api://Other"),
+    };
+    expect(await post(otherAudience)).toEqual(
+      refusal(
+        401,
+        "invalid_client",
+        700212,
+        "No matching federated identity record found for presented assertion audience 'api://Other'.",
+      ),
+    );
   });
 });
 
