@@ -47,7 +47,7 @@ describe("the release tree", () => {
     expect(validateNotices).toMatch(/^yaml \S+\nLicense: ISC/m);
     expect(validateNotices).not.toMatch(/^ssh2 /m);
     expect(readFileSync(join(out, "deploy-fleet/dist/licenses.txt"), "utf8")).toMatch(
-      /^@azure\/identity \S+\nLicense: MIT/m,
+      /^@azure\/arm-compute \S+\nLicense: MIT/m,
     );
   });
 
