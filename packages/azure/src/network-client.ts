@@ -21,7 +21,7 @@ import {
   type OperationState,
   type ResourceLocationConfig,
 } from "@azure/core-lro";
-import { RestError } from "@azure/core-rest-pipeline";
+import { type Pipeline, RestError } from "@azure/core-rest-pipeline";
 import {
   type Client,
   type ClientOptions,
@@ -201,6 +201,8 @@ export class NetworkClient {
   readonly virtualNetworks: NetworkResourceOperations<VirtualNetwork>;
   readonly networkSecurityGroups: NetworkResourceOperations<NetworkSecurityGroup>;
   readonly subnets: SubnetOperations;
+  /** The client's request pipeline (as the SDK clients' `pipeline`). */
+  readonly pipeline: Pipeline;
 
   constructor(credential: TokenCredential, subscriptionId: string, options: NetworkClientOptions = {}) {
     const endpoint = options.endpoint ?? "https://management.azure.com";
@@ -215,6 +217,7 @@ export class NetworkClient {
           .join(" "),
       },
     });
+    this.pipeline = client.pipeline;
     const requests = new NetworkRequests(client, subscriptionId);
     this.publicIPAddresses = requests.perClaw<PublicIpAddress>("publicIPAddresses");
     this.networkInterfaces = requests.perClaw<NetworkInterface>("networkInterfaces");

@@ -55,6 +55,15 @@ describe("connectAzure", () => {
     expect(count("github.idToken") - before.id).toBe(1);
   });
 
+  it("builds the three clients' pipelines without the form-data policy (its first look loads Node's fetch)", () => {
+    const ctx = connectTo(azure, "rg-connect");
+    for (const client of [ctx.compute, ctx.network, ctx.resources]) {
+      const names = client.pipeline.getOrderedPolicies().map((p) => p.name);
+      expect(names).toContain("bearerTokenAuthenticationPolicy");
+      expect(names).not.toContain("formDataPolicy");
+    }
+  });
+
   it("refuses a CA certificate that TLS would silently leave out", () => {
     // The stand-in's CA with its serial number's DER made non-minimal (0x00 then a byte below
     // 0x80): OpenSSL reads that as illegal padding, and Node drops such a `ca` entry unannounced.
