@@ -22,6 +22,8 @@ export {
   configHash,
   configHashMaterial,
   decodeCustomData,
+  type Measure,
+  type MeasureOptions,
   measureCustomData,
   type RenderInput,
   type RenderResult,

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { constants } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import {
@@ -22,6 +23,7 @@ import {
   StagingValueError,
   type WriteFile,
 } from "../src/index.ts";
+import { deflatedAtMost, deflateText } from "../src/render.ts";
 import { ADMIN_KEY, claw, copyOfVmRuntime, fleet, input, SECRETS, tempDir, VM_RUNTIME } from "./fixtures.ts";
 
 const hostKey: HostKey = generateHostKey();
@@ -375,12 +377,46 @@ describe("customData assembled from the run's shared part", () => {
     expect(text).toBe(decodeCustomData(result.customData));
   });
 
+  it("bounds what deflate makes of any text, incompressible too, without compressing it", () => {
+    for (const n of [0, 1, 100, 262, 1000, 5000, 40_000]) {
+      for (const text of [randomBytes(n), Buffer.alloc(n, "x")]) {
+        for (const flush of [constants.Z_FULL_FLUSH, constants.Z_FINISH]) {
+          expect(deflateText(text, flush).length, `${n}`).toBeLessThanOrEqual(deflatedAtMost(n));
+        }
+      }
+    }
+  });
+
+  it("bounds the size without compressing below `exactAbove`, and measures it exactly above", () => {
+    const payload = collectPayload(VM_RUNTIME);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const random = (n: number) => Array.from(randomBytes(n), (b) => alphabet[b & 63]).join("");
+    // Secrets from the most to the least compressible: the bound holds for either.
+    for (const length of [1, 40, 200, 3000]) {
+      for (const value of [random(length), "x".repeat(length)]) {
+        const secrets = { ...SECRETS, openai_api_key: value, gateway_token: random(length) };
+        const c = input({ secrets, payload });
+        const exact = measureCustomData({ ...c, hostKey });
+        const bound = measureCustomData({ ...c, hostKey }, { exactAbove: Number.MAX_SAFE_INTEGER });
+        expect(bound).toMatchObject({ configHash: exact.configHash, atMost: true });
+        expect(bound.bytes, `${length}`).toBeGreaterThanOrEqual(exact.bytes);
+        expect(bound.bytes).toBeLessThan(exact.bytes + 2 * length + 2000);
+        // A bound that could reach `exactAbove` is not enough: the size is measured.
+        expect(measureCustomData({ ...c, hostKey }, { exactAbove: bound.bytes - 1 })).toEqual(exact);
+        expect(measureCustomData({ ...c, hostKey }, { exactAbove: bound.bytes })).toEqual(bound);
+      }
+    }
+  });
+
   it("measures a customData over Azure's limit as renderCustomData refuses it", () => {
     const overlay = tempDir();
     mkdirSync(join(overlay, "defaults"), { recursive: true });
     writeFileSync(join(overlay, "defaults/noise.bin"), randomBytes(70_000));
     const c = input({ overlayDir: overlay, payload: collectPayload(VM_RUNTIME, overlay) });
     expect(() => measureCustomData({ ...c, hostKey })).toThrow(CustomDataTooLargeError);
+    expect(() => measureCustomData({ ...c, hostKey }, { exactAbove: 60_000 })).toThrow(
+      CustomDataTooLargeError,
+    );
     expect(() => renderCustomData({ ...c, hostKey })).toThrow(CustomDataTooLargeError);
   });
 });

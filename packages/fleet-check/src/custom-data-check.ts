@@ -15,6 +15,8 @@ export interface ClawPayload {
   claw: string;
   /** Decoded customData size, or undefined when it did not fit. */
   bytes?: number;
+  /** `bytes` is an upper bound, below NEAR_LIMIT of Azure's limit (`exactSizes: false`). */
+  atMost?: true;
   configHash?: string;
   /** Rendered with the claw's real secrets (true) or placeholders of generous length (false). */
   realSecrets: boolean;
@@ -60,6 +62,12 @@ export function checkCustomData(options: {
   /** collectPayload(vmRuntimeDir, overlayDir) when the caller has it: read once per run. */
   payload?: Payload;
   secrets?: Map<string, ClawSecrets>;
+  /**
+   * Default true: every claw's size exactly (validate prints them). false: a claw that cannot come
+   * near the limit gets an upper bound instead (deploy-fleet: only a warning or an error needs the
+   * figure, and compressing each claw's own text was most of the check's CPU at 1000 claws).
+   */
+  exactSizes?: boolean;
 }): CustomDataCheck {
   const findings: Finding[] = [];
   const claws: ClawPayload[] = [];
@@ -75,21 +83,27 @@ export function checkCustomData(options: {
     : { ...options.fleet, ssh: { ...options.fleet.ssh, admin_public_key: hostKey.publicKey } };
   const at = (path: string) => ({ file: options.manifestDisplay, ...options.manifest.locate(path) });
   const payload = options.payload ?? collectPayload(options.vmRuntimeDir, options.overlayDir);
+  // A bound at most NEAR_LIMIT of the limit raises nothing: the exact size is measured above it.
+  const exactAbove = options.exactSizes === false ? { exactAbove: NEAR_LIMIT * CUSTOM_DATA_LIMIT_BYTES } : {};
   for (const claw of active) {
     const real = options.secrets?.get(claw.name);
     try {
-      const rendered = measureCustomData({
-        fleet,
-        claw,
-        secrets: real ?? placeholders,
-        vmRuntimeDir: options.vmRuntimeDir,
-        ...(options.overlayDir ? { overlayDir: options.overlayDir } : {}),
-        payload,
-        hostKey,
-      });
+      const rendered = measureCustomData(
+        {
+          fleet,
+          claw,
+          secrets: real ?? placeholders,
+          vmRuntimeDir: options.vmRuntimeDir,
+          ...(options.overlayDir ? { overlayDir: options.overlayDir } : {}),
+          payload,
+          hostKey,
+        },
+        exactAbove,
+      );
       claws.push({
         claw: claw.name,
         bytes: rendered.bytes,
+        ...(rendered.atMost ? { atMost: true as const } : {}),
         configHash: rendered.configHash,
         realSecrets: !!real,
       });
