@@ -17,7 +17,7 @@
 // metadata before this one request, about 100 ms on the way to an action's first ARM request and
 // 1.5 MB of bundle. And an action can start this request at its start (azure-prefetch.ts), while
 // its body compiles: prefetchEntraToken / takeEntraToken below.
-import { isNetworkError, sendRequest } from "./http-request.ts";
+import { isNetworkError, retryAfterValueMs, sendRequest } from "./http-request.ts";
 import { setSecret as maskInLog } from "./workflow-commands.ts";
 
 export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
@@ -229,7 +229,8 @@ export async function requestEntraToken(
       if (answer.status === 200) return accessTokenOf(answer.body, sentAt, opts.setSecret ?? maskInLog);
       transient = new EntraTokenError(answer.status, answer.body, endpoint, attempt + 1);
       if (!RETRY_STATUS.has(answer.status)) throw transient;
-      const after = retryAfterMs(answer.headers["retry-after"], now());
+      const header = answer.headers["retry-after"];
+      const after = retryAfterValueMs(Array.isArray(header) ? header[0] : header, now());
       if (after !== undefined) wait = Math.min(after, MAX_RETRY_AFTER_MS);
     } catch (err) {
       if (err instanceof EntraTokenError || !isNetworkError(err)) throw err;
@@ -266,15 +267,6 @@ function accessTokenOf(body: string, sentAt: number, setSecret: (value: string) 
     expiresOnTimestamp: sentAt + expiresIn * 1000,
     ...(refreshIn > 0 ? { refreshAfterTimestamp: sentAt + refreshIn * 1000 } : {}),
   };
-}
-
-/** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3), in ms from `now`. */
-function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 let prefetched: { params: EntraTokenParams; token: Promise<EntraAccessToken> } | undefined;

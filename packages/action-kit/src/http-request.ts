@@ -30,9 +30,14 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** node:https or node:http, loaded on first use. */
+function clientFor(https: boolean) {
+  return https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
+}
+
 export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer> {
   const https = url.protocol === "https:";
-  const client = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
+  const client = clientFor(https);
   const agent = proxyAgent(https);
   const options: RequestOptions & { ca?: string[] } = {
     ...(agent ? { agent } : {}),
@@ -76,8 +81,7 @@ function proxyAgent(https: boolean): Agent | undefined {
   const key = [https, ...[...PROXY_VARIABLES, "no_proxy", "NO_PROXY"].map((v) => env[v] ?? "")].join("|");
   let agent = proxyAgents.get(key);
   if (!agent) {
-    const client = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http");
-    agent = new client.Agent({ keepAlive: true, proxyEnv: { ...env } });
+    agent = new (clientFor(https).Agent)({ keepAlive: true, proxyEnv: { ...env } });
     proxyAgents.set(key, agent);
   }
   return agent;
@@ -87,4 +91,18 @@ function proxyAgent(https: boolean): Agent | undefined {
 export function isNetworkError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === "string" && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
+}
+
+/**
+ * A Retry-After value in ms from `now`: delay-seconds or an HTTP date (RFC 9110 §10.2.3);
+ * undefined when it is neither. One reading for every client here (Entra's token endpoint, ARM's
+ * long-running operations in @openclawps/azure's lro-polling.ts).
+ */
+export function retryAfterValueMs(raw: string | undefined, now: number): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  // (Not for a number: Date.parse reads "-5" as the year -5.)
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

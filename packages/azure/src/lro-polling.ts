@@ -19,6 +19,7 @@
 // `pollIntervalMs` option), so one setting scales them all (tests use 0, the benchmark a scaled one).
 import { AbortError, type AbortSignalLike } from "@azure/abort-controller";
 import type { HttpHeaders, PipelinePolicy } from "@azure/core-rest-pipeline";
+import { retryAfterValueMs } from "@openclawps/action-kit/http-request";
 
 /** A family of long-running operations that ARM answers alike. */
 export type LroKind = "vm" | "disk" | "snapshot" | "network" | "runCommand" | "shared";
@@ -73,13 +74,7 @@ export function retryAfterMsOf(headers: HttpHeaders, now: number = Date.now()): 
     const ms = Number(headers.get(name));
     if (headers.has(name) && Number.isFinite(ms) && ms >= 0) return ms;
   }
-  const raw = headers.get(RETRY_AFTER_HEADER);
-  if (raw === undefined) return undefined;
-  // Seconds, or an HTTP date (RFC 9110 §10.2.3).
-  const seconds = Number(raw);
-  if (raw.trim() !== "" && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return retryAfterValueMs(headers.get(RETRY_AFTER_HEADER), now);
 }
 
 /** The key of a status URL: its path (an operation id is in it; Compute's `?monitor=true` is the same operation). */
