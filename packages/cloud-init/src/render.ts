@@ -263,31 +263,24 @@ function storedBlock(data: Buffer): Buffer {
   return Buffer.concat([head, data]);
 }
 
-/** A claw's customData as pieces: its size is known without assembling it. */
-interface Pieces {
-  hash: string;
-  /** The claw's own text; with `tail` after it, the whole document. */
-  own: Buffer;
-  /** The claw's own text, raw deflate ended by a full flush; the whole document when `tail` is absent. */
-  ownDeflated: Buffer;
-  tail?: { text: Buffer; deflated: Buffer };
-  bytes: number;
-}
-
-/** What renderPieces has before it compresses the claw's own text. */
+/** A claw's document before its own text is compressed. */
 interface OwnText {
   hash: string;
+  /** The claw's own text; with `tail` after it, the whole document. */
   own: Buffer;
   tail?: { text: Buffer; deflated: Buffer };
   /** The pieces, compressed (deflateOwn: the costly part). */
   deflate(): Pieces;
 }
 
-const FRAMING_BYTES = GZIP_HEADER_BYTES + GZIP_TRAILER_BYTES;
-
-function renderPieces(input: RenderInput & { hostKey: HostKey }): Pieces {
-  return ownText(input).deflate();
+/** A claw's customData as pieces: its size is known without assembling it. */
+interface Pieces extends Omit<OwnText, "deflate"> {
+  /** The claw's own text, raw deflate ended by a full flush; the whole document when `tail` is absent. */
+  ownDeflated: Buffer;
+  bytes: number;
 }
+
+const FRAMING_BYTES = GZIP_HEADER_BYTES + GZIP_TRAILER_BYTES;
 
 function ownText(input: RenderInput & { hostKey: HostKey }): OwnText {
   const prepared = prepare(input);
@@ -401,7 +394,7 @@ export function measureCustomData(
 
 /** The customData for a new VM of this claw, with its config hash. */
 export function renderCustomData(input: RenderInput & { hostKey: HostKey }): RenderResult {
-  const pieces = renderPieces(input);
+  const pieces = ownText(input).deflate();
   if (pieces.bytes > CUSTOM_DATA_LIMIT_BYTES) throw tooLarge(input, pieces.bytes);
   const text = pieces.tail ? [pieces.own, pieces.tail.text] : [pieces.own];
   const crc = text.reduce((value, t) => crc32(t, value), 0);
