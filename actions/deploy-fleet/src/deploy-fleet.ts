@@ -32,6 +32,7 @@ import {
   collectPayload,
   configHash,
   generateHostKey,
+  legacyConfigHash,
   type Payload,
   renderCustomData,
   StagingValueError,
@@ -48,6 +49,7 @@ import {
 import {
   type ClawSecrets,
   chooseAdminKey,
+  clawsWithOtherConfigHash,
   type DesiredFleet,
   keyVaultSecretName,
   type ParseResult,
@@ -225,7 +227,7 @@ export async function deployFleet(
       ? []
       : customData.claws.flatMap((c) => (c.realSecrets && c.configHash ? [[c.claw, c.configHash]] : [])),
   );
-  const desired: DesiredFleet = {
+  const desiredNow: DesiredFleet = {
     ...fleet,
     claws: fleet.claws.map((claw) => ({
       ...claw,
@@ -263,6 +265,22 @@ export async function deployFleet(
     }
     throw err;
   }
+  // A VM deployed before the v2 config hash carries the v1 hash (cloud-init README, "Config
+  // hash"): computed for those claws only, so an unchanged claw is planned as unchanged.
+  const legacy = clawsWithOtherConfigHash(desiredNow, observed);
+  const desired: DesiredFleet = {
+    ...desiredNow,
+    claws: desiredNow.claws.map((claw) =>
+      legacy.has(claw.name)
+        ? {
+            ...claw,
+            legacyConfigHash: rendered(claw.name, () =>
+              legacyConfigHash({ ...renderInput(claw.name), claw }),
+            ),
+          }
+        : claw,
+    ),
+  };
   const kv = keyVault
     ? await azure(`Reading Key Vault ${keyVault}`, hints, () => readKeyVaultSecrets(ctx, fleet, observed.vms))
     : undefined;

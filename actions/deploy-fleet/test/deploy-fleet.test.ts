@@ -7,11 +7,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BundledActionRun } from "@openclawps/action-kit/testing";
 import { READER_ACTIONS } from "@openclawps/azure";
-import { TAGS } from "@openclawps/fleet-model";
+import { configHash, legacyConfigHash, type RenderInput } from "@openclawps/cloud-init";
+import { parseManifest, resolveFleet, TAGS } from "@openclawps/fleet-model";
 import type { RolloutReport } from "@openclawps/rollout";
 import { keygen } from "@openclawps/verify/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { canarySecrets, clawNames, errorOf, type Fleet, RG, startFleet } from "./fleet-fixture.ts";
+import {
+  canarySecrets,
+  clawNames,
+  errorOf,
+  type Fleet,
+  type ManifestOptions,
+  manifestYaml,
+  RG,
+  startFleet,
+} from "./fleet-fixture.ts";
 
 const report = (run: BundledActionRun): RolloutReport => JSON.parse(run.outputs.result ?? "null");
 const planOf = (run: BundledActionRun) =>
@@ -85,6 +95,52 @@ describe("deploy-fleet on an empty resource group", () => {
     expect(rerun().writes).toBe(0);
     expect(again.outputs["changed-claws"]).toBe("[]");
     expect(report(again).status).toBe("nothing-to-do");
+  });
+});
+
+describe("deploy-fleet on claws deployed before the v2 config hash", () => {
+  let fleet: Fleet;
+  afterEach(async () => fleet?.stop());
+
+  it("plans a VM tagged with the legacy hash of its config as unchanged, and one tagged with another hash as changed", async () => {
+    const names = clawNames(3);
+    const secrets = canarySecrets(names);
+    const manifest: ManifestOptions = { claws: Object.fromEntries(names.map((n) => [n, {}])) };
+    fleet = await startFleet(manifest, secrets.json);
+    const plan = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(await fleet.deploy({ mode: "apply", "approved-plan-hash": plan.outputs["plan-hash"]! }));
+
+    // Each claw's render input as the action builds it, from the repo's shipped vm-runtime.
+    const resolved = resolveFleet(
+      parseManifest(manifestYaml(manifest), "claws.yaml").manifest!,
+      "claws.yaml",
+    );
+    const inputOf = (name: string): RenderInput => ({
+      fleet: resolved,
+      claw: resolved.claws.find((c) => c.name === name)!,
+      secrets: JSON.parse(secrets.json)[name],
+      vmRuntimeDir: join(import.meta.dirname, "../../../vm-runtime"),
+    });
+    for (const name of names)
+      expect(vmOf(fleet, name)!.tags[TAGS.configHash]).toBe(configHash(inputOf(name)));
+
+    // As an earlier version of the actions tagged them: the v1 hash of the same config, but for
+    // the last claw, whose tag is a hash of some other config.
+    const [last] = names.slice(-1);
+    for (const name of names) {
+      const hash = name === last ? "0".repeat(64) : legacyConfigHash(inputOf(name));
+      const tags = { ...vmOf(fleet, name)!.tags, [TAGS.configHash]: hash };
+      await fleet.compute.virtualMachines.update(RG, name, { tags }, { updateIntervalInMs: 0 });
+    }
+    const writes = since(fleet);
+    const again = await fleet.deploy({ mode: "plan" });
+    expectSucceeded(again);
+    expect(writes().writes).toBe(0);
+    expect(actions(again)).toEqual({
+      ...Object.fromEntries(names.map((n) => [n, "noop"])),
+      [last!]: "replace",
+    });
+    expect(again.summary).toContain("cloud-init config changed");
   });
 });
 

@@ -108,8 +108,9 @@ export function canarySecrets(names: string[]): { json: string; canaries: string
 
 export interface Fleet {
   azure: LocalAzure;
-  /** Resource Manager client on the local Azure, for setting up state the action must meet. */
+  /** Resource Manager clients on the local Azure, for setting up state the action must meet. */
   resources: ResourceManagementClient;
+  compute: ComputeManagementClient;
   workspace: string;
   writeManifest(o: ManifestOptions): void;
   /** Runs the bundled action in the workspace against the local Azure. */
@@ -170,6 +171,7 @@ export async function startFleet(
   return {
     azure,
     resources,
+    compute,
     workspace,
     writeManifest,
     deploy: (inputs, extra = {}) =>

@@ -22,6 +22,7 @@ export {
   configHash,
   configHashMaterial,
   decodeCustomData,
+  legacyConfigHash,
   type Measure,
   type MeasureOptions,
   measureCustomData,

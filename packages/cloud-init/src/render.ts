@@ -48,8 +48,13 @@ export interface RenderResult {
   bytes: number;
 }
 
-/** Changing this deliberately changes every claw's hash (and so rolls the fleet). */
-const HASH_DOMAIN = "openclawps.cloud-init.v1";
+/**
+ * Changing this deliberately changes every claw's hash (and so rolls the fleet, but for VMs whose
+ * tag holds their legacy hash: see legacyConfigHash).
+ */
+const HASH_DOMAIN = "openclawps.cloud-init.v2";
+/** The hash every claw's VM was tagged with before v2: still accepted for an unchanged config. */
+const LEGACY_HASH_DOMAIN = "openclawps.cloud-init.v1";
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -110,10 +115,14 @@ function hashView(prepared: Prepared, payload: PayloadFile[]): Record<string, un
  * What every claw's cloud-init shares, serialised and compressed once per payload: the vm-runtime
  * files are most of each claw's document (74 KiB of 78), and the same for the whole fleet.
  *
- * The config hash is sha256 over the canonical JSON of the whole hash view. Its keys are sorted,
- * so write_files comes last and the payload's entries close it: the text is the claw's own part,
- * then these entries, then `]}`, and canonicalJson of an array is its members' texts joined by
- * commas. Feeding sha256 those pieces in order hashes the very same bytes (the pinned-hash test).
+ * The config hash (v2) is sha256 over the domain, the canonical JSON of the claw's own hash view
+ * (the hash view with no payload entries) and the sha256 of the payload's entries in canonical
+ * JSON, hashed once per run: a claw costs its own few KiB, not the payload's 75 KiB again.
+ *
+ * The legacy hash (v1) is sha256 over the canonical JSON of the whole hash view. Its keys are
+ * sorted, so write_files comes last and the payload's entries close it: the text is the claw's own
+ * part, then these entries, then `]}`, and canonicalJson of an array is its members' texts joined
+ * by commas. Feeding sha256 those pieces in order hashes the very same bytes (the pinned-hash test).
  *
  * customData is one gzip member whose deflate stream is the claw's own part compressed and ended
  * with a full flush (byte-aligned, compressor state reset), then the shared part compressed once
@@ -123,8 +132,10 @@ function hashView(prepared: Prepared, payload: PayloadFile[]): Record<string, un
  * by the library, and renders whole if not equal.
  */
 interface SharedPart {
-  /** The payload's write_files entries in canonical JSON, joined by commas. */
+  /** The payload's write_files entries in canonical JSON, joined by commas (the legacy hash's). */
   hashJson: Buffer;
+  /** sha256 (hex) of the payload's write_files entries in canonical JSON: `[`, hashJson, `]`. */
+  hashDigest: string;
   /** The YAML after the claw's own write_files entries: the payload's entries, then runcmd. */
   yamlTail: Buffer;
   /** yamlTail, raw deflate, level 9, finished. */
@@ -143,29 +154,46 @@ function sharedPart(payload: Payload): SharedPart {
   const tailDoc = stringify({ write_files: entries, runcmd: RUNCMD }, BLOCK_YAML_OPTIONS);
   if (!tailDoc.startsWith(WRITE_FILES_KEY)) throw new Error(`cloud-init: unexpected YAML for write_files`);
   const yamlTail = Buffer.from(tailDoc.slice(WRITE_FILES_KEY.length), "utf8");
-  part = { hashJson, yamlTail, deflated: deflateRawSync(yamlTail, { level: 9 }), spliceable: undefined };
+  const hashDigest = createHash("sha256").update("[").update(hashJson).update("]").digest("hex");
+  part = {
+    hashJson,
+    hashDigest,
+    yamlTail,
+    deflated: deflateRawSync(yamlTail, { level: 9 }),
+    spliceable: undefined,
+  };
   shared.set(payload, part);
   return part;
 }
 
 const WRITE_FILES_KEY = "write_files:\n";
 
-/** The config hash, fed to sha256 piece by piece (see SharedPart): the same bytes as the whole text. */
+/** The config hash (see SharedPart): the claw's own hash view, then the payload's digest. */
 function hashOf(prepared: Prepared): string {
+  const own = canonicalJson(hashView(prepared, []));
+  // Canonical JSON holds no raw line break: the separators cannot occur inside the parts.
+  return createHash("sha256")
+    .update(`${HASH_DOMAIN}\n${own}\n${sharedPart(prepared.payload).hashDigest}`)
+    .digest("hex");
+}
+
+/** The legacy config hash, fed to sha256 piece by piece (see SharedPart): the whole text's bytes. */
+function legacyHashOf(prepared: Prepared): string {
   const own = canonicalJson(hashView(prepared, []));
   // write_files is the last key and always holds claw.env: the text ends with the array's `]}`.
   if (!own.endsWith("]}")) throw new Error("cloud-init: the hash view no longer ends with write_files");
   const part = sharedPart(prepared.payload);
-  const hash = createHash("sha256").update(`${HASH_DOMAIN}\n`).update(own.slice(0, -2));
+  const hash = createHash("sha256").update(`${LEGACY_HASH_DOMAIN}\n`).update(own.slice(0, -2));
   if (part.hashJson.length > 0) hash.update(",").update(part.hashJson);
   return hash.update("]}").digest("hex");
 }
 
 /**
- * The exact text the config hash is computed over: the cloud-config without the host key,
- * with the secrets file replaced by its sha256, as canonical JSON (sorted keys, so it does
- * not depend on YAML formatting). No timestamps, no random material. Useful to diff when a
- * hash changes unexpectedly.
+ * The text the config hash covers: the cloud-config without the host key, with the secrets file
+ * replaced by its sha256, as canonical JSON (sorted keys, so it does not depend on YAML
+ * formatting). No timestamps, no random material. Useful to diff when a hash changes
+ * unexpectedly. (The hash itself takes the payload's write_files entries through their digest:
+ * see SharedPart.)
  */
 export function configHashMaterial(input: RenderInput): string {
   const prepared = prepare(input);
@@ -175,6 +203,15 @@ export function configHashMaterial(input: RenderInput): string {
 /** Hash only (no host key needed): what plan mode uses. */
 export function configHash(input: RenderInput): string {
   return hashOf(prepare(input));
+}
+
+/**
+ * The hash a VM deployed before the v2 hash carries in its tag for the same config: sha256 over
+ * the v1 domain and the whole configHashMaterial. The plan takes a VM tagged with it as
+ * unchanged, so upgrading the actions rolls no claw; the VM gets the v2 hash at its next replace.
+ */
+export function legacyConfigHash(input: RenderInput): string {
+  return legacyHashOf(prepare(input));
 }
 
 function headerOf(claw: string, hash: string): string {

@@ -1,7 +1,9 @@
-// The config hash of fixed inputs, pinned to the values the renderer produced before the hash
-// was computed incrementally: every running claw's VM carries its hash in a tag, so a different
-// value for the same input would replace the whole fleet on upgrade. The vm-runtime here is a
-// fixed synthetic one (the shipped tree changes as the project does; these bytes do not).
+// The config hashes of fixed inputs, pinned: every running claw's VM carries its hash in a tag, so
+// a different value for the same input would replace the whole fleet on upgrade. The legacy (v1)
+// values are the ones the renderer produced before the hash was computed incrementally, and what
+// claws deployed before v2 carry; the v2 values were captured when v2 was introduced. The
+// vm-runtime here is a fixed synthetic one (the shipped tree changes as the project does; these
+// bytes do not).
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,6 +15,7 @@ import {
   configHash,
   configHashMaterial,
   generateHostKey,
+  legacyConfigHash,
   REQUIRED_PAYLOAD,
   type RenderInput,
   renderCustomData,
@@ -69,18 +72,30 @@ function cases(): Record<string, RenderInput> {
   };
 }
 
-// Captured from the renderer before the incremental hash (commit 782b7e2).
-const PINNED: Record<string, string> = {
+// v1, captured from the renderer before the incremental hash (commit 782b7e2).
+const LEGACY: Record<string, string> = {
   secrets: "e482c7db0932dac1a80006351e8d778c59e4e4f9f4e7fc02707159463478d1fe",
   "other claw and settings": "3ca0091594bd616efa1a7982f9c130e4c77c75235d034501037dcb67349e6181",
   "secrets and overlay": "f56aba472b04fd47b810f9bd3c244baf9241e7f159afa814fea1704127dd40b5",
   "key vault": "5ed4c015c8a9a9aec2fceeb0f897297471498f53767aacabf83652679bd42d90",
 };
 
+// v2, captured when it was introduced.
+const PINNED: Record<string, string> = {
+  secrets: "0b17af487ae93d655107129d21557554e8168d11a30948ca7a0311d66b23bc1a",
+  "other claw and settings": "52219bbd27919e8c3e3cd02fc3316cd99f0f45a4b5c4e4d2237d749f564831f2",
+  "secrets and overlay": "330646d58787e0ec28c61f6c7e03d8b89dd8aaaf4acb2f31eca0e750e4b8a56f",
+  "key vault": "ad9ceaf56ec4abdcba81e51b4fe039fdd90893f45fd7baae4809810494715184",
+};
+
 describe("the config hash of fixed inputs", () => {
-  it("has the values claws already carry in their tags", () => {
+  it("has the values claws carry in their tags: v2, and v1 for claws deployed before it", () => {
     const got = Object.fromEntries(Object.entries(cases()).map(([name, c]) => [name, configHash(c)]));
     expect(got).toEqual(PINNED);
+    const legacy = Object.fromEntries(
+      Object.entries(cases()).map(([name, c]) => [name, legacyConfigHash(c)]),
+    );
+    expect(legacy).toEqual(LEGACY);
   });
 
   it("is the same whether rendered with the customData, computed alone, or from the run's payload", () => {
@@ -88,21 +103,22 @@ describe("the config hash of fixed inputs", () => {
       const payload = collectPayload(c.vmRuntimeDir, c.overlayDir);
       expect(renderCustomData({ ...c, hostKey: generateHostKey() }).configHash, name).toBe(PINNED[name]);
       expect(configHash({ ...c, payload }), name).toBe(PINNED[name]);
+      expect(legacyConfigHash({ ...c, payload }), name).toBe(LEGACY[name]);
     }
   });
 
-  it("is sha256 over the domain and the whole hash view's canonical JSON, on the shipped vm-runtime too", () => {
+  it("is defined as the README says, on the shipped vm-runtime too", () => {
     // The definition, spelt out: the cloud-config without host key, the secrets file by its hash,
-    // keyvault.env with the vault's name for its URL, as canonical JSON.
+    // keyvault.env with the vault's name for its URL, as canonical JSON. v2 hashes the claw's own
+    // part of it (no payload entries) and the digest of the payload's entries; v1 the whole text.
+    const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
     const reference = (c: RenderInput) => {
       const secretsEnv = c.secrets ? renderSecretsEnv(c.claw.name, c.secrets) : undefined;
-      const doc = buildCloudConfig({
+      const parts = {
         claw: c.claw.name,
         adminUsername: c.claw.settings.admin_username,
         adminPublicKey: ADMIN_KEY,
-        ...(secretsEnv !== undefined
-          ? { secretsEnv: `sha256:${createHash("sha256").update(secretsEnv).digest("hex")}` }
-          : {}),
+        ...(secretsEnv !== undefined ? { secretsEnv: `sha256:${sha256(secretsEnv)}` } : {}),
         ...(c.keyVault
           ? {
               keyVaultEnv: renderKeyVaultEnv(c.claw.name, {
@@ -112,12 +128,17 @@ describe("the config hash of fixed inputs", () => {
             }
           : {}),
         settingsEnv: renderSettingsEnv(c.claw),
-        payload: collectPayload(c.vmRuntimeDir, c.overlayDir).files,
-      });
-      const material = canonicalJson(doc);
+      };
+      const payload = collectPayload(c.vmRuntimeDir, c.overlayDir).files;
+      const material = canonicalJson(buildCloudConfig({ ...parts, payload }));
+      const own = canonicalJson(buildCloudConfig({ ...parts, payload: [] }));
+      const payloadEntries = (buildCloudConfig({ ...parts, payload }).write_files as unknown[]).slice(
+        (buildCloudConfig({ ...parts, payload: [] }).write_files as unknown[]).length,
+      );
       return {
         material,
-        hash: createHash("sha256").update(`openclawps.cloud-init.v1\n${material}`).digest("hex"),
+        hash: sha256(`openclawps.cloud-init.v2\n${own}\n${sha256(canonicalJson(payloadEntries))}`),
+        legacy: sha256(`openclawps.cloud-init.v1\n${material}`),
       };
     };
     const all = { ...cases(), shipped: input({ vmRuntimeDir: VM_RUNTIME, secrets: SECRETS }) };
@@ -125,6 +146,7 @@ describe("the config hash of fixed inputs", () => {
       const want = reference(c);
       expect(configHashMaterial(c), name).toBe(want.material);
       expect(configHash(c), name).toBe(want.hash);
+      expect(legacyConfigHash(c), name).toBe(want.legacy);
     }
   });
 });

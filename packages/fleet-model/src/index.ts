@@ -33,6 +33,7 @@ export { type AdminKeyChoice, chooseAdminKey, openSshPublicKeyProblem } from "./
 export {
   ACTIONABLE,
   clawResourcesOf,
+  clawsWithOtherConfigHash,
   GATED,
   type HashedPlan,
   type PlanOptions,

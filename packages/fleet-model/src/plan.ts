@@ -167,6 +167,26 @@ export function clawResourcesOf(
   );
 }
 
+/**
+ * Claws (live ones) whose VM carries a config hash other than the desired one: those whose legacy
+ * (v1) hash deploy-fleet computes, so that a VM deployed before the v2 hash with an unchanged
+ * config is planned as unchanged (DesiredClaw.legacyConfigHash).
+ */
+export function clawsWithOtherConfigHash(desired: DesiredFleet, observed: ObservedFleet): Set<string> {
+  const live = desired.claws.filter((c) => !c.retired);
+  const owned = clawResourcesOf(live, observed);
+  return new Set(
+    live
+      .filter((c) =>
+        (owned.get(c.name)?.vms ?? []).some((vm) => {
+          const hash = tagValue(vm.tags, TAGS.configHash);
+          return hash !== undefined && hash !== c.configHash;
+        }),
+      )
+      .map((c) => c.name),
+  );
+}
+
 const EMPTY: Owned = { display: "", vms: [], disks: [], nics: [], publicIps: [], seedNamed: false };
 
 function presentList(g: Owned, vm: ObservedVm | undefined, disk: ObservedDisk | undefined): string | null {
@@ -345,7 +365,8 @@ function planActive(
   if (vmHash === undefined) {
     changes.push({ field: "configHash", from: null, to: d.configHash });
     replaceWhy.push("adopting a VM without a config-hash tag (deployed by the seed or by hand)");
-  } else if (vmHash !== d.configHash) {
+  } else if (vmHash !== d.configHash && vmHash !== d.legacyConfigHash) {
+    // A VM deployed before the v2 hash carries the v1 hash of the same config: unchanged.
     changes.push({ field: "configHash", from: vmHash, to: d.configHash });
     replaceWhy.push("cloud-init config changed");
   }

@@ -170,6 +170,12 @@ export interface ResolvedFleet {
 export interface DesiredClaw extends ResolvedClaw {
   /** Hash of the rendered cloud-init without per-VM random material (see cloud-init package). */
   configHash: string;
+  /**
+   * The legacy (v1) hash of the same cloud-init, which VMs deployed before the v2 hash carry in
+   * their tag: a VM tagged with it is unchanged. deploy-fleet sets it only for a claw whose VM
+   * carries a hash that is not configHash.
+   */
+  legacyConfigHash?: string;
 }
 
 export interface DesiredFleet extends Omit<ResolvedFleet, "claws"> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planFleet } from "../src/plan.ts";
+import { clawsWithOtherConfigHash, planFleet } from "../src/plan.ts";
 import { TAGS } from "../src/tags.ts";
 import type { ClawPlan, Plan } from "../src/types.ts";
 import { desiredOf, manifestText } from "./helpers.ts";
@@ -189,6 +189,31 @@ describe("replace", () => {
       reason: "new VM on the same disk: cloud-init config changed",
     });
     expect(p.changes).toEqual([{ field: "configHash", from: "hash-1", to: "hash-2" }]);
+  });
+
+  it("takes a VM tagged with the legacy hash of its config as unchanged, and no other hash", () => {
+    // VMs deployed before the v2 hash carry the v1 hash of the same config (tag "hash-1" here).
+    const legacy = desiredOf(manifestText(), () => "hash-v2");
+    for (const c of legacy.claws) c.legacyConfigHash = "hash-1";
+    const p = claw(planFleet(legacy, fleetWith(...aliceUp(), ...bobUp())), "alice");
+    expect(p).toMatchObject({ action: "noop", changes: [] });
+    // A legacy hash of another config is a change, shown against the v2 hash.
+    for (const c of legacy.claws) c.legacyConfigHash = "hash-0";
+    const changed = claw(planFleet(legacy, fleetWith(...aliceUp(), ...bobUp())), "alice");
+    expect(changed).toMatchObject({
+      action: "replace",
+      reason: "new VM on the same disk: cloud-init config changed",
+    });
+    expect(changed.changes).toEqual([{ field: "configHash", from: "hash-1", to: "hash-v2" }]);
+  });
+
+  it("names the claws whose VM carries another hash: those whose legacy hash is computed", () => {
+    const d = desiredOf(manifestText(), (c) => (c === "alice" ? "hash-2" : "hash-1"));
+    expect(clawsWithOtherConfigHash(d, fleetWith(...aliceUp(), ...bobUp()))).toEqual(new Set(["alice"]));
+    // An untagged VM (seed-deployed) is adopted: no legacy hash to compare with.
+    const untagged = observed({ vms: [vm("alice", { image: "1.0.0", claw: null })] });
+    delete untagged.vms[0]!.tags[TAGS.configHash];
+    expect(clawsWithOtherConfigHash(d, untagged)).toEqual(new Set());
   });
 
   it("adopts an untagged seed-deployed claw by its names and replaces its VM", () => {
