@@ -10,14 +10,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { envNumber, firstRequestMs, measuredRun, PRELOAD, printTable, ROOT } from "./measure.ts";
+import { envNumber, firstRequestMs, measuredRun, median, PRELOAD, printTable, ROOT } from "./measure.ts";
 import { smallFleet } from "./rollout.ts";
 
 /** Runs per action, the median printed (BENCH_COLD_RUNS). */
 const RUNS = envNumber("BENCH_COLD_RUNS", 5);
 
-const median = (xs: number[]) =>
-  xs.length ? [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] : undefined;
 const ms = (x: number | undefined, none = "-") => (x === undefined ? none : x.toFixed(0));
 
 /** ms from process start to the first stdout write of `node -e` writing one line (the preload measures it). */

@@ -24,6 +24,10 @@ export function envNumber(name: string, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
+/** The middle value (the upper one of an even count); undefined for none. */
+export const median = (xs: number[]): number | undefined =>
+  xs.length ? [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] : undefined;
+
 export interface WaveTiming {
   n: number;
   title: string;
@@ -41,6 +45,8 @@ export interface ProcessUsage {
   cpuMs: number;
   maxRssKb: number;
   waves: WaveTiming[];
+  /** CPU per thread at exit (Linux): the main thread is `main`. */
+  threads?: { name: string; main: boolean; cpuMs: number }[];
 }
 
 export interface MeasuredRun {

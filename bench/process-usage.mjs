@@ -1,8 +1,9 @@
 // Preloaded into a bundled action's process by the benchmark (`node --import=<this> bundle`):
 // when the process exits it writes, to BENCH_USAGE_FILE, its start time, its own CPU time and
 // peak resident memory, when its first line reached stdout, and when each rollout wave began and
-// ended (the "::group::Wave" and "Wave N done" lines).
-import { writeFileSync } from "node:fs";
+// ended (the "::group::Wave" and "Wave N done" lines), and on Linux each thread's CPU time: the
+// main thread's against V8's helpers (garbage collection, optimising compilers).
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by the benchmark for one process; no build reads it
 const file = process.env.BENCH_USAGE_FILE;
@@ -32,6 +33,25 @@ if (file) {
     const cpu = process.cpuUsage();
     usage.cpuMs = (cpu.user + cpu.system) / 1000;
     usage.maxRssKb = process.resourceUsage().maxRSS;
+    usage.threads = threadCpu();
     writeFileSync(file, JSON.stringify(usage));
   });
+}
+
+/** CPU ms per thread from /proc/self/task/<tid>/stat (utime + stime, in USER_HZ ticks of 10 ms). */
+function threadCpu() {
+  try {
+    return readdirSync("/proc/self/task").map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+      return {
+        name,
+        main: tid === String(process.pid),
+        cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+      };
+    });
+  } catch {
+    return undefined;
+  }
 }

@@ -19,6 +19,7 @@ function runBench(): string {
       BENCH_COLD_RUNS: "1",
       BENCH_VERIFY: "1,2",
       BENCH_PLAN: "3",
+      BENCH_PLAN_RUNS: "2",
       BENCH_CREATE: "2",
       BENCH_UPGRADE: "2",
       BENCH_VALIDATE: "",
@@ -77,12 +78,14 @@ describe("the benchmark", () => {
       "publicIPAddresses.list",
       "ARM requests",
       "Terraform-style refresh (GETs)",
-      "action CPU s (goal < 1 at 1000)",
-      "peak RSS MB",
-      "wall s",
+      "action CPU s, median of 2 (goal < 1 at 1000)",
+      "  of it the main thread",
+      "peak RSS MB (median)",
+      "wall s (median)",
     ]) {
       expect(row(out, label)[1], label).toMatch(new RegExp(`^${number}$`));
     }
+    expect(row(out, "  least - most")[1]).toMatch(new RegExp(`^${number} - ${number}$`));
     expect(row(out, "token requests, GitHub / Entra")[1]).toMatch(/^\d+ \/ \d+$/);
 
     // Rollout waves: each wave's wall time against its critical-path bound and ARM's floor.
