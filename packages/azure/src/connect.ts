@@ -1,5 +1,6 @@
-// One authenticated connection to Azure Resource Manager: the OIDC credential, the three ARM
-// clients, and the request limiter they share. Everything else in this package takes an
+// One authenticated connection to Azure Resource Manager: the OIDC credential, the ARM clients
+// (the SDK's for Compute and Resources, our own for Network and for the plan's reads), and the
+// request limiter they share. Everything else in this package takes an
 // AzureContext.
 import { X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
@@ -21,6 +22,7 @@ import {
   PUBLIC_AUTHORITY_HOST,
 } from "@openclawps/action-kit/entra-token";
 import { ENTRA_TOKEN_EXCHANGE_AUDIENCE } from "@openclawps/action-kit/github-oidc";
+import { ComputeReads } from "./compute-reads.ts";
 import { GitHubOidcCredential } from "./github-oidc-credential.ts";
 import { DEFAULT_POLL_INTERVAL_MS, type LroKind, LroPacing, pollIntervalFor } from "./lro-polling.ts";
 import { NetworkClient } from "./network-client.ts";
@@ -88,15 +90,20 @@ export interface AzureContext {
   options: AzureConnectionOptions;
   credential: TokenCredential;
   compute: ComputeManagementClient;
+  /**
+   * The plan's reads (VM and disk lists, gallery, image definition and versions, resource group)
+   * as plain REST on the same pipeline options (compute-reads.ts): ARM's JSON, not the SDK's models.
+   */
+  computeReads: ComputeReads;
   /** Our own Microsoft.Network client (network-client.ts) on the same pipeline options. */
   network: NetworkClient;
   resources: ResourceManagementClient;
   subscriptionId: string;
   resourceGroup: string;
   armEndpoint: string;
-  /** Shared by the three clients: rate limiting and bounded parallelism for every request. */
+  /** Shared by the clients: rate limiting and bounded parallelism for every request. */
   limiter: ArmRequestLimiter;
-  /** Shared by the three clients: holds each LRO status poll until the time ARM's Retry-After names. */
+  /** Shared by the clients: holds each LRO status poll until the time ARM's Retry-After names. */
   pacing: LroPacing;
   /** Pass to a VM's long-running operations (and any without a kind of its own). */
   poll: { updateIntervalInMs: number };
@@ -119,7 +126,7 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
   const ca = opts.caCertPem ? [...rootCertificates, opts.caCertPem] : undefined;
   const tlsOptions: TlsSettings | undefined = ca ? { ca } : undefined;
 
-  // Shared by the three clients (and Key Vault clients given ctx.credential): one OIDC request
+  // Shared by the ARM clients (and Key Vault clients given ctx.credential): one OIDC request
   // and one Entra exchange per run and scope (shared-token.ts), each exchange with a fresh GitHub
   // token so a long rollout never presents an expired one (github-oidc-credential.ts).
   const credential = new SharedTokenCredential(
@@ -169,13 +176,15 @@ export function connectAzure(opts: AzureConnectionOptions): AzureContext {
   };
   const vmPollMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const compute = new ComputeManagementClient(credential, opts.subscriptionId, clientOptions);
+  const computeReads = new ComputeReads(credential, opts.subscriptionId, clientOptions);
   const network = new NetworkClient(credential, opts.subscriptionId, clientOptions);
   const resources = new ResourceManagementClient(credential, opts.subscriptionId, clientOptions);
-  for (const client of [compute, network, resources]) withoutFormData(client.pipeline);
+  for (const client of [compute, computeReads, network, resources]) withoutFormData(client.pipeline);
   return {
     options: opts,
     credential,
     compute,
+    computeReads,
     network,
     resources,
     subscriptionId: opts.subscriptionId,

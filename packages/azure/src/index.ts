@@ -2,6 +2,7 @@ export * from "./arm-actions.ts";
 export * from "./azure-error.ts";
 export * from "./claw-operations.ts";
 export * from "./claw-resources.ts";
+export * from "./compute-reads.ts";
 export * from "./connect.ts";
 export * from "./endpoints.ts";
 export * from "./gallery.ts";

@@ -6,10 +6,11 @@
 // every Network resource type; bundled, it was about 3.4 MB of deploy-fleet's 7.9 MB body chunk (each
 // MB costs ~19 ms of compile time before the first ARM request), and its deserializers copy every
 // NIC and public IP a list returns. This client sends the same requests through the same Azure
-// core the other ARM clients use (@azure-rest/core-client's getClient: the same pipeline, credential
-// policy, retry and additional policies; @azure/core-lro's createHttpPoller, as the SDK's
-// static-helpers/pollingHelpers.js does) and hands back ARM's JSON as it is, in the REST shape
-// (`properties` not flattened): what Azure documents, and a body read can be written back whole.
+// core the other ARM clients use (arm-rest.ts: @azure-rest/core-client's getClient, the same
+// pipeline, credential policy, retry and additional policies; @azure/core-lro's createHttpPoller,
+// as the SDK's static-helpers/pollingHelpers.js does) and hands back ARM's JSON as it is, in the
+// REST shape (`properties` not flattened): what Azure documents, and a body read can be written
+// back whole.
 //
 // The REST reference: https://learn.microsoft.com/rest/api/virtualnetwork/public-ip-addresses,
 // .../network-interfaces, .../virtual-networks, .../subnets, .../network-security-groups.
@@ -21,14 +22,24 @@ import {
   type OperationState,
   type ResourceLocationConfig,
 } from "@azure/core-lro";
-import { type Pipeline, RestError } from "@azure/core-rest-pipeline";
+import type { Pipeline } from "@azure/core-rest-pipeline";
+import { type Client, createRestError, type HttpResponse } from "@azure-rest/core-client";
 import {
-  type Client,
-  type ClientOptions,
-  createRestError,
-  getClient,
-  type HttpResponse,
-} from "@azure-rest/core-client";
+  ACCEPT_JSON,
+  type ArmClientOptions,
+  type ArmRequestOptions,
+  type ArmResource,
+  armGet,
+  armList,
+  armPath,
+  armRestClient,
+  bodyOf,
+  requestSignal,
+  type SubResource,
+  withApiVersion,
+} from "./arm-rest.ts";
+
+export type { SubResource };
 
 /** The api-version @azure/arm-network 39 sends for every operation here (api/<group>/operations.js). */
 export const NETWORK_API_VERSION = "2026-01-01";
@@ -37,20 +48,9 @@ export const NETWORK_API_VERSION = "2026-01-01";
 
 type Tags = Record<string, string>;
 
-/** A reference to another resource by id. */
-export interface SubResource {
-  id?: string;
-}
-
 /** The envelope every tracked Network resource has; `properties` is the type's own. */
-export interface NetworkResource<P> {
-  id?: string;
-  name?: string;
-  type?: string;
-  location?: string;
-  tags?: Tags;
+export interface NetworkResource<P> extends ArmResource<P> {
   etag?: string;
-  properties?: P;
 }
 
 /** A child in a parent's body (a NIC's IP configuration, a VNet's subnet, an NSG's rule). */
@@ -147,9 +147,7 @@ export type NetworkSecurityGroup = NetworkResource<NetworkSecurityGroupPropertie
 
 // ---- Options ----
 
-export interface NetworkRequestOptions {
-  abortSignal?: AbortSignalLike;
-}
+export type NetworkRequestOptions = ArmRequestOptions;
 
 export interface NetworkPollOptions extends NetworkRequestOptions {
   /** The poller's interval when ARM sends no Retry-After (connect.ts: `pollFor("network")`). */
@@ -186,11 +184,8 @@ export interface SubnetOperations {
   ): Promise<Subnet>;
 }
 
-/**
- * Options as for the ARM SDK clients (@azure-rest/core-client ClientOptions): `endpoint`,
- * `credentials.scopes`, `tlsOptions`, `retryOptions`, `additionalPolicies`, ...
- */
-export type NetworkClientOptions = ClientOptions;
+/** Options as for the ARM SDK clients (arm-rest.ts ArmClientOptions). */
+export type NetworkClientOptions = ArmClientOptions;
 
 // ---- The client ----
 
@@ -205,18 +200,7 @@ export class NetworkClient {
   readonly pipeline: Pipeline;
 
   constructor(credential: TokenCredential, subscriptionId: string, options: NetworkClientOptions = {}) {
-    const endpoint = options.endpoint ?? "https://management.azure.com";
-    const client = getClient(endpoint, credential, {
-      ...options,
-      // The ARM clients default to the public cloud's audience whatever their endpoint
-      // (arm-network networkManagementContext.js); connectAzure passes the cloud's own.
-      credentials: { scopes: options.credentials?.scopes ?? ["https://management.azure.com/.default"] },
-      userAgentOptions: {
-        userAgentPrefix: [options.userAgentOptions?.userAgentPrefix, "openclawps-network"]
-          .filter(Boolean)
-          .join(" "),
-      },
-    });
+    const client = armRestClient(credential, options, "openclawps-network");
     this.pipeline = client.pipeline;
     const requests = new NetworkRequests(client, subscriptionId);
     this.publicIPAddresses = requests.perClaw<PublicIpAddress>("publicIPAddresses");
@@ -239,15 +223,8 @@ class NetworkRequests {
 
   /** `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/{type}/{name}[/{child type}/{child}]`. */
   path(resourceGroup: string, ...segments: string[]): string {
-    const parts = [
-      "subscriptions",
-      this.subscriptionId,
-      "resourceGroups",
-      resourceGroup,
-      "providers",
-      "Microsoft.Network",
-    ];
-    return `/${[...parts, ...segments].map(encodeURIComponent).join("/")}?api-version=${NETWORK_API_VERSION}`;
+    const parts = ["subscriptions", this.subscriptionId, "resourceGroups", resourceGroup, "providers"];
+    return armPath([...parts, "Microsoft.Network", ...segments], NETWORK_API_VERSION);
   }
 
   resource<T>(type: string): NetworkResourceOperations<T> {
@@ -266,37 +243,20 @@ class NetworkRequests {
     };
   }
 
-  async get<T>(path: string, options: NetworkRequestOptions = {}): Promise<T> {
-    const response = await this.client.path(path).get({ ...signal(options), ...ACCEPT_JSON });
-    return bodyOf<T>(response, ["200"]);
+  get<T>(path: string, options: NetworkRequestOptions = {}): Promise<T> {
+    return armGet<T>(this.client, path, options);
   }
 
   async patch<T>(path: string, body: { tags: Tags }, options: NetworkRequestOptions = {}): Promise<T> {
     const response = await this.client
       .path(path)
-      .patch({ ...signal(options), ...ACCEPT_JSON, contentType: "application/json", body });
+      .patch({ ...requestSignal(options), ...ACCEPT_JSON, contentType: "application/json", body });
     return bodyOf<T>(response, ["200"]);
   }
 
-  /**
-   * Every item of a list: ARM pages with `nextLink`, an absolute URL that carries the api-version
-   * (https://learn.microsoft.com/rest/api/virtualnetwork/network-interfaces/list: `value`, `nextLink`).
-   */
-  async *list<T>(path: string, options: NetworkRequestOptions = {}): AsyncIterableIterator<T> {
-    let response = await this.client.path(path).get({ ...signal(options), ...ACCEPT_JSON });
-    for (;;) {
-      const page = bodyOf<{ value?: unknown; nextLink?: unknown }>(response, ["200"]);
-      if (!Array.isArray(page.value)) {
-        throw new RestError(`Azure answered a list without a 'value' array (GET ${response.request.url})`, {
-          statusCode: Number(response.status),
-        });
-      }
-      yield* page.value as T[];
-      if (typeof page.nextLink !== "string" || page.nextLink === "") return;
-      response = await this.client
-        .pathUnchecked(withApiVersion(page.nextLink))
-        .get({ ...signal(options), ...ACCEPT_JSON });
-    }
+  /** Every item of a list, following `nextLink` (https://learn.microsoft.com/rest/api/virtualnetwork/network-interfaces/list). */
+  list<T>(path: string, options: NetworkRequestOptions = {}): AsyncIterableIterator<T> {
+    return armList<T>(this.client, path, NETWORK_API_VERSION, options);
   }
 
   /**
@@ -309,7 +269,7 @@ class NetworkRequests {
       () =>
         this.client
           .path(path)
-          .put({ ...signal(options), ...ACCEPT_JSON, contentType: "application/json", body }),
+          .put({ ...requestSignal(options), ...ACCEPT_JSON, contentType: "application/json", body }),
       ["200", "201", "202"],
       "azure-async-operation",
       options,
@@ -323,7 +283,7 @@ class NetworkRequests {
    */
   delete(path: string, options: NetworkPollOptions = {}): Promise<void> {
     return this.longRunning<void>(
-      () => this.client.path(path).delete({ ...signal(options) }),
+      () => this.client.path(path).delete({ ...requestSignal(options) }),
       ["200", "202", "204"],
       "location",
       options,
@@ -364,7 +324,7 @@ class NetworkRequests {
           const both = linkSignals(options.abortSignal, pollOptions?.abortSignal);
           try {
             const response = await this.client
-              .pathUnchecked(withApiVersion(url))
+              .pathUnchecked(withApiVersion(url, NETWORK_API_VERSION))
               .get({ abortSignal: both.signal, ...ACCEPT_JSON });
             return lroResponse(response);
           } finally {
@@ -379,29 +339,6 @@ class NetworkRequests {
       },
     );
   }
-}
-
-const ACCEPT_JSON = { headers: { accept: "application/json" } } as const;
-
-function signal(options: NetworkRequestOptions): { abortSignal?: AbortSignalLike } {
-  return options.abortSignal ? { abortSignal: options.abortSignal } : {};
-}
-
-/**
- * The body of an answer with an expected status; otherwise ARM's error as a RestError with its
- * `statusCode` and `code` (ARM's `{error: {code, message}}`, as isNotFound and describeAzureError
- * read it; https://learn.microsoft.com/javascript/api/@azure/arm-network/commonerrorresponse).
- */
-function bodyOf<T>(response: HttpResponse, expected: string[]): T {
-  if (!expected.includes(response.status)) throw createRestError(response);
-  return response.body as T;
-}
-
-/** A nextLink or status URL without an api-version gets ours (as the SDK's addApiVersionToUrl). */
-function withApiVersion(url: string): string {
-  const parsed = new URL(url, "https://management.azure.com");
-  if (parsed.searchParams.get("api-version")) return url;
-  return `${url}${parsed.search ? "&" : "?"}api-version=${NETWORK_API_VERSION}`;
 }
 
 /** One signal that aborts when any of `signals` does; `unlink` drops the listeners. */

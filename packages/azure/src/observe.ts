@@ -1,7 +1,7 @@
 // Observe the fleet's resource group with list calls only: one paged list per resource type,
 // whatever the number of claws (Terraform refreshes each resource with its own GET; at a few
-// hundred claws that alone hits ARM's read bucket).
-import type { Disk, VirtualMachine } from "@azure/arm-compute";
+// hundred claws that alone hits ARM's read bucket). The lists are read as ARM's JSON
+// (compute-reads.ts, network-client.ts), not through the SDK's models.
 import {
   compareGalleryVersions,
   isGalleryVersion,
@@ -16,6 +16,7 @@ import {
   TAGS,
 } from "@openclawps/fleet-model";
 import { listAll } from "./arm-read.ts";
+import type { ArmDisk, ArmVirtualMachine } from "./compute-reads.ts";
 import type { AzureContext } from "./connect.ts";
 import { parseLease } from "./lease.ts";
 import { type NetworkInterface, type PublicIpAddress, primaryIpConfiguration } from "./network-client.ts";
@@ -34,12 +35,12 @@ export async function observeFleet(
     // `$expand=instanceView` on the resource-group list returns each VM's power state in the
     // same response (the service honours it without a $filter, despite the spec's note; the
     // Java SDK relies on it: https://github.com/Azure/azure-sdk-for-java/issues/26618).
-    listAll(ctx.compute.virtualMachines.list(rg, { expand: "instanceView" }), { missingOk: true }),
-    listAll(ctx.compute.disks.listByResourceGroup(rg), { missingOk: true }),
+    listAll(ctx.computeReads.virtualMachines.list(rg, { expand: "instanceView" }), { missingOk: true }),
+    listAll(ctx.computeReads.disks.listByResourceGroup(rg), { missingOk: true }),
     listAll(ctx.network.networkInterfaces.list(rg), { missingOk: true }),
     listAll(ctx.network.publicIPAddresses.list(rg), { missingOk: true }),
     listAll(
-      ctx.compute.galleryImageVersions.listByGalleryImage(
+      ctx.computeReads.galleryImageVersions.listByGalleryImage(
         rg,
         fleet.azure.gallery_name,
         fleet.azure.fleet_image_definition_name,
@@ -55,7 +56,10 @@ export async function observeFleet(
     imageVersions: imageVersions
       // A version still replicating (or failed) cannot be deployed yet.
       .filter(
-        (v) => v.name && isGalleryVersion(v.name) && (v.provisioningState ?? "Succeeded") === "Succeeded",
+        (v) =>
+          v.name &&
+          isGalleryVersion(v.name) &&
+          (v.properties?.provisioningState ?? "Succeeded") === "Succeeded",
       )
       .map((v) => v.name!)
       .sort(compareGalleryVersions),
@@ -91,7 +95,21 @@ function leaseOf(tags: Record<string, string> | undefined): Pick<ObservedFleet, 
   return held ? { lease: { runId: held.runId, expiresAt: held.expiresAt.toISOString() } } : {};
 }
 
-export function powerStateOf(vm: Pick<VirtualMachine, "instanceView">): PowerState {
+/**
+ * What a VM's power state and last operation are read from: its instance view. The SDK's VM
+ * (claw-operations.ts: `virtualMachines.get`) and a REST VM's `properties` (observe) both have it.
+ */
+export interface VmInstanceViewFacts {
+  instanceView?: { statuses?: { code?: string; time?: Date | string }[] };
+}
+
+/** What a VM's image version is read from: the SDK's VM, or a REST VM's `properties` with its `tags`. */
+export interface VmImageFacts {
+  storageProfile?: { imageReference?: { id?: string; exactVersion?: string } };
+  tags?: Record<string, string>;
+}
+
+export function powerStateOf(vm: VmInstanceViewFacts): PowerState {
   // Instance view statuses carry "PowerState/running", "PowerState/deallocated", ...
   // https://learn.microsoft.com/azure/virtual-machines/states-billing#power-states-and-billing
   const code = vm.instanceView?.statuses?.find((s) => s.code?.startsWith("PowerState/"))?.code;
@@ -113,45 +131,54 @@ export function powerStateOf(vm: Pick<VirtualMachine, "instanceView">): PowerSta
  * The gallery image version a VM runs: from its image reference id, or `exactVersion` when it was
  * created from an image definition (the latest version at the time), or our tag.
  */
-export function vmImageVersion(vm: Pick<VirtualMachine, "storageProfile" | "tags">): string | undefined {
+export function vmImageVersion(vm: VmImageFacts): string | undefined {
   const ref = vm.storageProfile?.imageReference;
   return imageVersionOf(ref?.id) ?? ref?.exactVersion ?? vm.tags?.[TAGS.imageVersion];
 }
 
 /** Time of the VM's last completed operation: its provisioning status's (the power status has none). */
-export function lastOperationOf(vm: Pick<VirtualMachine, "instanceView">): string | undefined {
-  const time = vm.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/"))?.time;
+export function lastOperationOf(vm: VmInstanceViewFacts): string | undefined {
+  return isoTime(vm.instanceView?.statuses?.find((s) => s.code?.startsWith("ProvisioningState/"))?.time);
+}
+
+/**
+ * A time as the fleet records it: `Date#toISOString()`, milliseconds and `Z`. ARM writes
+ * "2026-12-03T09:10:00.1234567+00:00"; the SDK made a Date of it, and the observed fleet has always
+ * held that Date's ISO string ("2026-12-03T09:10:00.123Z").
+ */
+function isoTime(time: Date | string | undefined): string | undefined {
   return time ? new Date(time).toISOString() : undefined;
 }
 
-export function toObservedVm(vm: VirtualMachine): ObservedVm {
-  const lastOperationAt = lastOperationOf(vm);
+export function toObservedVm(vm: ArmVirtualMachine): ObservedVm {
+  const p = vm.properties ?? {};
+  const lastOperationAt = lastOperationOf(p);
   return {
     ...(lastOperationAt ? { lastOperationAt } : {}),
     id: vm.id ?? "",
     name: vm.name ?? "",
-    vmSize: vm.hardwareProfile?.vmSize ?? "",
-    provisioningState: vm.provisioningState ?? "",
-    powerState: powerStateOf(vm),
-    imageVersion: vmImageVersion(vm),
-    dataDisks: (vm.storageProfile?.dataDisks ?? []).map((d) => ({
+    vmSize: p.hardwareProfile?.vmSize ?? "",
+    provisioningState: p.provisioningState ?? "",
+    powerState: powerStateOf(p),
+    imageVersion: vmImageVersion({ storageProfile: p.storageProfile, tags: vm.tags }),
+    dataDisks: (p.storageProfile?.dataDisks ?? []).map((d) => ({
       lun: d.lun,
       diskId: d.managedDisk?.id ?? "",
       name: d.name ?? "",
     })),
-    nicIds: (vm.networkProfile?.networkInterfaces ?? []).map((n) => n.id ?? "").filter(Boolean),
+    nicIds: (p.networkProfile?.networkInterfaces ?? []).map((n) => n.id ?? "").filter(Boolean),
     tags: vm.tags ?? {},
   };
 }
 
-export function toObservedDisk(disk: Disk): ObservedDisk {
+export function toObservedDisk(disk: ArmDisk): ObservedDisk {
   return {
     id: disk.id ?? "",
     name: disk.name ?? "",
-    sizeGb: disk.diskSizeGB ?? 0,
+    sizeGb: disk.properties?.diskSizeGB ?? 0,
     sku: disk.sku?.name ?? "",
     managedBy: disk.managedBy || undefined,
-    timeCreated: disk.timeCreated?.toISOString(),
+    timeCreated: isoTime(disk.properties?.timeCreated),
     tags: disk.tags ?? {},
   };
 }

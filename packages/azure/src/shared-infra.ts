@@ -53,13 +53,13 @@ export async function observeSharedInfra(
   const a = fleet.azure;
   const rg = ctx.resourceGroup;
   const [group, vnet, nsg, gallery, image] = await Promise.all([
-    getIfExists(ctx.resources.resourceGroups.get(rg)),
+    getIfExists(ctx.computeReads.resourceGroups.get(rg)),
     scope === "fleet" ? getIfExists(ctx.network.virtualNetworks.get(rg, a.virtual_network_name)) : undefined,
     scope === "fleet"
       ? getIfExists(ctx.network.networkSecurityGroups.get(rg, a.network_security_group_name))
       : undefined,
-    getIfExists(ctx.compute.galleries.get(rg, a.gallery_name)),
-    getIfExists(ctx.compute.galleryImages.get(rg, a.gallery_name, a.fleet_image_definition_name)),
+    getIfExists(ctx.computeReads.galleries.get(rg, a.gallery_name)),
+    getIfExists(ctx.computeReads.galleryImages.get(rg, a.gallery_name, a.fleet_image_definition_name)),
   ]);
   const out: ObservedSharedInfra = {};
   if (group) out.resourceGroup = { location: group.location ?? "", tags: group.tags ?? {} };
@@ -77,13 +77,14 @@ export async function observeSharedInfra(
   if (nsg) out.networkSecurityGroup = { rules: (nsg.properties?.securityRules ?? []).map(toObservedRule) };
   if (gallery) out.gallery = {};
   if (image) {
+    const declared = image.properties ?? {};
     out.imageDefinition = {
-      publisher: image.identifier?.publisher ?? "",
-      offer: image.identifier?.offer ?? "",
-      sku: image.identifier?.sku ?? "",
-      ...(image.hyperVGeneration ? { hyperVGeneration: image.hyperVGeneration } : {}),
+      publisher: declared.identifier?.publisher ?? "",
+      offer: declared.identifier?.offer ?? "",
+      sku: declared.identifier?.sku ?? "",
+      ...(declared.hyperVGeneration ? { hyperVGeneration: declared.hyperVGeneration } : {}),
     };
-    const facts = imageDefinitionFacts(a.fleet_image_definition_name, image);
+    const facts = imageDefinitionFacts(a.fleet_image_definition_name, declared);
     if (facts.securityType) out.imageDefinition.securityType = facts.securityType;
     if (facts.diskControllerTypes) out.imageDefinition.diskControllerTypes = facts.diskControllerTypes;
     if (facts.purchasePlan) out.imageDefinition.purchasePlan = facts.purchasePlan;

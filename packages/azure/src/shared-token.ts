@@ -1,4 +1,4 @@
-// One token for the whole run. The three ARM clients each keep their own token cycler, so at
+// One token for the whole run. The ARM clients each keep their own token cycler, so at
 // the first burst of parallel requests (observe lists five resource types at once) each asked
 // the credential, and each ask was a GitHub OIDC request plus an Entra exchange: four of each
 // per run where one does. This credential shares one request per scope among concurrent callers

@@ -2,7 +2,6 @@
 // size's capabilities in the fleet's location from the resource SKUs API
 // (https://learn.microsoft.com/rest/api/compute/resource-skus/list). Read once per run; the rule
 // that decides (fleet-model's vmCreateProblems) is pure.
-import type { GalleryImage } from "@azure/arm-compute";
 import {
   type CreateProblem,
   diskControllerFor,
@@ -14,6 +13,7 @@ import {
 } from "@openclawps/fleet-model";
 import { listAll } from "./arm-read.ts";
 import { azureErrorCode, SIZE_READER_ROLE_NAME } from "./azure-error.ts";
+import type { ArmGalleryImageProperties } from "./compute-reads.ts";
 import type { AzureContext } from "./connect.ts";
 
 /** The VM sizes offered in `location`, by lower-cased name. */
@@ -44,8 +44,11 @@ export async function readVmSizes(
   return sizes;
 }
 
-/** The facts of an image definition that decide which VMs it boots. */
-export function imageDefinitionFacts(name: string, image: GalleryImage): ImageDefinitionFacts {
+/**
+ * The facts of an image definition that decide which VMs it boots: from what it declares (a REST
+ * image definition's `properties`, or the SDK's GalleryImage, which has the same fields flattened).
+ */
+export function imageDefinitionFacts(name: string, image: ArmGalleryImageProperties): ImageDefinitionFacts {
   const feature = (n: string) =>
     image.features?.find((f) => f.name?.toLowerCase() === n.toLowerCase())?.value ?? undefined;
   const security = feature("SecurityType");

@@ -7,6 +7,20 @@ const MAX_TAGS = 50;
 const MAX_TAG_NAME = 512;
 const MAX_TAG_VALUE = 256;
 
+/**
+ * A time as Compute writes it in a resource (a disk's or snapshot's timeCreated, a VM's, an
+ * instance view status's time): ISO 8601 with seven fractional digits and an explicit offset, as
+ * .NET's round-trip format writes it; e.g. "timeCreated": "2016-12-28T04:41:35.079872+00:00" in
+ * the disk example of https://learn.microsoft.com/rest/api/compute/disks/get. Not JavaScript's
+ * "...35.079Z": a client that hands ARM's string on as if it were `Date#toISOString()` shows here
+ * as it would against Azure. The digits below the millisecond come from the process's
+ * high-resolution clock.
+ */
+export function computeTime(ms: number): string {
+  const belowMs = Math.floor((performance.now() % 1) * 10_000);
+  return `${new Date(Math.floor(ms)).toISOString().slice(0, -1)}${String(belowMs).padStart(4, "0")}+00:00`;
+}
+
 /** Reads `tags` from a body; undefined when absent. Throws ARM's errors for invalid tags. */
 export function readTags(body: Record<string, unknown> | undefined): Record<string, string> | undefined {
   const tags = body?.tags;

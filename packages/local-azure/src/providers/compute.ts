@@ -17,6 +17,7 @@ import { ArmError, invalidParameter, resourceNotFound } from "../arm-error.ts";
 import { setProvisioningState } from "../lifecycle.ts";
 import type { OperationRecord, StoredResource } from "../world.ts";
 import {
+  computeTime,
   describeId,
   idOf,
   obj,
@@ -204,7 +205,7 @@ function disks(arm: Arm): ResourceType {
           diskSizeGB: size,
           uniqueId: randomUUID(),
           // timeCreated is set once, at creation, and never changes.
-          timeCreated: new Date(arm.now()).toISOString(),
+          timeCreated: computeTime(arm.now()),
           provisioningState: "Updating",
         },
       };
@@ -310,7 +311,7 @@ function snapshots(arm: Arm): ResourceType {
           // https://learn.microsoft.com/azure/virtual-machines/disks-incremental-snapshots
           incremental: props.incremental === true,
           uniqueId: randomUUID(),
-          timeCreated: new Date(arm.now()).toISOString(),
+          timeCreated: computeTime(arm.now()),
           provisioningState: "Updating",
           diskState: "Unattached",
           encryption: { type: "EncryptionAtRestWithPlatformKey" },
@@ -662,7 +663,7 @@ function newDisk(
       creationData,
       diskSizeGB: size,
       uniqueId: randomUUID(),
-      timeCreated: new Date(arm.now()).toISOString(),
+      timeCreated: computeTime(arm.now()),
       provisioningState: "Succeeded",
       encryption: { type: "EncryptionAtRestWithPlatformKey" },
       networkAccessPolicy: "AllowAll",
@@ -876,7 +877,7 @@ function vmCreate(arm: Arm, req: ResourceRequest, location: string): Reply {
         })),
       },
       provisioningState: "Creating",
-      timeCreated: new Date(arm.now()).toISOString(),
+      timeCreated: computeTime(arm.now()),
     },
   };
   if (osProfileBody) {
@@ -1208,7 +1209,7 @@ export function seedIncrementalSnapshots(
         diskSizeGB: size,
         incremental: true,
         uniqueId: randomUUID(),
-        timeCreated: new Date(arm.now()).toISOString(),
+        timeCreated: computeTime(arm.now()),
         provisioningState: "Succeeded",
         diskState: "Unattached",
         encryption: { type: "EncryptionAtRestWithPlatformKey" },
@@ -1228,7 +1229,7 @@ export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgent
     if (!vm) return;
     setProvisioningState(a, vm.id, "Succeeded");
     hidden(vm).power = "running";
-    hidden(vm).statusTime = new Date(a.now()).toISOString();
+    hidden(vm).statusTime = computeTime(a.now());
     hooks?.running(a, vm);
   });
   arm.registerCompletion("vm.create:failed", (a, op) => {
@@ -1242,7 +1243,7 @@ export function registerCompute(arm: Arm, hooks?: VmPowerHooks, agents?: VmAgent
     const vm = a.find(op.resourceId);
     if (!vm) return;
     hidden(vm).power = final;
-    hidden(vm).statusTime = new Date(a.now()).toISOString();
+    hidden(vm).statusTime = computeTime(a.now());
     if (hook) hooks?.[hook](a, vm);
   };
   // Deallocate and power off both stop the guest; the OS disk stays until the VM is deleted.
