@@ -55,9 +55,9 @@ describe("connectAzure", () => {
     expect(count("github.idToken") - before.id).toBe(1);
   });
 
-  it("builds the three clients' pipelines without the form-data policy (its first look loads Node's fetch)", () => {
+  it("builds the clients' pipelines without the form-data policy (its first look loads Node's fetch)", () => {
     const ctx = connectTo(azure, "rg-connect");
-    for (const client of [ctx.compute, ctx.network, ctx.resources]) {
+    for (const client of [ctx.compute, ctx.computeReads, ctx.network, ctx.resources]) {
       const names = client.pipeline.getOrderedPolicies().map((p) => p.name);
       expect(names).toContain("bearerTokenAuthenticationPolicy");
       expect(names).not.toContain("formDataPolicy");
