@@ -173,18 +173,19 @@ export function clawResourcesOf(
  * config is planned as unchanged (DesiredClaw.legacyConfigHash).
  */
 export function clawsWithOtherConfigHash(desired: DesiredFleet, observed: ObservedFleet): Set<string> {
+  // The VM's claw as groupResources finds it: its claw tag, else its name (one pass, no grouping).
   const live = desired.claws.filter((c) => !c.retired);
-  const owned = clawResourcesOf(live, observed);
-  return new Set(
-    live
-      .filter((c) =>
-        (owned.get(c.name)?.vms ?? []).some((vm) => {
-          const hash = tagValue(vm.tags, TAGS.configHash);
-          return hash !== undefined && hash !== c.configHash;
-        }),
-      )
-      .map((c) => c.name),
-  );
+  const byClaw = new Map(live.map((c) => [lower(c.name), c]));
+  const byVmName = new Map(live.map((c) => [lower(c.names.vm), c]));
+  const claws = new Set<string>();
+  for (const vm of observed.vms) {
+    const hash = tagValue(vm.tags, TAGS.configHash);
+    if (hash === undefined) continue;
+    const tag = tagValue(vm.tags, TAGS.claw);
+    const claw = tag !== undefined && tag !== "" ? byClaw.get(lower(tag)) : byVmName.get(lower(vm.name));
+    if (claw && hash !== claw.configHash) claws.add(claw.name);
+  }
+  return claws;
 }
 
 const EMPTY: Owned = { display: "", vms: [], disks: [], nics: [], publicIps: [], seedNamed: false };

@@ -214,6 +214,12 @@ describe("replace", () => {
     const untagged = observed({ vms: [vm("alice", { image: "1.0.0", claw: null })] });
     delete untagged.vms[0]!.tags[TAGS.configHash];
     expect(clawsWithOtherConfigHash(d, untagged)).toEqual(new Set());
+    // Found by its claw tag whatever its name, by name without one, as the plan groups them.
+    const renamed = vm("whatever", { image: "1.0.0", configHash: "hash-0" });
+    renamed.tags[TAGS.claw] = "BOB";
+    const noClawTag = vm("alice", { image: "1.0.0", configHash: "hash-0" });
+    delete noClawTag.tags[TAGS.claw];
+    expect(clawsWithOtherConfigHash(d, fleetWith(renamed, noClawTag))).toEqual(new Set(["alice", "bob"]));
   });
 
   it("adopts an untagged seed-deployed claw by its names and replaces its VM", () => {
