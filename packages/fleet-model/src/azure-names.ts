@@ -145,6 +145,24 @@ const RULES: Record<AzureNameKind, Rule> = {
   },
 };
 
+/**
+ * Each rule's `chars` (one character, `^[...]$`) applied to a whole name at once, with the same
+ * flags: `^(?:[...])*$`. In Unicode mode both take the name code point by code point; without it
+ * the whole-name pattern takes UTF-16 units, the same thing when the name has no surrogates. A
+ * name that passes is not split into characters.
+ */
+const WHOLE = new Map<Rule, RegExp>(
+  Object.values(RULES).map((rule) => [
+    rule,
+    new RegExp(`^(?:${rule.chars.source.slice(1, -1)})*$`, rule.chars.flags),
+  ]),
+);
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Whether every character of `name` passes `rule.chars`, without splitting it when it does. */
+const allCharsPass = (rule: Rule, name: string) =>
+  (rule.chars.unicode || !SURROGATE.test(name)) && WHOLE.get(rule)!.test(name);
+
 export function azureNameLabel(kind: AzureNameKind): string {
   return RULES[kind].label;
 }
@@ -156,7 +174,7 @@ export function azureNameProblem(kind: AzureNameKind, name: string): string | un
   if (chars.length < rule.min)
     return rule.min === 1 ? "it is empty" : `it must be at least ${rule.min} characters`;
   if (chars.length > rule.max) return `it is ${chars.length} characters; the limit is ${rule.max}`;
-  const bad = [...new Set(chars.filter((c) => !rule.chars.test(c)))];
+  const bad = allCharsPass(rule, name) ? [] : [...new Set(chars.filter((c) => !rule.chars.test(c)))];
   if (bad.length > 0) {
     const shown = bad.map((c) => (/\s/.test(c) ? "whitespace" : `"${c}"`)).join(", ");
     return `it contains ${shown}; allowed are ${rule.charsText}`;
