@@ -43,15 +43,19 @@ export function scanJson(text: string): JsonScan {
     const start = i;
     i++; // opening quote
     let out = "";
+    // Runs of plain characters are sliced whole, not appended one by one.
+    let run = i;
     while (true) {
       if (i >= text.length) fail("unterminated string", start);
       const c = text.charCodeAt(i);
       if (c === 0x22) {
+        out += text.slice(run, i);
         i++;
         return out;
       }
       if (c < 0x20) fail("raw control character (e.g. a line break) inside a string; escape it as \\n");
       if (c === 0x5c) {
+        out += text.slice(run, i);
         const e = text[i + 1];
         if (e === "u") {
           if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) fail("invalid \\u escape in a string");
@@ -61,10 +65,8 @@ export function scanJson(text: string): JsonScan {
           out += e;
           i += 2;
         } else fail("invalid escape in a string");
-      } else {
-        out += text[i];
-        i++;
-      }
+        run = i;
+      } else i++;
     }
   };
   const value = (path: string[], depth: number): void => {
@@ -91,7 +93,8 @@ export function scanJson(text: string): JsonScan {
         if (seen.has(key)) duplicates.push({ path: keyPath, position });
         else {
           seen.add(key);
-          if (!keys.has(jsonPathKey(keyPath))) keys.set(jsonPathKey(keyPath), position);
+          const id = jsonPathKey(keyPath);
+          if (!keys.has(id)) keys.set(id, position);
         }
         ws();
         if (text[i] !== ":") fail("expected ':' after a property name");
