@@ -125,6 +125,21 @@ describe("canonical JSON", () => {
 
   it("refuses values JSON cannot hold", () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson([1, () => 1])).toThrow("canonicalJson: cannot serialise a function");
+    expect(() => canonicalJson({ b: 1n, a: Infinity })).toThrow("canonicalJson: non-finite number Infinity");
+    // The first value in key order is the one named, whether or not an index key is beside it.
+    expect(() => canonicalJson({ b: Number.NaN, a: 1n, 7: 1 })).toThrow("cannot serialise a bigint");
+  });
+
+  it("writes index keys and __proto__ in sorted order too, which an object's own key order is not", () => {
+    expect(canonicalJson({ b: { 10: "x", 9: "y", a: [{ 2: 1, 1: 2 }] }, a: 1 })).toBe(
+      '{"a":1,"b":{"10":"x","9":"y","a":[{"1":2,"2":1}]}}',
+    );
+    expect(canonicalJson(JSON.parse('{"z": 1, "__proto__": {"b": 1, "a": 2}}'))).toBe(
+      '{"__proto__":{"a":2,"b":1},"z":1}',
+    );
+    // toJSON is a key like any other: not called.
+    expect(canonicalJson({ d: new Date(0), x: { toJSON: "t" } })).toBe('{"d":{},"x":{"toJSON":"t"}}');
   });
 
   it("is the text of its definition for any JSON value (config and plan hashes depend on every byte)", () => {
