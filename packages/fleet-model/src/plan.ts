@@ -57,13 +57,15 @@ const sameId = (a: string | undefined, b: string | undefined) =>
 const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
 
 /**
- * Resources by name, then id, compared without case, each name and id lower-cased once (not at
- * every comparison of the sort), with the name's lower case alongside for the lookups that follow.
+ * Resources by name, then id, compared without case, each name lower-cased once (not at every
+ * comparison of the sort) and an id only when two names tie, with the name's lower case alongside
+ * for the lookups that follow.
  */
 function byName<T extends { name: string; id: string }>(items: readonly T[]): { r: T; name: string }[] {
-  const keyed = items.map((r) => ({ r, name: lower(r.name), id: lower(r.id) }));
-  // Never 0, as before: equal names and ids keep the order the comparisons give them.
-  keyed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+  const keyed = items.map((r) => ({ r, name: lower(r.name), id: undefined as string | undefined }));
+  const idOf = (k: (typeof keyed)[number]) => (k.id ??= lower(k.r.id));
+  // Never 0: equal names and ids keep the order the comparisons give them.
+  keyed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : idOf(a) < idOf(b) ? -1 : 1));
   return keyed;
 }
 
