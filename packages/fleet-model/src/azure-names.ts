@@ -170,11 +170,14 @@ export function azureNameLabel(kind: AzureNameKind): string {
 /** Why `name` is not a valid Azure name of this kind (one sentence), or undefined when it is. */
 export function azureNameProblem(kind: AzureNameKind, name: string): string | undefined {
   const rule = RULES[kind];
-  const chars = Array.from(name);
+  // Characters are code points; without surrogates each is one UTF-16 unit, and the name is not split.
+  const chars: ArrayLike<string> = SURROGATE.test(name) ? Array.from(name) : name;
   if (chars.length < rule.min)
     return rule.min === 1 ? "it is empty" : `it must be at least ${rule.min} characters`;
   if (chars.length > rule.max) return `it is ${chars.length} characters; the limit is ${rule.max}`;
-  const bad = allCharsPass(rule, name) ? [] : [...new Set(chars.filter((c) => !rule.chars.test(c)))];
+  const bad = allCharsPass(rule, name)
+    ? []
+    : [...new Set(Array.from(chars).filter((c) => !rule.chars.test(c)))];
   if (bad.length > 0) {
     const shown = bad.map((c) => (/\s/.test(c) ? "whitespace" : `"${c}"`)).join(", ");
     return `it contains ${shown}; allowed are ${rule.charsText}`;
