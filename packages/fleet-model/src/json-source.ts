@@ -19,6 +19,10 @@ export interface JsonScan {
 
 const MAX_DEPTH = 64;
 
+/** What ends a run of plain characters in a JSON string: a quote, a backslash, a control character. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold them raw; finding them is the point.
+const STRING_SPECIAL = /["\\\u0000-\u001f]/g;
+
 class SyntaxFailure {
   constructor(
     readonly offset: number,
@@ -43,9 +47,12 @@ export function scanJson(text: string): JsonScan {
     const start = i;
     i++; // opening quote
     let out = "";
-    // Runs of plain characters are sliced whole, not appended one by one.
+    // Runs of plain characters are skipped by a regular expression and sliced whole, not read and
+    // appended one by one.
     let run = i;
     while (true) {
+      STRING_SPECIAL.lastIndex = i;
+      i = STRING_SPECIAL.exec(text)?.index ?? text.length;
       if (i >= text.length) fail("unterminated string", start);
       const c = text.charCodeAt(i);
       if (c === 0x22) {
@@ -66,7 +73,7 @@ export function scanJson(text: string): JsonScan {
           i += 2;
         } else fail("invalid escape in a string");
         run = i;
-      } else i++;
+      }
     }
   };
   const value = (path: string[], depth: number): void => {
