@@ -113,13 +113,15 @@ function groupResources(
   };
   const index = (pick: (d: Pick<DesiredClaw, "names">) => string) =>
     new Map(desired.map((d) => [lower(pick(d)), d.name]));
-  const names = {
+  const indexes = () => ({
     vms: index((d) => d.names.vm),
     disks: index((d) => d.names.dataDisk),
     nics: index((d) => d.names.nic),
     publicIps: index((d) => d.names.publicIp),
-  };
-  type Kind = keyof typeof names;
+  });
+  // Built for the first resource without a claw tag: a fleet the controller deployed has none.
+  let names: ReturnType<typeof indexes> | undefined;
+  type Kind = keyof ReturnType<typeof indexes>;
   const unowned: Record<Kind, { name: string; id: string; tags: Record<string, string> }[]> = {
     vms: [],
     disks: [],
@@ -132,9 +134,13 @@ function groupResources(
   ) => {
     for (const { r, name } of byName(items)) {
       const tag = tagValue(r.tags, TAGS.claw);
+      if (tag !== undefined && tag !== "") {
+        (group(tag, tag)[kind] as T[]).push(r);
+        continue;
+      }
+      names ??= indexes();
       const byNameOwner = names[kind].get(name);
-      if (tag !== undefined && tag !== "") (group(tag, tag)[kind] as T[]).push(r);
-      else if (byNameOwner !== undefined) (group(byNameOwner, byNameOwner)[kind] as T[]).push(r);
+      if (byNameOwner !== undefined) (group(byNameOwner, byNameOwner)[kind] as T[]).push(r);
       else unowned[kind].push(r);
     }
   };
@@ -642,15 +648,16 @@ export function unprovenClaws(claws: ClawPlan[], observed: ObservedFleet): Unpro
 /** Pure diff of desired against observed. */
 export function planFleet(desired: DesiredFleet, observed: ObservedFleet, options: PlanOptions = {}): Plan {
   const seen = new Set<string>();
-  for (const d of desired.claws) {
-    if (seen.has(lower(d.name)))
-      throw new Error(`planFleet: claw ${d.name} appears twice in the desired fleet`);
-    seen.add(lower(d.name));
-  }
+  const keys = desired.claws.map((d) => {
+    const key = lower(d.name);
+    if (seen.has(key)) throw new Error(`planFleet: claw ${d.name} appears twice in the desired fleet`);
+    seen.add(key);
+    return key;
+  });
   const groups = groupResources(desired.claws, observed);
   const gallery = galleryOf(observed.imageVersions);
-  const claws: ClawPlan[] = desired.claws.map((d) => {
-    const g = groups.get(lower(d.name)) ?? EMPTY;
+  const claws: ClawPlan[] = desired.claws.map((d, i) => {
+    const g = groups.get(keys[i]!) ?? EMPTY;
     const p = d.retired ? planRetired(d, g) : planActive(d, g, gallery, desired.rollout);
     const resources = resourcesOf(g);
     return resources ? { ...p, resources } : p;
