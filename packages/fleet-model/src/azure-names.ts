@@ -160,8 +160,8 @@ const WHOLE = new Map<Rule, RegExp>(
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Whether every character of `name` passes `rule.chars`, without splitting it when it does. */
-const allCharsPass = (rule: Rule, name: string) =>
-  (rule.chars.unicode || !SURROGATE.test(name)) && WHOLE.get(rule)!.test(name);
+const allCharsPass = (rule: Rule, name: string, surrogates: boolean) =>
+  (rule.chars.unicode || !surrogates) && WHOLE.get(rule)!.test(name);
 
 export function azureNameLabel(kind: AzureNameKind): string {
   return RULES[kind].label;
@@ -171,11 +171,12 @@ export function azureNameLabel(kind: AzureNameKind): string {
 export function azureNameProblem(kind: AzureNameKind, name: string): string | undefined {
   const rule = RULES[kind];
   // Characters are code points; without surrogates each is one UTF-16 unit, and the name is not split.
-  const chars: ArrayLike<string> = SURROGATE.test(name) ? Array.from(name) : name;
+  const surrogates = SURROGATE.test(name);
+  const chars: ArrayLike<string> = surrogates ? Array.from(name) : name;
   if (chars.length < rule.min)
     return rule.min === 1 ? "it is empty" : `it must be at least ${rule.min} characters`;
   if (chars.length > rule.max) return `it is ${chars.length} characters; the limit is ${rule.max}`;
-  const bad = allCharsPass(rule, name)
+  const bad = allCharsPass(rule, name, surrogates)
     ? []
     : [...new Set(Array.from(chars).filter((c) => !rule.chars.test(c)))];
   if (bad.length > 0) {
