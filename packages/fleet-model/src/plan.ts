@@ -111,17 +111,18 @@ function groupResources(
     } else if (display < g.display) g.display = display; // order-independent choice of spelling
     return g;
   };
-  const index = (pick: (d: Pick<DesiredClaw, "names">) => string) =>
-    new Map(desired.map((d) => [lower(pick(d)), d.name]));
-  const indexes = () => ({
-    vms: index((d) => d.names.vm),
-    disks: index((d) => d.names.dataDisk),
-    nics: index((d) => d.names.nic),
-    publicIps: index((d) => d.names.publicIp),
-  });
-  // Built for the first resource without a claw tag: a fleet the controller deployed has none.
-  let names: ReturnType<typeof indexes> | undefined;
-  type Kind = keyof ReturnType<typeof indexes>;
+  const resourceName = {
+    vms: (d: Pick<DesiredClaw, "names">) => d.names.vm,
+    disks: (d: Pick<DesiredClaw, "names">) => d.names.dataDisk,
+    nics: (d: Pick<DesiredClaw, "names">) => d.names.nic,
+    publicIps: (d: Pick<DesiredClaw, "names">) => d.names.publicIp,
+  };
+  type Kind = keyof typeof resourceName;
+  // The claws by the name of their resource of one kind, built for the first resource of that kind
+  // without a claw tag: a fleet the controller deployed has none (but OS disks).
+  const names: Partial<Record<Kind, Map<string, string>>> = {};
+  const ownerByName = (kind: Kind) =>
+    (names[kind] ??= new Map(desired.map((d) => [lower(resourceName[kind](d)), d.name])));
   const unowned: Record<Kind, { name: string; id: string; tags: Record<string, string> }[]> = {
     vms: [],
     disks: [],
@@ -138,8 +139,7 @@ function groupResources(
         (group(tag, tag)[kind] as T[]).push(r);
         continue;
       }
-      names ??= indexes();
-      const byNameOwner = names[kind].get(name);
+      const byNameOwner = ownerByName(kind).get(name);
       if (byNameOwner !== undefined) (group(byNameOwner, byNameOwner)[kind] as T[]).push(r);
       else unowned[kind].push(r);
     }
