@@ -38,19 +38,24 @@ function sortedCopy(value: unknown): unknown {
       return value;
     case "object": {
       if (value === null) return null;
+      // Index loops and arrays built by push (packed, not holey): this runs once per value of a
+      // thousand claws' plans.
       if (Array.isArray(value)) {
-        const out: unknown[] = new Array(value.length);
+        const out: unknown[] = [];
         for (let i = 0; i < value.length; i++) {
           const v: unknown = value[i];
           const c = v === undefined ? null : typeof v === "string" ? v : sortedCopy(v);
           if (c === KEPT_IN_PLACE) return KEPT_IN_PLACE;
-          out[i] = c;
+          out.push(c);
         }
         return out;
       }
       const record = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(record).sort()) {
+      const keys = Object.keys(record);
+      if (keys.length > 1) keys.sort();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const first = key.charCodeAt(0);
         // A digit or "_" first: checked in full (claw fields start with letters).
         if ((first <= 0x39 || first === 0x5f) && UNORDERED_KEY.test(key)) return KEPT_IN_PLACE;
