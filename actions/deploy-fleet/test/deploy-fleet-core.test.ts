@@ -195,6 +195,9 @@ describe("deployFleet's gates, in-process", () => {
     expect(plan.error).toBeUndefined();
     for (const canary of canaries) expect(plan.reporter.secrets.some((s) => s.includes(canary))).toBe(true);
     for (const canary of canaries) expect(plan.reporter.log.join("\n")).not.toContain(canary);
+    // Each value once: a one-line secret is not handed on again as its only line.
+    expect(plan.reporter.secrets).toHaveLength(new Set(plan.reporter.secrets).size);
+    expect(plan.reporter.secrets).toHaveLength(canaries.length);
   });
 
   it("a manifest problem fails with annotations on its line and the list in the summary, before any Azure request", async () => {

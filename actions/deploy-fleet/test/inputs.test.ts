@@ -126,6 +126,17 @@ describe("rollout override inputs", () => {
     expect(m.defaults.image_version).toBe("1.1.0");
     expect(m.claws.bob?.image_version).toBe("1.0.0");
   });
+
+  it("leaves the parsed manifest as it was, and the overridden one in the same key order", () => {
+    const parsed = manifest({ alice: {}, bob: { image_version: "1.0.0" } });
+    const before = JSON.stringify(parsed);
+    const m = applyOverrides(parsed, "1.1.0", { canary: ["bob"], verify: true, parallelism: 3 });
+    expect(JSON.stringify(parsed)).toBe(before);
+    expect(Object.keys(m)).toEqual(Object.keys(parsed));
+    expect(Object.keys(m.defaults)).toEqual(Object.keys(parsed.defaults));
+    expect(m.rollout).toMatchObject({ canary: ["bob"], verify: true, parallelism: 3 });
+    expect(JSON.stringify(applyOverrides(parsed, "", {}))).toBe(before);
+  });
 });
 
 describe("getDeployInputs", () => {

@@ -1,3 +1,4 @@
+import { coreReporter } from "./reporter.ts";
 import { UserError } from "./user-error.ts";
 import * as core from "./workflow-commands.ts";
 
@@ -17,13 +18,19 @@ export function getSecret(name: string): string {
 
 /**
  * Masks a secret value; multi-line values are masked line by line as the runner matches per line.
- * `setSecret` is the action's Reporter's (default: the workflow command).
+ * Each distinct string is handed to `setSecret` once (a one-line value is its own only line).
+ * `setSecret` is the action's Reporter's (default: coreReporter's, which prints a value's add-mask
+ * command once per process).
  */
-export function maskSecret(value: string, setSecret: (value: string) => void = core.setSecret): void {
+export function maskSecret(value: string, setSecret: (value: string) => void = coreReporter.setSecret): void {
   if (!value) return;
   setSecret(value);
+  const handed = new Set([value]);
   for (const line of value.split(/\r?\n/)) {
-    if (line.trim().length >= 4) setSecret(line.trim());
+    const trimmed = line.trim();
+    if (trimmed.length < 4 || handed.has(trimmed)) continue;
+    handed.add(trimmed);
+    setSecret(trimmed);
   }
 }
 

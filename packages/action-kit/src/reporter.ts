@@ -27,8 +27,25 @@ export interface Reporter {
 }
 
 /**
+ * Values this process has printed an add-mask command for. The runner adds each one to its
+ * host-wide secret masker, which masks it in every later line of the job (actions/runner
+ * src/Runner.Worker/ActionCommandManager.cs, AddMaskCommandExtension:
+ * `HostContext.SecretMasker.AddValue(command.Data)`), so a second command for the same value
+ * only lengthens the log: 1000 claws' two secrets each were 4004 add-mask lines, half repeats.
+ */
+const masked = new Set<string>();
+
+/** The add-mask command for `value`, printed at once the first time, never again in this process. */
+function maskOnce(value: string): void {
+  if (masked.has(value)) return;
+  masked.add(value);
+  core.setSecret(value);
+}
+
+/**
  * The Reporter of a running action: action-kit's `log` (whose `info` neutralises workflow
- * commands), the job summary when the runner gives one (GITHUB_STEP_SUMMARY), outputs and masks.
+ * commands), the job summary when the runner gives one (GITHUB_STEP_SUMMARY), outputs and masks
+ * (each value's add-mask command printed once per process).
  */
 export const coreReporter: Reporter = {
   ...log,
@@ -36,5 +53,5 @@ export const coreReporter: Reporter = {
     if (process.env.GITHUB_STEP_SUMMARY) await core.appendSummary(markdown);
   },
   setOutput: (name, value) => core.setOutput(name, value),
-  setSecret: (value) => core.setSecret(value),
+  setSecret: maskOnce,
 };

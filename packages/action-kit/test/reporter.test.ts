@@ -1,11 +1,12 @@
 // The Reporter every action core takes: the core-backed one writes what the runner reads (log
 // lines, annotations, groups, outputs, masks, the step summary); the in-memory one records the
 // same calls for tests of the cores.
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { annotate, coreReporter, maskSecret, type Reporter } from "../src/index.ts";
+import { annotate, coreReporter, getSecret, maskSecret, type Reporter } from "../src/index.ts";
 import { MemoryReporter, parseOutputFile, workflowCommands } from "../src/testing.ts";
 import { captureStdoutAsync } from "./capture-stdout.ts";
 
@@ -46,6 +47,40 @@ describe("coreReporter", () => {
     expect(stdout).toContain("%3A:add-mask::from a claw");
     expect(parseOutputFile(readFileSync(output, "utf8"))).toEqual({ "plan-hash": "abc" });
     expect(readFileSync(summary, "utf8")).toBe("## Plan\n");
+  });
+
+  it("prints a value's add-mask command the moment it is first masked, and never again in the process", () => {
+    // Values no other test masks: what this process has masked is remembered for good.
+    const tag = randomUUID();
+    const token = `tok-${tag}`;
+    const key = `-----BEGIN KEY-----\nline-${tag}\n${token}\n-----END KEY-----\n`;
+    const chunks: string[] = [];
+    const spy = vi
+      .spyOn(process.stdout, "write")
+      .mockImplementation((chunk) => chunks.push(String(chunk)) > 0);
+    const masks = () => workflowCommands(chunks.join("")).filter((c) => c.command === "add-mask");
+    try {
+      maskSecret(token, coreReporter.setSecret);
+      // Printed before maskSecret returned: nothing the caller prints next can show the value.
+      expect(masks().map((c) => c.data)).toEqual([token]);
+      maskSecret(token, coreReporter.setSecret);
+      maskSecret(token);
+      coreReporter.setSecret(token);
+      vi.stubEnv("INPUT_API-TOKEN", token);
+      expect(getSecret("api-token")).toBe(token);
+      expect(masks().map((c) => c.data)).toEqual([token]);
+      // A new value is printed at once, its lines too, but not the line masked already.
+      maskSecret(key);
+      expect(masks().map((c) => c.data)).toEqual([
+        token,
+        "-----BEGIN KEY-----%0Aline-" + tag + "%0A" + token + "%0A-----END KEY-----%0A",
+        "-----BEGIN KEY-----",
+        `line-${tag}`,
+        "-----END KEY-----",
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("leaves the job summary alone when the runner gives none", async () => {
@@ -96,5 +131,12 @@ describe("MemoryReporter", () => {
       "-----BEGIN KEY-----",
       "secretline123",
     ]);
+  });
+
+  it("gets a one-line secret from maskSecret once, not once more as its only line", () => {
+    const reporter = new MemoryReporter();
+    maskSecret("xai-one-line-secret", reporter.setSecret);
+    maskSecret("a\nrepeated\nrepeated\n", reporter.setSecret);
+    expect(reporter.secrets).toEqual(["xai-one-line-secret", "a\nrepeated\nrepeated\n", "repeated"]);
   });
 });

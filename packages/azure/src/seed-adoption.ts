@@ -29,10 +29,12 @@ export function seedResourcesToAdopt(
   ) => {
     const byName = new Map<string, T>();
     for (const r of list) {
+      if (r.tags[TAGS.claw] !== undefined) continue;
       const key = r.name.toLowerCase();
-      if (r.tags[TAGS.claw] === undefined && !byName.has(key)) byName.set(key, r);
+      if (!byName.has(key)) byName.set(key, r);
     }
-    return (name: string) => byName.get(name.toLowerCase());
+    // A fleet the controller deployed has every resource tagged: nothing to look up.
+    return (name: string) => (byName.size === 0 ? undefined : byName.get(name.toLowerCase()));
   };
   const vm = untaggedByName(observed.vms);
   const nic = untaggedByName(observed.nics);

@@ -145,6 +145,24 @@ const RULES: Record<AzureNameKind, Rule> = {
   },
 };
 
+/**
+ * Each rule's `chars` (one character, `^[...]$`) applied to a whole name at once, with the same
+ * flags: `^(?:[...])*$`. In Unicode mode both take the name code point by code point; without it
+ * the whole-name pattern takes UTF-16 units, the same thing when the name has no surrogates. A
+ * name that passes is not split into characters.
+ */
+const WHOLE = new Map<Rule, RegExp>(
+  Object.values(RULES).map((rule) => [
+    rule,
+    new RegExp(`^(?:${rule.chars.source.slice(1, -1)})*$`, rule.chars.flags),
+  ]),
+);
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Whether every character of `name` passes `rule.chars`, without splitting it when it does. */
+const allCharsPass = (rule: Rule, name: string, surrogates: boolean) =>
+  (rule.chars.unicode || !surrogates) && WHOLE.get(rule)!.test(name);
+
 export function azureNameLabel(kind: AzureNameKind): string {
   return RULES[kind].label;
 }
@@ -152,11 +170,15 @@ export function azureNameLabel(kind: AzureNameKind): string {
 /** Why `name` is not a valid Azure name of this kind (one sentence), or undefined when it is. */
 export function azureNameProblem(kind: AzureNameKind, name: string): string | undefined {
   const rule = RULES[kind];
-  const chars = Array.from(name);
+  // Characters are code points; without surrogates each is one UTF-16 unit, and the name is not split.
+  const surrogates = SURROGATE.test(name);
+  const chars: ArrayLike<string> = surrogates ? Array.from(name) : name;
   if (chars.length < rule.min)
     return rule.min === 1 ? "it is empty" : `it must be at least ${rule.min} characters`;
   if (chars.length > rule.max) return `it is ${chars.length} characters; the limit is ${rule.max}`;
-  const bad = [...new Set(chars.filter((c) => !rule.chars.test(c)))];
+  const bad = allCharsPass(rule, name, surrogates)
+    ? []
+    : [...new Set(Array.from(chars).filter((c) => !rule.chars.test(c)))];
   if (bad.length > 0) {
     const shown = bad.map((c) => (/\s/.test(c) ? "whitespace" : `"${c}"`)).join(", ");
     return `it contains ${shown}; allowed are ${rule.charsText}`;

@@ -19,6 +19,10 @@ export interface JsonScan {
 
 const MAX_DEPTH = 64;
 
+/** What ends a run of plain characters in a JSON string: a quote, a backslash, a control character. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold them raw; finding them is the point.
+const STRING_SPECIAL = /["\\\u0000-\u001f]/g;
+
 class SyntaxFailure {
   constructor(
     readonly offset: number,
@@ -43,15 +47,22 @@ export function scanJson(text: string): JsonScan {
     const start = i;
     i++; // opening quote
     let out = "";
+    // Runs of plain characters are skipped by a regular expression and sliced whole, not read and
+    // appended one by one.
+    let run = i;
     while (true) {
+      STRING_SPECIAL.lastIndex = i;
+      i = STRING_SPECIAL.exec(text)?.index ?? text.length;
       if (i >= text.length) fail("unterminated string", start);
       const c = text.charCodeAt(i);
       if (c === 0x22) {
+        out += text.slice(run, i);
         i++;
         return out;
       }
       if (c < 0x20) fail("raw control character (e.g. a line break) inside a string; escape it as \\n");
       if (c === 0x5c) {
+        out += text.slice(run, i);
         const e = text[i + 1];
         if (e === "u") {
           if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) fail("invalid \\u escape in a string");
@@ -61,9 +72,7 @@ export function scanJson(text: string): JsonScan {
           out += e;
           i += 2;
         } else fail("invalid escape in a string");
-      } else {
-        out += text[i];
-        i++;
+        run = i;
       }
     }
   };
@@ -91,7 +100,8 @@ export function scanJson(text: string): JsonScan {
         if (seen.has(key)) duplicates.push({ path: keyPath, position });
         else {
           seen.add(key);
-          if (!keys.has(jsonPathKey(keyPath))) keys.set(jsonPathKey(keyPath), position);
+          const id = jsonPathKey(keyPath);
+          if (!keys.has(id)) keys.set(id, position);
         }
         ws();
         if (text[i] !== ":") fail("expected ':' after a property name");

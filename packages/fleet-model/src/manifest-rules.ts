@@ -44,11 +44,12 @@ function clawNameProblems(
   const seen = new Map<string, string>();
   for (const name of Object.keys(claws)) {
     const names = deriveResourceNames(name);
-    const failures = DERIVED.flatMap(({ kind, name: pick }) => {
+    const failures: { kind: AzureNameKind; derived: string; why: string }[] = [];
+    for (const { kind, name: pick } of DERIVED) {
       const derived = pick(names);
       const why = azureNameProblem(kind, derived);
-      return why ? [{ kind, derived, why }] : [];
-    });
+      if (why) failures.push({ kind, derived, why });
+    }
     if (failures.length > 0) {
       const [first, ...rest] = failures;
       const also =

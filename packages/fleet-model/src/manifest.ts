@@ -12,6 +12,7 @@ import {
   type Node,
   parseDocument,
   type YAMLError,
+  type YAMLMap,
   YAMLParseError,
 } from "yaml";
 import type { z } from "zod";
@@ -59,71 +60,83 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   return cur;
 }
 
-/** Deepest nesting of collections in the document, walked without recursion. */
-function nestingDepth(doc: Document): { depth: number; node?: Node } {
-  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 0 }];
-  let deepest: { depth: number; node?: Node } = { depth: 0 };
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+/** What one walk of the document finds, for the checks that run before its data is built. */
+interface DocumentShape {
+  /** Keys written twice in one map, as the yaml package's uniqueKeys check reports them. */
+  duplicates: YAMLParseError[];
+  /** Deepest nesting of collections, counted until it passes MAX_MANIFEST_DEPTH. */
+  depth: number;
+  /** The collection that first reached `depth`. */
+  deepest?: Node;
+  /** Maps with a `<<` (merge) key, in walk order. */
+  merging: YAMLMap[];
+}
+
+/**
+ * Every collection node of the document once (aliases are not followed), without recursion and in
+ * one walk: duplicate keys (a set per map, linear where the yaml package's check is quadratic in a
+ * map's size), the nesting depth, and the maps whose `<<` keys badMergeSources looks at.
+ */
+function documentShape(doc: Document): DocumentShape {
+  const shape: DocumentShape = { duplicates: [], depth: 0, merging: [] };
+  const nodes: unknown[] = [doc.contents];
+  const depths: number[] = [0];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const d = depths.pop()! + 1;
     if (!isCollection(node)) continue;
-    const d = depth + 1;
-    if (d > deepest.depth) deepest = { depth: d, node };
-    if (d > MAX_MANIFEST_DEPTH) break;
+    if (d > shape.depth && shape.depth <= MAX_MANIFEST_DEPTH) {
+      shape.depth = d;
+      shape.deepest = node;
+    }
+    if (isMap(node)) mapKeys(node, shape);
     for (const item of node.items as unknown[]) {
       if (isPair(item)) {
-        stack.push({ node: item.value, depth: d });
-        stack.push({ node: item.key, depth: d });
-      } else stack.push({ node: item, depth: d });
-    }
-  }
-  return deepest;
-}
-
-/** Every collection node of the document once (aliases are not followed), without recursion. */
-function* collections(doc: Document): Generator<Extract<Node, { items: unknown[] }>> {
-  const stack: unknown[] = [doc.contents];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (!isCollection(node)) continue;
-    yield node as Extract<Node, { items: unknown[] }>;
-    for (const item of node.items as unknown[]) {
-      if (isPair(item)) stack.push(item.value, item.key);
-      else stack.push(item);
-    }
-  }
-}
-
-/** A key written twice in one map, as the yaml package's uniqueKeys check reports it, in linear time. */
-function duplicateKeyErrors(doc: Document): YAMLParseError[] {
-  const out: YAMLParseError[] = [];
-  for (const node of collections(doc)) {
-    if (!isMap(node)) continue;
-    const seen = new Set<string>();
-    for (const pair of node.items) {
-      const key = pair.key;
-      if (!isScalar(key) || typeof key.value === "symbol") continue;
-      const id = `${typeof key.value}:${String(key.value)}`;
-      if (!seen.has(id)) seen.add(id);
-      else if (key.range) {
-        out.push(
-          new YAMLParseError([key.range[0], key.range[0] + 1], "DUPLICATE_KEY", "Map keys must be unique"),
-        );
+        nodes.push(item.value, item.key);
+        depths.push(d, d);
+      } else {
+        nodes.push(item);
+        depths.push(d);
       }
     }
   }
-  return out;
+  return shape;
+}
+
+/** A map's keys written twice, and whether it merges (`<<`), into `shape`. */
+function mapKeys(map: YAMLMap, shape: DocumentShape) {
+  let seen: Set<string> | undefined;
+  let merges = false;
+  for (const pair of map.items) {
+    const key = pair.key;
+    if (!isScalar(key)) continue;
+    if (typeof key.value === "symbol") {
+      // With `merge: true` the yaml package resolves a plain `<<` key to Symbol("<<").
+      merges ||= key.value.description === "<<";
+      continue;
+    }
+    if (map.items.length < 2) continue;
+    const id = `${typeof key.value}:${String(key.value)}`;
+    seen ??= new Set();
+    if (!seen.has(id)) seen.add(id);
+    else if (key.range) {
+      shape.duplicates.push(
+        new YAMLParseError([key.range[0], key.range[0] + 1], "DUPLICATE_KEY", "Map keys must be unique"),
+      );
+    }
+  }
+  if (merges) shape.merging.push(map);
 }
 
 /**
  * `<<` values that are not maps (`<<: *name` where the anchor is on a scalar or a list of
  * scalars): the yaml package throws on them when building the data, so they are found first.
- * Walked without recursion, each node once.
+ * `merging`: the maps with `<<` keys (documentShape's), each looked at once.
  */
-function badMergeSources(doc: Document): { node: Node; what: string }[] {
+function badMergeSources(doc: Document, merging: readonly YAMLMap[]): { node: Node; what: string }[] {
   const out: { node: Node; what: string }[] = [];
   const deref = (n: unknown) => (isAlias(n) ? (n.resolve(doc) as unknown) : n);
-  for (const node of collections(doc)) {
-    if (!isMap(node)) continue;
+  for (const node of merging) {
     for (const { key, value } of node.items) {
       if (!(isScalar(key) && typeof key.value === "symbol" && key.value.description === "<<")) continue;
       const target = deref(value);
@@ -456,7 +469,7 @@ export function parseManifest(source: string | Uint8Array, file: string, meter?:
     lineCounter,
     prettyErrors: false,
     // The yaml package checks each key against every earlier one (quadratic in a map's size);
-    // duplicateKeyErrors does the same check with a set per map.
+    // documentShape does the same check with a set per map.
     uniqueKeys: false,
     merge: true,
     keepSourceTokens: false,
@@ -472,7 +485,8 @@ export function parseManifest(source: string | Uint8Array, file: string, meter?:
     return out;
   };
 
-  doc.errors.push(...duplicateKeyErrors(doc));
+  const shape = documentShape(doc);
+  doc.errors.push(...shape.duplicates);
   yamlErrorProblems(sink, locator, decoded.text, doc.errors, "error");
   yamlErrorProblems(sink, locator, decoded.text, doc.warnings, "warning");
   // Duplicate keys leave a usable document; keep checking so all problems show at once. After
@@ -498,9 +512,8 @@ export function parseManifest(source: string | Uint8Array, file: string, meter?:
     );
     return result();
   }
-  const depth = nestingDepth(doc);
-  if (depth.depth > MAX_MANIFEST_DEPTH) {
-    const r = depth.node?.range;
+  if (shape.depth > MAX_MANIFEST_DEPTH) {
+    const r = shape.deepest?.range;
     sink.at(
       r ? locator.rangeOfOffsets(r[0], r[0] + 1) : start,
       "",
@@ -511,7 +524,7 @@ export function parseManifest(source: string | Uint8Array, file: string, meter?:
     return result();
   }
 
-  const merges = badMergeSources(doc);
+  const merges = badMergeSources(doc, shape.merging);
   for (const { node, what } of merges) {
     const r = node.range;
     sink.at(

@@ -55,8 +55,19 @@ const lower = (s: string) => s.toLowerCase();
 const sameId = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && lower(a) === lower(b);
 const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
-const byName = <T extends { name: string; id: string }>(a: T, b: T) =>
-  lower(a.name) < lower(b.name) ? -1 : lower(a.name) > lower(b.name) ? 1 : lower(a.id) < lower(b.id) ? -1 : 1;
+
+/**
+ * Resources by name, then id, compared without case, each name lower-cased once (not at every
+ * comparison of the sort) and an id only when two names tie, with the name's lower case alongside
+ * for the lookups that follow.
+ */
+function byName<T extends { name: string; id: string }>(items: readonly T[]): { r: T; name: string }[] {
+  const keyed = items.map((r) => ({ r, name: lower(r.name), id: undefined as string | undefined }));
+  const idOf = (k: (typeof keyed)[number]) => (k.id ??= lower(k.r.id));
+  // Never 0: equal names and ids keep the order the comparisons give them.
+  keyed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : idOf(a) < idOf(b) ? -1 : 1));
+  return keyed;
+}
 
 /** Tag value by name; Azure tag names are case-insensitive. */
 export function tagValue(tags: Record<string, string> | undefined, name: string): string | undefined {
@@ -72,7 +83,9 @@ export function vmImageVersion(vm: ObservedVm): string | undefined {
 }
 
 function sameVersion(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
+  // The same text is the same version, whether or not it is a gallery version.
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
   if (isGalleryVersion(a) && isGalleryVersion(b)) return compareGalleryVersions(a, b) === 0;
   return a === b;
 }
@@ -98,15 +111,18 @@ function groupResources(
     } else if (display < g.display) g.display = display; // order-independent choice of spelling
     return g;
   };
-  const index = (pick: (d: Pick<DesiredClaw, "names">) => string) =>
-    new Map(desired.map((d) => [lower(pick(d)), d.name]));
-  const names = {
-    vms: index((d) => d.names.vm),
-    disks: index((d) => d.names.dataDisk),
-    nics: index((d) => d.names.nic),
-    publicIps: index((d) => d.names.publicIp),
+  const resourceName = {
+    vms: (d: Pick<DesiredClaw, "names">) => d.names.vm,
+    disks: (d: Pick<DesiredClaw, "names">) => d.names.dataDisk,
+    nics: (d: Pick<DesiredClaw, "names">) => d.names.nic,
+    publicIps: (d: Pick<DesiredClaw, "names">) => d.names.publicIp,
   };
-  type Kind = keyof typeof names;
+  type Kind = keyof typeof resourceName;
+  // The claws by the name of their resource of one kind, built for the first resource of that kind
+  // without a claw tag: a fleet the controller deployed has none (but OS disks).
+  const names: Partial<Record<Kind, Map<string, string>>> = {};
+  const ownerByName = (kind: Kind) =>
+    (names[kind] ??= new Map(desired.map((d) => [lower(resourceName[kind](d)), d.name])));
   const unowned: Record<Kind, { name: string; id: string; tags: Record<string, string> }[]> = {
     vms: [],
     disks: [],
@@ -117,11 +133,14 @@ function groupResources(
     kind: Kind,
     items: T[],
   ) => {
-    for (const r of [...items].sort(byName)) {
+    for (const { r, name } of byName(items)) {
       const tag = tagValue(r.tags, TAGS.claw);
-      const byNameOwner = names[kind].get(lower(r.name));
-      if (tag !== undefined && tag !== "") (group(tag, tag)[kind] as T[]).push(r);
-      else if (byNameOwner !== undefined) (group(byNameOwner, byNameOwner)[kind] as T[]).push(r);
+      if (tag !== undefined && tag !== "") {
+        (group(tag, tag)[kind] as T[]).push(r);
+        continue;
+      }
+      const byNameOwner = ownerByName(kind).get(name);
+      if (byNameOwner !== undefined) (group(byNameOwner, byNameOwner)[kind] as T[]).push(r);
       else unowned[kind].push(r);
     }
   };
@@ -259,10 +278,38 @@ function rollbackImage(
   return undefined;
 }
 
+/** The gallery's versions as every claw's plan reads them, each requested version resolved once per plan. */
+interface Gallery {
+  versions: string[];
+  /** resolveImageVersion(requested, versions). */
+  resolve(requested: string): string | undefined;
+  /** Why `requested` cannot be had, for a blocked claw. */
+  missing(requested: string): string;
+}
+
+function galleryOf(versions: string[]): Gallery {
+  const resolved = new Map<string, string | undefined>();
+  let listed: string | undefined;
+  return {
+    versions,
+    resolve(requested) {
+      if (!resolved.has(requested)) resolved.set(requested, resolveImageVersion(requested, versions));
+      return resolved.get(requested);
+    },
+    missing(requested) {
+      if (requested === LATEST) return "the gallery image definition has no versions yet (bake one first)";
+      listed ??= versions.length
+        ? ` (it has ${[...versions].sort(compareLoose).join(", ")})`
+        : " (it has no versions yet)";
+      return `image version ${requested} is not in the gallery${listed}`;
+    },
+  };
+}
+
 function planActive(
   d: DesiredClaw,
   g: Owned,
-  imageVersions: string[],
+  gallery: Gallery,
   rollout?: { rollback: boolean; verify: boolean },
 ): ClawPlan {
   const requested = d.settings.image_version;
@@ -280,11 +327,8 @@ function planActive(
     current !== undefined ? { ...p, currentImageVersion: current } : p;
   const blocked = (reason: string, changes: FieldChange[] = []): ClawPlan =>
     withCurrent({ ...base, action: "blocked", reason, changes });
-  const available = resolveImageVersion(requested, imageVersions);
-  const missingImage =
-    requested === LATEST
-      ? "the gallery image definition has no versions yet (bake one first)"
-      : `image version ${requested} is not in the gallery${imageVersions.length ? ` (it has ${[...imageVersions].sort(compareLoose).join(", ")})` : " (it has no versions yet)"}`;
+  const available = gallery.resolve(requested);
+  const missingImage = () => gallery.missing(requested);
 
   if (g.vms.length > 1)
     return blocked(
@@ -319,7 +363,7 @@ function planActive(
   const growText = grow ? `; grow data disk ${grow.from} → ${grow.to} GiB` : "";
 
   if (!vm) {
-    if (!available) return blocked(`cannot ${disk ? "recover" : "create"}: ${missingImage}`);
+    if (!available) return blocked(`cannot ${disk ? "recover" : "create"}: ${missingImage()}`);
     const target = { targetImageVersion: available };
     if (!disk) {
       return {
@@ -352,12 +396,12 @@ function planActive(
     available ??
     (requested !== LATEST && sameVersion(current, requested)
       ? current
-      : requested === LATEST && imageVersions.length === 0
+      : requested === LATEST && gallery.versions.length === 0
         ? current
         : undefined);
   const changes: FieldChange[] = [];
   const replaceWhy: string[] = [];
-  if (target === undefined) return blocked(missingImage);
+  if (target === undefined) return blocked(missingImage());
   if (!sameVersion(current, target)) {
     changes.push({ field: "imageVersion", from: current ?? null, to: target });
     replaceWhy.push(`image ${current ?? "unknown"} → ${target}`);
@@ -413,13 +457,13 @@ function planActive(
   const thenPark = parked ? "; then parked again" : "";
   if (replaceWhy.length > 0) {
     // A new VM needs its image in the gallery, even when it is the version the VM runs now.
-    if (!available) return blocked(`cannot replace (${replaceWhy.join("; ")}): ${missingImage}`, changes);
+    if (!available) return blocked(`cannot replace (${replaceWhy.join("; ")}): ${missingImage()}`, changes);
     const policy = rollout ?? { rollback: false, verify: false };
     if (
       rollbackTo !== undefined &&
       policy.rollback &&
       policy.verify &&
-      resolveImageVersion(rollbackTo, imageVersions) === undefined
+      gallery.resolve(rollbackTo) === undefined
     ) {
       // Without it a failed verification would leave the claw on the new image: a gated replace
       // must keep its way back.
@@ -626,15 +670,17 @@ export function unprovenClaws(claws: ClawPlan[], observed: ObservedFleet): Unpro
 /** Pure diff of desired against observed. */
 export function planFleet(desired: DesiredFleet, observed: ObservedFleet, options: PlanOptions = {}): Plan {
   const seen = new Set<string>();
-  for (const d of desired.claws) {
-    if (seen.has(lower(d.name)))
-      throw new Error(`planFleet: claw ${d.name} appears twice in the desired fleet`);
-    seen.add(lower(d.name));
-  }
+  const keys = desired.claws.map((d) => {
+    const key = lower(d.name);
+    if (seen.has(key)) throw new Error(`planFleet: claw ${d.name} appears twice in the desired fleet`);
+    seen.add(key);
+    return key;
+  });
   const groups = groupResources(desired.claws, observed);
-  const claws: ClawPlan[] = desired.claws.map((d) => {
-    const g = groups.get(lower(d.name)) ?? EMPTY;
-    const p = d.retired ? planRetired(d, g) : planActive(d, g, observed.imageVersions, desired.rollout);
+  const gallery = galleryOf(observed.imageVersions);
+  const claws: ClawPlan[] = desired.claws.map((d, i) => {
+    const g = groups.get(keys[i]!) ?? EMPTY;
+    const p = d.retired ? planRetired(d, g) : planActive(d, g, gallery, desired.rollout);
     const resources = resourcesOf(g);
     return resources ? { ...p, resources } : p;
   });

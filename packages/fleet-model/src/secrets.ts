@@ -82,6 +82,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 /** Parse CLAW_SECRETS_JSON and check it against the claws that need secrets (non-retired). */
 export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SECRETS_JSON"): SecretsResult {
   const problems: Problem[] = [];
+  let errors = 0;
   const secrets = new Map<string, ClawSecrets>();
   const text = json.startsWith("\uFEFF") ? json.slice(1) : json;
   const push = (
@@ -102,6 +103,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
     };
     if (fix) p.fix = fix;
     problems.push(p);
+    if (severity === "error") errors++;
   };
   const done = () => ({ secrets, problems });
 
@@ -181,22 +183,23 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
   for (const claw of clawNames) {
     if (!Object.hasOwn(value, claw)) continue;
     const set = value[claw];
-    const clawAt = keyAt([claw]);
-    const before = problems.filter((p) => p.severity === "error").length;
+    // Positions are looked up only for a problem.
+    const clawAt = () => keyAt([claw]);
+    const before = errors;
     if (!isRecord(set)) {
-      push(clawAt, [claw], `secrets of claw ${JSON.stringify(claw)} must be a JSON object of key → string`);
+      push(clawAt(), [claw], `secrets of claw ${JSON.stringify(claw)} must be a JSON object of key → string`);
       continue;
     }
     const clean: Partial<Record<(typeof SECRET_KEYS)[number], string>> = {};
     /** Keys some misspelt key was suggested as: not reported missing on top of the misspelling. */
     const suggested = new Set<string>();
     for (const [key, v] of Object.entries(set)) {
-      const at = keyAt([claw, key]);
+      const at = () => keyAt([claw, key]);
       if (!(SECRET_KEYS as readonly string[]).includes(key)) {
         const guess = didYouMean(key, SECRET_KEYS);
         if (guess) suggested.add(guess);
         push(
-          at,
+          at(),
           [claw, key],
           `${secretKeyName(key)} is not a secret key${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`,
           guess ? `rename it to ${guess}` : `keys allowed: ${SECRET_KEYS.join(", ")}`,
@@ -206,13 +209,13 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       const name = `${claw}.${key}`;
       if (v === null || v === "") continue;
       if (typeof v !== "string") {
-        push(at, [claw, key], `${name} must be a string`, "quote the value");
+        push(at(), [claw, key], `${name} must be a string`, "quote the value");
         continue;
       }
       if (v.trim() === "") continue;
       if (v !== v.trim()) {
         push(
-          at,
+          at(),
           [claw, key],
           `${name} has leading or trailing whitespace (a pasted newline?)`,
           "remove the whitespace around the value",
@@ -221,7 +224,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       }
       if (isPlaceholderSecret(v)) {
         push(
-          at,
+          at(),
           [claw, key],
           `${name} is a placeholder, not a real secret`,
           'paste the real value, or use "" for an unused key',
@@ -231,7 +234,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       const unsafe = envValueProblem(v);
       if (unsafe) {
         // The value stays out of the message (it is a secret).
-        push(at, [claw, key], `${name} ${unsafe}`, "paste the value without those characters");
+        push(at(), [claw, key], `${name} ${unsafe}`, "paste the value without those characters");
         continue;
       }
       clean[key as (typeof SECRET_KEYS)[number]] = v;
@@ -240,7 +243,7 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
       suggested.has(key) || problems.some((p) => p.path === `${claw}.${key}` && p.severity === "error");
     if (clean.telegram_bot_token === undefined && !reported("telegram_bot_token")) {
       push(
-        clawAt,
+        clawAt(),
         [claw, "telegram_bot_token"],
         `claw ${JSON.stringify(claw)} has no telegram_bot_token`,
         "create a bot with @BotFather and add its token",
@@ -256,16 +259,13 @@ export function parseSecrets(json: string, clawNames: string[], label = "CLAW_SE
     }
     if (!PROVIDER_KEYS.some((k) => clean[k] !== undefined) && !PROVIDER_KEYS.some(reported)) {
       push(
-        clawAt,
+        clawAt(),
         [claw],
         `claw ${JSON.stringify(claw)} has no model provider key`,
         `set at least one of ${PROVIDER_KEYS.join(", ")} (the one matching the claw's model)`,
       );
     }
-    if (
-      problems.filter((p) => p.severity === "error").length === before &&
-      clean.telegram_bot_token !== undefined
-    ) {
+    if (errors === before && clean.telegram_bot_token !== undefined) {
       secrets.set(claw, clean as ClawSecrets);
     }
   }

@@ -8,7 +8,7 @@ import { cidrContains, hasHostBits, networkOf, parseCidr, parseIpAddress } from 
 import { didYouMean, editDistance } from "../src/did-you-mean.ts";
 import { scanJson } from "../src/json-source.ts";
 import { chooseAdminKey, openSshPublicKeyProblem } from "../src/openssh-key.ts";
-import { firstInvalidUtf8 } from "../src/source-text.ts";
+import { decodeSource, firstInvalidUtf8 } from "../src/source-text.ts";
 import { ED25519_KEY, rsaKeyLine } from "./helpers.ts";
 
 describe("CIDR prefixes", () => {
@@ -67,6 +67,14 @@ describe("Azure names", () => {
     ["gallery", "claw.gallery_1", undefined],
     ["resourceGroup", "rg-(claws)", undefined],
     ["galleryImage", "claw-desktop-gpu", undefined],
+    // Characters outside the BMP and lone surrogates, judged one by one (whole-name check or not).
+    ["disk", "alice\u{1F600}-data", /contains "\uD83D\uDE00"; allowed are letters/],
+    ["disk", "alice\uD800-data", /contains "\uD800"/],
+    ["virtualMachine", "al\u{1F600}ice", undefined],
+    ["virtualMachine", "al ice\u{1F600}\t#", /contains whitespace, whitespace, "#"/],
+    ["resourceGroup", "rg-\u00e9t\u00e9-\u{1D400}x", undefined],
+    ["resourceGroup", "rg-\uDC00", /contains "\uDC00"/],
+    ["keyVault", "kv-cl\u00e4ws", /contains "\u00e4"/],
   ] as const)("%s %j", (kind, name, expected) => {
     const problem = azureNameProblem(kind, name);
     if (expected === undefined) expect(problem).toBeUndefined();
@@ -117,6 +125,21 @@ describe("canonical JSON", () => {
 
   it("refuses values JSON cannot hold", () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson([1, () => 1])).toThrow("canonicalJson: cannot serialise a function");
+    expect(() => canonicalJson({ b: 1n, a: Infinity })).toThrow("canonicalJson: non-finite number Infinity");
+    // The first value in key order is the one named, whether or not an index key is beside it.
+    expect(() => canonicalJson({ b: Number.NaN, a: 1n, 7: 1 })).toThrow("cannot serialise a bigint");
+  });
+
+  it("writes index keys and __proto__ in sorted order too, which an object's own key order is not", () => {
+    expect(canonicalJson({ b: { 10: "x", 9: "y", a: [{ 2: 1, 1: 2 }] }, a: 1 })).toBe(
+      '{"a":1,"b":{"10":"x","9":"y","a":[{"1":2,"2":1}]}}',
+    );
+    expect(canonicalJson(JSON.parse('{"z": 1, "__proto__": {"b": 1, "a": 2}}'))).toBe(
+      '{"__proto__":{"a":2,"b":1},"z":1}',
+    );
+    // toJSON is a key like any other: not called.
+    expect(canonicalJson({ d: new Date(0), x: { toJSON: "t" } })).toBe('{"d":{},"x":{"toJSON":"t"}}');
   });
 
   it("is the text of its definition for any JSON value (config and plan hashes depend on every byte)", () => {
@@ -163,6 +186,51 @@ describe("UTF-8 check", () => {
     expect(firstInvalidUtf8(Buffer.from([0x61, 0xc0, 0xaf]))).toBe(1);
     expect(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xed, 0xa0, 0x80]))).toBe(2);
     expect(firstInvalidUtf8(Buffer.from([0x80]))).toBe(0);
+  });
+
+  it("decodeSource's native check and the byte walk agree on which bytes are UTF-8", () => {
+    // Bytes near the edges of the encoding: lead bytes, continuation bytes, surrogates, overlongs.
+    const byte = fc.oneof(
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(
+        0x80,
+        0xbf,
+        0xc0,
+        0xc1,
+        0xc2,
+        0xdf,
+        0xe0,
+        0xed,
+        0xef,
+        0xf0,
+        0xf4,
+        0xf5,
+        0xa0,
+        0x9f,
+        0x8f,
+        0x90,
+      ),
+    );
+    const check = (input: Uint8Array) => {
+      // Without byte-order marks (decodeSource refuses UTF-16 ones and drops the UTF-8 one).
+      let bytes = input;
+      while (bytes[0] === 0xef || bytes[0] === 0xfe || bytes[0] === 0xff) bytes = bytes.subarray(1);
+      const decoded = decodeSource(bytes, 1024, "the manifest");
+      const bad = firstInvalidUtf8(bytes);
+      expect(decoded.ok).toBe(bad === -1);
+      if (!decoded.ok) expect(decoded.message).toContain(`at byte offset ${bad})`);
+    };
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 12 }), check), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 12 }), (a) => check(Uint8Array.from(a))),
+      {
+        numRuns: 5000,
+      },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (t) => check(Buffer.from(t.replace(/^\uFEFF/, "")))),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -382,6 +382,39 @@ describe("blocked", () => {
     expect(p.resources?.vm).toBeUndefined();
   });
 
+  it("lists a claw's disks by name then id, without case, in whatever order Azure returns them", () => {
+    // Names the same but for case, so the ids decide; then a name that sorts before both.
+    const upper = disk("ALICE-DATA", { claw: "alice" });
+    upper.id = `${upper.id}-2`;
+    const disks = [disk("alice-data"), upper, disk("Alice-Backup-Data", { claw: "alice" })];
+    for (const order of [disks, [...disks].reverse(), [disks[1]!, disks[2]!, disks[0]!]]) {
+      const p = claw(planFleet(desired, fleetWith(vm("alice", { image: "1.0.0" }), ...order)), "alice");
+      expect(p.reason).toBe(
+        "3 data disks belong to this claw (Alice-Backup-Data, alice-data, ALICE-DATA); the controller will not guess which one holds its state",
+      );
+    }
+  });
+
+  it("gives every claw asking for a version the gallery lacks the same reason, its versions in numeric order", () => {
+    const d = desiredOf(
+      manifestText({ 20: '  alice: { image_version: "2.0.0" }', 21: '  bob: { image_version: "2.0.0" }' }),
+    );
+    const plan = planFleet(d, observed({ imageVersions: ["1.10.0", "junk", "1.9.0"] }));
+    const why = "cannot create: image version 2.0.0 is not in the gallery (it has 1.9.0, 1.10.0, junk)";
+    expect(plan.claws.map((c) => [c.claw, c.action, c.reason])).toEqual([
+      ["alice", "blocked", why],
+      ["bob", "blocked", why],
+    ]);
+    // One request resolved, another not: each claw gets its own answer.
+    const mixed = desiredOf(manifestText({ 20: '  alice: { image_version: "1.9.0" }', 21: "  bob: {}" }));
+    expect(
+      planFleet(mixed, observed({ imageVersions: ["1.9.0"] })).claws.map((c) => [c.claw, c.action]),
+    ).toEqual([
+      ["alice", "create"],
+      ["bob", "blocked"],
+    ]);
+  });
+
   it("waits for a VM another operation is still changing", () => {
     const p = claw(
       planFleet(
