@@ -33,8 +33,7 @@ export function seedResourcesToAdopt(
       const key = r.name.toLowerCase();
       if (!byName.has(key)) byName.set(key, r);
     }
-    // A fleet the controller deployed has every resource tagged: nothing to look up.
-    return (name: string) => (byName.size === 0 ? undefined : byName.get(name.toLowerCase()));
+    return (name: string) => byName.get(name.toLowerCase());
   };
   const vm = untaggedByName(observed.vms);
   const nic = untaggedByName(observed.nics);

@@ -86,8 +86,7 @@ function sameVersion(a: string | undefined, b: string | undefined): boolean {
   // The same text is the same version, whether or not it is a gallery version.
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
-  if (isGalleryVersion(a) && isGalleryVersion(b)) return compareGalleryVersions(a, b) === 0;
-  return a === b;
+  return isGalleryVersion(a) && isGalleryVersion(b) && compareGalleryVersions(a, b) === 0;
 }
 
 /**
