@@ -19,6 +19,7 @@ CLAW_LOG_TAG=boot
 
 : "${CLAW_LIGHTDM_AUTOLOGIN_CONF:=/etc/lightdm/lightdm.conf.d/60-claw-autologin.conf}"
 : "${CLAW_RANDOM_SOURCE:=/dev/urandom}"
+: "${CLAW_SERVICE_SETTLE_SECONDS:=120}" "${CLAW_SERVICE_POLL_SECONDS:=1}" "${CLAW_DISPLAY_MANAGER:=lightdm.service}"
 
 EXIT_NO_DISK=2
 EXIT_REFUSED=3
@@ -390,19 +391,50 @@ configure_autologin() {
   fi
 }
 
+# boot-completed is what verification waits for, so boot.sh waits (CLAW_SERVICE_SETTLE_SECONDS
+# at most) for the services: units after the display manager start once its display answers
+# (Sunshine exits without it); then every unit active and every checked port listening. A unit
+# that failed or stopped ends the wait (verify.sh names it).
 start_services() {
-  local svc failed=0
-  local -a services
-  read -r -a services <<<"${CLAW_SERVICES:-lightdm.service xrdp.service claw-sunshine@$CLAW_USER.service openclaw-gateway@$CLAW_USER.service}"
+  local svc failed=0 end=$((SECONDS + CLAW_SERVICE_SETTLE_SECONDS)) out state port
+  local -a services down
+  read -r -a services <<<"$(claw_service_units)"
   for svc in "${services[@]}"; do
     if systemctl start "$svc"; then
       log "started $svc"
+      [[ $svc == "$CLAW_DISPLAY_MANAGER" ]] || continue
+      until out=$(display_answers); do
+        ((SECONDS < end)) || { warn "display $CLAW_DISPLAY does not answer: ${out%%$'\n'*}" && continue 2; }
+        sleep "$CLAW_SERVICE_POLL_SECONDS"
+      done
+      log "display $CLAW_DISPLAY answers"
     else
       warn "could not start $svc"
       failed=$((failed + 1))
     fi
   done
   ((failed == 0)) || warn "$failed service(s) did not start"
+  while :; do
+    down=()
+    for svc in "${services[@]}"; do
+      state=$(systemctl is-active "$svc") || true
+      case $state in
+        active) ;;
+        activating | deactivating | reloading) down+=("$svc $state") ;;
+        *) warn "$svc is ${state:-unknown}: not waiting for the services" && return ;;
+      esac
+    done
+    if ((${#down[@]} == 0)); then
+      out=$(listeners)
+      for port in $CLAW_PORTS $CLAW_GATEWAY_PORT; do
+        grep -q " $port\$" <<<"$out" || down+=("nothing listens on TCP $port")
+      done
+    fi
+    ((${#down[@]})) || { log "services up" && return; }
+    printf -v out '%s; ' "${down[@]}"
+    ((SECONDS < end)) || { warn "services not up after ${CLAW_SERVICE_SETTLE_SECONDS}s: ${out%; }" && return; }
+    sleep "$CLAW_SERVICE_POLL_SECONDS"
+  done
 }
 
 record_boot_completed() {

@@ -105,6 +105,38 @@ disk_partitions() {
   lsblk -lnpo NAME,TYPE -- "$1" | awk '$2 == "part" { print $1 }'
 }
 
+# ---------------------------------------------------------------- services, ports, display
+# boot.sh waits for them, verify.sh checks them: xrdp's and Sunshine's ports, the gateway's
+# (loopback), the desktop's display; seconds per external command.
+: "${CLAW_PORTS:=3389 47989}" "${CLAW_GATEWAY_PORT:=18789}" "${CLAW_DISPLAY:=:0}" "${CLAW_CHECK_TIMEOUT:=10}"
+
+claw_service_units() {
+  printf '%s\n' "${CLAW_SERVICES:-lightdm.service xrdp.service claw-sunshine@$CLAW_USER.service openclaw-gateway@$CLAW_USER.service}"
+}
+
+# "address port" for every listening TCP socket (address unbracketed, no %interface).
+listeners() {
+  local local_addr addr
+  while read -r _ _ _ local_addr _; do
+    [[ -n ${local_addr:-} ]] || continue
+    addr=${local_addr%:*}
+    addr=${addr#[}
+    addr=${addr%]}
+    printf '%s %s\n' "${addr%%%*}" "${local_addr##*:}"
+  done < <(timeout "$CLAW_CHECK_TIMEOUT" ss -H -ltn 2>/dev/null || true)
+}
+
+# Whether CLAW_DISPLAY answers xdpyinfo as the desktop user sees it (CLAW_XAUTHORITY, default
+# their .Xauthority); if not, prints what xdpyinfo said.
+display_answers() {
+  local xa=${CLAW_XAUTHORITY:-$CLAW_USER_HOME/.Xauthority} out
+  local -a vars=("DISPLAY=$CLAW_DISPLAY")
+  [[ -r $xa ]] && vars+=("XAUTHORITY=$xa")
+  out=$(env "${vars[@]}" timeout "$CLAW_CHECK_TIMEOUT" xdpyinfo 2>&1 >/dev/null) && return
+  printf '%s\n' "${out:-no answer}"
+  return 1
+}
+
 # ---------------------------------------------------------------- logging
 # One line per event, to stderr (journald) and to a log file when its directory is usable.
 CLAW_LOG_FILE=${CLAW_LOG_FILE:-}

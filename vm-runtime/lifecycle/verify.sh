@@ -30,28 +30,16 @@ LIFECYCLE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 source "$LIFECYCLE_DIR/lib.sh"
 
-CLAW_DATA_MOUNT=${CLAW_DATA_MOUNT:-/mnt/claw-data}
-CLAW_STATE_DIR=${CLAW_STATE_DIR:-/var/lib/claw}
-CLAW_LOG_DIR=${CLAW_LOG_DIR:-/var/log/claw}
-CLAW_BOOT_ID_FILE=${CLAW_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}
-CLAW_HOME=${CLAW_HOME:-/opt/claw}
-CLAW_UPDATES_DIR=${CLAW_UPDATES_DIR:-$CLAW_HOME/updates}
+# CLAW_DATA_MOUNT, CLAW_HOME, CLAW_PORTS, CLAW_DISPLAY, CLAW_CHECK_TIMEOUT, ...: lib.sh.
 CLAW_UPDATE_LEDGER=${CLAW_UPDATE_LEDGER:-$CLAW_DATA_MOUNT/.claw-updates}
-# Written by cloud-init (see lib.sh): the claw's settings, and its secrets (root only).
-CLAW_SETTINGS_FILE=${CLAW_SETTINGS_FILE:-/etc/claw/claw.env}
-CLAW_SECRETS_STAGING=${CLAW_SECRETS_STAGING:-/etc/claw/secrets.env}
 CLAW_OPENCLAW_DIR=${CLAW_OPENCLAW_DIR:-$CLAW_DATA_MOUNT/openclaw}
 CLAW_WORKSPACE_DIR=${CLAW_WORKSPACE_DIR:-$CLAW_DATA_MOUNT/workspace}
 CLAW_ENV_FILE=${CLAW_ENV_FILE:-$CLAW_OPENCLAW_DIR/.env}
 CLAW_OPENCLAW_CONFIG=${CLAW_OPENCLAW_CONFIG:-$CLAW_OPENCLAW_DIR/openclaw.json}
 CLAW_EXEC_APPROVALS=${CLAW_EXEC_APPROVALS:-$CLAW_OPENCLAW_DIR/exec-approvals.json}
-# Ports that must be listening (any address): xrdp, Sunshine's HTTP port.
-CLAW_PORTS=${CLAW_PORTS:-3389 47989}
-CLAW_GATEWAY_PORT=${CLAW_GATEWAY_PORT:-18789}
 # The app layer (install/os) and the baseline image (install/desktop) put these on PATH.
 CLAW_BINARIES=${CLAW_BINARIES:-node npm openclaw claude google-chrome tailscale sunshine}
 CLAW_BINARY_PATH=${CLAW_BINARY_PATH:-$PATH}
-CLAW_DISPLAY=${CLAW_DISPLAY:-:0}
 # VM size decides whether a GPU is expected; read from IMDS when not given.
 CLAW_VM_SIZE=${CLAW_VM_SIZE:-}
 CLAW_IMDS_URL=${CLAW_IMDS_URL:-http://169.254.169.254}
@@ -63,22 +51,13 @@ CLAW_TAILSCALE_KEY=${CLAW_TAILSCALE_KEY:-TAILSCALE_AUTHKEY}
 CLAW_GATEWAY_TOKEN_KEY=${CLAW_GATEWAY_TOKEN_KEY:-OPENCLAW_GATEWAY_TOKEN}
 # python3 or jq; empty: python3 when installed, else jq.
 CLAW_JSON_PARSER=${CLAW_JSON_PARSER:-}
-# Seconds any one external command may take (a wedged X server must not hang verify).
-CLAW_CHECK_TIMEOUT=${CLAW_CHECK_TIMEOUT:-10}
 # services.*: how many times each unit is sampled, and the seconds between two rounds.
 CLAW_SERVICE_SAMPLES=${CLAW_SERVICE_SAMPLES:-3}
 CLAW_SERVICE_SAMPLE_SECONDS=${CLAW_SERVICE_SAMPLE_SECONDS:-1}
 
-# The admin user, as boot.sh resolves it (lib.sh load_claw_settings): the environment, then
-# CLAW_USER in the settings file cloud-init wrote, then azureuser.
-if [[ -z ${CLAW_USER:-} && -r $CLAW_SETTINGS_FILE ]]; then
-  CLAW_USER=$(sed -n 's/^CLAW_USER=//p' "$CLAW_SETTINGS_FILE" | head -n 1)
-fi
-CLAW_USER=${CLAW_USER:-azureuser}
-CLAW_USER_HOME=${CLAW_USER_HOME:-/home/$CLAW_USER}
-CLAW_XAUTHORITY=${CLAW_XAUTHORITY:-$CLAW_USER_HOME/.Xauthority}
-# The units boot.sh starts (same variable and default as boot.sh's start_services).
-CLAW_SERVICES=${CLAW_SERVICES:-lightdm.service xrdp.service claw-sunshine@$CLAW_USER.service openclaw-gateway@$CLAW_USER.service}
+# The admin user as boot.sh resolves it: the environment, then claw.env, then azureuser.
+load_claw_settings
+CLAW_SERVICES=$(claw_service_units)
 
 JSON=0
 COMPACT=0
@@ -541,22 +520,6 @@ unit_restarts() {
 
 # ------------------------------------------------------------------ checks: network
 
-# Prints "address port" for every listening TCP socket (`ss -H -ltn`; addresses unbracketed,
-# interface suffix removed).
-listeners() {
-  local local_addr addr port
-  # Columns: State Recv-Q Send-Q Local-Address:Port Peer-Address:Port ...
-  while read -r _ _ _ local_addr _; do
-    [[ -n ${local_addr:-} ]] || continue
-    port=${local_addr##*:}
-    addr=${local_addr%:*}
-    addr=${addr#[}
-    addr=${addr%]}
-    addr=${addr%%%*}
-    printf '%s %s\n' "$addr" "$port"
-  done < <(bounded ss -H -ltn 2>/dev/null || true)
-}
-
 check_network() {
   local all port addrs
   all=$(listeners)
@@ -617,9 +580,7 @@ check_binaries() {
 
 check_display() {
   local out label="Display $CLAW_DISPLAY up"
-  local -a env_args=("DISPLAY=$CLAW_DISPLAY")
-  [[ -r $CLAW_XAUTHORITY ]] && env_args+=("XAUTHORITY=$CLAW_XAUTHORITY")
-  if out=$(env "${env_args[@]}" timeout "$CLAW_CHECK_TIMEOUT" xdpyinfo 2>&1 >/dev/null); then
+  if out=$(display_answers); then
     pass display.up display "$label"
   else
     fail display.up display "$label" "xdpyinfo: $(first_line "${out:-no answer}")"

@@ -335,6 +335,66 @@ setup() {
   assert_called "^systemctl start openclaw-gateway@$CLAW_USER.service$"
 }
 
+# line_of REGEX: the number of the first recorded call matching REGEX.
+line_of() {
+  grep -nE -m 1 -- "$1" "$STUB_STATE/calls" | cut -d: -f1
+}
+
+@test "the units after the display manager start once its display answers, and the boot completes once all are up" {
+  echo 2 >"$STUB_STATE/display-down"
+  echo 2 >"$STUB_STATE/ports-down"
+  mkdir -p "$STUB_STATE/is-active"
+  printf 'activating\nactivating\nactive\n' >"$STUB_STATE/is-active/claw-sunshine@$CLAW_USER.service"
+  make_disk sdc
+  boot
+  [ "$status" -eq 0 ]
+
+  # Sunshine (and xrdp, the gateway) start after the third xdpyinfo, the first that answered.
+  [ "$(grep -c '^xdpyinfo' "$STUB_STATE/calls")" -eq 3 ]
+  lightdm=$(line_of '^systemctl start lightdm\.service$')
+  answered=$(grep -n '^xdpyinfo' "$STUB_STATE/calls" | tail -n 1 | cut -d: -f1)
+  xrdp=$(line_of '^systemctl start xrdp\.service$')
+  sunshine=$(line_of "^systemctl start claw-sunshine@$CLAW_USER\.service$")
+  ((lightdm < answered && answered < xrdp && xrdp < sunshine))
+  [[ $output == *"display :0 answers"* ]]
+
+  # Ports are read once every unit is active (the third round), until they listen (third read).
+  [ "$(grep -c "^systemctl is-active claw-sunshine@$CLAW_USER.service$" "$STUB_STATE/calls")" -eq 5 ]
+  [ "$(grep -c '^ss -H -ltn$' "$STUB_STATE/calls")" -eq 3 ]
+  ((sunshine < $(line_of '^ss ')))
+  [[ $output == *"services up"* ]]
+  # Recorded only once they were up.
+  up=$(grep -n "services up" <<<"$output" | cut -d: -f1)
+  completed=$(grep -n "boot completed" <<<"$output" | cut -d: -f1)
+  ((up < completed))
+  [ "$(cat "$CLAW_STATE_DIR/boot-completed")" = "$(cat "$CLAW_BOOT_ID_FILE")" ]
+}
+
+@test "a unit that failed ends the wait for the services at once: verify names it" {
+  echo 1000 >"$STUB_STATE/ports-down"
+  mkdir -p "$STUB_STATE/is-active"
+  echo failed >"$STUB_STATE/is-active/xrdp.service"
+  make_disk sdc
+  boot
+  [ "$status" -eq 0 ]
+  [[ $output == *"WARNING: xrdp.service is failed: not waiting for the services"* ]]
+  refute_called '^ss '
+  [ "$(cat "$CLAW_STATE_DIR/boot-completed")" = "$(cat "$CLAW_BOOT_ID_FILE")" ]
+}
+
+@test "services still down after CLAW_SERVICE_SETTLE_SECONDS: the boot completes, naming what is down" {
+  export CLAW_SERVICE_SETTLE_SECONDS=1
+  echo 1000 >"$STUB_STATE/display-down"
+  echo 'LISTEN 0 16 0.0.0.0:3389 0.0.0.0:*' >"$STUB_STATE/ss-listen"
+  make_disk sdc
+  boot
+  [ "$status" -eq 0 ]
+  [[ $output == *'WARNING: display :0 does not answer: xdpyinfo:  unable to open display ":0".'* ]]
+  assert_called "^systemctl start claw-sunshine@$CLAW_USER.service$"
+  [[ $output == *"WARNING: services not up after 1s: nothing listens on TCP 47989; nothing listens on TCP 18789"* ]]
+  [ "$(cat "$CLAW_STATE_DIR/boot-completed")" = "$(cat "$CLAW_BOOT_ID_FILE")" ]
+}
+
 @test "Tailscale is joined once, with the key passed in a file, when a key is set" {
   stage_secrets TELEGRAM_BOT_TOKEN=1:t TAILSCALE_AUTHKEY=tskey-auth-canary
   make_disk sdc

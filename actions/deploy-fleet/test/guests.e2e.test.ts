@@ -143,6 +143,22 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
       expect(
         await ssh("claw-001", "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18789/healthz"),
       ).toBe("200");
+
+      // boot.sh recorded the boot completed (what verification waits for) only once the services
+      // were up, and started Sunshine once the display answered. The scripts it ran came through
+      // customData without their comment lines (the shebang is the only line with a leading #).
+      for (const claw of CLAWS) {
+        const lines = (await ssh(claw, "sudo -n cat /var/log/claw/boot.log")).split("\n");
+        const at = (text: string) => lines.findIndex((l) => l.includes(text));
+        expect(at("started lightdm.service"), claw).toBeGreaterThan(-1);
+        expect(at("display :0 answers"), claw).toBeGreaterThan(at("started lightdm.service"));
+        expect(at("started claw-sunshine@azureuser.service"), claw).toBeGreaterThan(at("display :0 answers"));
+        expect(at("services up"), claw).toBeGreaterThan(at("started openclaw-gateway@azureuser.service"));
+        expect(at("boot completed"), claw).toBeGreaterThan(at("services up"));
+        expect(await ssh(claw, "grep -c '^[[:space:]]*#' /opt/claw/boot.sh /opt/claw/verify.sh")).toBe(
+          "/opt/claw/boot.sh:1\n/opt/claw/verify.sh:1",
+        );
+      }
     },
     STEP_MS,
   );

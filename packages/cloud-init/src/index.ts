@@ -17,6 +17,7 @@ export {
   payloadDestination,
   REQUIRED_PAYLOAD,
   UPDATE_SCRIPT_NAME,
+  withoutCommentLines,
 } from "./payload.ts";
 export {
   configHash,

@@ -82,6 +82,24 @@ export function payloadDestination(path: string): string | undefined {
 
 const modeOf = (path: string): PayloadFile["mode"] => (path.endsWith(".sh") ? "0755" : "0644");
 
+/**
+ * A shipped shell script as a claw gets it: without its comment-only lines (the shebang stays).
+ * customData holds at most 64 KiB and comments are a third of the shipped scripts, whose room
+ * is a fleet overlay's. The commands are the same: a test compares bash's own rendering
+ * (`declare -f`) of every shipped script with and without them. Kept whole: a script with a
+ * here-document (a line starting with # is data there), and the line after a backslash-newline.
+ */
+export function withoutCommentLines(script: Buffer): Buffer {
+  const text = script.toString("utf8");
+  if (/(?<!<)<<(?!<)/.test(text)) return script;
+  const kept: string[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    const comment = /^[ \t]*#/.test(line) && !(i === 0 && line.startsWith("#!"));
+    if (!comment || kept.at(-1)?.endsWith("\\")) kept.push(line);
+  }
+  return Buffer.from(kept.join("\n"), "utf8");
+}
+
 function collectFrom(
   root: string,
   origin: PayloadFile["origin"],
@@ -112,7 +130,10 @@ function collectFrom(
       path,
       destination,
       mode: modeOf(path),
-      content: readFileSync(sourceFile),
+      content:
+        origin === "shipped" && path.endsWith(".sh")
+          ? withoutCommentLines(readFileSync(sourceFile))
+          : readFileSync(sourceFile),
       origin,
       sourceFile,
     });

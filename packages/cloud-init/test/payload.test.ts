@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { collectPayload, payloadDestination, UPDATE_SCRIPT_NAME } from "../src/index.ts";
+import { collectPayload, payloadDestination, UPDATE_SCRIPT_NAME, withoutCommentLines } from "../src/index.ts";
 import { copyOfVmRuntime, tempDir, VM_RUNTIME } from "./fixtures.ts";
 
 describe("collectPayload", () => {
@@ -164,5 +164,71 @@ describe("UPDATE_SCRIPT_NAME", () => {
       .split("\n");
     expect(names.map((n) => UPDATE_SCRIPT_NAME.exec(n)?.[1] ?? "-")).toEqual(onClaw);
     expect(onClaw.filter((n) => n !== "-")).toEqual(["001", "999", "010"]);
+  });
+});
+
+/** bash's own rendering of a script's commands (comments dropped, layout normalised). */
+function rendering(script: Buffer | string): string {
+  const r = spawnSync(
+    "bash",
+    ["-O", "extglob", "-c", 'eval "__script() {\n$(cat)\n}" && declare -f __script'],
+    {
+      input: script,
+    },
+  );
+  return `${r.status}\n${r.stdout}\n${r.stderr}`;
+}
+
+describe("withoutCommentLines", () => {
+  it("ships every shell script with the same commands, without its comment lines", () => {
+    const scripts = collectPayload(VM_RUNTIME).files.filter((f) => f.path.endsWith(".sh"));
+    expect(scripts.length).toBeGreaterThan(10);
+    let shorter = 0;
+    for (const f of scripts) {
+      const source = readFileSync(f.sourceFile);
+      if (f.content.length < source.length) shorter++;
+      expect(rendering(f.content), f.path).toBe(rendering(source));
+      expect(rendering(source), f.path).toMatch(/^0\n__script \(\)/);
+      if (source.toString().startsWith("#!")) expect(f.content.toString().split("\n")[0]).toMatch(/^#!/);
+    }
+    // All but keyvault-secrets.sh (here-documents) lose lines, boot.sh and verify.sh among them.
+    expect(shorter).toBe(scripts.length - 1);
+  });
+
+  it("drops whole-line comments only: the shebang, code with #, and a line after a backslash stay", () => {
+    const script = [
+      "#!/usr/bin/env bash",
+      "# a comment",
+      "  # an indented one",
+      'echo "#not" # trailing',
+      "x=$" + "{y#prefix}",
+      "cmd \\",
+      "# after a backslash-newline: part of the command line",
+      "",
+    ].join("\n");
+    expect(withoutCommentLines(Buffer.from(script)).toString()).toBe(
+      [
+        "#!/usr/bin/env bash",
+        'echo "#not" # trailing',
+        "x=$" + "{y#prefix}",
+        "cmd \\",
+        "# after a backslash-newline: part of the command line",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("keeps a script with a here-document whole, not one with a here-string", () => {
+    const script = Buffer.from("#!/bin/sh\n# doc\ncat <<'EOF'\n# data, not a comment\nEOF\n");
+    expect(withoutCommentLines(script)).toBe(script);
+    const hereString = Buffer.from('#!/bin/bash\n# doc\nread -r x <<<"$y"\n');
+    expect(withoutCommentLines(hereString).toString()).toBe('#!/bin/bash\nread -r x <<<"$y"\n');
+  });
+
+  it("would be caught by the rendering check where a # line is data", () => {
+    // A quoted string spanning lines: its "# ..." line is data. The first test compares
+    // renderings, so a shipped script like this one fails it instead of shipping changed.
+    const script = Buffer.from("#!/bin/sh\necho 'one\n# two'\n");
+    expect(rendering(withoutCommentLines(script))).not.toBe(rendering(script));
   });
 });

@@ -22,6 +22,7 @@ import {
   renderSettingsEnv,
   StagingValueError,
   type WriteFile,
+  withoutCommentLines,
 } from "../src/index.ts";
 import { deflatedAtMost, deflateText } from "../src/render.ts";
 import { ADMIN_KEY, claw, copyOfVmRuntime, fleet, input, SECRETS, tempDir, VM_RUNTIME } from "./fixtures.ts";
@@ -117,7 +118,12 @@ describe("the rendered cloud-config", () => {
     expect(payload.length).toBeGreaterThan(10);
     for (const f of payload) {
       const entry = file(doc, f.destination);
-      expect(contentOf(entry).equals(readFileSync(f.sourceFile)), f.destination).toBe(true);
+      expect(contentOf(entry).equals(f.content), f.destination).toBe(true);
+      // Shipped scripts go without their comment lines (payload.test.ts), everything else as it is.
+      const source = readFileSync(f.sourceFile);
+      expect(f.content.equals(f.path.endsWith(".sh") ? withoutCommentLines(source) : source), f.path).toBe(
+        true,
+      );
       expect(entry.permissions).toBe(f.path.endsWith(".sh") ? "0755" : "0644");
       expect(entry.owner).toBe("root:root");
     }
@@ -171,7 +177,7 @@ describe("the rendered cloud-config", () => {
     expect(file(doc, "/opt/claw/updates/018-fleet-tools.sh").permissions).toBe("0755");
     expect(doc.write_files.filter((f) => f.path === "/opt/claw/defaults/workspace/SOUL.md")).toHaveLength(1);
     expect(file(doc, "/opt/claw/boot.sh").content).toBe(
-      readFileSync(join(VM_RUNTIME, "lifecycle/boot.sh"), "utf8"),
+      withoutCommentLines(readFileSync(join(VM_RUNTIME, "lifecycle/boot.sh"))).toString(),
     );
   });
 
@@ -253,13 +259,14 @@ describe("the config hash", () => {
     expect(rotated).not.toBe(configHash(input()));
   });
 
-  it("changes when a shipped script changes", () => {
+  it("changes when a shipped script's commands change, not when only its comments do", () => {
     const dir = copyOfVmRuntime();
     const before = configHash(input({ vmRuntimeDir: dir }));
-    writeFileSync(
-      join(dir, "lifecycle/boot.sh"),
-      `${readFileSync(join(dir, "lifecycle/boot.sh"), "utf8")}# changed\n`,
-    );
+    const boot = join(dir, "lifecycle/boot.sh");
+    const text = readFileSync(boot, "utf8");
+    writeFileSync(boot, `${text}# a comment, which does not ship\n`);
+    expect(configHash(input({ vmRuntimeDir: dir }))).toBe(before);
+    writeFileSync(boot, `${text}true\n`);
     expect(configHash(input({ vmRuntimeDir: dir }))).not.toBe(before);
   });
 

@@ -15,7 +15,7 @@ setup_sandbox() {
 
   export PATH="$STUBS:$PATH"
   local cmd
-  for cmd in mount mountpoint findmnt blkid wipefs mkfs.ext4 mkfs.xfs resize2fs xfs_growfs growpart chown systemctl tailscale lsblk runuser; do
+  for cmd in mount mountpoint findmnt blkid wipefs mkfs.ext4 mkfs.xfs resize2fs xfs_growfs growpart chown systemctl tailscale lsblk runuser xdpyinfo ss; do
     [[ "$(command -v "$cmd")" == "$STUBS/$cmd" ]] || {
       echo "sandbox: $cmd does not resolve to its stub" >&2
       return 1
@@ -39,8 +39,10 @@ setup_sandbox() {
   export CLAW_NVME_LUN0_PATH="$SANDBOX/dev/disk/azure/data/by-lun/0"
   export CLAW_SYSFS_BLOCK="$SANDBOX/sys/block"
   export CLAW_DISK_WAIT_SECONDS=1 CLAW_DISK_POLL_SECONDS=0.1
+  # The services come up at once here (stubs/systemctl, ss, xdpyinfo) unless a test says otherwise.
+  export CLAW_SERVICE_SETTLE_SECONDS=30 CLAW_SERVICE_POLL_SECONDS=0.1
   export CLAW_LIGHTDM_AUTOLOGIN_CONF="$SANDBOX/etc/lightdm/lightdm.conf.d/60-claw-autologin.conf"
-  unset CLAW_DATA_DEVICE CLAW_SERVICES CLAW_NAME
+  unset CLAW_DATA_DEVICE CLAW_SERVICES CLAW_NAME CLAW_PORTS CLAW_GATEWAY_PORT CLAW_DISPLAY CLAW_XAUTHORITY CLAW_DISPLAY_MANAGER
 
   # The payload as cloud-init stages it: the shipped defaults and updates.
   mkdir -p "$CLAW_HOME" "$CLAW_USER_HOME"

@@ -49,3 +49,11 @@ attach() {
   ln -s -- "$source_dir" "$target"
   printf '%s\t%s\n' "$target" "$label" >>"$STUB_STATE/mounts"
 }
+
+# count_call NAME: how many times NAME was counted, this call included.
+count_call() {
+  local file="$STUB_STATE/count-$1" n
+  n=$(($(cat "$file" 2>/dev/null || echo 0) + 1))
+  echo "$n" >"$file"
+  echo "$n"
+}
