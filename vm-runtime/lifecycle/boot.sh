@@ -19,7 +19,11 @@ CLAW_LOG_TAG=boot
 
 : "${CLAW_LIGHTDM_AUTOLOGIN_CONF:=/etc/lightdm/lightdm.conf.d/60-claw-autologin.conf}"
 : "${CLAW_RANDOM_SOURCE:=/dev/urandom}"
-: "${CLAW_SERVICE_SETTLE_SECONDS:=120}" "${CLAW_SERVICE_POLL_SECONDS:=1}" "${CLAW_DISPLAY_MANAGER:=lightdm.service}"
+# How long start_services waits for the services to come up, and how often it looks.
+: "${CLAW_SERVICE_SETTLE_SECONDS:=120}"
+: "${CLAW_SERVICE_POLL_SECONDS:=1}"
+# The unit whose display the units after it need (Sunshine captures it).
+: "${CLAW_DISPLAY_MANAGER:=lightdm.service}"
 
 EXIT_NO_DISK=2
 EXIT_REFUSED=3
@@ -391,48 +395,78 @@ configure_autologin() {
   fi
 }
 
-# boot-completed is what verification waits for, so boot.sh waits (CLAW_SERVICE_SETTLE_SECONDS
-# at most) for the services: units after the display manager start once its display answers
-# (Sunshine exits without it); then every unit active and every checked port listening. A unit
-# that failed or stopped ends the wait (verify.sh names it).
+# The units start in order, then boot.sh waits for them to come up before it records the boot
+# completed: that record is what verification waits for, and a claw verified while its desktop
+# still starts would be judged unhealthy and rolled back onto its old image. The wait is bounded
+# by CLAW_SERVICE_SETTLE_SECONDS from the first start and never fails the boot: whatever is still
+# down after it, verify.sh reports.
 start_services() {
-  local svc failed=0 end=$((SECONDS + CLAW_SERVICE_SETTLE_SECONDS)) out state port
-  local -a services down
+  local svc failed=0 deadline=$((SECONDS + CLAW_SERVICE_SETTLE_SECONDS))
+  local -a services
   read -r -a services <<<"$(claw_service_units)"
   for svc in "${services[@]}"; do
     if systemctl start "$svc"; then
       log "started $svc"
-      [[ $svc == "$CLAW_DISPLAY_MANAGER" ]] || continue
-      until out=$(display_answers); do
-        ((SECONDS < end)) || { warn "display $CLAW_DISPLAY does not answer: ${out%%$'\n'*}" && continue 2; }
-        sleep "$CLAW_SERVICE_POLL_SECONDS"
-      done
-      log "display $CLAW_DISPLAY answers"
+      # Sunshine captures the display manager's display and exits when it cannot open it.
+      [[ $svc != "$CLAW_DISPLAY_MANAGER" ]] || wait_for_display "$deadline"
     else
       warn "could not start $svc"
       failed=$((failed + 1))
     fi
   done
   ((failed == 0)) || warn "$failed service(s) did not start"
+  ((${#services[@]} == 0)) || wait_for_services "$deadline" "${services[@]}"
+}
+
+# wait_for_display DEADLINE: until CLAW_DISPLAY answers xdpyinfo, or SECONDS reaches DEADLINE.
+wait_for_display() {
+  local deadline=$1 out
+  until out=$(display_answers); do
+    if ((SECONDS >= deadline)); then
+      warn "display $CLAW_DISPLAY does not answer: ${out%%$'\n'*}"
+      return 0
+    fi
+    sleep "$CLAW_SERVICE_POLL_SECONDS"
+  done
+  log "display $CLAW_DISPLAY answers"
+}
+
+# wait_for_services DEADLINE UNIT...: until every UNIT is active (none starting or waiting to
+# restart: "activating") and every port verify.sh checks listens, or SECONDS reaches DEADLINE. A
+# UNIT that failed or stopped ends the wait at once: it does not come up by itself, and verify.sh
+# names it.
+wait_for_services() {
+  local deadline=$1 unit state port listening
+  local -a down
+  shift
   while :; do
     down=()
-    for svc in "${services[@]}"; do
-      state=$(systemctl is-active "$svc") || true
+    for unit in "$@"; do
+      state=$(systemctl is-active "$unit") || true
       case $state in
         active) ;;
-        activating | deactivating | reloading) down+=("$svc $state") ;;
-        *) warn "$svc is ${state:-unknown}: not waiting for the services" && return ;;
+        activating | deactivating | reloading) down+=("$unit $state") ;;
+        *)
+          warn "$unit is ${state:-unknown}: not waiting for the services"
+          return 0
+          ;;
       esac
     done
     if ((${#down[@]} == 0)); then
-      out=$(listeners)
+      listening=$(listeners)
       for port in $CLAW_PORTS $CLAW_GATEWAY_PORT; do
-        grep -q " $port\$" <<<"$out" || down+=("nothing listens on TCP $port")
+        grep -q " $port\$" <<<"$listening" || down+=("nothing listens on TCP $port")
       done
     fi
-    ((${#down[@]})) || { log "services up" && return; }
-    printf -v out '%s; ' "${down[@]}"
-    ((SECONDS < end)) || { warn "services not up after ${CLAW_SERVICE_SETTLE_SECONDS}s: ${out%; }" && return; }
+    if ((${#down[@]} == 0)); then
+      log "services up"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      printf -v state '%s; ' "${down[@]}"
+      warn "services not up after ${CLAW_SERVICE_SETTLE_SECONDS}s: ${state%; }"
+      return 0
+    fi
     sleep "$CLAW_SERVICE_POLL_SECONDS"
   done
 }

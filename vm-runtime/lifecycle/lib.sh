@@ -106,15 +106,25 @@ disk_partitions() {
 }
 
 # ---------------------------------------------------------------- services, ports, display
-# boot.sh waits for them, verify.sh checks them: xrdp's and Sunshine's ports, the gateway's
-# (loopback), the desktop's display; seconds per external command.
-: "${CLAW_PORTS:=3389 47989}" "${CLAW_GATEWAY_PORT:=18789}" "${CLAW_DISPLAY:=:0}" "${CLAW_CHECK_TIMEOUT:=10}"
+# Shared by boot.sh (which starts the services and waits for them) and verify.sh (which checks
+# them): one list of units, ports and display for both.
 
+# Ports that must be listening (any address): xrdp, Sunshine's HTTP port. The gateway listens
+# on the loopback only.
+: "${CLAW_PORTS:=3389 47989}"
+: "${CLAW_GATEWAY_PORT:=18789}"
+# The desktop session's X display (lightdm's: Sunshine captures it, the agent's browser uses it).
+: "${CLAW_DISPLAY:=:0}"
+# Seconds any one external command may take (a wedged X server must not hang a script).
+: "${CLAW_CHECK_TIMEOUT:=10}"
+
+# The units boot.sh starts and verify.sh checks (CLAW_USER resolved first: load_claw_settings).
 claw_service_units() {
   printf '%s\n' "${CLAW_SERVICES:-lightdm.service xrdp.service claw-sunshine@$CLAW_USER.service openclaw-gateway@$CLAW_USER.service}"
 }
 
-# "address port" for every listening TCP socket (address unbracketed, no %interface).
+# Prints "address port" for every listening TCP socket (`ss -H -ltn`; addresses unbracketed,
+# interface suffix removed).
 listeners() {
   local local_addr addr
   while read -r _ _ _ local_addr _; do
@@ -126,8 +136,9 @@ listeners() {
   done < <(timeout "$CLAW_CHECK_TIMEOUT" ss -H -ltn 2>/dev/null || true)
 }
 
-# Whether CLAW_DISPLAY answers xdpyinfo as the desktop user sees it (CLAW_XAUTHORITY, default
-# their .Xauthority); if not, prints what xdpyinfo said.
+# display_answers: whether CLAW_DISPLAY answers xdpyinfo as the desktop user's session sees it
+# (with CLAW_XAUTHORITY, default the user's .Xauthority, when readable). When it does not, prints
+# what xdpyinfo said ("no answer" when it said nothing).
 display_answers() {
   local xa=${CLAW_XAUTHORITY:-$CLAW_USER_HOME/.Xauthority} out
   local -a vars=("DISPLAY=$CLAW_DISPLAY")

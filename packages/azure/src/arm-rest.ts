@@ -13,6 +13,7 @@ import {
   getClient,
   type HttpResponse,
 } from "@azure-rest/core-client";
+import { onHostThatAnswered } from "./same-host.ts";
 
 type Tags = Record<string, string>;
 
@@ -108,7 +109,9 @@ export async function* armList<T>(
     yield* page.value as T[];
     if (typeof page.nextLink !== "string" || page.nextLink === "") return;
     response = await client
-      .pathUnchecked(withApiVersion(page.nextLink, apiVersion))
+      .pathUnchecked(
+        withApiVersion(onHostThatAnswered(page.nextLink, response.request.url, "nextLink"), apiVersion),
+      )
       .get({ ...requestSignal(options), ...ACCEPT_JSON });
   }
 }

@@ -21,6 +21,7 @@ import { azureErrorCode } from "./azure-error.ts";
 import type { AzureContext } from "./connect.ts";
 import { mergeTags } from "./resource-tags.ts";
 import { runScriptOnVm } from "./run-command.ts";
+import { onHostThatAnswered } from "./same-host.ts";
 
 const VAULT_API = "2023-07-01";
 const ROLE_ASSIGNMENT_API = "2022-04-01";
@@ -123,7 +124,7 @@ async function listById(
       throw err;
     }
     out.push(...(body.value ?? []));
-    url = body.nextLink ?? undefined;
+    url = body.nextLink ? onHostThatAnswered(body.nextLink, url, "nextLink") : undefined;
   }
   return out;
 }

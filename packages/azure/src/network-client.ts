@@ -38,6 +38,7 @@ import {
   type SubResource,
   withApiVersion,
 } from "./arm-rest.ts";
+import { onHostThatAnswered } from "./same-host.ts";
 
 export type { SubResource };
 
@@ -316,15 +317,21 @@ class NetworkRequests {
         },
       };
     };
+    let answered = "";
     return createHttpPoller<T, OperationState<T>>(
       {
-        sendInitialRequest: async () => lroResponse(await send()),
+        sendInitialRequest: async () => {
+          const response = await send();
+          answered = response.request.url;
+          return lroResponse(response);
+        },
         sendPollRequest: async (url, pollOptions) => {
+          const statusUrl = onHostThatAnswered(url, answered, "status URL");
           // A poll stops when the caller's signal (a step's deadline) or the poller's aborts.
           const both = linkSignals(options.abortSignal, pollOptions?.abortSignal);
           try {
             const response = await this.client
-              .pathUnchecked(withApiVersion(url, NETWORK_API_VERSION))
+              .pathUnchecked(withApiVersion(statusUrl, NETWORK_API_VERSION))
               .get({ abortSignal: both.signal, ...ACCEPT_JSON });
             return lroResponse(response);
           } finally {

@@ -75,6 +75,34 @@ describe("NetworkClient", () => {
     expect(pages.every((e) => e.query.includes(`api-version=${NETWORK_API_VERSION}`))).toBe(true);
   });
 
+  it("follows no link to a host other than the one that answered: the ARM token would go with it", async () => {
+    // This client talks to https://localhost:PORT; the local Azure names itself 127.0.0.1 in
+    // every link it gives (nextLink, Azure-AsyncOperation): the same server, another origin.
+    const elsewhere = connectTo(azure, RG, {
+      armEndpoint: azure.armEndpoint.replace("127.0.0.1", "localhost"),
+    });
+    const since = mark();
+    const listed = listAll(elsewhere.network.publicIPAddresses.list(RG));
+    await expect(listed).rejects.toThrow(
+      /^Azure answered with a nextLink on https:\/\/127\.0\.0\.1:\d+, not on https:\/\/localhost:\d+, which answered: not followed/,
+    );
+    expect(logSince(since).filter((e) => e.operation === "publicIPAddresses.list")).toHaveLength(1);
+
+    const created = elsewhere.network.publicIPAddresses.createOrUpdate(
+      RG,
+      "elsewhere-pip",
+      publicIpBody(desired, claw("elsewhere-pip")),
+      elsewhere.pollFor("network"),
+    );
+    await expect(created).rejects.toThrow(
+      /^Azure answered with a status URL on https:\/\/127\.0\.0\.1:\d+, not on/,
+    );
+    // The PUT was sent; no status request followed it.
+    const sent = logSince(since).map((e) => `${e.method} ${e.operation}`);
+    expect(sent.filter((e) => e.startsWith("PUT "))).toHaveLength(1);
+    expect(sent.filter((e) => e.startsWith("GET ") && !e.endsWith(".list"))).toEqual([]);
+  });
+
   it("creates each resource type through its Azure-AsyncOperation and returns it as ARM does, as the SDK reads it", async () => {
     const since = mark();
     const vnet = await ctx.network.virtualNetworks.createOrUpdate(
