@@ -159,6 +159,11 @@ describe.skipIf(reason !== undefined)("deploy-fleet on booting guests", () => {
           "/opt/claw/boot.sh:1\n/opt/claw/verify.sh:1",
         );
       }
+      // verify.sh read the VM's size from the metadata service at 169.254.169.254 (the guest's link).
+      const gpu = JSON.parse(
+        await ssh("claw-001", "sudo -n /opt/claw/verify.sh --json | grep '\"gpu.present\"'"),
+      );
+      expect(gpu).toMatchObject({ status: "warn", detail: "Standard_D2s_v5 has no GPU: not checked" });
     },
     STEP_MS,
   );
