@@ -59,7 +59,8 @@ const RULES: Record<AzureNameKind, Rule> = {
     max: 90,
     chars: /^[\p{L}\p{N}_().-]$/u,
     charsText: "letters, digits, underscores, parentheses, periods and hyphens",
-    end: /^[^.]$/,
+    // u: a character outside the BMP is one code point (the name is split into code points).
+    end: /^[^.]$/u,
     endText: "anything but a period",
   },
   virtualNetwork: networkRule("virtual network name", 2, 64),
@@ -98,9 +99,9 @@ const RULES: Record<AzureNameKind, Rule> = {
     max: 64,
     chars: /^[^\\/"[\]:|<>+=;,?*@&\s#%]$/u,
     charsText: 'anything but whitespace and \\ / " [ ] : | < > + = ; , ? * @ & # %',
-    start: /^[^_]$/,
+    start: /^[^_]$/u,
     startText: "anything but an underscore",
-    end: /^[^.-]$/,
+    end: /^[^.-]$/u,
     endText: "anything but a period or hyphen",
   },
   // The Linux host name (osProfile.computerName): at most 64 characters (Compute API

@@ -22,6 +22,17 @@ const MAX_DEPTH = 64;
 /** What ends a run of plain characters in a JSON string: a quote, a backslash, a control character. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold them raw; finding them is the point.
 const STRING_SPECIAL = /["\\\u0000-\u001f]/g;
+/** What each two-character escape stands for (RFC 8259 section 7). */
+const ESCAPED: Record<string, string> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
 
 class SyntaxFailure {
   constructor(
@@ -68,8 +79,8 @@ export function scanJson(text: string): JsonScan {
           if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) fail("invalid \\u escape in a string");
           out += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
           i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
-          out += e;
+        } else if (e !== undefined && Object.hasOwn(ESCAPED, e)) {
+          out += ESCAPED[e];
           i += 2;
         } else fail("invalid escape in a string");
         run = i;

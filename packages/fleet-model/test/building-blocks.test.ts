@@ -71,6 +71,10 @@ describe("Azure names", () => {
     ["disk", "alice\u{1F600}-data", /contains "\uD83D\uDE00"; allowed are letters/],
     ["disk", "alice\uD800-data", /contains "\uD800"/],
     ["virtualMachine", "al\u{1F600}ice", undefined],
+    // ...and at either end: not taken for a period, hyphen or underscore.
+    ["virtualMachine", "\u{1F600}alice\u{1F600}", undefined],
+    ["virtualMachine", "\u{1F600}alice-", /must end with anything but a period or hyphen/],
+    ["resourceGroup", "rg-\u{1D400}", undefined],
     ["virtualMachine", "al ice\u{1F600}\t#", /contains whitespace, whitespace, "#"/],
     ["resourceGroup", "rg-\u00e9t\u00e9-\u{1D400}x", undefined],
     ["resourceGroup", "rg-\uDC00", /contains "\uDC00"/],
@@ -240,6 +244,15 @@ describe("JSON scanner", () => {
     expect(scan.error).toBeUndefined();
     expect(scan.keys.get("a\u0000b")).toEqual({ start: 7, end: 10 });
     expect(scan.duplicates.map((d) => d.path)).toEqual([["a"]]);
+  });
+
+  it("reads escapes in keys as JSON.parse does: the same key written two ways is a duplicate", () => {
+    const text = '{"a\\nb\\\\\\"\\t": 1, "a\\u000ab\\u005c\\u0022\\u0009": 2, "\\b\\f\\r\\/": {"x": 3}}';
+    const keys = Object.keys(JSON.parse(text));
+    expect(keys).toEqual(['a\nb\\"\t', "\b\f\r/"]);
+    const scan = scanJson(text);
+    expect(scan.duplicates.map((d) => d.path)).toEqual([[keys[0]]]);
+    expect(scan.keys.has(`${keys[1]}\u0000x`)).toBe(true);
   });
 
   it("agrees with JSON.parse on what is valid", () => {
