@@ -45,11 +45,19 @@ export class GitHubOidcCredential implements TokenCredential {
 
   /**
    * A token for `scopes` (one resource's `/.default`): the action's prefetched exchange when it was
-   * made for exactly these parameters, otherwise an exchange of a fresh GitHub token. The options'
-   * `tenantId` (a Key Vault challenge names the vault's tenant) is not used: the app signs in to its
-   * own tenant. A claims challenge is passed on to Entra.
+   * made for exactly these parameters, otherwise an exchange of a fresh GitHub token. A claims
+   * challenge is passed on to Entra. The app signs in to its own tenant only: when the options name
+   * another tenant (a Key Vault's challenge names the vault's tenant, and the Key Vault client
+   * passes it on), that is an error naming both, not a token the vault would refuse with
+   * "AKV10032: Invalid issuer".
    */
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    const asked = options?.tenantId;
+    if (asked && isOtherTenant(asked, this.opts.tenantId)) {
+      throw new Error(
+        `${[scopes].flat().join(" ")} asks for a token of tenant ${asked}, but this workflow's app (client ${this.opts.clientId}) signs in to tenant ${this.opts.tenantId} only: keep the fleet's Key Vault in that tenant (a vault's tenant is its properties.tenantId).`,
+      );
+    }
     const params: EntraTokenParams = {
       tenantId: this.opts.tenantId,
       clientId: this.opts.clientId,
@@ -76,6 +84,13 @@ export class GitHubOidcCredential implements TokenCredential {
       }),
     );
   }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Two tenant ids that are both GUIDs and differ (a domain name cannot be compared with a GUID). */
+function isOtherTenant(asked: string, own: string): boolean {
+  return GUID.test(asked) && GUID.test(own) && asked.toLowerCase() !== own.toLowerCase();
 }
 
 function accessToken(t: EntraAccessToken): AccessToken {

@@ -22,7 +22,9 @@ export class SharedTokenCredential implements TokenCredential {
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     // A claims challenge (continuous access evaluation) asks for a new token on purpose.
     if (options?.claims) return this.inner.getToken(scopes, options);
-    const key = [scopes].flat().join(" ");
+    // A token asked for a named tenant (a Key Vault challenge names the vault's) is that tenant's.
+    const tenant = options?.tenantId ? ` tenant=${options.tenantId.toLowerCase()}` : "";
+    const key = `${[scopes].flat().join(" ")}${tenant}`;
     const held = this.tokens.get(key);
     const fresh = held && (!held.token || held.token.expiresOnTimestamp - this.now() > TOKEN_RENEW_MARGIN_MS);
     if (fresh) return held.pending;

@@ -269,4 +269,43 @@ describe("the fleet's Key Vault", () => {
     const exchanges = azure.requestLog.filter((e) => e.operation === "entra.token" && e.at >= since);
     expect(exchanges.map((e) => [e.scope, e.status])).toEqual([["https://vault.azure.net/.default", 200]]);
   });
+
+  it("names a vault in another tenant instead of sending it a token it refuses (AKV10032)", async () => {
+    const elsewhere = "11111111-2222-4333-8444-555555555555";
+    await ctx.resources.resources.beginCreateOrUpdateByIdAndWait(
+      `/subscriptions/${azure.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/kv-elsewhere`,
+      "2023-07-01",
+      {
+        location: "westus",
+        properties: {
+          tenantId: elsewhere,
+          sku: { family: "A", name: "standard" },
+          enableRbacAuthorization: true,
+        },
+      } as never,
+      ctx.poll,
+    );
+    trustCaInProcess(azure.caCertPem);
+    const url = azure.vaultUrl("kv-elsewhere");
+    // Key Vault's challenge names the vault's tenant; the SDK asks the credential for it.
+    const since = Date.now();
+    await expect(
+      new SecretClient(url, ctx.credential, keyVaultClientOptions()).getSecret("x"),
+    ).rejects.toThrow(
+      `https://vault.azure.net/.default asks for a token of tenant ${elsewhere}, but this workflow's app (client ${azure.clientId}) signs in to tenant ${azure.tenantId} only`,
+    );
+    expect(azure.requestLog.filter((e) => e.operation === "entra.token" && e.at >= since)).toEqual([]);
+    // A credential that ignores the tenant gets the home tenant's token, which the vault refuses.
+    const ignoring = { getToken: (scopes: string | string[]) => ctx.credential.getToken(scopes) };
+    await expect(
+      new SecretClient(url, ignoring, keyVaultClientOptions()).getSecret("x"),
+    ).rejects.toMatchObject({
+      statusCode: 401,
+      message: expect.stringMatching(
+        new RegExp(
+          `^AKV10032: Invalid issuer\\. Expected one of https://sts\\.windows\\.net/${elsewhere}/, found https://sts\\.windows\\.net/${azure.tenantId}/`,
+        ),
+      ),
+    });
+  });
 });

@@ -77,14 +77,19 @@ function errorReply(err: ArmError, headers: Record<string, string> = {}): Reply 
 export class KeyVaultData {
   constructor(
     private readonly arm: Arm,
-    private readonly tenantAuthority: () => string,
+    /** Entra's authority host; a challenge names `{host}/{tenant}`. */
+    private readonly authorityHost: () => string,
     private readonly verify: (authorization: string | undefined, audience: string) => Promise<JWTPayload>,
   ) {}
 
-  private challenge(): Record<string, string> {
-    // What the SDKs' challenge policy reads: where to get a token, and for which resource.
+  /**
+   * What the SDKs' challenge policy reads: where to get a token, and for which resource. The
+   * authority is the vault's own tenant (`properties.tenantId`), which the SDK passes on to the
+   * credential as `tenantId`.
+   */
+  private challenge(vault: StoredResource): Record<string, string> {
     return {
-      "www-authenticate": `Bearer authorization="${this.tenantAuthority()}", resource="${KEY_VAULT_AUDIENCE}"`,
+      "www-authenticate": `Bearer authorization="${this.authorityHost()}/${String(vault.properties.tenantId)}", resource="${KEY_VAULT_AUDIENCE}"`,
     };
   }
 
@@ -116,7 +121,16 @@ export class KeyVaultData {
         const message = req.authorization
           ? `AKV10022: Invalid audience or token. ${err.message}`
           : "AKV10000: Request is missing a Bearer or PoP token.";
-        out.reply = errorReply(kvError(401, "Unauthorized", message), this.challenge());
+        out.reply = errorReply(kvError(401, "Unauthorized", message), this.challenge(vault));
+        return out;
+      }
+      // A vault takes tokens of its own tenant only: another tenant's token is refused with
+      // AKV10032 (seen by clients of vaults in another tenant: Azure/azure-sdk-for-js#6221,
+      // Azure/azure-cli#11871; the real list of expected issuers is longer).
+      const tenant = String(vault.properties.tenantId);
+      if (String(claims.tid).toLowerCase() !== tenant.toLowerCase()) {
+        const message = `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${tenant}/, found https://sts.windows.net/${String(claims.tid)}/.`;
+        out.reply = errorReply(kvError(401, "Unauthorized", message), this.challenge(vault));
         return out;
       }
       out.scope = route.secret ? `${vault.id}/secrets/${route.secret}` : vault.id;

@@ -280,7 +280,7 @@ export async function startLocalAzure(opts: LocalAzureOptions = {}): Promise<Loc
   registerRoleAssignments(arm);
   const keyVault = new KeyVaultData(
     arm,
-    () => `${base}/${tenantId}`,
+    () => base,
     (authorization, audience) => entra.verifyAccessToken(authorization, [audience, `${audience}/`]),
   );
   let guests: GuestManager | undefined;
