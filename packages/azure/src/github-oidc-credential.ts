@@ -15,6 +15,7 @@ import {
 } from "@openclawps/action-kit/entra-token";
 import { ENTRA_TOKEN_EXCHANGE_AUDIENCE, takeIdToken } from "@openclawps/action-kit/github-oidc";
 import { TOKEN_RENEW_MARGIN_MS } from "./shared-token.ts";
+import { isOtherTenant } from "./tenant.ts";
 
 export interface GitHubOidcCredentialOptions {
   tenantId: string;
@@ -84,13 +85,6 @@ export class GitHubOidcCredential implements TokenCredential {
       }),
     );
   }
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Two tenant ids that are both GUIDs and differ (a domain name cannot be compared with a GUID). */
-function isOtherTenant(asked: string, own: string): boolean {
-  return GUID.test(asked) && GUID.test(own) && asked.toLowerCase() !== own.toLowerCase();
 }
 
 function accessToken(t: EntraAccessToken): AccessToken {

@@ -22,6 +22,7 @@ import type { AzureContext } from "./connect.ts";
 import { mergeTags } from "./resource-tags.ts";
 import { runScriptOnVm } from "./run-command.ts";
 import { onHostThatAnswered } from "./same-host.ts";
+import { isOtherTenant } from "./tenant.ts";
 
 const VAULT_API = "2023-07-01";
 const ROLE_ASSIGNMENT_API = "2022-04-01";
@@ -31,6 +32,8 @@ export interface ObservedVault {
   /** Data-plane URL, e.g. https://kv-claws.vault.azure.net/ — what a claw fetches from. */
   vaultUri: string;
   rbac: boolean;
+  /** The tenant whose tokens the vault takes (`properties.tenantId`). */
+  tenantId: string;
 }
 
 export function vaultId(ctx: AzureContext, vault: string): string {
@@ -46,6 +49,7 @@ export async function observeVault(ctx: AzureContext, vault: string): Promise<Ob
     id: r.id ?? vaultId(ctx, vault),
     vaultUri: String(p.vaultUri ?? ""),
     rbac: p.enableRbacAuthorization === true,
+    tenantId: String(p.tenantId ?? ""),
   };
 }
 
@@ -63,6 +67,13 @@ export async function ensureVault(
   vault: string,
 ): Promise<VaultReport> {
   const existing = await observeVault(ctx, vault);
+  if (existing && isOtherTenant(existing.tenantId, ctx.options.tenantId)) {
+    return {
+      vault: existing,
+      created: false,
+      problem: `Key Vault ${vault} belongs to tenant ${existing.tenantId}, but the fleet's app signs in to tenant ${ctx.options.tenantId}, whose tokens the vault refuses (AKV10032: Invalid issuer): the fleet's vault must be in tenant ${ctx.options.tenantId}.`,
+    };
+  }
   if (existing) {
     return existing.rbac
       ? { vault: existing, created: false }
@@ -88,7 +99,12 @@ export async function ensureVault(
   );
   const p = (created.properties ?? {}) as Record<string, unknown>;
   return {
-    vault: { id: created.id ?? vaultId(ctx, vault), vaultUri: String(p.vaultUri ?? ""), rbac: true },
+    vault: {
+      id: created.id ?? vaultId(ctx, vault),
+      vaultUri: String(p.vaultUri ?? ""),
+      rbac: true,
+      tenantId: String(p.tenantId ?? ctx.options.tenantId),
+    },
     created: true,
   };
 }

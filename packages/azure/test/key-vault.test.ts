@@ -285,6 +285,12 @@ describe("the fleet's Key Vault", () => {
       } as never,
       ctx.poll,
     );
+    // Named at plan time (ensureVault), before any token is asked for...
+    const adopted = await ensureVault(ctx, FLEET, "kv-elsewhere");
+    expect(adopted.problem).toBe(
+      `Key Vault kv-elsewhere belongs to tenant ${elsewhere}, but the fleet's app signs in to tenant ${azure.tenantId}, whose tokens the vault refuses (AKV10032: Invalid issuer): the fleet's vault must be in tenant ${azure.tenantId}.`,
+    );
+    // ...and by the credential, should a client reach it anyway.
     trustCaInProcess(azure.caCertPem);
     const url = azure.vaultUrl("kv-elsewhere");
     // Key Vault's challenge names the vault's tenant; the SDK asks the credential for it.
