@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Entra } from "./entra.ts";
+import { obj } from "./providers/common.ts";
 import { systemPrincipalId } from "./providers/managed-identity.ts";
 import type { StoredResource } from "./world.ts";
 
@@ -89,13 +90,7 @@ function imdsInstance(
   if (!vm) return { status: 404, body: { error: "Not found" } };
   let node: unknown = { compute: computeMetadata(vm) };
   for (const key of url.pathname.slice(IMDS_INSTANCE_PATH.length).split("/").filter(Boolean)) {
-    node = Array.isArray(node)
-      ? /^\d+$/.test(key)
-        ? node[Number(key)]
-        : undefined
-      : node && typeof node === "object"
-        ? (node as Record<string, unknown>)[key]
-        : undefined;
+    node = Array.isArray(node) ? (/^\d+$/.test(key) ? node[Number(key)] : undefined) : obj(node)?.[key];
     if (node === undefined) return { status: 404, body: { error: "Not found" } };
   }
   const leaf = typeof node === "string";
@@ -134,9 +129,8 @@ function refusedRequest(
 /** The documented compute fields of a VM (all strings; tags as "k:v;k2:v2" and as tagsList). */
 function computeMetadata(vm: StoredResource): Record<string, unknown> {
   const p = vm.properties;
-  const obj = (v: unknown) => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
   const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
-  const os = obj(p.osProfile);
+  const os = obj(p.osProfile) ?? {};
   const [, subscriptionId = "", , resourceGroupName = ""] = vm.id.split("/").filter(Boolean);
   const tags = vm.tags ?? {};
   return {
@@ -146,7 +140,9 @@ function computeMetadata(vm: StoredResource): Record<string, unknown> {
     osProfile: {
       adminUsername: str(os.adminUsername),
       computerName: str(os.computerName),
-      disablePasswordAuthentication: str(obj(os.linuxConfiguration).disablePasswordAuthentication ?? "false"),
+      disablePasswordAuthentication: str(
+        obj(os.linuxConfiguration)?.disablePasswordAuthentication ?? "false",
+      ),
     },
     osType: "Linux",
     provider: "Microsoft.Compute",
@@ -158,7 +154,7 @@ function computeMetadata(vm: StoredResource): Record<string, unknown> {
       .join(";"),
     tagsList: Object.entries(tags).map(([name, value]) => ({ name, value })),
     vmId: str(p.vmId),
-    vmSize: str(obj(p.hardwareProfile).vmSize),
+    vmSize: str(obj(p.hardwareProfile)?.vmSize),
     zone: Array.isArray(vm.zones) ? str(vm.zones[0]) : "",
   };
 }
